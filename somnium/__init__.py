@@ -1,0 +1,11 @@
+"""Somnium: explore multi-dimensional data with Self-Organising Maps.
+
+>>> from somnium import SOM
+"""
+
+__version__ = "0.1.0"
+
+from . import exceptions
+from .core import SOM, estimate_mapsize
+
+__all__ = ["SOM", "estimate_mapsize", "exceptions", "__version__"]

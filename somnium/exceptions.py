@@ -1,0 +1,50 @@
+"""Exceptions raised by Somnium.
+
+Every exception derives from :class:`SomniumError` and from the builtin a
+generic handler would expect (``ValueError`` for bad input, ...), so both
+``except somnium.exceptions.InvalidValuesInDataSet`` and ``except ValueError``
+catch it.
+"""
+
+__all__ = [
+    "SomniumError",
+    "ModelNotTrainedError",
+    "InvalidValuesInDataSet",
+    "UnknownOptionError",
+    "LatticeTypeNotFound",
+    "NeighborhoodFunctionNotFound",
+    "NormalizationFunctionNotFound",
+    "ModelFileError",
+]
+
+
+class SomniumError(Exception):
+    """Base class of every Somnium exception."""
+
+
+class ModelNotTrainedError(SomniumError, ValueError, AttributeError):
+    """The model must be fitted before this call (like scikit-learn's ``NotFittedError``)."""
+
+
+class InvalidValuesInDataSet(SomniumError, ValueError):
+    """The data contain NaN/inf, have the wrong shape or columns, or are empty."""
+
+
+class UnknownOptionError(SomniumError, ValueError):
+    """An option name is not one of the valid choices (the message lists them)."""
+
+
+class LatticeTypeNotFound(UnknownOptionError):
+    """Unknown lattice name."""
+
+
+class NeighborhoodFunctionNotFound(UnknownOptionError):
+    """Unknown neighbourhood function name."""
+
+
+class NormalizationFunctionNotFound(UnknownOptionError):
+    """Unknown normalization name."""
+
+
+class ModelFileError(SomniumError, ValueError):
+    """A file is not a Somnium model, is damaged, or comes from an unknown version."""

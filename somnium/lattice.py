@@ -1,0 +1,374 @@
+"""Grid geometry of a Self-Organising Map.
+
+One :class:`Lattice` answers every geometric question about a map -- node
+coordinates, distances, adjacency, wrap-around and the cell polygons -- for
+the engine, the metrics, the plots and the widgets alike.
+
+Conventions
+-----------
+* Nodes are numbered row-major: node ``i`` sits in row ``i // cols`` and
+  column ``i % cols``.  This is the index :meth:`SOM.predict` returns.
+* Coordinates are in lattice units: neighbouring nodes are exactly 1 apart.
+  ``x`` grows with the column, ``y`` with the row (row 0 has ``y = 0``);
+  plots draw row 0 at the top.
+* Hexagonal maps use "odd-r" offset rows: odd rows are shifted right by half
+  a cell and rows are ``sqrt(3)/2`` apart, so every inner node has six
+  neighbours at distance 1 (pointy-top hexagons of circumradius
+  ``1/sqrt(3)``).  Rectangular maps have four neighbours (no diagonals).
+* ``toroidal`` maps wrap both axes, ``cylindrical`` maps wrap the columns
+  (the x axis).  Distances use the minimum image.  A hexagonal torus with an
+  odd number of rows is closed with a half-cell twist at the row seam, which
+  keeps it a regular hexagonal torus (six neighbours everywhere) but makes
+  the kernel non-separable (see :mod:`somnium.neighborhood`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+
+from .exceptions import LatticeTypeNotFound
+
+__all__ = ["Lattice", "LATTICES", "HEX_ROW_HEIGHT", "minimum_image_distance"]
+
+HEX_ROW_HEIGHT = np.sqrt(3.0) / 2.0
+
+#: lattice name -> (cell shape, wrap mode)
+LATTICES = {
+    "hexa": ("hexa", "flat"),
+    "rect": ("rect", "flat"),
+    "toroidal_hexa": ("hexa", "toroidal"),
+    "toroidal_rect": ("rect", "toroidal"),
+    "cylindrical_hexa": ("hexa", "cylindrical"),
+    "cylindrical_rect": ("rect", "cylindrical"),
+}
+
+_ADJACENCY_TOLERANCE = 1e-9
+
+
+def _nearest_image(delta, period):
+    """Reduce displacements to the nearest periodic image in ``[-period/2, period/2]``."""
+    return delta - period * np.round(delta / period)
+
+
+def minimum_image_distance(dx, dy, period_x, period_y, seam_shift):
+    """Scalar minimum-image distance (a period of 0 means the axis does not wrap).
+
+    Written with scalar maths only so that the compiled online trainer can use
+    it; :meth:`Lattice.displacement` is the vectorised twin and the tests check
+    that they agree.
+    """
+    if period_x > 0:
+        dx = dx - period_x * np.round(dx / period_x)
+    if period_y <= 0:
+        return np.sqrt(dx * dx + dy * dy)
+    best = np.inf
+    for k in (-1.0, 0.0, 1.0):
+        cand_dy = dy + k * period_y
+        cand_dx = dx + k * seam_shift
+        if period_x > 0:
+            cand_dx = cand_dx - period_x * np.round(cand_dx / period_x)
+        d2 = cand_dx * cand_dx + cand_dy * cand_dy
+        if d2 < best:
+            best = d2
+    return np.sqrt(best)
+
+
+class Lattice:
+    """Geometry of a ``rows`` x ``cols`` map.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Map size; both must be positive.
+    name : str, default "hexa"
+        One of ``"hexa"``, ``"rect"``, ``"toroidal_hexa"``, ``"toroidal_rect"``,
+        ``"cylindrical_hexa"``, ``"cylindrical_rect"``.
+
+    Raises
+    ------
+    LatticeTypeNotFound
+        If ``name`` is not a known lattice.
+    ValueError
+        If ``rows`` or ``cols`` is not a positive integer.
+
+    Examples
+    --------
+    >>> lat = Lattice(3, 4, "hexa")
+    >>> lat.n_nodes
+    12
+    >>> sorted(lat.neighbors_of(5))
+    [1, 2, 4, 6, 9, 10]
+    """
+
+    def __init__(self, rows: int, cols: int, name: str = "hexa"):
+        if name not in LATTICES:
+            raise LatticeTypeNotFound(
+                f"Unknown lattice {name!r}. Valid lattices: {', '.join(LATTICES)}."
+            )
+        for label, value in (("rows", rows), ("cols", cols)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Map {label} must be a positive integer, got {value!r}.")
+        self.rows = int(rows)
+        self.cols = int(cols)
+        self.name = name
+        self.shape_kind, self.wrap = LATTICES[name]
+        if self.twisted:
+            warnings.warn(
+                f"A toroidal hexagonal map with an odd number of rows ({self.rows}) is closed "
+                "with a half-cell twist at the row seam; its neighbourhood kernel is not "
+                "separable, so training uses the exact but slower dense path. Use an even "
+                "number of rows for the fast path.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    # ------------------------------------------------------------------ basics
+    def __repr__(self) -> str:
+        return f"Lattice(rows={self.rows}, cols={self.cols}, name={self.name!r})"
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, Lattice)
+            and (self.rows, self.cols, self.name) == (other.rows, other.cols, other.name)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.rows, self.cols, self.name))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.rows, self.cols)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def is_hexagonal(self) -> bool:
+        return self.shape_kind == "hexa"
+
+    @property
+    def wraps_x(self) -> bool:
+        """Whether the columns wrap around (toroidal and cylindrical maps)."""
+        return self.wrap in ("toroidal", "cylindrical")
+
+    @property
+    def wraps_y(self) -> bool:
+        """Whether the rows wrap around (toroidal maps)."""
+        return self.wrap == "toroidal"
+
+    @property
+    def twisted(self) -> bool:
+        """A hexagonal torus with an odd number of rows (closed with a half-cell twist)."""
+        return self.is_hexagonal and self.wraps_y and self.rows % 2 == 1
+
+    @property
+    def row_height(self) -> float:
+        """Vertical distance between consecutive rows."""
+        return HEX_ROW_HEIGHT if self.is_hexagonal else 1.0
+
+    @property
+    def period_x(self) -> float | None:
+        """Length of the x period, or ``None`` when the columns do not wrap."""
+        return float(self.cols) if self.wraps_x else None
+
+    @property
+    def period_y(self) -> float | None:
+        """Length of the y period, or ``None`` when the rows do not wrap."""
+        return self.rows * self.row_height if self.wraps_y else None
+
+    @cached_property
+    def row_index(self) -> np.ndarray:
+        return np.repeat(np.arange(self.rows), self.cols)
+
+    @cached_property
+    def col_index(self) -> np.ndarray:
+        return np.tile(np.arange(self.cols), self.rows)
+
+    def row_offsets(self) -> np.ndarray:
+        """Horizontal shift of each row (0.5 on odd rows of a hexagonal map)."""
+        if self.is_hexagonal:
+            return 0.5 * (np.arange(self.rows) % 2)
+        return np.zeros(self.rows)
+
+    @cached_property
+    def coordinates(self) -> np.ndarray:
+        """``(n_nodes, 2)`` array of cell centres ``(x, y)`` in lattice units."""
+        x = self.col_index + self.row_offsets()[self.row_index]
+        y = self.row_index * self.row_height
+        coords = np.column_stack([x, y]).astype(np.float64)
+        coords.setflags(write=False)
+        return coords
+
+    # --------------------------------------------------------------- distances
+    def displacement(self, i, j) -> tuple[np.ndarray, np.ndarray]:
+        """Minimum-image displacement ``(dx, dy)`` from node(s) ``j`` to node(s) ``i``.
+
+        ``i`` and ``j`` broadcast against each other.
+        """
+        ci, cj = self.coordinates[np.asarray(i)], self.coordinates[np.asarray(j)]
+        return self._minimum_image(ci[..., 0] - cj[..., 0], ci[..., 1] - cj[..., 1])
+
+    def _minimum_image(self, dx, dy):
+        dx = np.asarray(dx, dtype=np.float64)
+        dy = np.asarray(dy, dtype=np.float64)
+        if not self.wraps_y:
+            if self.wraps_x:
+                dx = _nearest_image(dx, self.period_x)
+            return dx, dy
+        # A row wrap translates by (shift, period_y); the shift is 0.5 on a twisted torus.
+        shift = 0.5 if self.twisted else 0.0
+        best_dx = best_dy = best_d2 = None
+        for k in (-1, 0, 1):
+            cand_dy = dy + k * self.period_y
+            cand_dx = _nearest_image(dx + k * shift, self.period_x)
+            d2 = cand_dx**2 + cand_dy**2
+            if best_d2 is None:
+                best_dx, best_dy, best_d2 = cand_dx, cand_dy, d2
+            else:
+                better = d2 < best_d2 - 1e-12
+                best_dx = np.where(better, cand_dx, best_dx)
+                best_dy = np.where(better, cand_dy, best_dy)
+                best_d2 = np.where(better, d2, best_d2)
+        return best_dx, best_dy
+
+    def distances_from(self, node: int) -> np.ndarray:
+        """Lattice distance from ``node`` to every node, shape ``(n_nodes,)``."""
+        dx, dy = self.displacement(np.arange(self.n_nodes), int(node))
+        return np.hypot(dx, dy)
+
+    def distance_matrix(self, nodes=None) -> np.ndarray:
+        """Lattice distances between ``nodes`` (default all) and every node.
+
+        Returns an array of shape ``(len(nodes), n_nodes)``.  This is dense:
+        use it only for small maps or small blocks of nodes.
+        """
+        nodes = np.arange(self.n_nodes) if nodes is None else np.asarray(nodes)
+        dx, dy = self.displacement(nodes[:, None], np.arange(self.n_nodes)[None, :])
+        return np.hypot(dx, dy)
+
+    def axis_distances(self, shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Per-axis minimum-image distances for separable kernels.
+
+        Parameters
+        ----------
+        shift : float
+            Horizontal offset of the target row minus that of the source row
+            (0 or +-0.5 on hexagonal maps).
+
+        Returns
+        -------
+        dx : ndarray, shape (cols, cols)
+            ``dx[c1, c2]``: horizontal distance from column ``c2`` to column ``c1``
+            plus ``shift``, wrapped when the columns wrap.
+        dy : ndarray, shape (rows, rows)
+            Vertical distance between rows, wrapped when the rows wrap.
+
+        Raises
+        ------
+        ValueError
+            On a twisted torus, whose distance does not factor by axis.
+        """
+        if self.twisted:
+            raise ValueError("A twisted hexagonal torus has no per-axis distance factorisation.")
+        cols = np.arange(self.cols, dtype=np.float64)
+        dx = cols[:, None] - cols[None, :] + shift
+        if self.wraps_x:
+            dx = _nearest_image(dx, self.period_x)
+        rows = np.arange(self.rows, dtype=np.float64) * self.row_height
+        dy = rows[:, None] - rows[None, :]
+        if self.wraps_y:
+            dy = _nearest_image(dy, self.period_y)
+        return np.abs(dx), np.abs(dy)
+
+    # --------------------------------------------------------------- adjacency
+    @cached_property
+    def neighbors(self) -> np.ndarray:
+        """``(n_nodes, max_degree)`` neighbour table, padded with ``-1``.
+
+        Two distinct nodes are neighbours when their (minimum-image) lattice
+        distance is 1: six inside a hexagonal map, four inside a rectangular
+        one, fewer at the borders of non-wrapping axes.
+        """
+        nodes = np.arange(self.n_nodes)
+        r, c = self.row_index, self.col_index
+        found = [[] for _ in range(self.n_nodes)]
+        for dr in (-1, 0, 1):
+            for dc in (-2, -1, 0, 1, 2):
+                rr, cc = r + dr, c + dc
+                valid = np.ones(self.n_nodes, dtype=bool)
+                if self.wraps_y:
+                    rr = rr % self.rows
+                else:
+                    valid &= (rr >= 0) & (rr < self.rows)
+                if self.wraps_x:
+                    cc = cc % self.cols
+                else:
+                    valid &= (cc >= 0) & (cc < self.cols)
+                cand = np.where(valid, rr * self.cols + cc, 0)
+                dx, dy = self.displacement(nodes, cand)
+                is_nb = valid & (np.abs(np.hypot(dx, dy) - 1.0) < _ADJACENCY_TOLERANCE)
+                is_nb &= cand != nodes
+                for a in np.flatnonzero(is_nb):
+                    found[a].append(int(cand[a]))
+        # A seam can be reached twice on tiny wrapping maps; keep each neighbour once.
+        found = [sorted(set(f)) for f in found]
+        width = max((len(f) for f in found), default=0)
+        table = np.full((self.n_nodes, max(width, 1)), -1, dtype=np.int64)
+        for a, f in enumerate(found):
+            table[a, : len(f)] = f
+        table.setflags(write=False)
+        return table
+
+    def neighbors_of(self, node: int) -> np.ndarray:
+        """Neighbours of one node, as a sorted array of node indices."""
+        row = self.neighbors[int(node)]
+        return row[row >= 0]
+
+    @cached_property
+    def degree(self) -> np.ndarray:
+        """Number of neighbours of each node."""
+        return (self.neighbors >= 0).sum(axis=1)
+
+    def are_adjacent(self, a, b) -> np.ndarray:
+        """Element-wise: are nodes ``a`` and ``b`` lattice neighbours?"""
+        a = np.asarray(a)
+        b = np.asarray(b)
+        return (self.neighbors[a] == b[..., None]).any(axis=-1)
+
+    def adjacency_matrix(self):
+        """Sparse symmetric ``(n_nodes, n_nodes)`` adjacency matrix (``scipy.sparse.csr_array``)."""
+        from scipy import sparse
+
+        rows = np.repeat(np.arange(self.n_nodes), self.neighbors.shape[1])
+        cols = self.neighbors.ravel()
+        keep = cols >= 0
+        data = np.ones(int(keep.sum()), dtype=np.int8)
+        return sparse.csr_array((data, (rows[keep], cols[keep])), shape=(self.n_nodes,) * 2)
+
+    # ----------------------------------------------------------------- drawing
+    def cell_vertices(self) -> np.ndarray:
+        """Polygon of every cell, shape ``(n_nodes, k, 2)`` (k = 6 hexagon, 4 square).
+
+        Hexagons are pointy-top with circumradius ``1/sqrt(3)``, so adjacent
+        cells share an edge exactly; squares have side 1.
+        """
+        if self.is_hexagonal:
+            radius = 1.0 / np.sqrt(3.0)
+            angles = np.deg2rad(30.0 + 60.0 * np.arange(6))
+            corners = radius * np.column_stack([np.cos(angles), np.sin(angles)])
+        else:
+            corners = 0.5 * np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+        return self.coordinates[:, None, :] + corners[None, :, :]
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """Bounding box ``(xmin, xmax, ymin, ymax)`` of all cell polygons."""
+        v = self.cell_vertices().reshape(-1, 2)
+        return float(v[:, 0].min()), float(v[:, 0].max()), float(v[:, 1].min()), float(v[:, 1].max())
+
+    def to_dict(self) -> dict:
+        """JSON-friendly description (used by persistence and widgets)."""
+        return {"rows": self.rows, "cols": self.cols, "name": self.name}
