@@ -1,0 +1,421 @@
+"""MapView: the interactive hex map of a fitted SOM.
+
+The map is drawn in the browser from the model's lattice (binary geometry, see
+:mod:`somnium.widgets._base`); Python computes every colour layer and sends it
+as a float32 buffer, and the browser sends back only the selection.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import traitlets
+
+from .. import metrics
+from ..exceptions import ModelNotTrainedError
+from ._base import STATIC_DIR, SomniumWidget, float32_bytes, uint32_bytes
+
+__all__ = ["MapView"]
+
+BUILT_IN_LAYERS = ("umatrix", "hits", "quality")
+
+
+def _is_dataframe(data) -> bool:
+    return type(data).__module__.startswith("pandas") and hasattr(data, "columns") and hasattr(data, "iloc")
+
+
+def _is_series(data) -> bool:
+    return type(data).__module__.startswith("pandas") and hasattr(data, "index") and not hasattr(data, "columns")
+
+
+@dataclass
+class _Layer:
+    label: str
+    compute: Callable[[], np.ndarray]
+    integer: bool = False
+    custom: bool = False
+
+
+class MapView(SomniumWidget):
+    """Interactive map of a fitted SOM: colour layers, hover details and selection.
+
+    Parameters
+    ----------
+    model : SOM
+        A fitted model; the view reads only its public API.
+    data : pandas.DataFrame or ndarray, optional
+        Rows to explore.  Their best matching units are computed once here
+        (``model.predict``) unless ``bmu`` is given; a DataFrame may hold
+        extra columns besides the model's features -- numeric ones become
+        "row mean per node" colour layers.  Without ``data`` the hits and
+        quality layers use the training data and :attr:`selected_rows` is
+        unavailable.
+    color : str or array-like, default "umatrix"
+        Initial colour layer: ``"umatrix"``, ``"hits"``, ``"quality"``, a
+        feature name (prototype values in input units), a numeric column of
+        ``data`` (mean over each node's rows), or an array of one value per
+        node (e.g. a model's mean prediction per node), shown as ``"custom"``
+        or under the ``name`` of a pandas Series.
+    bmu : array-like of int, optional
+        Best matching unit of each row of ``data``, to skip the prediction
+        when it is already known (``bmu=model.bmu_`` when ``data`` is the
+        training data).
+    top_k : int, default 3
+        How many "features that set the node apart" the hover card lists:
+        the features whose prototype value has the largest absolute z-score
+        across all nodes (per feature: (value - mean over nodes) / std over nodes).
+    brush_mode : {"rectangle", "lasso"}, default "rectangle"
+        What dragging on the map draws.
+
+    Attributes
+    ----------
+    selected : list of int
+        Selected node indices, sorted and unique; assign any iterable of node
+        indices (duplicates are collapsed, out-of-range indices raise
+        ``traitlets.TraitError``).  Observe it with
+        ``view.observe(fn, "selected")``.
+    color : str
+        Key of the shown layer; assign a layer key or an array of per-node values.
+
+    Raises
+    ------
+    ModelNotTrainedError
+        If ``model`` is not fitted.
+
+    Examples
+    --------
+    >>> view = MapView(model, data=df, color="hits")  # doctest: +SKIP
+    >>> view.selected = [3, 4]  # doctest: +SKIP
+    >>> view.selected_rows  # rows of df whose BMU is node 3 or 4  # doctest: +SKIP
+    """
+
+    _esm = STATIC_DIR / "map_view.js"
+    _css = STATIC_DIR / "map_view.css"
+
+    color = traitlets.Any("umatrix").tag(sync=True)
+    layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
+    layer_info = traitlets.Dict().tag(sync=True)  # {"key", "label", "integer"} of the shown layer
+    layer_values = traitlets.Bytes().tag(sync=True)  # float32 (n_nodes,), NaN = no value
+    hit_counts = traitlets.Bytes().tag(sync=True)  # uint32 (n_nodes,)
+    feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    top_k = traitlets.Int(0).tag(sync=True)
+    top_features = traitlets.Bytes().tag(sync=True)  # uint32 (n_nodes, top_k) feature indices
+    top_scores = traitlets.Bytes().tag(sync=True)  # float32 (n_nodes, top_k) z-scores
+    brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
+
+    def __init__(self, model, data=None, color="umatrix", *, bmu=None, top_k: int = 3,
+                 brush_mode: str = "rectangle"):
+        from ._base import fitted_lattice
+
+        n_nodes = fitted_lattice(model).n_nodes
+        if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 0:
+            raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}.")
+        self._data = data if data is None or _is_dataframe(data) else np.asarray(data)
+        self._bmu = self._resolve_bmu(model, self._data, bmu, n_nodes)
+        self._counts = (
+            metrics.hits(self._bmu, n_nodes) if self._bmu is not None else None
+        )
+        if self._bmu is not None:
+            # Rows grouped by node: one stable argsort makes every later
+            # selection a gather of contiguous runs (see selected_index).
+            self._rows_by_node = np.argsort(self._bmu, kind="stable")
+            self._group_start = np.concatenate(([0], np.cumsum(self._counts)))
+        self._constructed = False
+        self._layer_cache: dict[str, np.ndarray] = {}
+        self._layers: dict[str, _Layer] = {}
+        self._register_layers(model, n_nodes)
+        self.n_nodes = n_nodes
+        key = self._layer_key(color)
+
+        names = model.feature_names()
+        top_features, top_scores, k = self._standouts(model.codebook_, top_k)
+        super().__init__(
+            model,
+            feature_names=names,
+            top_k=k,
+            top_features=uint32_bytes(top_features),
+            top_scores=float32_bytes(top_scores),
+            hit_counts=uint32_bytes(self._counts) if self._counts is not None else b"",
+            layer_options=self._options(),
+            color=key,
+            brush_mode=brush_mode,
+            **self._layer_payload(key),
+        )
+        self._constructed = True
+
+    # --------------------------------------------------------------- rows
+    @staticmethod
+    def _resolve_bmu(model, data, bmu, n_nodes):
+        if data is None:
+            if bmu is not None:
+                raise ValueError("bmu= describes the rows of data=; pass data as well.")
+            try:
+                return np.asarray(model.bmu_, dtype=np.int64)
+            except ModelNotTrainedError:  # e.g. a loaded model without its training BMUs
+                return None
+        n_rows = len(data)
+        if bmu is None:
+            return np.asarray(model.predict(MapView._model_features(model, data)), dtype=np.int64)
+        bmu = np.asarray(bmu)
+        if bmu.ndim != 1 or bmu.shape[0] != n_rows:
+            raise ValueError(f"bmu must hold one node index per row of data ({n_rows}), got shape {bmu.shape}.")
+        if bmu.dtype.kind not in "iu":
+            raise ValueError(f"bmu must hold integer node indices, got dtype {bmu.dtype}.")
+        if n_rows and (bmu.min() < 0 or bmu.max() >= n_nodes):
+            raise ValueError(f"bmu holds node indices outside 0..{n_nodes - 1}.")
+        return bmu.astype(np.int64, copy=False)
+
+    @staticmethod
+    def _model_features(model, data):
+        """The model's feature columns of a DataFrame that may carry extra columns."""
+        if _is_dataframe(data):
+            names = model.feature_names()
+            if set(names) <= {str(c) for c in data.columns} and getattr(model, "feature_names_in_", None) is not None:
+                by_name = {str(c): c for c in data.columns}
+                return data[[by_name[name] for name in names]]
+        return data
+
+    @property
+    def bmu(self) -> np.ndarray | None:
+        """Best matching unit of each row of ``data`` (training rows without ``data``)."""
+        return self._bmu
+
+    @property
+    def selected_index(self) -> np.ndarray:
+        """Positions (0-based, ascending) of the rows whose BMU is selected.
+
+        Runs in time proportional to the selected rows plus the selected nodes
+        when few rows are selected, and falls back to one vectorised pass over
+        all BMUs when many are.
+        """
+        if self._bmu is None:
+            raise ValueError("This view has no rows: pass data= to MapView to map rows onto the map.")
+        nodes = np.asarray(self.selected, dtype=np.int64)
+        n_rows = self._bmu.shape[0]
+        if nodes.size == 0:
+            return np.empty(0, dtype=np.int64)
+        starts = self._group_start[nodes]
+        lengths = self._group_start[nodes + 1] - starts
+        total = int(lengths.sum())
+        if total * 8 >= n_rows:
+            mask = np.zeros(self.n_nodes, dtype=bool)
+            mask[nodes] = True
+            return np.flatnonzero(mask[self._bmu])
+        # Positions of every selected run inside _rows_by_node, then back to row order.
+        run_offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        rows = self._rows_by_node[run_offsets + np.arange(total)]
+        rows.sort()
+        return rows
+
+    @property
+    def selected_rows(self):
+        """The rows of ``data`` whose BMU is selected, in their original order.
+
+        A DataFrame keeps its index (``data.iloc[selected_index]``); an array
+        returns ``data[selected_index]``.
+        """
+        if self._data is None:
+            raise ValueError(
+                "selected_rows needs the rows: create the view with MapView(model, data=...). "
+                "Without data, selected_index gives positions in the training data."
+            )
+        index = self.selected_index
+        return self._data.iloc[index] if _is_dataframe(self._data) else self._data[index]
+
+    def select_rows(self, rows) -> None:
+        """Select the nodes that hold the given rows.
+
+        Parameters
+        ----------
+        rows : boolean mask, index labels, DataFrame/Series, or row positions
+            * a boolean array or Series with one entry per row of ``data``
+              (a Series is aligned on the DataFrame's index);
+            * a DataFrame or non-boolean Series (e.g. ``df.query(...)``):
+              its index labels;
+            * other integers: index labels of a DataFrame, or row positions
+              of an array.
+
+        Raises
+        ------
+        ValueError
+            If the view has no rows or a mask has the wrong length.
+        KeyError
+            If labels are not in ``data``'s index.
+        IndexError
+            If positions are out of range.
+        """
+        positions = self._row_positions(rows)
+        self.selected = np.unique(self._bmu[positions])
+
+    def _row_positions(self, rows) -> np.ndarray:
+        if self._bmu is None:
+            raise ValueError("This view has no rows: pass data= to MapView to select rows.")
+        n_rows = self._bmu.shape[0]
+        frame = self._data if _is_dataframe(self._data) else None
+        if _is_dataframe(rows) or (_is_series(rows) and rows.dtype != bool):
+            if frame is None:
+                raise ValueError("Selecting by DataFrame or Series needs the view's data to be a DataFrame.")
+            return self._label_positions(frame, rows.index)
+        if _is_series(rows) and frame is not None and not rows.index.equals(frame.index):
+            rows = rows.reindex(frame.index, fill_value=False)
+        values = np.asarray(rows)
+        if values.dtype == bool:
+            if values.shape != (n_rows,):
+                raise ValueError(f"A boolean mask needs one entry per row ({n_rows}), got shape {values.shape}.")
+            return np.flatnonzero(values)
+        if frame is not None:
+            return self._label_positions(frame, values.ravel())
+        if values.size and values.dtype.kind not in "iu":
+            raise ValueError(f"Row positions must be integers or a boolean mask, got dtype {values.dtype}.")
+        positions = values.astype(np.int64).ravel()
+        if positions.size and (positions.min() < -n_rows or positions.max() >= n_rows):
+            raise IndexError(f"Row positions out of range for {n_rows} rows.")
+        return positions
+
+    @staticmethod
+    def _label_positions(frame, labels) -> np.ndarray:
+        import pandas as pd
+
+        labels = pd.Index(labels)
+        missing = labels[~labels.isin(frame.index)]
+        if len(missing):
+            raise KeyError(f"{len(missing)} label(s) not in data's index, e.g. {list(missing[:5])}.")
+        return np.flatnonzero(frame.index.isin(labels))
+
+    # ------------------------------------------------------------- layers
+    def _register_layers(self, model, n_nodes):
+        layers = self._layers
+        layers["umatrix"] = _Layer("U-matrix", model.umatrix)
+        if self._counts is not None:
+            counts = self._counts
+            layers["hits"] = _Layer("Hits", lambda: np.where(counts > 0, counts, np.nan), integer=True)
+            layers["quality"] = _Layer("Quantization error", lambda: self._quality(model))
+        codebook = model.codebook_
+        for j, name in enumerate(model.feature_names()):
+            key = name if name not in layers else f"feature:{name}"
+            layers[key] = _Layer(name, lambda j=j: codebook[:, j])
+        if _is_dataframe(self._data):
+            features = set(model.feature_names())
+            for column in self._data.columns:
+                name = str(column)
+                if name in features or self._data[column].dtype.kind not in "biuf":
+                    continue
+                key = name if name not in layers else f"column:{name}"
+                layers[key] = _Layer(f"{name} (mean of rows)", lambda c=column: self._row_mean(self._data[c]))
+
+    def _quality(self, model):
+        if self._data is None:
+            return model.node_quantization_error()
+        normalized = model.transform(self._model_features(model, self._data))
+        return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
+
+    def _row_mean(self, column) -> np.ndarray:
+        sums = np.bincount(self._bmu, weights=np.asarray(column, dtype=np.float64), minlength=self.n_nodes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self._counts > 0, sums / np.maximum(self._counts, 1), np.nan)
+
+    def _options(self):
+        return [[key, layer.label] for key, layer in self._layers.items()]
+
+    @property
+    def layers(self) -> list[str]:
+        """Keys accepted by :attr:`color`, in menu order."""
+        return list(self._layers)
+
+    def add_layer(self, name: str, values, label: str | None = None) -> None:
+        """Add (or replace) a custom colour layer of one value per node.
+
+        Parameters
+        ----------
+        name : str
+            Key for :attr:`color`; must not be a built-in layer or a feature.
+        values : array-like, shape (n_nodes,)
+            Numbers; NaN marks nodes without a value.
+        label : str, optional
+            Text of the menu entry and colour bar (default ``name``).
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"A layer name must be a non-empty string, got {name!r}.")
+        existing = self._layers.get(name)
+        if existing is not None and not existing.custom:
+            raise ValueError(f"{name!r} is already a built-in or feature layer; choose another name.")
+        array = self._per_node_values(values)
+        self._layers[name] = _Layer(label or name, lambda: array, custom=True)
+        self._layer_cache.pop(name, None)
+        if self._constructed:
+            self.layer_options = self._options()
+            if self.color == name:
+                self._show_layer(name)
+
+    def _per_node_values(self, values) -> np.ndarray:
+        if _is_series(values) or _is_dataframe(values):
+            values = values.to_numpy()
+        array = np.asarray(values)
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"Layer values must be numbers, got dtype {array.dtype}.")
+        array = array.astype(np.float64).reshape(-1) if array.ndim == 2 and 1 in array.shape else array
+        if array.shape != (self.n_nodes,):
+            raise ValueError(f"A layer needs one value per node ({self.n_nodes}), got shape {array.shape}.")
+        return array.astype(np.float64)
+
+    def _layer_key(self, color) -> str:
+        """The layer key for a ``color`` value, registering an array as a custom layer."""
+        if isinstance(color, str):
+            if color not in self._layers:
+                choices = list(self._layers)
+                shown = ", ".join(repr(c) for c in choices[:12]) + (", ..." if len(choices) > 12 else "")
+                raise traitlets.TraitError(
+                    f"Unknown colour layer {color!r}. Choose one of {shown}, or pass one value per node."
+                )
+            return color
+        name = getattr(color, "name", None) if _is_series(color) else None
+        key = str(name) if name is not None and str(name) and (
+            str(name) not in self._layers or self._layers[str(name)].custom) else "custom"
+        self.add_layer(key, color)
+        return key
+
+    def _layer_payload(self, key) -> dict:
+        layer = self._layers[key]
+        if key not in self._layer_cache:
+            self._layer_cache[key] = np.asarray(layer.compute(), dtype=np.float64)
+        return {
+            "layer_values": float32_bytes(self._layer_cache[key]),
+            "layer_info": {"key": key, "label": layer.label, "integer": layer.integer},
+        }
+
+    def layer_values_array(self) -> np.ndarray:
+        """Values of the shown layer, one per node (float64, NaN = no value)."""
+        return self._layer_cache[self.color].copy()
+
+    @traitlets.validate("color")
+    def _validate_color(self, proposal):
+        return self._layer_key(proposal["value"])
+
+    @traitlets.observe("color")
+    def _on_color(self, change):
+        self._show_layer(change["new"])
+
+    def _show_layer(self, key):
+        payload = self._layer_payload(key)
+        with self.hold_sync():
+            self.layer_values = payload["layer_values"]
+            self.layer_info = payload["layer_info"]
+
+    # ------------------------------------------------------ hover details
+    @staticmethod
+    def _standouts(codebook, top_k):
+        """Indices and z-scores of each node's ``top_k`` most atypical features.
+
+        z = (prototype value - mean over nodes) / std over nodes, per feature;
+        a feature constant across nodes scores 0.
+        """
+        codebook = np.asarray(codebook, dtype=np.float64)
+        k = min(int(top_k), codebook.shape[1])
+        std = codebook.std(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.where(std > 0, (codebook - codebook.mean(axis=0)) / np.where(std > 0, std, 1), 0.0)
+        order = np.argsort(-np.abs(z), axis=1, kind="stable")[:, :k]
+        return order.astype(np.uint32), np.take_along_axis(z, order, axis=1), k

@@ -1,0 +1,64 @@
+"""Serve the static harness page and the built bundles on 127.0.0.1.
+
+``/`` and ``/harness.js`` come from this folder, ``/static/...`` from
+``somnium/static/`` (the committed bundles, exactly what users get).  Used by
+tests/test_map_view_browser.py and benchmarks/bench_map_view.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+HARNESS_DIR = Path(__file__).resolve().parent
+STATIC_DIR = HARNESS_DIR.parent.parent / "somnium" / "static"
+
+# Traits the harness does not need (the bundle is loaded from /static/ instead).
+_SKIPPED = {"_esm", "_css", "layout", "_dom_classes", "tooltip"}
+
+
+def widget_state(widget) -> dict:
+    """A widget's synced state as JSON, bytes traits as ``{"$bytes": base64}``."""
+    state = {}
+    for name, value in widget.get_state().items():
+        if name in _SKIPPED:
+            continue
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            value = {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+        state[name] = value
+    return state
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+    def translate_path(self, path):
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        if path.startswith("/static/"):
+            return str(STATIC_DIR / Path(path[len("/static/"):]).name)
+        name = Path(path).name or "index.html"
+        return str(HARNESS_DIR / name)
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+
+@contextlib.contextmanager
+def serve_harness():
+    """Yield the base URL of a harness server on a free loopback port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,48 @@
+// Decoding of the binary traits Python sends (little-endian float32 / uint32).
+//
+// anywidget hands a `traitlets.Bytes` trait to the browser as a DataView whose
+// byteOffset may not be a multiple of 4, so a typed-array view is only taken
+// when it is aligned and the machine is little-endian; otherwise the values
+// are copied out one by one with explicit little-endian reads.
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** @param {unknown} data @returns {{buffer: ArrayBufferLike, byteOffset: number, byteLength: number} | null} */
+function asByteRange(data) {
+  if (data == null) return null;
+  if (data instanceof ArrayBuffer) return { buffer: data, byteOffset: 0, byteLength: data.byteLength };
+  if (ArrayBuffer.isView(data)) return { buffer: data.buffer, byteOffset: data.byteOffset, byteLength: data.byteLength };
+  throw new TypeError(`expected binary data (DataView, ArrayBuffer or typed array), got ${typeof data}`);
+}
+
+/**
+ * @template {Float32ArrayConstructor | Uint32ArrayConstructor} C
+ * @param {unknown} data
+ * @param {C} Kind
+ * @param {(view: DataView, offset: number) => number} read
+ */
+function decode(data, Kind, read) {
+  const range = asByteRange(data);
+  if (range === null) return new Kind(0);
+  if (range.byteLength % 4 !== 0) {
+    throw new RangeError(`binary buffer of ${range.byteLength} bytes is not a whole number of 4-byte values`);
+  }
+  const length = range.byteLength / 4;
+  if (LITTLE_ENDIAN && range.byteOffset % 4 === 0) {
+    return new Kind(range.buffer, range.byteOffset, length);
+  }
+  const view = new DataView(range.buffer, range.byteOffset, range.byteLength);
+  const out = new Kind(length);
+  for (let i = 0; i < length; i++) out[i] = read(view, 4 * i);
+  return out;
+}
+
+/** Little-endian float32 values of a DataView / ArrayBuffer / typed array (empty for null). */
+export function toFloat32(data) {
+  return decode(data, Float32Array, (view, offset) => view.getFloat32(offset, true));
+}
+
+/** Little-endian uint32 values of a DataView / ArrayBuffer / typed array (empty for null). */
+export function toUint32(data) {
+  return decode(data, Uint32Array, (view, offset) => view.getUint32(offset, true));
+}

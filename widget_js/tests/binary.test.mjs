@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { toFloat32, toUint32 } from "../lib/binary.js";
+
+function littleEndianBytes(values, Kind, offset = 0) {
+  const bytes = new Uint8Array(values.length * 4 + offset);
+  const view = new DataView(bytes.buffer, offset);
+  values.forEach((value, i) => (Kind === Float32Array ? view.setFloat32(4 * i, value, true) : view.setUint32(4 * i, value, true)));
+  return new DataView(bytes.buffer, offset, values.length * 4);
+}
+
+test("float32 values decode from an aligned DataView without copying", () => {
+  const view = littleEndianBytes([1.5, -2, NaN], Float32Array);
+  const values = toFloat32(view);
+  assert.equal(values.buffer, view.buffer);
+  assert.deepEqual(Array.from(values.slice(0, 2)), [1.5, -2]);
+  assert.ok(Number.isNaN(values[2]));
+});
+
+test("float32 values decode from a DataView at an odd byte offset", () => {
+  const values = toFloat32(littleEndianBytes([0.25, 1e6, -3], Float32Array, 1));
+  assert.deepEqual(Array.from(values), [0.25, 1e6, -3]);
+});
+
+test("uint32 values decode aligned and unaligned alike", () => {
+  const expected = [0, 7, 4294967295];
+  assert.deepEqual(Array.from(toUint32(littleEndianBytes(expected, Uint32Array))), expected);
+  assert.deepEqual(Array.from(toUint32(littleEndianBytes(expected, Uint32Array, 3))), expected);
+});
+
+test("missing buffers decode as empty arrays", () => {
+  assert.equal(toFloat32(null).length, 0);
+  assert.equal(toUint32(undefined).length, 0);
+});
+
+test("ArrayBuffers and typed arrays are accepted as well", () => {
+  const source = new Float32Array([3, 4]);
+  assert.deepEqual(Array.from(toFloat32(source.buffer)), [3, 4]);
+  assert.deepEqual(Array.from(toFloat32(source)), [3, 4]);
+});
+
+test("a buffer that is not whole 4-byte values is rejected", () => {
+  assert.throws(() => toFloat32(new DataView(new ArrayBuffer(6))), /not a whole number of 4-byte values/);
+});
+
+test("non-binary input is rejected with a clear error", () => {
+  assert.throws(() => toFloat32([1, 2, 3]), /expected binary data/);
+});
