@@ -1,0 +1,358 @@
+"""A real JupyterLab server for end-to-end tests, and helpers to drive it.
+
+Follows ``/work/shared/design/BROWSER_TESTING.md``: ``allow_root``, ``127.0.0.1``, a free port, a random
+token, every ``JUPYTER_*`` directory isolated in a temp dir, the "Jupyter news" toast switched off, an
+absolute ``PYTHONPATH`` (the repository root) for the kernel, readiness on ``/api/status``, and SIGTERM to
+the server's process group at teardown.
+
+Not named ``jupyter_server.py`` on purpose: pytest puts ``tests/`` on ``sys.path``, and a module of that
+name there shadows the real ``jupyter_server`` package (``import jupyterlab`` then fails in the test
+process).  Test modules load this file by path (``_load_lab_helpers()`` in ``test_lab_roundtrip.py``) and
+bind :func:`jupyter_lab` to a module-level name so pytest finds the fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Seconds to wait for ``/api/status`` to answer 200 (typically 3-4 s).
+SERVER_START_TIMEOUT = 60.0
+#: Seconds to wait for a notebook's kernel to be connected and idle.
+KERNEL_READY_TIMEOUT = 60.0
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _require(condition: bool, reason: str) -> None:
+    # Same contract as conftest.require (skip locally, fail in CI); duplicated so this module does not
+    # import conftest by name.
+    if condition:
+        return
+    if _in_ci():
+        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab server (what the :func:`jupyter_lab` fixture yields)."""
+
+    base_url: str
+    token: str
+    root_dir: Path
+    process: subprocess.Popen = field(repr=False)
+    log_path: Path = field(repr=False)
+    start_seconds: float = 0.0
+
+    # Unpacks as ``base_url, token, root_dir = jupyter_lab``.
+    def __iter__(self):
+        return iter((self.base_url, self.token, self.root_dir))
+
+    def notebook_url(self, relpath: str) -> str:
+        return f"{self.base_url}/lab/tree/{relpath}?reset&token={self.token}"
+
+    def api(self, path: str):
+        url = f"{self.base_url}/api/{path.lstrip('/')}"
+        sep = "&" if "?" in url else "?"
+        with urllib.request.urlopen(f"{url}{sep}token={self.token}", timeout=5) as resp:
+            return json.loads(resp.read().decode())
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+def lab_environment(base: Path) -> dict[str, str]:
+    """Environment for the server (and the kernels it starts): isolated dirs, absolute PYTHONPATH."""
+    env = dict(os.environ)
+    dirs = {
+        "JUPYTER_CONFIG_DIR": base / "config",
+        "JUPYTER_RUNTIME_DIR": base / "runtime",
+        "JUPYTER_DATA_DIR": base / "data",
+        "JUPYTERLAB_SETTINGS_DIR": base / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": base / "workspaces",
+        "IPYTHONDIR": base / "ipython",
+    }
+    for name, path in dirs.items():
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    # No "get notified about Jupyter news?" toast over the outputs.
+    notification = dirs["JUPYTERLAB_SETTINGS_DIR"] / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    # The kernel's cwd is the notebook's directory, so the repository must be on an absolute path.
+    existing = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + existing if existing else "")
+    env.pop("JUPYTER_PATH", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    # Keep the kernel's numeric libraries from oversubscribing small CI machines.
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return env
+
+
+def start_lab(base: Path, root_dir: Path) -> LabServer:
+    port = free_port()
+    token = secrets.token_hex(24)
+    env = lab_environment(base)
+    log_path = base / "jupyterlab.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.allow_root=True",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    t0 = time.monotonic()
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by the fixture's teardown via the process
+    proc = subprocess.Popen(
+        cmd,
+        cwd=root_dir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    base_url = f"http://127.0.0.1:{port}"
+    server = LabServer(base_url, token, root_dir, proc, log_path)
+    deadline = t0 + SERVER_START_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{server.log()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/status?token={token}", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            stop_lab(server)
+            raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:\n{server.log()[-4000:]}")
+        time.sleep(0.2)
+    server.start_seconds = time.monotonic() - t0
+    return server
+
+
+def stop_lab(server: LabServer, timeout: float = 10.0) -> None:
+    """SIGTERM the server's process group (server and kernels); SIGKILL if it lingers."""
+    proc = server.process
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    # Kernels may outlive the server for a moment; make sure nothing of the group is left.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        pass
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab():
+    """A JupyterLab server for the session; yields a :class:`LabServer` (unpacks to base_url, token, root_dir)."""
+    import importlib.util
+
+    _require(importlib.util.find_spec("jupyterlab") is not None,
+             "jupyterlab not installed (pip install -e '.[test]')")
+    base = Path(tempfile.mkdtemp(prefix="somnium-lab-"))
+    root_dir = base / "root"
+    root_dir.mkdir()
+    server = start_lab(base, root_dir)
+    try:
+        yield server
+    finally:
+        stop_lab(server)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Notebooks
+# --------------------------------------------------------------------------------------------------
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
+    """Write a notebook of ``(cell_type, source)`` pairs with the python3 kernelspec (no kernel picker)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, source in cells:
+        if kind == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(source))
+        else:
+            nb.cells.append(nbformat.v4.new_code_cell(source))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Driving JupyterLab with Playwright
+# --------------------------------------------------------------------------------------------------
+
+_KERNEL_STATE_JS = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const ctx = w && w.sessionContext;
+  const kernel = ctx && ctx.session && ctx.session.kernel;
+  if (!kernel) return null;
+  return {status: kernel.status, connectionStatus: kernel.connectionStatus};
+}"""
+
+_KERNEL_READY_JS = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const ctx = w && w.sessionContext;
+  const kernel = ctx && ctx.session && ctx.session.kernel;
+  return !!kernel && kernel.status === "idle" && kernel.connectionStatus === "connected";
+}"""
+
+
+def open_notebook(page, server: LabServer, relpath: str, timeout: float = 60.0) -> None:
+    """Open ``relpath`` (relative to the server's root_dir) in a fresh workspace and wait for its cells."""
+    page.goto(server.notebook_url(relpath), wait_until="domcontentloaded", timeout=timeout * 1000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+    page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell.currentWidget)",
+                           timeout=timeout * 1000)
+
+
+def wait_for_kernel_ready(page, timeout: float = KERNEL_READY_TIMEOUT) -> None:
+    """Wait until the current notebook's kernel is connected *and* idle.
+
+    The status bar and toolbar show "idle" before the kernel is connected; ask the app instead.
+    """
+    try:
+        page.wait_for_function(_KERNEL_READY_JS, timeout=timeout * 1000, polling=100)
+    except Exception as exc:
+        state = page.evaluate(_KERNEL_STATE_JS)
+        raise AssertionError(f"kernel not ready after {timeout} s (state: {state})") from exc
+
+
+def execute_command(page, command: str, args: dict | None = None, wait: bool = False) -> None:
+    """Run a JupyterLab command; by default don't wait for it (run-all returns only when all cells end)."""
+    if wait:
+        page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
+    else:
+        page.evaluate("([c, a]) => { window.jupyterapp.commands.execute(c, a); }", [command, args or {}])
+
+
+def run_all_cells(page, wait: bool = False) -> None:
+    execute_command(page, "notebook:run-all-cells", wait=wait)
+
+
+def wait_until_idle(page, timeout: float = 60.0) -> None:
+    """Wait until no cell shows a pending execution prompt (``[*]``) and the kernel is idle again."""
+    page.wait_for_function(
+        """() => {
+          const prompts = document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt');
+          for (const p of prompts) if (p.textContent.includes('*')) return false;
+          const w = window.jupyterapp.shell.currentWidget;
+          const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+          return !!k && k.status === 'idle';
+        }""",
+        timeout=timeout * 1000,
+        polling=200,
+    )
+
+
+def wait_for_output(page, selector: str, timeout: float = 60.0, fail_on_error: bool = True):
+    """Wait for ``selector`` inside a cell's output area (never the source cells) and return its locator.
+
+    With ``fail_on_error`` an error output (a traceback) appearing first fails at once, with its text.
+    """
+    page.wait_for_function(
+        """([sel, failOnError]) => {
+          if (document.querySelector('.jp-OutputArea ' + sel)) return true;
+          if (!failOnError) return false;
+          return Array.from(document.querySelectorAll(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
+            .some(e => /Traceback|Error/.test(e.textContent));
+        }""",
+        arg=[selector, fail_on_error],
+        timeout=timeout * 1000,
+        polling=200,
+    )
+    errors = error_outputs(page) if fail_on_error else []
+    if errors:
+        raise AssertionError(f"error output while waiting for {selector!r}:\n" + "\n\n".join(errors))
+    return page.locator(f".jp-OutputArea {selector}").first
+
+
+def error_outputs(page) -> list[str]:
+    """Texts of the error outputs shown in the notebook (tracebacks on stderr or error mime bundles)."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
+              .map(e => e.textContent)
+              .filter(t => /Traceback|Error/.test(t))"""
+    )
+
+
+def select_cell(page, index: int) -> None:
+    """Make cell ``index`` the active cell of the current notebook."""
+    page.evaluate(
+        "(i) => { const nb = window.jupyterapp.shell.currentWidget.content; nb.activeCellIndex = i; }",
+        index,
+    )
+
+
+def run_cell(page, index: int) -> None:
+    """Run cell ``index`` of the current notebook (without waiting for it to finish)."""
+    select_cell(page, index)
+    execute_command(page, "notebook:run-cell")
+
+
+def cell_output_text(page, index: int) -> str:
+    return page.evaluate(
+        """(i) => {
+          const nb = window.jupyterapp.shell.currentWidget.content;
+          const cell = nb.widgets[i];
+          const out = cell.node.querySelector('.jp-OutputArea');
+          return out ? out.textContent : '';
+        }""",
+        index,
+    )
