@@ -1,0 +1,606 @@
+"""Normalizers: put every feature on a comparable scale before training.
+
+A normalizer is fitted on the training data and reused unchanged by
+``predict`` and the plots, so the map always sees data transformed with the
+training statistics.  Every normalizer offers ``fit`` / ``transform`` /
+``inverse_transform`` on 2-D arrays of shape ``(n_rows, n_features)`` and a
+safe ``get_state`` / :func:`normalizer_from_state` pair for persistence (plain
+scalars, lists and float64 arrays; no pickle).
+
+========== =================================================================
+name       transform
+========== =================================================================
+standard   z-score ``(x - mean) / std`` (population std)
+minmax     ``(x - min) / (max - min)``, into [0, 1] on the training data
+log        ``log1p(x)``; requires ``x > -1``
+logistic   ``sigmoid(z)`` of the standard score ``z``, into (0, 1)
+boxcox     Box-Cox with a per-column lambda fitted by maximum likelihood,
+           then the standard score; requires ``x > 0``
+none       identity
+========== =================================================================
+
+A constant training column (zero std or zero range) gets a scale of 1, so it
+maps to a constant instead of NaN/inf.  float32 input stays float32 (large
+data sets); any other input is computed in float64.
+
+Examples
+--------
+>>> import numpy as np
+>>> normalizer = get_normalizer("standard").fit(np.array([[1.0], [2.0], [3.0]]))
+>>> normalizer.transform(np.array([[2.0]]))
+array([[0.]])
+>>> normalizer.inverse_transform(np.array([[0.0]]))
+array([[2.]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.special
+import scipy.stats
+
+from .exceptions import (
+    InvalidValuesInDataSet,
+    ModelFileError,
+    ModelNotTrainedError,
+    NormalizationFunctionNotFound,
+)
+
+__all__ = [
+    "NORMALIZATIONS",
+    "Normalizer",
+    "StandardNormalizer",
+    "MinMaxNormalizer",
+    "LogNormalizer",
+    "LogisticNormalizer",
+    "BoxCoxNormalizer",
+    "IdentityNormalizer",
+    "get_normalizer",
+    "normalizer_from_state",
+]
+
+# Rows per chunk when computing column statistics, to bound temporaries on big data.
+_CHUNK_ROWS = 65_536
+# Keeps logit finite when a transformed value has saturated to exactly 0 or 1.
+_LOGISTIC_EPSILON = np.finfo(np.float64).eps
+
+
+def _as_2d_float(X, *, what: str = "X") -> np.ndarray:
+    """``X`` as a 2-D float array: float32 is kept, everything else becomes float64."""
+    array = np.asarray(X)
+    if array.dtype != np.float32:
+        try:
+            array = array.astype(np.float64, copy=False)
+        except (TypeError, ValueError) as error:
+            raise InvalidValuesInDataSet(
+                f"{what} must be numeric, but it has dtype {array.dtype}: {error}"
+            ) from None
+    if array.ndim != 2:
+        raise InvalidValuesInDataSet(
+            f"{what} must be a 2-D array of shape (n_rows, n_features), but it has shape {array.shape}"
+        )
+    return array
+
+
+def _column_label(names: list[str] | None, index: int) -> str:
+    return repr(names[index]) if names is not None else f"column {index}"
+
+
+def _column_mean_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and population std in float64, two passes over row chunks.
+
+    Deviations are divided by the column's largest deviation before squaring,
+    so tiny (1e-200) or huge (1e200) spreads neither underflow nor overflow.
+    """
+    n_rows = X.shape[0]
+    total = np.zeros(X.shape[1])
+    for start in range(0, n_rows, _CHUNK_ROWS):
+        total += X[start : start + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
+    mean = total / n_rows
+    largest = np.maximum(
+        np.abs(X.max(axis=0).astype(np.float64) - mean),
+        np.abs(X.min(axis=0).astype(np.float64) - mean),
+    )
+    unit = np.where(largest > 0, largest, 1.0)
+    squares = np.zeros(X.shape[1])
+    for start in range(0, n_rows, _CHUNK_ROWS):
+        deviation = (X[start : start + _CHUNK_ROWS].astype(np.float64) - mean) / unit
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    return mean, unit * np.sqrt(squares / n_rows)
+
+
+def _cast(parameter: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """A fitted float64 parameter in the working dtype of ``X`` (so float32 stays float32)."""
+    return parameter.astype(X.dtype, copy=False)
+
+
+class Normalizer:
+    """Base class: the fit / transform / inverse_transform contract.
+
+    Subclasses set :attr:`name`, implement ``_fit``, ``_transform`` and
+    ``_inverse_transform`` and list their fitted array parameters in
+    ``_parameters``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : list of str or None
+        Column names given to ``fit`` (used in error messages).
+    """
+
+    name: str = ""
+    #: names of the fitted float64 arrays, one value per feature
+    _parameters: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # -- public API -----------------------------------------------------------------
+
+    def fit(self, X, feature_names=None) -> "Normalizer":
+        """Learn the per-column parameters from the training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Training data, finite.
+        feature_names : sequence of str, optional
+            Column names, used to name columns in error messages.
+
+        Returns
+        -------
+        self : Normalizer
+
+        Raises
+        ------
+        InvalidValuesInDataSet
+            If ``X`` is not 2-D, is empty, has non-finite values, or has
+            values outside the transform's domain.
+        """
+        X = _as_2d_float(X)
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise InvalidValuesInDataSet(f"Cannot fit a normalizer on empty data of shape {X.shape}")
+        names = None if feature_names is None else [str(name) for name in feature_names]
+        if names is not None and len(names) != X.shape[1]:
+            raise InvalidValuesInDataSet(
+                f"Got {len(names)} feature names for data with {X.shape[1]} columns"
+            )
+        self.feature_names_in_ = names
+        self._check_finite(X, names)
+        self._check_domain(X, names)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._fit(X)
+        self._check_parameters_finite(X.shape[1], names)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Normalize ``X`` with the fitted parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features_in_)
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features_in_)
+            A new array (``X`` is never modified); float32 if ``X`` is float32,
+            else float64.
+
+        Raises
+        ------
+        ModelNotTrainedError
+            If the normalizer has not been fitted.
+        InvalidValuesInDataSet
+            If ``X`` has the wrong number of columns or values outside the
+            transform's domain.
+        """
+        X = self._check_input(X)
+        self._check_domain(X, self.feature_names_in_)
+        return self._transform(X)
+
+    def inverse_transform(self, Y) -> np.ndarray:
+        """Map normalized values back to the original units.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_rows, n_features_in_)
+            Normalized values, e.g. a codebook.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features_in_)
+        """
+        return self._inverse_transform(self._check_input(Y, what="Y"))
+
+    def fit_transform(self, X, feature_names=None) -> np.ndarray:
+        """Fit on ``X`` and return ``transform(X)``."""
+        return self.fit(X, feature_names=feature_names).transform(X)
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` has been called."""
+        return hasattr(self, "n_features_in_")
+
+    def get_state(self) -> dict:
+        """Everything needed to rebuild this normalizer, without pickle.
+
+        Returns
+        -------
+        dict
+            ``name`` (str), and once fitted ``n_features_in`` (int),
+            ``feature_names_in`` (list of str or None) and one float64 array
+            per fitted parameter.  Restore it with :func:`normalizer_from_state`.
+        """
+        state: dict = {"name": self.name}
+        if self.is_fitted:
+            state["n_features_in"] = int(self.n_features_in_)
+            state["feature_names_in"] = (
+                None if self.feature_names_in_ is None else list(self.feature_names_in_)
+            )
+            for parameter in self._parameters:
+                state[parameter] = np.array(getattr(self, parameter), dtype=np.float64)
+        return state
+
+    @staticmethod
+    def from_state(state: dict) -> "Normalizer":
+        """Rebuild a normalizer from :meth:`get_state` (see :func:`normalizer_from_state`)."""
+        return normalizer_from_state(state)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _check_input(self, X, *, what: str = "X") -> np.ndarray:
+        if not self.is_fitted:
+            raise ModelNotTrainedError(
+                f"This {self.name!r} normalizer is not fitted yet; call fit(X) first"
+            )
+        X = _as_2d_float(X, what=what)
+        if X.shape[1] != self.n_features_in_:
+            raise InvalidValuesInDataSet(
+                f"{what} has {X.shape[1]} features, but the normalizer was fitted with "
+                f"{self.n_features_in_}"
+                + ("" if self.feature_names_in_ is None else f": {self.feature_names_in_}")
+            )
+        return X
+
+    def _check_finite(self, X: np.ndarray, names: list[str] | None) -> None:
+        """Statistics of NaN/inf are meaningless: name the columns that have them."""
+        counts = X.shape[0] - np.isfinite(X).sum(axis=0)
+        columns = np.flatnonzero(counts)
+        if columns.size:
+            details = "; ".join(
+                f"{_column_label(names, int(column))} has {int(counts[column])} NaN or infinite value(s)"
+                for column in columns
+            )
+            raise InvalidValuesInDataSet(
+                f"Cannot fit {self.name!r} normalization: {details}. Drop or impute them first."
+            )
+
+    def _check_parameters_finite(self, n_features: int, names: list[str] | None) -> None:
+        bad = np.zeros(n_features, dtype=bool)
+        for parameter in self._parameters:
+            bad |= ~np.isfinite(getattr(self, parameter))
+        columns = np.flatnonzero(bad)
+        if columns.size:
+            labels = ", ".join(_column_label(names, int(column)) for column in columns)
+            raise InvalidValuesInDataSet(
+                f"Cannot fit {self.name!r} normalization: the statistics of {labels} overflow "
+                "float64; rescale the data first"
+            )
+
+    def _check_domain(self, X: np.ndarray, names: list[str] | None) -> None:
+        """Raise if ``X`` has values outside the transform's domain (none by default)."""
+
+    def _fit(self, X: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _inverse_transform(self, Y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _check_lower_bound(X, names, *, bound: float, normalization: str, hint: str) -> None:
+    """Raise InvalidValuesInDataSet naming every column with values ``<= bound``."""
+    offending = X <= bound
+    counts = offending.sum(axis=0)
+    columns = np.flatnonzero(counts)
+    if columns.size == 0:
+        return
+    details = []
+    for column in columns:
+        smallest = float(X[:, column].min())
+        details.append(
+            f"{_column_label(names, int(column))} has {int(counts[column])} value(s) <= {bound:g} "
+            f"(smallest {smallest:g})"
+        )
+    raise InvalidValuesInDataSet(
+        f"{normalization!r} normalization requires values > {bound:g}, but "
+        + "; ".join(details)
+        + f". {hint}"
+    )
+
+
+class StandardNormalizer(Normalizer):
+    """Z-score: ``(x - mean) / std`` with the population std (std 0 -> scale 1)."""
+
+    name = "standard"
+    _parameters = ("center_", "scale_")
+
+    def _fit(self, X):
+        mean, std = _column_mean_std(X)
+        constant = X.min(axis=0) == X.max(axis=0)
+        # A constant column centres on its exact value, so it maps to exactly 0.
+        self.center_ = np.where(constant, X[0].astype(np.float64), mean)
+        self.scale_ = np.where(constant | (std == 0), 1.0, std)
+
+    def _transform(self, X):
+        out = X - _cast(self.center_, X)
+        out /= _cast(self.scale_, X)
+        return out
+
+    def _inverse_transform(self, Y):
+        out = Y * _cast(self.scale_, Y)
+        out += _cast(self.center_, Y)
+        return out
+
+
+class MinMaxNormalizer(Normalizer):
+    """``(x - min) / (max - min)`` with the training min and max (zero range -> scale 1)."""
+
+    name = "minmax"
+    _parameters = ("min_", "scale_")
+
+    def _fit(self, X):
+        self.min_ = X.min(axis=0).astype(np.float64)
+        value_range = X.max(axis=0).astype(np.float64) - self.min_
+        self.scale_ = np.where(value_range == 0, 1.0, value_range)
+
+    def _transform(self, X):
+        out = X - _cast(self.min_, X)
+        out /= _cast(self.scale_, X)
+        return out
+
+    def _inverse_transform(self, Y):
+        out = Y * _cast(self.scale_, Y)
+        out += _cast(self.min_, Y)
+        return out
+
+
+class LogNormalizer(Normalizer):
+    """``log1p(x)``, inverse ``expm1``; requires ``x > -1``.  Nothing is learned."""
+
+    name = "log"
+
+    def _check_domain(self, X, names):
+        _check_lower_bound(
+            X, names, bound=-1.0, normalization=self.name,
+            hint="Shift the column or choose another normalization (e.g. 'standard').",
+        )
+
+    def _fit(self, X):
+        pass
+
+    def _transform(self, X):
+        return np.log1p(X)
+
+    def _inverse_transform(self, Y):
+        return np.expm1(Y)
+
+
+class LogisticNormalizer(Normalizer):
+    """``sigmoid((x - mean) / std)``, into (0, 1); inverse through a clipped logit."""
+
+    name = "logistic"
+    _parameters = ("center_", "scale_")
+
+    def _fit(self, X):
+        standard = StandardNormalizer()
+        standard._fit(X)
+        self.center_, self.scale_ = standard.center_, standard.scale_
+
+    def _transform(self, X):
+        out = X - _cast(self.center_, X)
+        out /= _cast(self.scale_, X)
+        return scipy.special.expit(out, out=out)
+
+    def _inverse_transform(self, Y):
+        epsilon = max(_LOGISTIC_EPSILON, float(np.finfo(Y.dtype).eps))
+        out = np.clip(Y, epsilon, 1.0 - epsilon)
+        scipy.special.logit(out, out=out)
+        out *= _cast(self.scale_, Y)
+        out += _cast(self.center_, Y)
+        return out
+
+
+class BoxCoxNormalizer(Normalizer):
+    """Per-column Box-Cox (lambda by maximum likelihood), then the standard score.
+
+    Requires ``x > 0``.  A constant column uses ``lambda = 1``.
+
+    Each column is divided by its training geometric mean before the Box-Cox
+    transform.  Lambda's maximum-likelihood estimate does not change under
+    rescaling, and the rescaled transform is an increasing affine function of
+    the plain one, so the standard scores are the same; but values near 1 keep
+    ``lambda * log(x)`` small, which avoids the cancellation that ruins the
+    plain transform (and its inverse) when ``|lambda|`` is large.
+
+    Lambda is estimated with :func:`scipy.stats.boxcox`, which costs about a
+    second per 100 000 rows and column; longer columns estimate it on every
+    k-th row (at most :attr:`max_fit_rows` rows, evenly spread whether or not
+    the data are sorted).  The geometric mean, centre and scale use all rows.
+    """
+
+    #: rows used to estimate lambda
+    max_fit_rows = 100_000
+    name = "boxcox"
+    _parameters = ("lambda_", "geometric_mean_", "center_", "scale_")
+
+    def _check_domain(self, X, names):
+        _check_lower_bound(
+            X, names, bound=0.0, normalization=self.name,
+            hint="Box-Cox needs strictly positive data; shift the column or use another "
+            "normalization (e.g. 'standard' or 'log').",
+        )
+
+    def _fit(self, X):
+        n_features = X.shape[1]
+        self.lambda_ = np.ones(n_features)
+        self.geometric_mean_ = np.exp(np.log(X.astype(np.float64)).mean(axis=0))
+        stride = -(-X.shape[0] // self.max_fit_rows)
+        for column in range(n_features):
+            values = X[::stride, column].astype(np.float64) / self.geometric_mean_[column]
+            if values.min() != values.max():
+                _, self.lambda_[column] = scipy.stats.boxcox(values)
+        standard = StandardNormalizer()
+        standard._fit(self._boxcox(X))
+        self.center_, self.scale_ = standard.center_, standard.scale_
+
+    def _boxcox(self, X):
+        # float64 whatever the input: with large |lambda| float32 loses too much.
+        return scipy.special.boxcox(X.astype(np.float64) / self.geometric_mean_, self.lambda_)
+
+    def _transform(self, X):
+        with np.errstate(over="ignore"):
+            out = self._boxcox(X)
+        self._check_overflow(X, out)
+        out -= self.center_
+        out /= self.scale_
+        return out.astype(X.dtype, copy=False)
+
+    def _check_overflow(self, X, transformed):
+        overflowing = ~np.isfinite(transformed)
+        columns = np.flatnonzero(overflowing.any(axis=0))
+        if columns.size == 0:
+            return
+        details = "; ".join(
+            f"{_column_label(self.feature_names_in_, int(column))} (lambda={self.lambda_[column]:.6g}) "
+            f"at value {float(X[overflowing[:, column], column][0]):g}"
+            for column in columns
+        )
+        raise InvalidValuesInDataSet(
+            f"The Box-Cox transform fitted on the training data overflows for {details}: the "
+            "value is far outside the training range of a column with an extreme lambda "
+            "(typically a nearly constant column). Use another normalization for it."
+        )
+
+    def _inverse_transform(self, Y):
+        out = Y.astype(np.float64) * self.scale_
+        out += self.center_
+        out = scipy.special.inv_boxcox(out, self.lambda_)
+        out *= self.geometric_mean_
+        return out.astype(Y.dtype, copy=False)
+
+
+class IdentityNormalizer(Normalizer):
+    """No normalization: ``transform`` returns a copy of the data."""
+
+    name = "none"
+
+    def _fit(self, X):
+        pass
+
+    def _transform(self, X):
+        return X.copy()
+
+    def _inverse_transform(self, Y):
+        return Y.copy()
+
+
+_NORMALIZERS: dict[str, type[Normalizer]] = {
+    cls.name: cls
+    for cls in (
+        StandardNormalizer,
+        MinMaxNormalizer,
+        LogNormalizer,
+        LogisticNormalizer,
+        BoxCoxNormalizer,
+        IdentityNormalizer,
+    )
+}
+
+#: valid normalization names
+NORMALIZATIONS: tuple[str, ...] = tuple(_NORMALIZERS)
+
+
+def get_normalizer(name: str) -> Normalizer:
+    """A new, unfitted normalizer by name.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NORMALIZATIONS`.
+
+    Returns
+    -------
+    Normalizer
+
+    Raises
+    ------
+    NormalizationFunctionNotFound
+        If ``name`` is unknown; the message lists the valid names.
+
+    Examples
+    --------
+    >>> get_normalizer("minmax")
+    MinMaxNormalizer()
+    """
+    try:
+        return _NORMALIZERS[name]()
+    except (KeyError, TypeError):
+        raise NormalizationFunctionNotFound(
+            f"Unknown normalization {name!r}; valid names are: {', '.join(NORMALIZATIONS)}"
+        ) from None
+
+
+def normalizer_from_state(state: dict) -> Normalizer:
+    """Rebuild a normalizer from :meth:`Normalizer.get_state`.
+
+    Parameters
+    ----------
+    state : dict
+        As returned by ``get_state`` (arrays may also be lists, e.g. after JSON).
+
+    Returns
+    -------
+    Normalizer
+        Transforms exactly like the one that produced ``state``.
+
+    Raises
+    ------
+    NormalizationFunctionNotFound
+        If the state names an unknown normalization.
+    ModelFileError
+        If the state is incomplete or inconsistent.
+    """
+    if not isinstance(state, dict) or "name" not in state:
+        raise ModelFileError("A normalizer state must be a dict with a 'name' entry")
+    normalizer = get_normalizer(state["name"])
+    if "n_features_in" not in state:
+        return normalizer
+    try:
+        n_features = int(state["n_features_in"])
+        names = state.get("feature_names_in")
+        names = None if names is None else [str(name) for name in names]
+        parameters = {
+            parameter: np.array(state[parameter], dtype=np.float64)
+            for parameter in normalizer._parameters
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"Damaged {state['name']!r} normalizer state: {error!r}") from None
+    if names is not None and len(names) != n_features:
+        raise ModelFileError(
+            f"Damaged normalizer state: {len(names)} feature names for {n_features} features"
+        )
+    for parameter, values in parameters.items():
+        if values.shape != (n_features,):
+            raise ModelFileError(
+                f"Damaged normalizer state: {parameter!r} has shape {values.shape}, "
+                f"expected ({n_features},)"
+            )
+        setattr(normalizer, parameter, values)
+    normalizer.feature_names_in_ = names
+    normalizer.n_features_in_ = n_features
+    return normalizer
