@@ -343,6 +343,16 @@ class SOM:
         )
 
     # ------------------------------------------------------------ fitted state
+    def __getattr__(self, name):
+        # Only reached for missing attributes: fitted ones (lattice_, history_, ...) on an
+        # unfitted model get the same actionable error as predict().
+        if name.endswith("_") and not name.startswith("_") and name != "feature_names_in_":
+            raise ModelNotTrainedError(
+                f"{name} is not available: this SOM is not trained yet; call fit(), fit_online() "
+                "or fit_auto() first."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "_codebook")

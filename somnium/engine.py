@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +62,16 @@ def _blas_single_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+@contextmanager
+def _mapper(workers: int):
+    """An ordered ``map`` over a thread pool of ``workers`` (plain ``map`` for one)."""
+    if workers <= 1:
+        yield map
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield pool.map
+
+
 class TrainingData:
     """Normalised rows prepared once for many BMU searches.
 
@@ -76,7 +86,10 @@ class TrainingData:
         self.dtype = np.dtype(dtype)
         self.metric = metric
         if self.uses_gemm:
-            self.Xc = np.ascontiguousarray(self.X - self.center, dtype=self.dtype)
+            # A trailing column of ones lets one GEMM add ||w||^2 (see _prepared_codebook).
+            self.Xc = np.empty((self.X.shape[0], self.X.shape[1] + 1), dtype=self.dtype)
+            np.subtract(self.X, self.center, out=self.Xc[:, :-1], casting="unsafe")
+            self.Xc[:, -1] = 1.0
         else:
             self.Xc = self.X
 
@@ -137,22 +150,28 @@ def _chunk_rows(n_nodes: int, itemsize: int) -> int:
     return int(min(_MAX_CHUNK_ROWS, max(256, _TILE_BYTES // (itemsize * max(n_nodes, 1)))))
 
 
-def _prepared_codebook(data: TrainingData, codebook: np.ndarray):
+def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
+    """The codebook in the form the distance step multiplies with.
+
+    GEMM path: ``[-2 (w - c), ||w - c||^2]`` against rows ``[x - c, 1]``, so one
+    matrix product gives ``||w||^2 - 2 x.w`` (the squared distance up to the
+    per-row constant ``||x||^2``, irrelevant to the argmin) with no extra
+    passes over the distance tile.
+    """
     if data.uses_gemm:
-        wc = np.ascontiguousarray(codebook - data.center, dtype=data.dtype)
-        return wc, np.einsum("ij,ij->i", wc, wc)
-    return np.ascontiguousarray(codebook, dtype=np.float64), None
+        centred = codebook - data.center
+        prepared = np.empty((codebook.shape[0], codebook.shape[1] + 1))
+        prepared[:, :-1] = -2.0 * centred
+        prepared[:, -1] = np.einsum("ij,ij->i", centred, centred)
+        return np.ascontiguousarray(prepared.T, dtype=data.dtype)
+    return np.ascontiguousarray(codebook, dtype=np.float64)
 
 
 def _chunk_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
     """Distances (up to a per-row constant on the GEMM path) from rows to every node."""
-    wc, wnorm = prepared
     if data.uses_gemm:
-        scores = data.Xc[rows] @ wc.T
-        scores *= -2.0
-        scores += wnorm
-        return scores
-    return scipy_distance.cdist(data.X[rows], wc, metric=data.metric)
+        return data.Xc[rows] @ prepared
+    return scipy_distance.cdist(data.X[rows], prepared, metric=data.metric)
 
 
 def _chunk_statistics(data, rows, prepared, codebook, lattice, with_metrics, want_bmus):
@@ -217,17 +236,16 @@ def epoch_statistics(
     def work(rows):
         return _chunk_statistics(data, rows, prepared, codebook, lattice, with_metrics, return_bmus)
 
-    with _blas_single_thread():
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                parts = list(pool.map(work, slices))
-        else:
-            parts = [work(rows) for rows in slices]
-    # Summing in chunk order keeps the result independent of the thread count.
-    total = parts[0][0]
-    for stats, _ in parts[1:]:
-        total = total + stats
-    bmus = np.concatenate([b for _, b in parts]).astype(np.int64) if return_bmus else None
+    total = None
+    bmu_parts = []
+    with _blas_single_thread(), _mapper(workers) as mapper:
+        # Reduce as results arrive (in chunk order, so the sum does not depend on the
+        # thread count) instead of holding every chunk's M x D partial sums.
+        for stats, bmus in mapper(work, slices):
+            total = stats if total is None else total + stats
+            if return_bmus:
+                bmu_parts.append(bmus)
+    bmus = np.concatenate(bmu_parts).astype(np.int64) if return_bmus else None
     return total, bmus
 
 
@@ -246,12 +264,8 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int = 1, second:
         return first, np.argmin(scores, axis=1)
 
     workers = min(resolve_n_jobs(n_jobs), max(len(slices), 1))
-    with _blas_single_thread():
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                parts = list(pool.map(work, slices))
-        else:
-            parts = [work(rows) for rows in slices]
+    with _blas_single_thread(), _mapper(workers) as mapper:
+        parts = list(mapper(work, slices))
     first = np.concatenate([p[0] for p in parts]).astype(np.int64)
     if not second:
         return first

@@ -126,6 +126,18 @@ def label_shares(bmu, labels, n_nodes: int):
         raise ValueError(
             f"Got {labels.shape[0]} labels for {bmu.shape[0]} rows; pass one label per training row."
         )
+    if labels.dtype.kind == "f":
+        missing = np.flatnonzero(np.isnan(labels))
+    elif labels.dtype.kind == "O":
+        # v != v is the NaN test that also works for non-numeric objects.
+        missing = np.flatnonzero([v is None or v != v for v in labels])
+    else:
+        missing = []
+    if len(missing):
+        raise ValueError(
+            f"labels contain {len(missing)} missing value(s) (first at row {missing[0]}); "
+            "fill them (e.g. labels.fillna('unknown')) before plotting."
+        )
     classes, codes = np.unique(labels, return_inverse=True)
     counts = np.zeros((len(classes), n_nodes))
     np.add.at(counts, (codes.ravel(), bmu), 1.0)

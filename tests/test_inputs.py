@@ -206,3 +206,10 @@ def test_shapes_and_invariants_hold_for_any_finite_data(data, rows, cols, lattic
     assert 0.0 <= model.calculate_topographic_error() <= 1.0
     assert 0.0 <= model.calculate_vacancy_rate() < 1.0
     assert model.calculate_quantization_error() >= 0.0
+
+
+def test_fitted_attributes_of_an_unfitted_model_raise_model_not_trained():
+    for name in ("lattice_", "history_", "mapsize_", "n_features_in_"):
+        with pytest.raises(ModelNotTrainedError, match="fit"):
+            getattr(SOM(), name)
+    assert getattr(SOM(), "feature_names_in_", None) is None

@@ -531,3 +531,12 @@ def test_every_plot_renders_a_non_blank_png_on_every_lattice(models, data, name,
     not_white = (image < 0.95).any(axis=2).mean()
     assert not_white > 0.05
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 20
+
+
+def test_label_shares_reject_missing_labels_with_a_clear_error():
+    from somnium.metrics import label_shares
+
+    with pytest.raises(ValueError, match="missing value"):
+        label_shares(np.array([0, 1, 1]), np.array(["a", None, "b"], dtype=object), 2)
+    with pytest.raises(ValueError, match="first at row 2"):
+        label_shares(np.array([0, 1, 1]), np.array([1.0, 2.0, np.nan]), 2)
