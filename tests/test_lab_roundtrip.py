@@ -1,9 +1,15 @@
-"""End-to-end tests in a real JupyterLab server and kernel (see BROWSER_TESTING.md)."""
+"""End-to-end tests in a real JupyterLab server and kernel (see BROWSER_TESTING.md).
+
+One server for the test session (``lab_server.jupyter_lab``); each test writes or copies its notebook into the
+server's root_dir, opens it in a fresh browser context and waits for the kernel through the app itself.
+Python state is read back through files the notebook's observers write (atomically) and the test polls.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -161,7 +167,6 @@ def _wait_selected_in_dom(page, expected: set[int], n_nodes: int, timeout: float
 
 def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
     """Click two cells -> Python sees them (and the right rows); Python sets a selection -> DOM shows it."""
-    pytest.importorskip("pandas")
     root = jupyter_lab.root_dir
     for name in ("roundtrip_hits.json", "roundtrip_state.json"):
         (root / name).unlink(missing_ok=True)
@@ -230,8 +235,6 @@ def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
 
 def test_getting_started_notebook_in_lab(jupyter_lab, page, artifacts_dir):
     """notebooks/getting_started.ipynb runs all cells in JupyterLab without errors and draws its MapView."""
-    import shutil
-
     source = lab.REPO_ROOT / "notebooks" / "getting_started.ipynb"
     workdir = jupyter_lab.root_dir / "getting_started"
     workdir.mkdir(exist_ok=True)
