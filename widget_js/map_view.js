@@ -93,9 +93,11 @@ function render({ model, el }) {
   colorbarTicks.append(tickMin, tickMax);
   colorbarScale.append(colorbarRamp, colorbarTicks);
   const legend = make("span", { class: "somnium-map__legend" });
-  const noDataSwatch = make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" });
-  const emptySwatch = make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" });
-  legend.append(noDataSwatch, make("span", {}, "no data"), emptySwatch, make("span", {}, "empty node (no rows)"));
+  const noDataKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--nodata" });
+  noDataKey.append(make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }), make("span", {}, "no data"));
+  const emptyKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--empty" });
+  emptyKey.append(make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }), make("span", {}, "empty node (no rows)"));
+  legend.append(noDataKey, emptyKey);
   colorbar.append(colorbarLabel, colorbarScale, legend);
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
   footer.append(colorbar, wrapNote);
@@ -181,6 +183,7 @@ function render({ model, el }) {
       }
     }
     emptyMarks.setAttribute("d", d);
+    emptyKey.hidden = d === "";
   }
 
   function drawLayer() {
@@ -198,6 +201,7 @@ function render({ model, el }) {
         cells[node].setAttribute("fill", fill);
       }
     }
+    noDataKey.hidden = !fills.includes(null);
     colorbarLabel.textContent = info.label ?? "";
     tickMin.textContent = range ? formatValue(range.min, info.integer) : "no data";
     tickMax.textContent = range ? formatValue(range.max, info.integer) : "";
@@ -441,8 +445,18 @@ function render({ model, el }) {
   onModel("change:cell_centers", drawGeometry);
   onModel("change:lattice", drawGeometry);
   onModel("change:hit_counts", drawHits);
-  onModel("change:layer_values", drawLayer);
-  onModel("change:layer_info", drawLayer);
+  // Python sends layer_values and layer_info together: recolour once.
+  let layerQueued = false;
+  const queueLayer = () => {
+    if (layerQueued) return;
+    layerQueued = true;
+    queueMicrotask(() => {
+      layerQueued = false;
+      drawLayer();
+    });
+  };
+  onModel("change:layer_values", queueLayer);
+  onModel("change:layer_info", queueLayer);
   onModel("change:layer_options", syncLayerControl);
   onModel("change:color", syncLayerControl);
   onModel("change:selected", drawSelection);

@@ -3,7 +3,7 @@
 //
 // window.harness.mount(state, options) renders the view; state is the
 // widget's synced state with bytes traits as {"$bytes": "<base64>"} (see
-// tests/harness/server.py).  The fake model records every save_changes()
+// tests/harness/harness_server.py).  The fake model records every save_changes()
 // so tests can read what the browser would send to Python.
 
 const DARK_THEME = {
@@ -114,17 +114,31 @@ async function loadBundle(name) {
   }
 }
 
+const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+
+/**
+ * Render a view into #host.  Resolves with timings in ms: loading the bundle,
+ * the synchronous render() call, and render() start to the frame after the
+ * first paint (the double requestAnimationFrame).
+ */
 async function mount(state, { bundle = "map_view", theme = "light", unaligned = false, width = null } = {}) {
   applyTheme(theme);
   const host = document.getElementById("host");
   if (width) host.style.width = `${width}px`;
-  const widget = await loadBundle(bundle);
   const model = new FakeModel(decodeState(state, unaligned));
-  const started = performance.now();
+  const loadStarted = performance.now();
+  const widget = await loadBundle(bundle);
+  const renderStarted = performance.now();
   const cleanup = await widget.render({ model, el: host });
+  const rendered = performance.now();
   window.harness.model = model;
   window.harness.cleanup = cleanup;
-  return { renderMs: performance.now() - started };
+  await nextPaint();
+  return {
+    loadMs: renderStarted - loadStarted,
+    renderMs: rendered - renderStarted,
+    firstPaintMs: performance.now() - renderStarted,
+  };
 }
 
 window.harness = { mount, applyTheme, model: null, cleanup: null };
