@@ -360,3 +360,8 @@ def test_brush_mode_is_validated(view):
     view.brush_mode = "lasso"
     with pytest.raises(traitlets.TraitError):
         view.brush_mode = "circle"
+
+
+def test_color_values_gives_the_shown_layer_in_full_precision(view, model):
+    view.color = "score"
+    np.testing.assert_array_equal(view.color_values, model.codebook_[:, 2])

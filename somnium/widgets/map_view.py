@@ -16,7 +16,7 @@ import traitlets
 
 from .. import metrics
 from ..exceptions import ModelNotTrainedError
-from ._base import STATIC_DIR, SomniumWidget, float32_bytes, uint32_bytes
+from ._base import STATIC_DIR, SomniumWidget, fitted_lattice, float32_bytes, uint32_bytes
 
 __all__ = ["MapView"]
 
@@ -108,16 +108,12 @@ class MapView(SomniumWidget):
 
     def __init__(self, model, data=None, color="umatrix", *, bmu=None, top_k: int = 3,
                  brush_mode: str = "rectangle"):
-        from ._base import fitted_lattice
-
         n_nodes = fitted_lattice(model).n_nodes
         if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 0:
             raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}.")
         self._data = data if data is None or _is_dataframe(data) else np.asarray(data)
         self._bmu = self._resolve_bmu(model, self._data, bmu, n_nodes)
-        self._counts = (
-            metrics.hits(self._bmu, n_nodes) if self._bmu is not None else None
-        )
+        self._counts = metrics.hits(self._bmu, n_nodes) if self._bmu is not None else None
         if self._bmu is not None:
             # Rows grouped by node: one stable argsort makes every later
             # selection a gather of contiguous runs (see selected_index).
@@ -126,7 +122,7 @@ class MapView(SomniumWidget):
         self._constructed = False
         self._layer_cache: dict[str, np.ndarray] = {}
         self._layers: dict[str, _Layer] = {}
-        self._register_layers(model, n_nodes)
+        self._register_layers(model)
         self.n_nodes = n_nodes
         key = self._layer_key(color)
 
@@ -286,7 +282,7 @@ class MapView(SomniumWidget):
         return np.flatnonzero(frame.index.isin(labels))
 
     # ------------------------------------------------------------- layers
-    def _register_layers(self, model, n_nodes):
+    def _register_layers(self, model):
         layers = self._layers
         layers["umatrix"] = _Layer("U-matrix", model.umatrix)
         if self._counts is not None:
@@ -386,8 +382,9 @@ class MapView(SomniumWidget):
             "layer_info": {"key": key, "label": layer.label, "integer": layer.integer},
         }
 
-    def layer_values_array(self) -> np.ndarray:
-        """Values of the shown layer, one per node (float64, NaN = no value)."""
+    @property
+    def color_values(self) -> np.ndarray:
+        """Values of the shown layer, one per node (float64; NaN = no value)."""
         return self._layer_cache[self.color].copy()
 
     @traitlets.validate("color")
