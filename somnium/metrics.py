@@ -139,8 +139,8 @@ def label_shares(bmu, labels, n_nodes: int):
             "fill them (e.g. labels.fillna('unknown')) before plotting."
         )
     classes, codes = np.unique(labels, return_inverse=True)
-    counts = np.zeros((len(classes), n_nodes))
-    np.add.at(counts, (codes.ravel(), bmu), 1.0)
+    counts = np.bincount(codes.ravel() * n_nodes + bmu, minlength=len(classes) * n_nodes)
+    counts = counts.reshape(len(classes), n_nodes).astype(np.float64)
     totals = counts.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
