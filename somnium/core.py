@@ -85,7 +85,8 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
     """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
 
     The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
-    covariance eigenvalues (the long side along rows), so the map's shape
+    covariance eigenvalues (the long side along the columns, so maps are
+    landscape like a screen), so the map's shape
     follows the data's principal plane.
 
     Parameters
@@ -93,7 +94,7 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
     X : array-like, shape (n_rows, n_features)
     mapsize_scale : float, default 5
     lattice : str, default "hexa"
-        Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same shape.
+        Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same drawn shape.
     max_nodes : int, default 10000
         Cap on the total for very large ``N``.
 
@@ -115,9 +116,9 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
         ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
     else:
         ratio = 1.0
-    if LATTICES.get(lattice, ("rect",))[0] == "hexa":
-        ratio /= math.sqrt(0.75)
-    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes * ratio)))))
+    # cols / rows that makes the drawn map's width / height equal to ratio
+    side_ratio = ratio * (math.sqrt(0.75) if LATTICES.get(lattice, ("rect",))[0] == "hexa" else 1.0)
+    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes / side_ratio)))))
     cols = max(2, int(round(n_nodes / rows)))
     return rows, cols
 
