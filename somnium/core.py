@@ -745,7 +745,10 @@ class SOM:
         ndarray of int64, shape (n_rows,)
         """
         self._require_fitted("predict()")
-        return engine.find_bmus(self._data(X), self._codebook, n_jobs=self.n_jobs)
+        return self._find_bmus(self._data(X))
+
+    def _find_bmus(self, data):
+        return engine.find_bmus(data, self._codebook, n_jobs=self.n_jobs)
 
     # -------------------------------------------------------------- metrics
     def _stats_for(self, X):
@@ -783,8 +786,8 @@ class SOM:
         if X is None:
             self._require_training_data()
             return metrics.mean_bmu_distance(self._train_data, self._codebook, self.bmu_)
-        Xn = self.transform(X)
-        return metrics.mean_bmu_distance(Xn, self._codebook, self.predict(X))
+        data = self._data(X)
+        return metrics.mean_bmu_distance(data.X, self._codebook, self._find_bmus(data))
 
     def _require_training_data(self):
         if getattr(self, "_train_data", None) is None:
@@ -809,7 +812,8 @@ class SOM:
         if X is None:
             self._require_training_data()
             return metrics.node_quantization_error(self._train_data, self._codebook, self.bmu_)
-        return metrics.node_quantization_error(self.transform(X), self._codebook, self.predict(X))
+        data = self._data(X)
+        return metrics.node_quantization_error(data.X, self._codebook, self._find_bmus(data))
 
     # ---------------------------------------------------------- persistence
     def save(self, path, format: str = "somnium"):
