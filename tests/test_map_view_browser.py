@@ -348,3 +348,17 @@ def test_a_100_by_100_map_renders_and_answers_clicks(browser_page, harness_url):
     assert result["renderMs"] < 5_000  # generous: the benchmark measures it properly
     browser_page.click('[data-neuron="5050"]')
     assert selected_in_dom(browser_page) == [5050]
+
+
+def test_the_harness_server_refuses_requests_without_its_token(harness_url):
+    import urllib.error
+    import urllib.request
+
+    base = harness_url.rsplit("/", 1)[0]
+    assert base.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(f"{harness_url}/") as ok:
+        assert ok.status == 200
+    for path in ("/", "/static/map_view.js", "/wrong-token/"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + path)
+        assert refused.value.code == 403

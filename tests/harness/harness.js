@@ -99,8 +99,8 @@ export function applyTheme(theme) {
 
 async function loadBundle(name) {
   const [js, css] = await Promise.all([
-    fetch(`/static/${name}.js`).then((response) => response.text()),
-    fetch(`/static/${name}.css`).then((response) => (response.ok ? response.text() : "")),
+    fetch(`./static/${name}.js`).then((response) => response.text()),
+    fetch(`./static/${name}.css`).then((response) => (response.ok ? response.text() : "")),
   ]);
   const style = document.createElement("style");
   style.textContent = css;

@@ -1,16 +1,18 @@
 """Serve the static harness page and the built bundles on 127.0.0.1.
 
-``/`` and ``/harness.js`` come from this folder, ``/static/...`` from
-``somnium/static/`` (the committed bundles, exactly what users get).  Used by
-tests/test_map_view_browser.py and benchmarks/bench_map_view.py.
+Everything is served under a random token path (``/<token>/``); any other
+path gets 403, so nothing else on the machine can read from it.  Below the
+token, ``/`` and ``/harness.js`` come from this folder and ``/static/...``
+from ``somnium/static/`` (the committed bundles, exactly what users get).
+Used by tests/test_map_view_browser.py and benchmarks/bench_map_view.py.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import http.server
+import secrets
 import threading
 from pathlib import Path
 
@@ -35,9 +37,17 @@ def widget_state(widget) -> dict:
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+    token = ""
+
+    def send_head(self):
+        if not self.path.startswith(f"/{self.token}/"):
+            self.send_error(403, "Missing or wrong token")
+            return None
+        return super().send_head()
 
     def translate_path(self, path):
         path = path.split("?", 1)[0].split("#", 1)[0]
+        path = path[len(self.token) + 1 :]
         if path.startswith("/static/"):
             return str(STATIC_DIR / Path(path[len("/static/"):]).name)
         name = Path(path).name or "index.html"
@@ -54,11 +64,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def serve_harness():
     """Yield the base URL of a harness server on a free loopback port."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler))
+    token = secrets.token_urlsafe(16)
+    handler = type("_TokenHandler", (_Handler,), {"token": token})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}/{token}"
     finally:
         server.shutdown()
         server.server_close()
