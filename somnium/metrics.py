@@ -95,11 +95,12 @@ def umatrix(codebook, lattice) -> np.ndarray:
     """
     codebook = np.asarray(codebook, dtype=np.float64)
     table = lattice.neighbors
-    valid = table >= 0
-    diffs = codebook[:, None, :] - codebook[np.where(valid, table, 0)]
-    dist = np.where(valid, np.linalg.norm(diffs, axis=2), 0.0)
-    degree = valid.sum(axis=1)
-    return dist.sum(axis=1) / np.maximum(degree, 1)
+    total = np.zeros(codebook.shape[0])
+    # One neighbour slot at a time keeps memory at M x D (not M x degree x D).
+    for slot in table.T:
+        valid = slot >= 0
+        total[valid] += np.linalg.norm(codebook[valid] - codebook[slot[valid]], axis=1)
+    return total / np.maximum(lattice.degree, 1)
 
 
 def label_shares(bmu, labels, n_nodes: int):
