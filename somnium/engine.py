@@ -150,6 +150,12 @@ def _chunk_rows(n_nodes: int, itemsize: int) -> int:
     return int(min(_MAX_CHUNK_ROWS, max(256, _TILE_BYTES // (itemsize * max(n_nodes, 1)))))
 
 
+def _row_slices(data: TrainingData, n_nodes: int) -> list[slice]:
+    """Row chunks whose distance tile stays within the tile budget."""
+    chunk = _chunk_rows(n_nodes, data.dtype.itemsize if data.uses_gemm else 8)
+    return [slice(s, min(s + chunk, data.n_rows)) for s in range(0, data.n_rows, chunk)]
+
+
 def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
     """The codebook in the form the distance step multiplies with.
 
@@ -229,8 +235,7 @@ def epoch_statistics(
     """
     n_nodes = codebook.shape[0]
     prepared = _prepared_codebook(data, codebook)
-    chunk = _chunk_rows(n_nodes, data.dtype.itemsize if data.uses_gemm else 8)
-    slices = [slice(s, min(s + chunk, data.n_rows)) for s in range(0, data.n_rows, chunk)]
+    slices = _row_slices(data, n_nodes)
     workers = min(resolve_n_jobs(n_jobs), len(slices))
 
     def work(rows):
@@ -252,8 +257,7 @@ def epoch_statistics(
 def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int = 1, second: bool = False):
     """Best matching unit of every row (and the second best when ``second``)."""
     prepared = _prepared_codebook(data, codebook)
-    chunk = _chunk_rows(codebook.shape[0], data.dtype.itemsize if data.uses_gemm else 8)
-    slices = [slice(s, min(s + chunk, data.n_rows)) for s in range(0, data.n_rows, chunk)]
+    slices = _row_slices(data, codebook.shape[0])
 
     def work(rows):
         scores = _chunk_distances(data, rows, prepared)
@@ -263,7 +267,7 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int = 1, second:
         scores[np.arange(scores.shape[0]), first] = np.inf
         return first, np.argmin(scores, axis=1)
 
-    workers = min(resolve_n_jobs(n_jobs), max(len(slices), 1))
+    workers = min(resolve_n_jobs(n_jobs), len(slices))
     with _blas_single_thread(), _mapper(workers) as mapper:
         parts = list(mapper(work, slices))
     first = np.concatenate([p[0] for p in parts]).astype(np.int64)

@@ -16,9 +16,8 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..exceptions import ModelNotTrainedError
 
-__all__ = ["STATIC_DIR", "SomniumWidget", "NodeSelection", "float32_bytes", "uint32_bytes", "fitted_lattice"]
+__all__ = ["STATIC_DIR", "SomniumWidget", "NodeSelection", "float32_bytes", "uint32_bytes"]
 
 #: Where the committed JavaScript bundles live (built from widget_js/).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -32,16 +31,6 @@ def float32_bytes(values) -> bytes:
 def uint32_bytes(values) -> bytes:
     """``values`` as contiguous little-endian uint32 bytes."""
     return np.ascontiguousarray(values, dtype="<u4").tobytes()
-
-
-def fitted_lattice(model):
-    """The lattice of a fitted model, or a :class:`ModelNotTrainedError` that says what to do."""
-    try:
-        return model.lattice_
-    except AttributeError as error:  # ModelNotTrainedError is an AttributeError too
-        raise ModelNotTrainedError(
-            "The views show a trained map; call model.fit(X) (or fit_auto) before creating one."
-        ) from error
 
 
 class NodeSelection(traitlets.TraitType):
@@ -102,7 +91,7 @@ class SomniumWidget(anywidget.AnyWidget):
     selected = NodeSelection().tag(sync=True)
 
     def __init__(self, model, **traits):
-        lattice = fitted_lattice(model)
+        lattice = model.lattice_  # raises ModelNotTrainedError on an unfitted model
         self._model = model
         self.n_nodes = lattice.n_nodes  # read by the selection validator
         vertices = lattice.cell_vertices()

@@ -16,7 +16,7 @@ import traitlets
 
 from .. import metrics
 from ..exceptions import ModelNotTrainedError
-from ._base import STATIC_DIR, SomniumWidget, fitted_lattice, float32_bytes, uint32_bytes
+from ._base import STATIC_DIR, SomniumWidget, float32_bytes, uint32_bytes
 
 __all__ = ["MapView"]
 
@@ -108,7 +108,7 @@ class MapView(SomniumWidget):
 
     def __init__(self, model, data=None, color="umatrix", *, bmu=None, top_k: int = 3,
                  brush_mode: str = "rectangle"):
-        n_nodes = fitted_lattice(model).n_nodes
+        n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 0:
             raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}.")
         self._data = data if data is None or _is_dataframe(data) else np.asarray(data)
