@@ -88,7 +88,9 @@ def run_workload(name: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="only W1")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -96,15 +98,24 @@ def main() -> None:
         print(json.dumps(run_workload(args.one)))
         return
     names = ["W1"] if args.quick else list(WORKLOADS)
-    print(f"{'load':4} {'N':>9} {'D':>3} {'map':>8} {'s/epoch':>8} {'floor s':>8} {'ratio':>6} "
-          f"{'GFLOP/s':>8} {'peak MB':>8} {'data MB':>8}")
+    print(
+        f"{'load':4} {'N':>9} {'D':>3} {'map':>8} {'s/epoch':>8} {'floor s':>8} {'ratio':>6} "
+        f"{'GFLOP/s':>8} {'peak MB':>8} {'data MB':>8}"
+    )
     for name in names:
-        out = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True,
-                             env={**os.environ}, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", name],
+            capture_output=True,
+            text=True,
+            env={**os.environ},
+            check=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{name:4} {r['n']:9d} {r['d']:3d} {r['rows']:>3}x{r['cols']:<4} {r['epoch_s_median']:8.3f} "
-              f"{r['gemm_floor_s']:8.3f} {r['ratio_to_floor']:6.2f} {r['gemm_gflops']:8.1f} "
-              f"{r['peak_rss_mb']:8.0f} {r['data_mb']:8.0f}")
+        print(
+            f"{name:4} {r['n']:9d} {r['d']:3d} {r['rows']:>3}x{r['cols']:<4} {r['epoch_s_median']:8.3f} "
+            f"{r['gemm_floor_s']:8.3f} {r['ratio_to_floor']:6.2f} {r['gemm_gflops']:8.1f} "
+            f"{r['peak_rss_mb']:8.0f} {r['data_mb']:8.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ from __future__ import annotations
 import statistics
 import time
 
-import numpy as np
-
 from somnium import SOM
 from somnium.datasets import load_penguins, make_blobs
 
@@ -37,13 +35,19 @@ def train(X, epochs, seed):
     model.AUTO_EPOCHS = epochs
     start = time.perf_counter()
     model.fit_auto(X, collect_history=False)
-    return (model.calculate_quantization_error(), model.calculate_topographic_error(),
-            time.perf_counter() - start, model.mapsize_)
+    return (
+        model.calculate_quantization_error(),
+        model.calculate_topographic_error(),
+        time.perf_counter() - start,
+        model.mapsize_,
+    )
 
 
 def main():
-    print(f"{'dataset':18} {'epochs':>9} {'map':>7} {'QE':>7} {'TE':>6} {'QE/long':>8} {'TE-long':>8} "
-          f"{'time/long':>9}")
+    print(
+        f"{'dataset':18} {'epochs':>9} {'map':>7} {'QE':>7} {'TE':>6} {'QE/long':>8} {'TE-long':>8} "
+        f"{'time/long':>9}"
+    )
     for name, X in datasets():
         results = {}
         for epochs in CANDIDATES + [LONG]:
@@ -56,8 +60,10 @@ def main():
             )
         qe_l, te_l, t_l, _ = results[LONG]
         for epochs, (qe, te, t, shape) in results.items():
-            print(f"{name:18} {str(epochs):>9} {shape[0]:>3}x{shape[1]:<3} {qe:7.4f} {te:6.3f} "
-                  f"{qe / qe_l:8.3f} {te - te_l:+8.3f} {t / t_l:9.3f}")
+            print(
+                f"{name:18} {epochs!s:>9} {shape[0]:>3}x{shape[1]:<3} {qe:7.4f} {te:6.3f} "
+                f"{qe / qe_l:8.3f} {te - te_l:+8.3f} {t / t_l:9.3f}"
+            )
 
 
 if __name__ == "__main__":

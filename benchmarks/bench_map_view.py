@@ -4,7 +4,7 @@
 
 Prints medians of
   (a) a 100x100 hexagonal map (10,000 cells) in headless Debian Chromium, from
-      the harness page (tests/harness/) running the committed bundle:
+      the harness page (tests/support/harness/) running the committed bundle:
       - render: render() start to data-ready="true" (synchronous DOM build),
       - first paint: render() start to the frame after the first paint,
       - click -> data-selected: a real mouse click (event timestamp) to the
@@ -25,13 +25,12 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "harness")]
-
-from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
-from harness_server import serve_harness, widget_state  # noqa: E402
+sys.path[:0] = [str(REPO)]
 
 from somnium import SOM  # noqa: E402
 from somnium.widgets import MapView  # noqa: E402
+from tests.support.environment import CHROMIUM_ARGS, find_chromium  # noqa: E402
+from tests.support.harness.harness_server import serve_harness, widget_state  # noqa: E402
 
 # Arms a promise (window.__latency) that resolves with the ms from the next
 # pointerdown's event timestamp to the frame after `node` shows data-selected.
@@ -90,7 +89,9 @@ def bench_selection(n_rows: int, repeats: int) -> dict:
     rng = np.random.default_rng(0)
     df = pd.DataFrame(rng.normal(size=(n_rows, 5)), columns=[f"f{i}" for i in range(5)])
     df["customer"] = np.arange(n_rows)
-    model = SOM(mapsize=(40, 50), random_state=0).fit(df[[f"f{i}" for i in range(5)]].sample(20_000, random_state=0), epochs=5)
+    model = SOM(mapsize=(40, 50), random_state=0).fit(
+        df[[f"f{i}" for i in range(5)]].sample(20_000, random_state=0), epochs=5
+    )
     started = time.perf_counter()
     view = MapView(model, data=df)
     construct = time.perf_counter() - started
@@ -109,14 +110,20 @@ def bench_selection(n_rows: int, repeats: int) -> dict:
             rows = view.selected_rows
             rows_times.append(time.perf_counter() - started)
             started = time.perf_counter()
-            view.selected_index
+            _ = view.selected_index
             index_times.append(time.perf_counter() - started)
-        results[name] = (len(rows), 1000 * statistics.median(rows_times), 1000 * statistics.median(index_times))
+        results[name] = (
+            len(rows),
+            1000 * statistics.median(rows_times),
+            1000 * statistics.median(index_times),
+        )
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--skip-browser", action="store_true")
@@ -127,12 +134,16 @@ def main():
         print(f"(a) 100x100 map in headless Chromium, median of {args.repeats} page loads")
         print(f"    render() to data-ready      {browser['render_s']:.3f} s")
         print(f"    render() to first paint     {browser['first_paint_s']:.3f} s")
-        print(f"    click -> data-selected      {browser['click_ms']:.1f} ms  (median of {browser['n_clicks']} clicks, to the next frame)")
+        print(
+            f"    click -> data-selected      {browser['click_ms']:.1f} ms  (median of {browser['n_clicks']} clicks, to the next frame)"
+        )
     selection = bench_selection(args.rows, args.repeats)
     print(f"(b) selection over a {args.rows:,}-row DataFrame (40x50 map), median of {args.repeats}")
     print(f"    MapView construction (one predict of all rows): {selection.pop('construct_s'):.2f} s")
     for name, (n_selected, rows_ms, index_ms) in selection.items():
-        print(f"    {name:<14} {n_selected:>9,} rows   selected_rows {rows_ms:7.1f} ms   selected_index {index_ms:7.1f} ms")
+        print(
+            f"    {name:<14} {n_selected:>9,} rows   selected_rows {rows_ms:7.1f} ms   selected_index {index_ms:7.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from somnium import SOM, visualization  # noqa: E402
+from somnium import SOM, visualization
 
 ROWS, COLS, N_FEATURES, N_ROWS, REPEATS = 100, 100, 20, 20_000, 3
 

@@ -8,4 +8,4 @@ __version__ = "0.1.0"
 from . import exceptions
 from .core import SOM, estimate_mapsize
 
-__all__ = ["SOM", "estimate_mapsize", "exceptions", "__version__"]
+__all__ = ["SOM", "__version__", "estimate_mapsize", "exceptions"]

@@ -52,8 +52,18 @@ def _scipy_metric_names():
     if names:
         return tuple(sorted(names))
     return (  # pragma: no cover - fallback for SciPy without the private list
-        "braycurtis", "canberra", "chebyshev", "cityblock", "correlation", "cosine", "euclidean",
-        "jensenshannon", "mahalanobis", "minkowski", "seuclidean", "sqeuclidean",
+        "braycurtis",
+        "canberra",
+        "chebyshev",
+        "cityblock",
+        "correlation",
+        "cosine",
+        "euclidean",
+        "jensenshannon",
+        "mahalanobis",
+        "minkowski",
+        "seuclidean",
+        "sqeuclidean",
     )
 
 
@@ -70,7 +80,12 @@ def _check_positive_int(value, what):
 
 
 def _check_positive_float(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{what} must be a positive finite number, got {value!r}.")
     return float(value)
 
@@ -537,12 +552,19 @@ class SOM:
             Out-of-range numbers (epochs, radii, rates, ratios).
         """
         return self._fit_batch(
-            X, epochs, lambda lattice: self._default_radii(radiusin, radiusfin, lattice), decay,
-            learning_rate, subsample_ratio, collect_history, callbacks,
+            X,
+            epochs,
+            lambda lattice: self._default_radii(radiusin, radiusfin, lattice),
+            decay,
+            learning_rate,
+            subsample_ratio,
+            collect_history,
+            callbacks,
         )
 
-    def _fit_batch(self, X, epochs, radii_for, decay, learning_rate, subsample_ratio, collect_history,
-                   callbacks):
+    def _fit_batch(
+        self, X, epochs, radii_for, decay, learning_rate, subsample_ratio, collect_history, callbacks
+    ):
         """:meth:`fit` with the radii given as a function of the (possibly new) lattice."""
         epochs = _check_positive_int(epochs, "epochs")
         _check_option(decay, DECAYS, "decay")
@@ -572,8 +594,17 @@ class SOM:
             codebook = engine.batch_update(codebook, stats, operator, radii[epoch_index], learning_rate)
             return codebook, stats
 
-        return self._train("batch", epochs, radii, [learning_rate] * epochs, run_epoch, pending, data,
-                           with_metrics, callbacks)
+        return self._train(
+            "batch",
+            epochs,
+            radii,
+            [learning_rate] * epochs,
+            run_epoch,
+            pending,
+            data,
+            with_metrics,
+            callbacks,
+        )
 
     def _train(self, kind, epochs, radii, rates, run_epoch, pending, data, with_metrics, callbacks):
         """Run epochs, committing state after each completed one."""
@@ -589,18 +620,22 @@ class SOM:
                 if phase is None:
                     self._n_fit_calls += 1
                     phase = f"{kind}-{self._n_fit_calls}"
-                epoch_metrics = stats.metrics() if with_metrics else {
-                    k: math.nan for k in HISTORY_KEYS[4:]
-                }
+                epoch_metrics = stats.metrics() if with_metrics else {k: math.nan for k in HISTORY_KEYS[4:]}
                 self._codebook = codebook
                 self._bmu = None
                 self._final = None
                 self._append_history(phase, radii[e], rates[e], epoch_metrics)
                 committed_any = True
                 info = EpochInfo(
-                    epoch=len(self.history_["epoch"]), phase=phase, phase_epoch=e + 1, n_epochs=epochs,
-                    radius=float(radii[e]), learning_rate=float(rates[e]), metrics=epoch_metrics,
-                    elapsed=time.perf_counter() - start, model=self,
+                    epoch=len(self.history_["epoch"]),
+                    phase=phase,
+                    phase_epoch=e + 1,
+                    n_epochs=epochs,
+                    radius=float(radii[e]),
+                    learning_rate=float(rates[e]),
+                    metrics=epoch_metrics,
+                    elapsed=time.perf_counter() - start,
+                    model=self,
                 )
                 if any([bool(cb(info)) for cb in callbacks]):
                     break
@@ -688,7 +723,13 @@ class SOM:
             order = rng.permutation(n_rows)
             window = slice(e * n_rows, (e + 1) * n_rows)
             stats = engine.online_epoch(
-                Xn, work, order, radii_steps[window], rate_steps[window], lattice, self.neighborhood,
+                Xn,
+                work,
+                order,
+                radii_steps[window],
+                rate_steps[window],
+                lattice,
+                self.neighborhood,
                 use_numba=use_numba,
             )
             codebook = work
@@ -698,8 +739,9 @@ class SOM:
         epoch_rates = rate_steps[n_rows - 1 :: n_rows]
         data = engine.TrainingData(Xn, center, self.dtype, self.distance_metric)
         # Online statistics come free with the per-row search, so they are always recorded.
-        return self._train("online", epochs, epoch_radii, epoch_rates, run_epoch, pending, data,
-                           True, callbacks)
+        return self._train(
+            "online", epochs, epoch_radii, epoch_rates, run_epoch, pending, data, True, callbacks
+        )
 
     #: Epochs of the two fit_auto phases, chosen by benchmarks/bench_fit_auto.py.
     AUTO_EPOCHS = (6, 12)
@@ -719,8 +761,15 @@ class SOM:
         rough, fine = self.AUTO_EPOCHS
         self._fit_batch(X, rough, self._auto_rough_radii, "linear", 1.0, 1.0, collect_history, callbacks)
         fine_in = max(1.0, min(self._auto_rough_radii(self.lattice_)[1], max(self.mapsize_) / 12.0))
-        return self.fit(X, epochs=fine, radiusin=fine_in, radiusfin=1.0, decay="exponential",
-                        collect_history=collect_history, callbacks=callbacks)
+        return self.fit(
+            X,
+            epochs=fine,
+            radiusin=fine_in,
+            radiusfin=1.0,
+            decay="exponential",
+            collect_history=collect_history,
+            callbacks=callbacks,
+        )
 
     @staticmethod
     def _auto_rough_radii(lattice):
@@ -758,8 +807,9 @@ class SOM:
                     "No training-data statistics are stored in this model; pass X explicitly."
                 )
             return self._final
-        stats, _ = engine.epoch_statistics(self._data(X), self._codebook, self.lattice_, with_metrics=True,
-                                           n_jobs=self.n_jobs)
+        stats, _ = engine.epoch_statistics(
+            self._data(X), self._codebook, self.lattice_, with_metrics=True, n_jobs=self.n_jobs
+        )
         return stats.metrics()
 
     def calculate_quantization_error(self, X=None) -> float:
@@ -791,9 +841,7 @@ class SOM:
 
     def _require_training_data(self):
         if getattr(self, "_train_data", None) is None:
-            raise ModelNotTrainedError(
-                "The training data are not kept in a loaded model; pass X explicitly."
-            )
+            raise ModelNotTrainedError("The training data are not kept in a loaded model; pass X explicitly.")
 
     def umatrix(self) -> np.ndarray:
         """U-matrix: mean distance from each prototype to its neighbours' (normalised units)."""
@@ -823,7 +871,7 @@ class SOM:
         save(self, path, format=format)
 
     @classmethod
-    def load(cls, path, allow_pickle: bool = False) -> "SOM":
+    def load(cls, path, allow_pickle: bool = False) -> SOM:
         """Load a saved model (see :func:`somnium.persistence.load`)."""
         from .persistence import load
 

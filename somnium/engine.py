@@ -28,15 +28,15 @@ from .neighborhood import NeighborhoodOperator, kernel
 
 __all__ = [
     "EUCLIDEAN_METRICS",
-    "TrainingData",
     "EpochStatistics",
-    "find_bmus",
-    "epoch_statistics",
+    "TrainingData",
     "batch_update",
-    "schedule",
+    "epoch_statistics",
+    "find_bmus",
+    "online_epoch",
     "pca_initialization",
     "random_initialization",
-    "online_epoch",
+    "schedule",
 ]
 
 #: Metrics whose BMU is the argmin of ``||w||^2 - 2 x.w`` (the GEMM path).
@@ -101,7 +101,7 @@ class TrainingData:
     def n_rows(self) -> int:
         return self.X.shape[0]
 
-    def subset(self, rows: np.ndarray) -> "TrainingData":
+    def subset(self, rows: np.ndarray) -> TrainingData:
         sub = TrainingData.__new__(TrainingData)
         sub.X, sub.center, sub.dtype, sub.metric = self.X[rows], self.center, self.dtype, self.metric
         sub.Xc = self.Xc[rows] if self.uses_gemm else sub.X
@@ -125,7 +125,7 @@ class EpochStatistics:
     sq_distance: float = math.nan
     topographic_errors: float = math.nan
 
-    def __add__(self, other: "EpochStatistics") -> "EpochStatistics":
+    def __add__(self, other: EpochStatistics) -> EpochStatistics:
         return EpochStatistics(
             self.n_rows + other.n_rows,
             self.hits + other.hits,
@@ -398,8 +398,7 @@ def _get_numba_epoch():
     wrapped = numba.njit(cache=False)(minimum_image_distance)
 
     @numba.njit(cache=False)
-    def epoch(X, codebook, order, radii, rates, coords, period_x, period_y, seam_shift,
-              kernel_id, neighbors):
+    def epoch(X, codebook, order, radii, rates, coords, period_x, period_y, seam_shift, kernel_id, neighbors):
         n_nodes, n_features = codebook.shape
         hits = np.zeros(n_nodes)
         abs_error = 0.0
@@ -482,9 +481,17 @@ def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_nu
         raise ImportError("numba is not installed; pip install 'somnium[online]'.")
     if epoch is not None:
         hits, abs_error, sq_distance, te = epoch(
-            X, codebook, order.astype(np.int64), radii, rates, np.asarray(lattice.coordinates),
-            lattice.period_x or 0.0, lattice.period_y or 0.0, 0.5 if lattice.twisted else 0.0,
-            _KERNEL_IDS[neighborhood], np.asarray(lattice.neighbors),
+            X,
+            codebook,
+            order.astype(np.int64),
+            radii,
+            rates,
+            np.asarray(lattice.coordinates),
+            lattice.period_x or 0.0,
+            lattice.period_y or 0.0,
+            0.5 if lattice.twisted else 0.0,
+            _KERNEL_IDS[neighborhood],
+            np.asarray(lattice.neighbors),
         )
     else:
         from .neighborhood import DENSE_MAX_NODES

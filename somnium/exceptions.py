@@ -7,14 +7,14 @@ catch it.
 """
 
 __all__ = [
-    "SomniumError",
-    "ModelNotTrainedError",
     "InvalidValuesInDataSet",
-    "UnknownOptionError",
     "LatticeTypeNotFound",
+    "ModelFileError",
+    "ModelNotTrainedError",
     "NeighborhoodFunctionNotFound",
     "NormalizationFunctionNotFound",
-    "ModelFileError",
+    "SomniumError",
+    "UnknownOptionError",
 ]
 
 

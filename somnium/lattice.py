@@ -31,7 +31,7 @@ import numpy as np
 
 from .exceptions import LatticeTypeNotFound
 
-__all__ = ["Lattice", "LATTICES", "HEX_ROW_HEIGHT", "minimum_image_distance"]
+__all__ = ["HEX_ROW_HEIGHT", "LATTICES", "Lattice", "minimum_image_distance"]
 
 HEX_ROW_HEIGHT = np.sqrt(3.0) / 2.0
 
@@ -105,9 +105,7 @@ class Lattice:
 
     def __init__(self, rows: int, cols: int, name: str = "hexa"):
         if name not in LATTICES:
-            raise LatticeTypeNotFound(
-                f"Unknown lattice {name!r}. Valid lattices: {', '.join(LATTICES)}."
-            )
+            raise LatticeTypeNotFound(f"Unknown lattice {name!r}. Valid lattices: {', '.join(LATTICES)}.")
         for label, value in (("rows", rows), ("cols", cols)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Map {label} must be a positive integer, got {value!r}.")
@@ -130,9 +128,10 @@ class Lattice:
         return f"Lattice(rows={self.rows}, cols={self.cols}, name={self.name!r})"
 
     def __eq__(self, other) -> bool:
-        return (
-            isinstance(other, Lattice)
-            and (self.rows, self.cols, self.name) == (other.rows, other.cols, other.name)
+        return isinstance(other, Lattice) and (self.rows, self.cols, self.name) == (
+            other.rows,
+            other.cols,
+            other.name,
         )
 
     def __hash__(self) -> int:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "quantization_error",
-    "mean_bmu_distance",
-    "topographic_error",
-    "vacancy_rate",
     "hits",
-    "node_quantization_error",
-    "umatrix",
     "label_shares",
+    "mean_bmu_distance",
+    "node_quantization_error",
+    "quantization_error",
     "row_abs_error",
+    "topographic_error",
+    "umatrix",
+    "vacancy_rate",
 ]
 
 

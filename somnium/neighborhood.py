@@ -28,7 +28,7 @@ import numpy as np
 from .exceptions import NeighborhoodFunctionNotFound
 from .lattice import Lattice
 
-__all__ = ["NEIGHBORHOODS", "kernel", "NeighborhoodOperator", "DENSE_MAX_NODES"]
+__all__ = ["DENSE_MAX_NODES", "NEIGHBORHOODS", "NeighborhoodOperator", "kernel"]
 
 #: Largest map for which a dense M x M kernel (or distance matrix) may be held.
 DENSE_MAX_NODES = 3000
@@ -243,7 +243,7 @@ class NeighborhoodOperator:
             dx, dy = lat._minimum_image(dx, dr * lat.row_height)
             weights = kernel(self.name, np.hypot(dx, dy), radius)
             n_target = len(range(target, rows, step))
-            for (i, j) in zip(*np.nonzero(weights)):
+            for i, j in zip(*np.nonzero(weights)):
                 r0 = target + drs[i] + pad_r
                 c0 = dcs[j] + pad_c
                 block = padded[r0 : r0 + step * (n_target - 1) + 1 : step, c0 : c0 + cols]

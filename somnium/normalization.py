@@ -48,13 +48,13 @@ from .exceptions import (
 
 __all__ = [
     "NORMALIZATIONS",
-    "Normalizer",
-    "StandardNormalizer",
-    "MinMaxNormalizer",
-    "LogNormalizer",
-    "LogisticNormalizer",
     "BoxCoxNormalizer",
     "IdentityNormalizer",
+    "LogNormalizer",
+    "LogisticNormalizer",
+    "MinMaxNormalizer",
+    "Normalizer",
+    "StandardNormalizer",
     "get_normalizer",
     "normalizer_from_state",
 ]
@@ -138,7 +138,7 @@ class Normalizer:
 
     # -- public API -----------------------------------------------------------------
 
-    def fit(self, X, feature_names=None) -> "Normalizer":
+    def fit(self, X, feature_names=None) -> Normalizer:
         """Learn the per-column parameters from the training data.
 
         Parameters
@@ -163,9 +163,7 @@ class Normalizer:
             raise InvalidValuesInDataSet(f"Cannot fit a normalizer on empty data of shape {X.shape}")
         names = None if feature_names is None else [str(name) for name in feature_names]
         if names is not None and len(names) != X.shape[1]:
-            raise InvalidValuesInDataSet(
-                f"Got {len(names)} feature names for data with {X.shape[1]} columns"
-            )
+            raise InvalidValuesInDataSet(f"Got {len(names)} feature names for data with {X.shape[1]} columns")
         self.feature_names_in_ = names
         self._check_finite(X, names)
         self._check_domain(X, names)
@@ -244,7 +242,7 @@ class Normalizer:
         return state
 
     @staticmethod
-    def from_state(state: dict) -> "Normalizer":
+    def from_state(state: dict) -> Normalizer:
         """Rebuild a normalizer from :meth:`get_state` (see :func:`normalizer_from_state`)."""
         return normalizer_from_state(state)
 
@@ -252,9 +250,7 @@ class Normalizer:
 
     def _check_input(self, X, *, what: str = "X") -> np.ndarray:
         if not self.is_fitted:
-            raise ModelNotTrainedError(
-                f"This {self.name!r} normalizer is not fitted yet; call fit(X) first"
-            )
+            raise ModelNotTrainedError(f"This {self.name!r} normalizer is not fitted yet; call fit(X) first")
         X = _as_2d_float(X, what=what)
         if X.shape[1] != self.n_features_in_:
             raise InvalidValuesInDataSet(
@@ -304,7 +300,7 @@ class Normalizer:
 
 def _check_lower_bound(X, names, *, bound: float, normalization: str, hint: str) -> None:
     """Raise InvalidValuesInDataSet naming every column with values ``<= bound``."""
-    offending = X <= bound
+    offending = bound >= X
     counts = offending.sum(axis=0)
     columns = np.flatnonzero(counts)
     if columns.size == 0:
@@ -376,7 +372,10 @@ class LogNormalizer(Normalizer):
 
     def _check_domain(self, X, names):
         _check_lower_bound(
-            X, names, bound=-1.0, normalization=self.name,
+            X,
+            names,
+            bound=-1.0,
+            normalization=self.name,
             hint="Shift the column or choose another normalization (e.g. 'standard').",
         )
 
@@ -440,7 +439,10 @@ class BoxCoxNormalizer(Normalizer):
 
     def _check_domain(self, X, names):
         _check_lower_bound(
-            X, names, bound=0.0, normalization=self.name,
+            X,
+            names,
+            bound=0.0,
+            normalization=self.name,
             hint="Box-Cox needs strictly positive data; shift the column or use another "
             "normalization (e.g. 'standard' or 'log').",
         )
@@ -585,8 +587,7 @@ def normalizer_from_state(state: dict) -> Normalizer:
         names = state.get("feature_names_in")
         names = None if names is None else [str(name) for name in names]
         parameters = {
-            parameter: np.array(state[parameter], dtype=np.float64)
-            for parameter in normalizer._parameters
+            parameter: np.array(state[parameter], dtype=np.float64) for parameter in normalizer._parameters
         }
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"Damaged {state['name']!r} normalizer state: {error!r}") from None
@@ -597,8 +598,7 @@ def normalizer_from_state(state: dict) -> Normalizer:
     for parameter, values in parameters.items():
         if values.shape != (n_features,):
             raise ModelFileError(
-                f"Damaged normalizer state: {parameter!r} has shape {values.shape}, "
-                f"expected ({n_features},)"
+                f"Damaged normalizer state: {parameter!r} has shape {values.shape}, expected ({n_features},)"
             )
         setattr(normalizer, parameter, values)
     normalizer.feature_names_in_ = names

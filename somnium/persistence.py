@@ -26,7 +26,7 @@ import numpy as np
 
 from .exceptions import ModelFileError, UnknownOptionError
 
-__all__ = ["save", "load", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
 FORMAT_NAME = "somnium-model"
 FORMAT_VERSION = 1
@@ -220,7 +220,7 @@ def _restore(meta, arrays):
         model.feature_names_in_ = np.array(meta["feature_names_in"], dtype=object)
     state = dict(meta["normalizer"])
     prefix = "normalizer."
-    state.update({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+    state.update({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
     model._normalizer = normalizer_from_state(state)
     model._center = arrays["center"]
     model.history_ = {k: list(v) for k, v in meta["history"].items()}

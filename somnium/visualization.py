@@ -35,13 +35,13 @@ from . import metrics
 from .exceptions import ModelNotTrainedError
 
 __all__ = [
-    "plot_components",
-    "plot_umatrix",
     "plot_bmus",
-    "plot_quality_map",
+    "plot_components",
+    "plot_history",
     "plot_label_map",
     "plot_neuron_indices",
-    "plot_history",
+    "plot_quality_map",
+    "plot_umatrix",
 ]
 
 #: Colour of nodes without data (NaN values).
@@ -207,7 +207,9 @@ def _mark_wrap_edges(ax, lattice) -> None:
 def _legend_handles(lattice, show_no_data: bool) -> list:
     handles = []
     if lattice.wraps_x:
-        handles.append(Line2D([], [], color=COLUMN_WRAP_COLOR, ls="--", lw=1.6, label="left/right borders wrap"))
+        handles.append(
+            Line2D([], [], color=COLUMN_WRAP_COLOR, ls="--", lw=1.6, label="left/right borders wrap")
+        )
     if lattice.wraps_y:
         handles.append(Line2D([], [], color=ROW_WRAP_COLOR, ls="--", lw=1.6, label="top/bottom borders wrap"))
     if show_no_data:
@@ -583,8 +585,13 @@ def plot_neuron_indices(model, figure_width=None, ax=None):
     # Faintly alternating row shades make the row-major numbering easy to follow.
     shade = (lattice.row_index % 2).astype(np.float64)
     _draw_nodes(
-        ax, lattice, shade, colormap=ListedColormap(["#f4f4f4", "#e0e0e0"]), norm=Normalize(0.0, 1.0),
-        edgecolors="white", linewidths=0.6,
+        ax,
+        lattice,
+        shade,
+        colormap=ListedColormap(["#f4f4f4", "#e0e0e0"]),
+        norm=Normalize(0.0, 1.0),
+        edgecolors="white",
+        linewidths=0.6,
     )
     _label_cells(ax, lattice, np.arange(lattice.n_nodes))
     ax.set_title(f"Neuron indices ({lattice.rows} rows x {lattice.cols} columns, row-major)")
@@ -629,9 +636,7 @@ def plot_history(model, fig=None, figure_width=None):
     history = model.history_
     recorded = np.asarray(history.get("quantization_error", []) if history else [], dtype=np.float64)
     if not np.isfinite(recorded).any():
-        raise ValueError(
-            "The model has no recorded training metrics; fit it with collect_history=True."
-        )
+        raise ValueError("The model has no recorded training metrics; fit it with collect_history=True.")
     n_epochs = len(recorded)
     if fig is None:
         width = figure_width if figure_width is not None else 7.5
@@ -652,8 +657,14 @@ def plot_history(model, fig=None, figure_width=None):
                 ax.axvline(first + 0.5, color="#636363", ls="--", lw=1)
     for first, stop in bounds:
         axes[0].annotate(
-            phases[first], xy=((first + stop + 1) / 2, 1.0), xycoords=("data", "axes fraction"),
-            xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize="small",
+            phases[first],
+            xy=((first + stop + 1) / 2, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize="small",
         )
     axes[-1].set_xlabel("epoch")
     axes[-1].set_xlim(0.5, n_epochs + 0.5)

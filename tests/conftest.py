@@ -1,47 +1,19 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures: one headless Chromium and one JupyterLab server per test session.
 
-Browser tests use Debian's Chromium driven by Playwright (never a downloaded
-browser).  Outside CI a missing browser skips them with the reason; with
-``CI=true`` it fails them, so CI cannot pass without running them.
+Helpers live in the importable ``tests.support`` package (environment, brute-force references, the
+harness page server and the JupyterLab server).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.support.environment import CHROMIUM_ARGS, REPO_ROOT, find_chromium, require
+from tests.support.lab_server import jupyter_lab  # noqa: F401 - the session-wide Lab server fixture
+
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def find_chromium() -> str | None:
-    for candidate in (os.environ.get("SOMNIUM_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip a test outside CI when a real component is missing; fail it in CI."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,14 @@ pd = pytest.importorskip("pandas")
 def test_penguins_has_the_documented_columns_and_dtypes():
     penguins = load_penguins()
     assert penguins.columns.tolist() == [
-        "species", "island", "bill_length_mm", "bill_depth_mm",
-        "flipper_length_mm", "body_mass_g", "sex", "year",
+        "species",
+        "island",
+        "bill_length_mm",
+        "bill_depth_mm",
+        "flipper_length_mm",
+        "body_mass_g",
+        "sex",
+        "year",
     ]
     for column in PENGUIN_MEASUREMENTS:
         assert penguins[column].dtype == np.float64
@@ -57,7 +63,12 @@ def test_penguins_numeric_only_is_the_four_measurements():
 
 def test_penguins_first_row_matches_the_source():
     first = load_penguins().iloc[0]
-    assert (first["species"], first["island"], first["sex"], first["year"]) == ("Adelie", "Torgersen", "male", 2007)
+    assert (first["species"], first["island"], first["sex"], first["year"]) == (
+        "Adelie",
+        "Torgersen",
+        "male",
+        2007,
+    )
     assert first[list(PENGUIN_MEASUREMENTS)].tolist() == [39.1, 18.7, 181.0, 3750.0]
 
 

@@ -117,8 +117,17 @@ def test_a_failed_continuation_leaves_the_model_untouched():
     assert model.history_["epoch"] == before[1]
 
 
-@pytest.mark.parametrize("method", ["predict", "transform", "calculate_quantization_error",
-                                    "calculate_topographic_error", "calculate_vacancy_rate", "umatrix"])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "predict",
+        "transform",
+        "calculate_quantization_error",
+        "calculate_topographic_error",
+        "calculate_vacancy_rate",
+        "umatrix",
+    ],
+)
 def test_unfitted_model_raises_model_not_trained(method):
     model = SOM()
     args = (X,) if method in ("predict", "transform") else ()
@@ -198,7 +207,9 @@ finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
     lattice=st.sampled_from(["hexa", "rect", "toroidal_rect", "cylindrical_hexa"]),
 )
 def test_shapes_and_invariants_hold_for_any_finite_data(data, rows, cols, lattice):
-    model = SOM(mapsize=(rows, cols), lattice=lattice, random_state=0).fit(data, epochs=2, collect_history=True)
+    model = SOM(mapsize=(rows, cols), lattice=lattice, random_state=0).fit(
+        data, epochs=2, collect_history=True
+    )
     n_nodes = rows * cols
     assert model.codebook_.shape == (n_nodes, data.shape[1])
     assert np.isfinite(model.codebook_).all()

@@ -1,7 +1,7 @@
 """Run the JavaScript unit tests (node --test, widget_js/tests/) from pytest.
 
 Outside CI a missing node or an uninstalled widget_js/node_modules skips this
-test with the reason; with CI=true it fails (see tests/conftest.py).
+test with the reason; with CI=true it fails (see tests/support/environment.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import require
+from tests.support.environment import require
 
 WIDGET_JS = Path(__file__).resolve().parent.parent / "widget_js"
 

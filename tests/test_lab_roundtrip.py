@@ -7,30 +7,14 @@ Python state is read back through files the notebook's observers write (atomical
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-
-def _load_lab_helpers():
-    # Loaded by path so the helper works whatever pytest's import mode is.
-    name = "somnium_tests_lab_server"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("lab_server.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-lab = _load_lab_helpers()
-jupyter_lab = lab.jupyter_lab  # the session-scoped server fixture
+from tests.support import lab_server as lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.jupyterlab]
 
@@ -84,10 +68,13 @@ probe
 
 def test_lab_machinery_with_a_plain_anywidget(jupyter_lab, page):
     """The server, kernel readiness, clicks -> Python and Python -> DOM, independent of somnium's views."""
-    nb = lab.write_notebook(jupyter_lab.root_dir / "probe.ipynb", [
-        ("code", SMOKE_SETUP),
-        ("code", "probe.clicks = 10"),
-    ])
+    nb = lab.write_notebook(
+        jupyter_lab.root_dir / "probe.ipynb",
+        [
+            ("code", SMOKE_SETUP),
+            ("code", "probe.clicks = 10"),
+        ],
+    )
     lab.open_notebook(page, jupyter_lab, nb.name)
     lab.wait_for_kernel_ready(page)
     lab.run_cell(page, 0)
@@ -108,7 +95,7 @@ def test_lab_machinery_with_a_plain_anywidget(jupyter_lab, page):
 
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
-ROUNDTRIP_SETUP = f'''
+ROUNDTRIP_SETUP = f"""
 import json, os
 import numpy as np
 from somnium import SOM
@@ -143,7 +130,7 @@ def report(change):
 
 view.observe(report, "selected")
 view
-'''
+"""
 
 
 def _cell(page, neuron: int):
@@ -170,10 +157,13 @@ def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
     root = jupyter_lab.root_dir
     for name in ("roundtrip_hits.json", "roundtrip_state.json"):
         (root / name).unlink(missing_ok=True)
-    nb = lab.write_notebook(root / "roundtrip.ipynb", [
-        ("code", ROUNDTRIP_SETUP),
-        ("code", "view.selected = PUSHED"),  # PUSHED is defined by the test's third step
-    ])
+    nb = lab.write_notebook(
+        root / "roundtrip.ipynb",
+        [
+            ("code", ROUNDTRIP_SETUP),
+            ("code", "view.selected = PUSHED"),  # PUSHED is defined by the test's third step
+        ],
+    )
     t0 = time.monotonic()
     lab.open_notebook(page, jupyter_lab, nb.name)
     lab.wait_for_kernel_ready(page)
@@ -203,7 +193,9 @@ def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
     # 2. A Shift-click adds a second one.
     _cell(page, b).click(modifiers=["Shift"])
     state = poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == sorted([a, b]))
-    assert state["selected_rows"] == state["brute"], "selected_rows must be exactly the rows whose BMU is selected"
+    assert state["selected_rows"] == state["brute"], (
+        "selected_rows must be exactly the rows whose BMU is selected"
+    )
     assert len(state["selected_rows"]) == hits[a] + hits[b] > 0
     _wait_selected_in_dom(page, {a, b}, n_nodes)
 
@@ -228,9 +220,13 @@ def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
     assert state["selected_rows"] == state["brute"]
     lab.wait_until_idle(page)
     assert lab.error_outputs(page) == []
-    page.locator(".jp-OutputArea .somnium-map").first.screenshot(path=str(artifacts_dir / "lab_roundtrip_mapview.png"))
+    page.locator(".jp-OutputArea .somnium-map").first.screenshot(
+        path=str(artifacts_dir / "lab_roundtrip_mapview.png")
+    )
     page.screenshot(path=str(artifacts_dir / "lab_roundtrip.png"))
-    print(f"round trip took {time.monotonic() - t0:.1f} s (server started in {jupyter_lab.start_seconds:.1f} s)")
+    print(
+        f"round trip took {time.monotonic() - t0:.1f} s (server started in {jupyter_lab.start_seconds:.1f} s)"
+    )
 
 
 def test_getting_started_notebook_in_lab(jupyter_lab, page, artifacts_dir):
@@ -250,7 +246,9 @@ def test_getting_started_notebook_in_lab(jupyter_lab, page, artifacts_dir):
         "() => window.jupyterapp.shell.currentWidget.content.widgets.filter(c => c.model.type === 'code').length"
     )
     prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_text_contents()
-    assert len(prompts) == n_code and all("[" in p and "*" not in p and "[ ]" not in p for p in prompts), prompts
+    assert len(prompts) == n_code and all("[" in p and "*" not in p and "[ ]" not in p for p in prompts), (
+        prompts
+    )
     view = page.locator('.jp-OutputArea .somnium-map[data-ready="true"]').first
     view.scroll_into_view_if_needed()
     view.screenshot(path=str(artifacts_dir / "lab_getting_started_mapview.png"))

@@ -5,8 +5,7 @@ import pytest
 
 from somnium.exceptions import LatticeTypeNotFound
 from somnium.lattice import LATTICES, Lattice, minimum_image_distance
-
-from reference import brute_distances, cell_centres
+from tests.support.reference import brute_distances, cell_centres
 
 SIZES = [(4, 5), (5, 4), (6, 7), (3, 3), (1, 5), (7, 2)]
 
@@ -90,8 +89,11 @@ def test_scalar_minimum_image_agrees_with_vectorised(name):
     for i in range(0, lat.n_nodes, 3):
         for j in range(lat.n_nodes):
             d = minimum_image_distance(
-                coords[j, 0] - coords[i, 0], coords[j, 1] - coords[i, 1],
-                lat.period_x or 0.0, lat.period_y or 0.0, 0.5 if lat.twisted else 0.0,
+                coords[j, 0] - coords[i, 0],
+                coords[j, 1] - coords[i, 1],
+                lat.period_x or 0.0,
+                lat.period_y or 0.0,
+                0.5 if lat.twisted else 0.0,
             )
             assert d == pytest.approx(lat.distances_from(i)[j], abs=1e-12)
 

@@ -64,10 +64,19 @@ def test_geometry_travels_as_float32_copies_of_the_lattice(view, model):
     lattice = model.lattice_
     vertices = decode(view.cell_vertices).reshape(lattice.n_nodes, -1, 2)
     np.testing.assert_array_equal(vertices, lattice.cell_vertices().astype(np.float32))
-    np.testing.assert_array_equal(decode(view.cell_centers).reshape(-1, 2), lattice.coordinates.astype(np.float32))
+    np.testing.assert_array_equal(
+        decode(view.cell_centers).reshape(-1, 2), lattice.coordinates.astype(np.float32)
+    )
     assert view.lattice == {
-        "rows": 6, "cols": 7, "name": "hexa", "hexagonal": True, "wraps_x": False, "wraps_y": False,
-        "n_nodes": 42, "n_vertices": 6, "extent": list(lattice.extent()),
+        "rows": 6,
+        "cols": 7,
+        "name": "hexa",
+        "hexagonal": True,
+        "wraps_x": False,
+        "wraps_y": False,
+        "n_nodes": 42,
+        "n_vertices": 6,
+        "extent": list(lattice.extent()),
     }
 
 
@@ -123,7 +132,9 @@ def test_numpy_integers_are_accepted(view):
 
 @pytest.mark.parametrize("bad", [[42], [-1], [0, 100]])
 def test_out_of_range_indices_are_rejected_with_the_valid_range(view, bad):
-    with pytest.raises(traitlets.TraitError, match=r"out of range for a map with 42 nodes \(valid indices are 0 to 41\)"):
+    with pytest.raises(
+        traitlets.TraitError, match=r"out of range for a map with 42 nodes \(valid indices are 0 to 41\)"
+    ):
         view.selected = bad
     assert view.selected == []
 
@@ -190,11 +201,14 @@ def test_known_bmus_are_reused_instead_of_predicting(model, frame, monkeypatch):
     np.testing.assert_array_equal(view.selected_index, np.flatnonzero(model.bmu_ == 5))
 
 
-@pytest.mark.parametrize("bmu, message", [
-    (np.zeros(3, dtype=int), "one node index per row"),
-    (np.full(400, 42), "outside 0..41"),
-    (np.zeros(400), "integer node indices"),
-])
+@pytest.mark.parametrize(
+    "bmu, message",
+    [
+        (np.zeros(3, dtype=int), "one node index per row"),
+        (np.full(400, 42), "outside 0..41"),
+        (np.zeros(400), "integer node indices"),
+    ],
+)
 def test_invalid_bmus_are_rejected(model, frame, bmu, message):
     with pytest.raises(ValueError, match=message):
         MapView(model, data=frame, bmu=bmu)
@@ -330,7 +344,9 @@ def test_a_layer_of_the_wrong_length_is_rejected(view):
 
 
 def test_an_unknown_layer_name_lists_the_choices(view):
-    with pytest.raises(traitlets.TraitError, match="Unknown colour layer 'incme'. Choose one of 'umatrix', 'hits'"):
+    with pytest.raises(
+        traitlets.TraitError, match="Unknown colour layer 'incme'. Choose one of 'umatrix', 'hits'"
+    ):
         view.color = "incme"
     assert view.color == "umatrix"
 

@@ -1,15 +1,12 @@
 """MapView in headless Chromium: the built bundle in a static harness page.
 
-The page (tests/harness/) loads somnium/static/map_view.js the way anywidget
+The page (tests/support/harness/) loads somnium/static/map_view.js the way anywidget
 does (fetch -> Blob URL -> import()) and renders it with a fake model whose
 state is a real MapView's synced state; what the browser would send back to
 Python is read from the fake model's save_changes() log.
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +15,7 @@ from matplotlib.path import Path as PolygonPath
 
 from somnium import SOM
 from somnium.widgets import MapView
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "harness"))
-from harness_server import serve_harness, widget_state  # noqa: E402
+from tests.support.harness.harness_server import serve_harness, widget_state
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +58,9 @@ def browser_page(page):
 def mount(page, url, view, **options):
     page.goto(f"{url}/")
     page.wait_for_function("window.harnessReady === true")
-    result = page.evaluate("([state, options]) => window.harness.mount(state, options)", [widget_state(view), options])
+    result = page.evaluate(
+        "([state, options]) => window.harness.mount(state, options)", [widget_state(view), options]
+    )
     page.wait_for_selector('.somnium-map[data-ready="true"]')
     return result
 
@@ -71,7 +68,9 @@ def mount(page, url, view, **options):
 def push(page, view, *names):
     """Send traits from the Python view to the browser, as a kernel message would."""
     state = widget_state(view)
-    page.evaluate("changes => window.harness.model.fromPython(changes)", {name: state[name] for name in names})
+    page.evaluate(
+        "changes => window.harness.model.fromPython(changes)", {name: state[name] for name in names}
+    )
 
 
 def saved(page):
@@ -79,7 +78,9 @@ def saved(page):
 
 
 def selected_in_dom(page):
-    return page.eval_on_selector_all('[data-selected="true"]', "cells => cells.map(c => Number(c.dataset.neuron))")
+    return page.eval_on_selector_all(
+        '[data-selected="true"]', "cells => cells.map(c => Number(c.dataset.neuron))"
+    )
 
 
 def cell_center(page, node):
@@ -101,7 +102,9 @@ def test_every_node_is_drawn_with_its_test_hooks(browser_page, harness_url, view
     mount(browser_page, harness_url, view)
     root = browser_page.locator(".somnium-map")
     assert root.get_attribute("data-ready") == "true"
-    neurons = browser_page.eval_on_selector_all("[data-neuron]", "cells => cells.map(c => Number(c.dataset.neuron))")
+    neurons = browser_page.eval_on_selector_all(
+        "[data-neuron]", "cells => cells.map(c => Number(c.dataset.neuron))"
+    )
     assert neurons == list(range(48))
     assert browser_page.eval_on_selector_all("path[data-neuron]", "cells => cells.length") == 48
 
@@ -109,13 +112,18 @@ def test_every_node_is_drawn_with_its_test_hooks(browser_page, harness_url, view
 def test_cells_sit_where_the_lattice_puts_them(browser_page, harness_url, view):
     mount(browser_page, harness_url, view)
     boxes = browser_page.eval_on_selector_all(
-        "[data-neuron]", "cells => cells.map(c => { const b = c.getBBox(); return [b.x, b.y, b.width, b.height]; })"
+        "[data-neuron]",
+        "cells => cells.map(c => { const b = c.getBBox(); return [b.x, b.y, b.width, b.height]; })",
     )
     vertices = view.model.lattice_.cell_vertices()
-    expected = np.column_stack([
-        vertices[:, :, 0].min(axis=1), vertices[:, :, 1].min(axis=1),
-        np.ptp(vertices[:, :, 0], axis=1), np.ptp(vertices[:, :, 1], axis=1),
-    ])
+    expected = np.column_stack(
+        [
+            vertices[:, :, 0].min(axis=1),
+            vertices[:, :, 1].min(axis=1),
+            np.ptp(vertices[:, :, 0], axis=1),
+            np.ptp(vertices[:, :, 1], axis=1),
+        ]
+    )
     np.testing.assert_allclose(np.array(boxes), expected, atol=1e-3)
     # row 0 is drawn at the top, as in the static plots
     assert cell_center(browser_page, 0)[1] < cell_center(browser_page, 47)[1]
@@ -123,11 +131,14 @@ def test_cells_sit_where_the_lattice_puts_them(browser_page, harness_url, view):
 
 def test_the_map_fills_its_width_and_keeps_its_aspect_ratio(browser_page, harness_url, view):
     mount(browser_page, harness_url, view, width=500)
-    size = browser_page.eval_on_selector(".somnium-map__svg", """svg => {
+    size = browser_page.eval_on_selector(
+        ".somnium-map__svg",
+        """svg => {
         const box = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal,
               root = svg.closest('.somnium-map').getBoundingClientRect();
         return {width: box.width, height: box.height, vb: vb.width / vb.height, root: root.width};
-    }""")
+    }""",
+    )
     assert size["root"] == pytest.approx(500, abs=1)
     assert size["width"] == pytest.approx(500 - 2 * 8 - 2, abs=1)  # root padding and border
     assert size["width"] / size["height"] == pytest.approx(size["vb"], rel=0.01)
@@ -137,10 +148,14 @@ def test_empty_nodes_are_marked(browser_page, harness_url, model):
     X = np.random.default_rng(0).normal(size=(20, 3))
     view = MapView(model, data=X, color="hits")  # 20 rows on 48 nodes: many empty nodes
     mount(browser_page, harness_url, view)
-    empty = browser_page.eval_on_selector_all('[data-empty="true"]', "cs => cs.map(c => Number(c.dataset.neuron))")
+    empty = browser_page.eval_on_selector_all(
+        '[data-empty="true"]', "cs => cs.map(c => Number(c.dataset.neuron))"
+    )
     assert empty == np.flatnonzero(np.bincount(view.bmu, minlength=48) == 0).tolist()
     # on the hits layer they have no value and take the theme's empty fill
-    no_value = browser_page.eval_on_selector_all('[data-novalue="true"]', "cs => cs.map(c => Number(c.dataset.neuron))")
+    no_value = browser_page.eval_on_selector_all(
+        '[data-novalue="true"]', "cs => cs.map(c => Number(c.dataset.neuron))"
+    )
     assert no_value == empty
     assert browser_page.locator(".somnium-map__empty-marks").get_attribute("d").count("M") == len(empty)
 
@@ -288,7 +303,9 @@ def test_user_strings_render_as_text_never_html(browser_page, harness_url, view)
     view.color = XSS
     mount(browser_page, harness_url, view)
     assert browser_page.locator(".somnium-map__colorbar-label").text_content() == XSS
-    options = browser_page.eval_on_selector_all(".somnium-map__layer option", "os => os.map(o => o.textContent)")
+    options = browser_page.eval_on_selector_all(
+        ".somnium-map__layer option", "os => os.map(o => o.textContent)"
+    )
     assert XSS in options
     node = int(np.argmax(np.abs(view.model.codebook_[:, 2])))
     browser_page.hover(f'[data-neuron="{node}"]')
@@ -299,23 +316,38 @@ def test_user_strings_render_as_text_never_html(browser_page, harness_url, view)
 
 def test_binary_buffers_at_odd_offsets_decode_the_same(browser_page, harness_url, view):
     mount(browser_page, harness_url, view)
-    aligned = browser_page.eval_on_selector_all("[data-neuron]", "cs => cs.map(c => c.getAttribute('d') + c.getAttribute('fill'))")
+    aligned = browser_page.eval_on_selector_all(
+        "[data-neuron]", "cs => cs.map(c => c.getAttribute('d') + c.getAttribute('fill'))"
+    )
     mount(browser_page, harness_url, view, unaligned=True)
-    assert browser_page.eval_on_selector_all("[data-neuron]", "cs => cs.map(c => c.getAttribute('d') + c.getAttribute('fill'))") == aligned
+    assert (
+        browser_page.eval_on_selector_all(
+            "[data-neuron]", "cs => cs.map(c => c.getAttribute('d') + c.getAttribute('fill'))"
+        )
+        == aligned
+    )
 
 
 # ------------------------------------------------------------------------ theme
-@pytest.mark.parametrize("theme, background, text", [
-    ("light", "rgb(255, 255, 255)", "rgba(0, 0, 0, 0.87)"),
-    ("dark", "rgb(33, 33, 33)", "rgba(255, 255, 255, 0.87)"),
-])
-def test_theme_colours_come_from_jupyterlab_variables(browser_page, harness_url, view, theme, background, text):
+@pytest.mark.parametrize(
+    "theme, background, text",
+    [
+        ("light", "rgb(255, 255, 255)", "rgba(0, 0, 0, 0.87)"),
+        ("dark", "rgb(33, 33, 33)", "rgba(255, 255, 255, 0.87)"),
+    ],
+)
+def test_theme_colours_come_from_jupyterlab_variables(
+    browser_page, harness_url, view, theme, background, text
+):
     mount(browser_page, harness_url, view, theme=theme)
-    colours = browser_page.eval_on_selector(".somnium-map", """root => {
+    colours = browser_page.eval_on_selector(
+        ".somnium-map",
+        """root => {
         const style = getComputedStyle(root);
         const cell = getComputedStyle(root.querySelector('[data-neuron]'));
         return {background: style.backgroundColor, text: style.color, gap: cell.stroke};
-    }""")
+    }""",
+    )
     assert colours == {"background": background, "text": text, "gap": background}
 
 

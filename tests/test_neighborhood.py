@@ -6,8 +6,7 @@ import pytest
 from somnium.exceptions import NeighborhoodFunctionNotFound
 from somnium.lattice import LATTICES, Lattice
 from somnium.neighborhood import NEIGHBORHOODS, NeighborhoodOperator
-
-from reference import brute_distances, kernel_value
+from tests.support.reference import brute_distances, kernel_value
 
 SIZES = [(6, 7), (7, 6), (2, 5), (1, 4), (8, 9)]
 RADII = [0.5, 1.0, 1.7, 3.0, 9.0]
@@ -23,7 +22,9 @@ def applicable_methods(name, lat):
 @pytest.mark.parametrize("lattice_name", list(LATTICES))
 @pytest.mark.parametrize("neighborhood", list(NEIGHBORHOODS))
 @pytest.mark.parametrize("rows,cols", SIZES)
-def test_every_method_equals_a_dense_kernel_from_brute_force_distances(lattice_name, neighborhood, rows, cols):
+def test_every_method_equals_a_dense_kernel_from_brute_force_distances(
+    lattice_name, neighborhood, rows, cols
+):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         lat = Lattice(rows, cols, lattice_name)

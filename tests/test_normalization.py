@@ -57,7 +57,6 @@ def assert_round_trip(X, normalizer_name, rtol=1e-9):
     assert (error <= rtol * magnitude).all(), f"round trip error {error.max():g} on\n{X!r}"
 
 
-
 def test_names_are_the_documented_six():
     assert set(NORMALIZATIONS) == {"standard", "minmax", "log", "logistic", "boxcox", "none"}
 
@@ -232,7 +231,9 @@ def test_boxcox_constant_column_uses_lambda_one():
 # -- domain and input errors ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "bad_value"), [("log", -1.0), ("log", -3.5), ("boxcox", 0.0), ("boxcox", -2.0)])
+@pytest.mark.parametrize(
+    ("name", "bad_value"), [("log", -1.0), ("log", -3.5), ("boxcox", 0.0), ("boxcox", -2.0)]
+)
 def test_value_outside_domain_at_fit_names_the_column(name, bad_value):
     X = np.ones((4, 5)) * 2.0
     X[1, 3] = bad_value
@@ -334,7 +335,9 @@ def test_state_round_trip_transforms_identically(name):
     assert restored.feature_names_in_ == ["a", "b", "c", "d"]
     np.testing.assert_array_equal(restored.transform(POSITIVE_DATA), normalizer.transform(POSITIVE_DATA))
     transformed = normalizer.transform(POSITIVE_DATA)
-    np.testing.assert_array_equal(restored.inverse_transform(transformed), normalizer.inverse_transform(transformed))
+    np.testing.assert_array_equal(
+        restored.inverse_transform(transformed), normalizer.inverse_transform(transformed)
+    )
 
 
 @pytest.mark.parametrize("name", NORMALIZATIONS)
@@ -343,9 +346,13 @@ def test_state_is_json_scalars_lists_and_float64_arrays(name):
     assert state["name"] == name
     arrays_in_state = {key: value for key, value in state.items() if isinstance(value, np.ndarray)}
     assert all(value.dtype == np.float64 for value in arrays_in_state.values())
-    as_json = json.loads(json.dumps({key: value.tolist() if key in arrays_in_state else value for key, value in state.items()}))
+    as_json = json.loads(
+        json.dumps({key: value.tolist() if key in arrays_in_state else value for key, value in state.items()})
+    )
     restored = normalizer_from_state(as_json)
-    np.testing.assert_array_equal(restored.transform(POSITIVE_DATA), get_normalizer(name).fit(POSITIVE_DATA).transform(POSITIVE_DATA))
+    np.testing.assert_array_equal(
+        restored.transform(POSITIVE_DATA), get_normalizer(name).fit(POSITIVE_DATA).transform(POSITIVE_DATA)
+    )
 
 
 def test_state_of_an_unfitted_normalizer_restores_unfitted():

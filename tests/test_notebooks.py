@@ -55,7 +55,11 @@ def test_notebook_runs_without_errors(notebook: Path, tmp_path: Path, monkeypatc
         if cell.cell_type == "code"
         for out in cell.get("outputs", [])
         if out.get("output_type") == "error"
-        or (out.get("output_type") == "stream" and out.get("name") == "stderr" and "Traceback" in out.get("text", ""))
+        or (
+            out.get("output_type") == "stream"
+            and out.get("name") == "stderr"
+            and "Traceback" in out.get("text", "")
+        )
     ]
     assert not errors, f"{notebook.name} produced error output: {errors}"
     print(f"{notebook.name}: executed in {elapsed:.1f} s")

@@ -17,7 +17,8 @@ DF = pd.DataFrame(rng.normal(size=(200, 3)) * [1, 5, 0.2] + [0, 10, 3], columns=
 @pytest.fixture
 def model():
     return SOM(mapsize=(4, 5), lattice="toroidal_hexa", normalization="boxcox", random_state=0).fit(
-        DF.abs() + 0.1, epochs=4, collect_history=True)
+        DF.abs() + 0.1, epochs=4, collect_history=True
+    )
 
 
 def test_round_trip_predicts_identically_and_keeps_everything(model, tmp_path):
@@ -151,5 +152,6 @@ def test_loaded_model_needs_x_for_data_level_metrics(model, tmp_path):
     loaded = SOM.load(tmp_path / "m.som")
     with pytest.raises(ModelNotTrainedError, match="pass X"):
         loaded.node_quantization_error()
-    np.testing.assert_allclose(loaded.node_quantization_error(DF.abs() + 0.1),
-                               model.node_quantization_error(), equal_nan=True)
+    np.testing.assert_allclose(
+        loaded.node_quantization_error(DF.abs() + 0.1), model.node_quantization_error(), equal_nan=True
+    )

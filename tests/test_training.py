@@ -5,12 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from somnium import SOM
-from somnium import engine
+from somnium import SOM, engine
 from somnium.lattice import LATTICES
 from somnium.neighborhood import NEIGHBORHOODS
-
-from reference import brute_bmus, brute_distances, dense_batch_epoch
+from tests.support.reference import brute_bmus, brute_distances, dense_batch_epoch
 
 
 def blobs(n=240, d=4, seed=0, offset=0.0):
@@ -71,10 +69,11 @@ def test_non_euclidean_metric_uses_that_metric():
 @pytest.mark.parametrize("lattice", list(LATTICES))
 @pytest.mark.parametrize("neighborhood", list(NEIGHBORHOODS))
 def test_one_batch_epoch_equals_a_plain_dense_implementation(lattice, neighborhood):
-    rows, cols = (5, 6) if lattice != "toroidal_hexa" else (5, 6)  # 5 rows: twisted torus when toroidal
+    rows, cols = 5, 6  # odd row count: toroidal_hexa is the twisted torus here (its exact dense path)
     X = blobs(150, 3, seed=3)
-    model = SOM(mapsize=(rows, cols), lattice=lattice, neighborhood=neighborhood, dtype="float64",
-                random_state=0).fit(X, epochs=1, radiusin=3.0, radiusfin=3.0)
+    model = SOM(
+        mapsize=(rows, cols), lattice=lattice, neighborhood=neighborhood, dtype="float64", random_state=0
+    ).fit(X, epochs=1, radiusin=3.0, radiusfin=3.0)
     before = model.normalized_codebook_
     model.fit(X, epochs=1, radiusin=2.2, radiusfin=2.2)
     expected = dense_batch_epoch(model.transform(X), before, rows, cols, lattice, neighborhood, 2.2)
@@ -97,7 +96,9 @@ def test_learning_rate_blends_old_and_new_codebooks():
     before = a.normalized_codebook_
     a.fit(X, epochs=1, radiusin=1.5, radiusfin=1.5)
     b.fit(X, epochs=1, radiusin=1.5, radiusfin=1.5, learning_rate=0.25)
-    np.testing.assert_allclose(b.normalized_codebook_, 0.75 * before + 0.25 * a.normalized_codebook_, atol=1e-12)
+    np.testing.assert_allclose(
+        b.normalized_codebook_, 0.75 * before + 0.25 * a.normalized_codebook_, atol=1e-12
+    )
 
 
 def test_radius_schedules():
@@ -168,10 +169,12 @@ def test_metrics_equal_direct_computation(lattice):
     assert model.calculate_topographic_error() == pytest.approx(te, abs=1e-12)
     assert model.calculate_vacancy_rate() == pytest.approx(vr, abs=1e-12)
     assert model.calculate_mean_bmu_distance() == pytest.approx(
-        np.mean(np.linalg.norm(Xn - W[first], axis=1)), rel=1e-12)
+        np.mean(np.linalg.norm(Xn - W[first], axis=1)), rel=1e-12
+    )
     # the same metrics on explicit data
     assert model.calculate_quantization_error(X[:100]) == pytest.approx(
-        np.mean(np.abs(Xn[:100] - W[first[:100]])), rel=1e-12)
+        np.mean(np.abs(Xn[:100] - W[first[:100]])), rel=1e-12
+    )
 
 
 def test_history_metrics_come_from_the_epoch_pass():
@@ -180,8 +183,9 @@ def test_history_metrics_come_from_the_epoch_pass():
     model = SOM(mapsize=(5, 5), dtype="float64", random_state=0)
     model.fit(X, epochs=1)
     snapshot = model.normalized_codebook_
-    model.fit(X, epochs=3, collect_history=True,
-              callbacks=lambda info: seen.append(info.model.normalized_codebook_))
+    model.fit(
+        X, epochs=3, collect_history=True, callbacks=lambda info: seen.append(info.model.normalized_codebook_)
+    )
     # epoch k's metrics describe the codebook the epoch started from
     Xn = model.transform(X)
     starts = [snapshot] + seen[:-1]
@@ -219,8 +223,9 @@ def test_callback_receives_epoch_info_and_can_stop_training():
         infos.append(info)
         return info.phase_epoch == 3
 
-    model = SOM(mapsize=(4, 4), random_state=0).fit(blobs(100, 2), epochs=10, radiusin=3, radiusfin=1,
-                                                    callbacks=callback)
+    model = SOM(mapsize=(4, 4), random_state=0).fit(
+        blobs(100, 2), epochs=10, radiusin=3, radiusfin=1, callbacks=callback
+    )
     assert [i.phase_epoch for i in infos] == [1, 2, 3]
     assert len(model.history_["epoch"]) == 3
     assert infos[0].radius == 3 and infos[0].n_epochs == 10 and infos[0].phase == "batch-1"
@@ -255,8 +260,12 @@ def test_interrupt_during_an_epoch_leaves_the_last_completed_epoch(monkeypatch, 
 
     monkeypatch.setattr(engine, "batch_update", failing_update)
     with pytest.raises(error):
-        model.fit(X, epochs=10, collect_history=True,
-                  callbacks=lambda info: snapshots.append(info.model.normalized_codebook_))
+        model.fit(
+            X,
+            epochs=10,
+            collect_history=True,
+            callbacks=lambda info: snapshots.append(info.model.normalized_codebook_),
+        )
     assert len(snapshots) == 3
     np.testing.assert_array_equal(model.normalized_codebook_, snapshots[-1])
     assert len(model.history_["epoch"]) == 3
@@ -284,8 +293,12 @@ def test_interrupt_in_the_first_epoch_leaves_the_model_unfitted(monkeypatch):
 def test_online_numba_and_numpy_paths_agree(neighborhood):
     pytest.importorskip("numba")
     X = blobs(120, 3, seed=2)
-    a = SOM(mapsize=(4, 5), lattice="toroidal_hexa", neighborhood=neighborhood, dtype="float64", random_state=0)
-    b = SOM(mapsize=(4, 5), lattice="toroidal_hexa", neighborhood=neighborhood, dtype="float64", random_state=0)
+    a = SOM(
+        mapsize=(4, 5), lattice="toroidal_hexa", neighborhood=neighborhood, dtype="float64", random_state=0
+    )
+    b = SOM(
+        mapsize=(4, 5), lattice="toroidal_hexa", neighborhood=neighborhood, dtype="float64", random_state=0
+    )
     a.fit_online(X, epochs=2, use_numba=True)
     b.fit_online(X, epochs=2, use_numba=False)
     np.testing.assert_allclose(a.normalized_codebook_, b.normalized_codebook_, atol=1e-8)
@@ -300,7 +313,9 @@ def test_online_rule_by_hand_for_one_step():
     order = np.array([1])
     lattice = model.lattice_
     work = W.copy()
-    engine.online_epoch(X, work, order, np.array([1.0]), np.array([0.5]), lattice, "gaussian", use_numba=False)
+    engine.online_epoch(
+        X, work, order, np.array([1.0]), np.array([0.5]), lattice, "gaussian", use_numba=False
+    )
     b = np.argmin(((W - X[1]) ** 2).sum(axis=1))
     h = np.exp(-(np.abs(np.arange(3) - b) ** 2) / 2.0)
     np.testing.assert_allclose(work, W + 0.5 * h[:, None] * (X[1] - W))

@@ -15,18 +15,18 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib import colormaps  # noqa: E402
-from matplotlib.collections import LineCollection, PathCollection, PolyCollection  # noqa: E402
-from matplotlib.colors import Normalize, to_rgba  # noqa: E402
-from matplotlib.textpath import TextPath  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.colors import Normalize, to_rgba
+from matplotlib.textpath import TextPath
 
-from somnium import SOM, visualization  # noqa: E402
-from somnium.exceptions import ModelNotTrainedError  # noqa: E402
-from somnium.lattice import LATTICES, Lattice  # noqa: E402
+from somnium import SOM, visualization
+from somnium.exceptions import ModelNotTrainedError
+from somnium.lattice import LATTICES, Lattice
 
 LATTICE_NAMES = list(LATTICES)
 ROWS, COLS = 4, 5
@@ -226,7 +226,7 @@ def test_cells_sit_at_the_lattice_coordinates_with_node_zero_top_left(models, na
 def test_cells_tile_the_plane_neighbours_share_an_edge_and_nothing_overlaps(name):
     rows, cols = 5, 6
     hexagonal = name == "hexa"
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     visualization._draw_nodes(ax, Lattice(rows, cols, name), np.arange(rows * cols))
     cells = polygons(cell_collection(ax))
     centres = hand_coordinates(rows, cols, hexagonal)
@@ -248,7 +248,7 @@ def test_cells_tile_the_plane_neighbours_share_an_edge_and_nothing_overlaps(name
 
 
 def test_hexagon_neighbour_centres_are_one_apart():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     lattice = Lattice(5, 6, "hexa")
     visualization._draw_nodes(ax, lattice, np.zeros(lattice.n_nodes))
     centres = np.array([cell.mean(axis=0) for cell in polygons(cell_collection(ax))])
@@ -262,7 +262,9 @@ def test_hexagon_neighbour_centres_are_one_apart():
 # --------------------------------------------------------------------------- wrap marks
 def wrap_segments(fig):
     return [
-        c for ax in fig.axes for c in ax.collections
+        c
+        for ax in fig.axes
+        for c in ax.collections
         if isinstance(c, LineCollection) and c.get_gid() == "somnium-wrap-edges"
     ]
 
@@ -273,9 +275,15 @@ def test_flat_maps_have_no_wrap_marks(models, name):
     assert wrap_segments(fig) == []
 
 
-@pytest.mark.parametrize("name, expected_colours", [
-    ("cylindrical_rect", 1), ("toroidal_rect", 2), ("cylindrical_hexa", 1), ("toroidal_hexa", 2),
-])
+@pytest.mark.parametrize(
+    "name, expected_colours",
+    [
+        ("cylindrical_rect", 1),
+        ("toroidal_rect", 2),
+        ("cylindrical_hexa", 1),
+        ("toroidal_hexa", 2),
+    ],
+)
 def test_wrapping_borders_are_marked_and_explained(models, name, expected_colours):
     fig = visualization.plot_umatrix(models[name])
     lines = wrap_segments(fig)
@@ -307,12 +315,17 @@ def test_hex_wrap_marks_follow_the_outer_cell_edges(name):
     column_seam, row_seam = visualization._wrap_edges(lattice)
     all_edges = []
     for cell in lattice.cell_vertices():
-        all_edges += [{tuple(np.round(a, 9)), tuple(np.round(b, 9))} for a, b in zip(cell, np.roll(cell, -1, 0))]
+        all_edges += [
+            {tuple(np.round(a, 9)), tuple(np.round(b, 9))} for a, b in zip(cell, np.roll(cell, -1, 0))
+        ]
     counts = {}
     for edge in all_edges:
         counts[frozenset(edge)] = counts.get(frozenset(edge), 0) + 1
     border = {edge for edge, n in counts.items() if n == 1}
-    marked = {frozenset(tuple(np.round(p, 9)) for p in segment) for segment in np.concatenate([column_seam, row_seam])}
+    marked = {
+        frozenset(tuple(np.round(p, 9)) for p in segment)
+        for segment in np.concatenate([column_seam, row_seam])
+    }
     assert marked <= border  # only outer edges are marked ...
     if name == "toroidal_hexa":
         assert marked == border  # ... and on a torus every outer edge is a seam
@@ -446,7 +459,9 @@ def test_neuron_index_map_writes_each_predict_index_in_its_own_cell(models):
     model = models["cylindrical_hexa"]
     fig = visualization.plot_neuron_indices(model)
     ax = fig.axes[0]
-    labels = [c for c in ax.collections if isinstance(c, PathCollection) and not isinstance(c, PolyCollection)]
+    labels = [
+        c for c in ax.collections if isinstance(c, PathCollection) and not isinstance(c, PolyCollection)
+    ]
     assert len(labels) == 1
     paths = labels[0].get_paths()
     assert len(paths) == ROWS * COLS
@@ -458,7 +473,9 @@ def test_neuron_index_map_writes_each_predict_index_in_its_own_cell(models):
         np.testing.assert_allclose((low + high) / 2, centres[node], atol=0.2)
         assert np.all(high - low < 1.0)  # fits inside its cell
         reference = TextPath((0, 0), str(node), size=1.0).vertices * (1.0, -1.0)  # y axis points down
-        np.testing.assert_allclose(normalised_outline(path.vertices), normalised_outline(reference), atol=1e-9)
+        np.testing.assert_allclose(
+            normalised_outline(path.vertices), normalised_outline(reference), atol=1e-9
+        )
 
 
 # --------------------------------------------------------------------------- history

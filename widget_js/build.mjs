@@ -35,7 +35,9 @@ function sourceFiles(directory = HERE) {
 export function sourceHash() {
   const digest = createHash("sha256");
   for (const path of sourceFiles().sort()) {
-    const fileHash = createHash("sha256").update(readFileSync(join(HERE, path))).digest("hex");
+    const fileHash = createHash("sha256")
+      .update(readFileSync(join(HERE, path)))
+      .digest("hex");
     digest.update(`${path}\n${fileHash}\n`);
   }
   return digest.digest("hex");

@@ -61,12 +61,20 @@ function render({ model, el }) {
   layerLabel.append(layerSelect);
   const brushGroup = make("div", { class: "somnium-map__brush-modes", role: "group", "aria-label": "Brush" });
   const brushButtons = {
-    rectangle: make("button", { type: "button", "data-mode": "rectangle", title: "Drag to select a rectangle" }, "Rectangle"),
+    rectangle: make(
+      "button",
+      { type: "button", "data-mode": "rectangle", title: "Drag to select a rectangle" },
+      "Rectangle",
+    ),
     lasso: make("button", { type: "button", "data-mode": "lasso", title: "Drag to draw a lasso" }, "Lasso"),
   };
   brushGroup.append(brushButtons.rectangle, brushButtons.lasso);
   const status = make("span", { class: "somnium-map__status", "aria-live": "polite" });
-  const clearButton = make("button", { type: "button", class: "somnium-map__clear", title: "Clear the selection (Esc)" }, "Clear");
+  const clearButton = make(
+    "button",
+    { type: "button", class: "somnium-map__clear", title: "Clear the selection (Esc)" },
+    "Clear",
+  );
   toolbar.append(layerLabel, brushGroup, status, clearButton);
 
   const canvas = make("div", { class: "somnium-map__canvas" });
@@ -94,9 +102,15 @@ function render({ model, el }) {
   colorbarScale.append(colorbarRamp, colorbarTicks);
   const legend = make("span", { class: "somnium-map__legend" });
   const noDataKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--nodata" });
-  noDataKey.append(make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }), make("span", {}, "no data"));
+  noDataKey.append(
+    make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }),
+    make("span", {}, "no data"),
+  );
   const emptyKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--empty" });
-  emptyKey.append(make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }), make("span", {}, "empty node (no rows)"));
+  emptyKey.append(
+    make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }),
+    make("span", {}, "empty node (no rows)"),
+  );
   legend.append(noDataKey, emptyKey);
   colorbar.append(colorbarLabel, colorbarScale, legend);
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
@@ -214,11 +228,13 @@ function render({ model, el }) {
     const current = model.get("color");
     const known = Array.from(layerSelect.options, (option) => option.value);
     if (known.length !== options.length || known.some((value, i) => value !== options[i][0])) {
-      layerSelect.replaceChildren(...options.map(([value, label]) => {
-        const option = make("option", {}, label);
-        option.value = value;
-        return option;
-      }));
+      layerSelect.replaceChildren(
+        ...options.map(([value, label]) => {
+          const option = make("option", {}, label);
+          option.value = value;
+          return option;
+        }),
+      );
     }
     layerSelect.value = current;
   }
@@ -236,7 +252,10 @@ function render({ model, el }) {
     selection = next;
     selectionOutline.setAttribute("d", next.map((node) => paths[node]).join(""));
     root.classList.toggle("somnium-map--has-selection", next.length > 0);
-    status.textContent = next.length === 0 ? "Click or drag to select" : `${next.length} node${next.length === 1 ? "" : "s"} selected`;
+    status.textContent =
+      next.length === 0
+        ? "Click or drag to select"
+        : `${next.length} node${next.length === 1 ? "" : "s"} selected`;
     clearButton.disabled = next.length === 0;
   }
 
@@ -254,7 +273,13 @@ function render({ model, el }) {
     const info = model.get("layer_info") ?? {};
     const lines = [];
     const title = make("div", { class: "somnium-map__tooltip-title" }, `Node ${node}`);
-    title.append(make("span", { class: "somnium-map__tooltip-muted" }, ` · row ${Math.floor(node / lattice.cols)}, col ${node % lattice.cols}`));
+    title.append(
+      make(
+        "span",
+        { class: "somnium-map__tooltip-muted" },
+        ` · row ${Math.floor(node / lattice.cols)}, col ${node % lattice.cols}`,
+      ),
+    );
     lines.push(title);
     lines.push(tooltipRow("Hits", hits.length === nNodes ? formatValue(hits[node], true) : "–"));
     if (info.key !== "hits") {
@@ -274,7 +299,10 @@ function render({ model, el }) {
 
   function tooltipRow(label, value) {
     const row = make("div", { class: "somnium-map__tooltip-row" });
-    row.append(make("span", { class: "somnium-map__tooltip-key" }, label), make("span", { class: "somnium-map__tooltip-value" }, value));
+    row.append(
+      make("span", { class: "somnium-map__tooltip-key" }, label),
+      make("span", { class: "somnium-map__tooltip-value" }, value),
+    );
     return row;
   }
 
@@ -324,7 +352,8 @@ function render({ model, el }) {
     const value = target instanceof Element ? target.getAttribute("data-neuron") : null;
     return value === null ? null : Number(value);
   };
-  const toLattice = (event) => clientToLattice(event.clientX, event.clientY, map.getBoundingClientRect(), viewBox);
+  const toLattice = (event) =>
+    clientToLattice(event.clientX, event.clientY, map.getBoundingClientRect(), viewBox);
   const isToggle = (event) => event.shiftKey || event.ctrlKey || event.metaKey;
 
   function commit(next) {
@@ -380,7 +409,12 @@ function render({ model, el }) {
   function brushPath({ mode, points }) {
     if (mode === "lasso") return polygonPath(points);
     const [[x0, y0], [x1, y1]] = points.length > 1 ? points : [points[0], points[0]];
-    return polygonPath([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+    return polygonPath([
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ]);
   }
 
   function onPointerUp(event) {
@@ -392,9 +426,10 @@ function render({ model, el }) {
     brushShape.setAttribute("d", "");
     if (finished.brushing) {
       const end = toLattice(event);
-      const nodes = finished.mode === "lasso"
-        ? nodesInPolygon(centers, [...finished.points, end])
-        : nodesInRectangle(centers, finished.points[0], end);
+      const nodes =
+        finished.mode === "lasso"
+          ? nodesInPolygon(centers, [...finished.points, end])
+          : nodesInRectangle(centers, finished.points[0], end);
       commit(brushSelection(selection, nodes, finished.additive));
     } else {
       commit(clickSelection(selection, finished.node, isToggle(event)));

@@ -10,4 +10,4 @@ downloaded at run time.
 from .penguins import PENGUIN_MEASUREMENTS, load_penguins
 from .synthetic import make_blobs
 
-__all__ = ["load_penguins", "make_blobs", "PENGUIN_MEASUREMENTS"]
+__all__ = ["PENGUIN_MEASUREMENTS", "load_penguins", "make_blobs"]

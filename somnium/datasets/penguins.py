@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-__all__ = ["load_penguins", "PENGUIN_MEASUREMENTS"]
+__all__ = ["PENGUIN_MEASUREMENTS", "load_penguins"]
 
 #: the four numeric measurement columns
 PENGUIN_MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
@@ -57,9 +57,7 @@ def load_penguins(dropna: bool = True, numeric_only: bool = False):
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "load_penguins needs pandas: pip install somnium[pandas]"
-        ) from None
+        raise ImportError("load_penguins needs pandas: pip install somnium[pandas]") from None
 
     source = resources.files(__package__).joinpath("data", "penguins.csv")
     with source.open("r", encoding="utf-8") as handle:

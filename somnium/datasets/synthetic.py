@@ -77,8 +77,10 @@ def make_blobs(
     n_samples = _check_positive_int(n_samples, "n_samples")
     n_features = _check_positive_int(n_features, "n_features")
     n_clusters = _check_positive_int(n_clusters, "n_clusters")
-    if isinstance(cluster_std, bool) or not isinstance(cluster_std, numbers.Real) or not (
-        np.isfinite(cluster_std) and cluster_std >= 0
+    if (
+        isinstance(cluster_std, bool)
+        or not isinstance(cluster_std, numbers.Real)
+        or not (np.isfinite(cluster_std) and cluster_std >= 0)
     ):
         raise ValueError(f"cluster_std must be a finite number >= 0, got {cluster_std!r}")
     try:

@@ -3,7 +3,8 @@ var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function asByteRange(data) {
   if (data == null) return null;
   if (data instanceof ArrayBuffer) return { buffer: data, byteOffset: 0, byteLength: data.byteLength };
-  if (ArrayBuffer.isView(data)) return { buffer: data.buffer, byteOffset: data.byteOffset, byteLength: data.byteLength };
+  if (ArrayBuffer.isView(data))
+    return { buffer: data.buffer, byteOffset: data.byteOffset, byteLength: data.byteLength };
   throw new TypeError(`expected binary data (DataView, ArrayBuffer or typed array), got ${typeof data}`);
 }
 function decode(data, Kind, read) {
@@ -95,7 +96,9 @@ function formatValue(value, integer = false) {
 function cellPaths(vertices, nNodes, nVertices) {
   const expected = nNodes * nVertices * 2;
   if (vertices.length !== expected) {
-    throw new RangeError(`expected ${expected} vertex coordinates for ${nNodes} cells, got ${vertices.length}`);
+    throw new RangeError(
+      `expected ${expected} vertex coordinates for ${nNodes} cells, got ${vertices.length}`
+    );
   }
   const paths = new Array(nNodes);
   for (let node = 0; node < nNodes; node++) {
@@ -113,7 +116,12 @@ function round(value) {
 }
 function viewBoxFor(extent, margin = 0.3) {
   const [xmin, xmax, ymin, ymax] = extent;
-  return { x: xmin - margin, y: ymin - margin, width: xmax - xmin + 2 * margin, height: ymax - ymin + 2 * margin };
+  return {
+    x: xmin - margin,
+    y: ymin - margin,
+    width: xmax - xmin + 2 * margin,
+    height: ymax - ymin + 2 * margin
+  };
 }
 function clientToLattice(clientX, clientY, rect, viewBox) {
   const scale = Math.min(rect.width / viewBox.width, rect.height / viewBox.height);
@@ -215,12 +223,20 @@ function render({ model, el }) {
   layerLabel.append(layerSelect);
   const brushGroup = make("div", { class: "somnium-map__brush-modes", role: "group", "aria-label": "Brush" });
   const brushButtons = {
-    rectangle: make("button", { type: "button", "data-mode": "rectangle", title: "Drag to select a rectangle" }, "Rectangle"),
+    rectangle: make(
+      "button",
+      { type: "button", "data-mode": "rectangle", title: "Drag to select a rectangle" },
+      "Rectangle"
+    ),
     lasso: make("button", { type: "button", "data-mode": "lasso", title: "Drag to draw a lasso" }, "Lasso")
   };
   brushGroup.append(brushButtons.rectangle, brushButtons.lasso);
   const status = make("span", { class: "somnium-map__status", "aria-live": "polite" });
-  const clearButton = make("button", { type: "button", class: "somnium-map__clear", title: "Clear the selection (Esc)" }, "Clear");
+  const clearButton = make(
+    "button",
+    { type: "button", class: "somnium-map__clear", title: "Clear the selection (Esc)" },
+    "Clear"
+  );
   toolbar.append(layerLabel, brushGroup, status, clearButton);
   const canvas = make("div", { class: "somnium-map__canvas" });
   const map = svg("svg", { class: "somnium-map__svg", preserveAspectRatio: "xMidYMid meet", role: "img" });
@@ -246,9 +262,15 @@ function render({ model, el }) {
   colorbarScale.append(colorbarRamp, colorbarTicks);
   const legend = make("span", { class: "somnium-map__legend" });
   const noDataKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--nodata" });
-  noDataKey.append(make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }), make("span", {}, "no data"));
+  noDataKey.append(
+    make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }),
+    make("span", {}, "no data")
+  );
   const emptyKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--empty" });
-  emptyKey.append(make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }), make("span", {}, "empty node (no rows)"));
+  emptyKey.append(
+    make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }),
+    make("span", {}, "empty node (no rows)")
+  );
   legend.append(noDataKey, emptyKey);
   colorbar.append(colorbarLabel, colorbarScale, legend);
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
@@ -353,11 +375,13 @@ function render({ model, el }) {
     const current = model.get("color");
     const known = Array.from(layerSelect.options, (option) => option.value);
     if (known.length !== options.length || known.some((value, i) => value !== options[i][0])) {
-      layerSelect.replaceChildren(...options.map(([value, label]) => {
-        const option = make("option", {}, label);
-        option.value = value;
-        return option;
-      }));
+      layerSelect.replaceChildren(
+        ...options.map(([value, label]) => {
+          const option = make("option", {}, label);
+          option.value = value;
+          return option;
+        })
+      );
     }
     layerSelect.value = current;
   }
@@ -389,7 +413,13 @@ function render({ model, el }) {
     const info = model.get("layer_info") ?? {};
     const lines = [];
     const title = make("div", { class: "somnium-map__tooltip-title" }, `Node ${node}`);
-    title.append(make("span", { class: "somnium-map__tooltip-muted" }, ` · row ${Math.floor(node / lattice.cols)}, col ${node % lattice.cols}`));
+    title.append(
+      make(
+        "span",
+        { class: "somnium-map__tooltip-muted" },
+        ` · row ${Math.floor(node / lattice.cols)}, col ${node % lattice.cols}`
+      )
+    );
     lines.push(title);
     lines.push(tooltipRow("Hits", hits.length === nNodes ? formatValue(hits[node], true) : "–"));
     if (info.key !== "hits") {
@@ -408,7 +438,10 @@ function render({ model, el }) {
   }
   function tooltipRow(label, value) {
     const row = make("div", { class: "somnium-map__tooltip-row" });
-    row.append(make("span", { class: "somnium-map__tooltip-key" }, label), make("span", { class: "somnium-map__tooltip-value" }, value));
+    row.append(
+      make("span", { class: "somnium-map__tooltip-key" }, label),
+      make("span", { class: "somnium-map__tooltip-value" }, value)
+    );
     return row;
   }
   function topFeatures(node) {
@@ -504,7 +537,12 @@ function render({ model, el }) {
   function brushPath({ mode, points }) {
     if (mode === "lasso") return polygonPath(points);
     const [[x0, y0], [x1, y1]] = points.length > 1 ? points : [points[0], points[0]];
-    return polygonPath([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+    return polygonPath([
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1]
+    ]);
   }
   function onPointerUp(event) {
     if (!drag || drag.pointerId !== event.pointerId) return;

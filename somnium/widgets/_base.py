@@ -16,8 +16,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-
-__all__ = ["STATIC_DIR", "SomniumWidget", "NodeSelection", "float32_bytes", "uint32_bytes"]
+__all__ = ["STATIC_DIR", "NodeSelection", "SomniumWidget", "float32_bytes", "uint32_bytes"]
 
 #: Where the committed JavaScript bundles live (built from widget_js/).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

@@ -8,8 +8,8 @@ as a float32 buffer, and the browser sends back only the selection.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import traitlets
@@ -28,7 +28,9 @@ def _is_dataframe(data) -> bool:
 
 
 def _is_series(data) -> bool:
-    return type(data).__module__.startswith("pandas") and hasattr(data, "index") and not hasattr(data, "columns")
+    return (
+        type(data).__module__.startswith("pandas") and hasattr(data, "index") and not hasattr(data, "columns")
+    )
 
 
 @dataclass
@@ -106,8 +108,9 @@ class MapView(SomniumWidget):
     top_scores = traitlets.Bytes().tag(sync=True)  # float32 (n_nodes, top_k) z-scores
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
 
-    def __init__(self, model, data=None, color="umatrix", *, bmu=None, top_k: int = 3,
-                 brush_mode: str = "rectangle"):
+    def __init__(
+        self, model, data=None, color="umatrix", *, bmu=None, top_k: int = 3, brush_mode: str = "rectangle"
+    ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 0:
             raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}.")
@@ -157,7 +160,9 @@ class MapView(SomniumWidget):
             return np.asarray(model.predict(MapView._model_features(model, data)), dtype=np.int64)
         bmu = np.asarray(bmu)
         if bmu.ndim != 1 or bmu.shape[0] != n_rows:
-            raise ValueError(f"bmu must hold one node index per row of data ({n_rows}), got shape {bmu.shape}.")
+            raise ValueError(
+                f"bmu must hold one node index per row of data ({n_rows}), got shape {bmu.shape}."
+            )
         if bmu.dtype.kind not in "iu":
             raise ValueError(f"bmu must hold integer node indices, got dtype {bmu.dtype}.")
         if n_rows and (bmu.min() < 0 or bmu.max() >= n_nodes):
@@ -169,7 +174,10 @@ class MapView(SomniumWidget):
         """The model's feature columns of a DataFrame that may carry extra columns."""
         if _is_dataframe(data):
             names = model.feature_names()
-            if set(names) <= {str(c) for c in data.columns} and getattr(model, "feature_names_in_", None) is not None:
+            if (
+                set(names) <= {str(c) for c in data.columns}
+                and getattr(model, "feature_names_in_", None) is not None
+            ):
                 by_name = {str(c): c for c in data.columns}
                 return data[[by_name[name] for name in names]]
         return data
@@ -260,7 +268,9 @@ class MapView(SomniumWidget):
         values = np.asarray(rows)
         if values.dtype == bool:
             if values.shape != (n_rows,):
-                raise ValueError(f"A boolean mask needs one entry per row ({n_rows}), got shape {values.shape}.")
+                raise ValueError(
+                    f"A boolean mask needs one entry per row ({n_rows}), got shape {values.shape}."
+                )
             return np.flatnonzero(values)
         if frame is not None:
             return self._label_positions(frame, values.ravel())
@@ -368,8 +378,13 @@ class MapView(SomniumWidget):
                 )
             return color
         name = getattr(color, "name", None) if _is_series(color) else None
-        key = str(name) if name is not None and str(name) and (
-            str(name) not in self._layers or self._layers[str(name)].custom) else "custom"
+        key = (
+            str(name)
+            if name is not None
+            and str(name)
+            and (str(name) not in self._layers or self._layers[str(name)].custom)
+            else "custom"
+        )
         self.add_layer(key, color)
         return key
 

@@ -11,7 +11,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function asByteRange(data) {
   if (data == null) return null;
   if (data instanceof ArrayBuffer) return { buffer: data, byteOffset: 0, byteLength: data.byteLength };
-  if (ArrayBuffer.isView(data)) return { buffer: data.buffer, byteOffset: data.byteOffset, byteLength: data.byteLength };
+  if (ArrayBuffer.isView(data))
+    return { buffer: data.buffer, byteOffset: data.byteOffset, byteLength: data.byteLength };
   throw new TypeError(`expected binary data (DataView, ArrayBuffer or typed array), got ${typeof data}`);
 }
 

@@ -15,7 +15,9 @@
 export function cellPaths(vertices, nNodes, nVertices) {
   const expected = nNodes * nVertices * 2;
   if (vertices.length !== expected) {
-    throw new RangeError(`expected ${expected} vertex coordinates for ${nNodes} cells, got ${vertices.length}`);
+    throw new RangeError(
+      `expected ${expected} vertex coordinates for ${nNodes} cells, got ${vertices.length}`,
+    );
   }
   const paths = new Array(nNodes);
   for (let node = 0; node < nNodes; node++) {
@@ -39,7 +41,12 @@ function round(value) {
  */
 export function viewBoxFor(extent, margin = 0.3) {
   const [xmin, xmax, ymin, ymax] = extent;
-  return { x: xmin - margin, y: ymin - margin, width: xmax - xmin + 2 * margin, height: ymax - ymin + 2 * margin };
+  return {
+    x: xmin - margin,
+    y: ymin - margin,
+    width: xmax - xmin + 2 * margin,
+    height: ymax - ymin + 2 * margin,
+  };
 }
 
 /**

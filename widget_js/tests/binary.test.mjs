@@ -5,7 +5,10 @@ import { toFloat32, toUint32 } from "../lib/binary.js";
 function littleEndianBytes(values, Kind, offset = 0) {
   const bytes = new Uint8Array(values.length * 4 + offset);
   const view = new DataView(bytes.buffer, offset);
-  values.forEach((value, i) => (Kind === Float32Array ? view.setFloat32(4 * i, value, true) : view.setUint32(4 * i, value, true)));
+  values.forEach((value, i) => {
+    if (Kind === Float32Array) view.setFloat32(4 * i, value, true);
+    else view.setUint32(4 * i, value, true);
+  });
   return new DataView(bytes.buffer, offset, values.length * 4);
 }
 

@@ -12,8 +12,7 @@ import {
 
 // Two unit squares side by side, as Lattice(1, 2, "rect").cell_vertices() gives them.
 const SQUARES = new Float32Array([
-  0.5, 0.5, -0.5, 0.5, -0.5, -0.5, 0.5, -0.5,
-  1.5, 0.5, 0.5, 0.5, 0.5, -0.5, 1.5, -0.5,
+  0.5, 0.5, -0.5, 0.5, -0.5, -0.5, 0.5, -0.5, 1.5, 0.5, 0.5, 0.5, 0.5, -0.5, 1.5, -0.5,
 ]);
 
 test("cell paths trace the vertices Python sent, in order", () => {
@@ -53,10 +52,24 @@ test("client pixels map to lattice units in a letterboxed SVG (xMidYMid meet)", 
 });
 
 test("point-in-polygon uses the even-odd rule", () => {
-  const square = [[0, 0], [2, 0], [2, 2], [0, 2]];
+  const square = [
+    [0, 0],
+    [2, 0],
+    [2, 2],
+    [0, 2],
+  ];
   assert.equal(pointInPolygon(1, 1, square), true);
   assert.equal(pointInPolygon(3, 1, square), false);
-  const concave = [[0, 0], [4, 0], [4, 4], [3, 4], [3, 1], [1, 1], [1, 4], [0, 4]]; // a "U"
+  const concave = [
+    [0, 0],
+    [4, 0],
+    [4, 4],
+    [3, 4],
+    [3, 1],
+    [1, 1],
+    [1, 4],
+    [0, 4],
+  ]; // a "U"
   assert.equal(pointInPolygon(2, 3, concave), false);
   assert.equal(pointInPolygon(0.5, 3, concave), true);
 });
@@ -70,16 +83,39 @@ test("a rectangle brush selects the centres inside it, corners in any order", ()
 });
 
 test("a lasso selects the centres inside the drawn polygon", () => {
-  const triangle = [[-0.5, -0.5], [3, -0.5], [-0.5, 3]]; // hypotenuse x + y = 2.5
+  const triangle = [
+    [-0.5, -0.5],
+    [3, -0.5],
+    [-0.5, 3],
+  ]; // hypotenuse x + y = 2.5
   assert.deepEqual(nodesInPolygon(GRID, triangle), [0, 1, 2, 3, 4]);
 });
 
 test("a lasso of fewer than three points selects nothing", () => {
-  assert.deepEqual(nodesInPolygon(GRID, [[0, 0], [1, 1]]), []);
+  assert.deepEqual(
+    nodesInPolygon(GRID, [
+      [0, 0],
+      [1, 1],
+    ]),
+    [],
+  );
 });
 
 test("polygon paths close only real polygons", () => {
   assert.equal(polygonPath([]), "");
-  assert.equal(polygonPath([[0, 0], [1, 0]]), "M0 0L1 0");
-  assert.equal(polygonPath([[0, 0], [1, 0], [1, 1]]), "M0 0L1 0L1 1Z");
+  assert.equal(
+    polygonPath([
+      [0, 0],
+      [1, 0],
+    ]),
+    "M0 0L1 0",
+  );
+  assert.equal(
+    polygonPath([
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ]),
+    "M0 0L1 0L1 1Z",
+  );
 });

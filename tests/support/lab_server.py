@@ -1,14 +1,13 @@
 """A real JupyterLab server for end-to-end tests, and helpers to drive it.
 
-Follows ``/work/shared/design/BROWSER_TESTING.md``: ``allow_root``, ``127.0.0.1``, a free port, a random
+Follows the browser-testing notes (docs/architecture.md, "Tests"): ``allow_root``, ``127.0.0.1``, a free port, a random
 token, every ``JUPYTER_*`` directory isolated in a temp dir, the "Jupyter news" toast switched off, an
 absolute ``PYTHONPATH`` (the repository root) for the kernel, readiness on ``/api/status``, and SIGTERM to
 the server's process group at teardown.
 
-Not named ``jupyter_server.py`` on purpose: pytest puts ``tests/`` on ``sys.path``, and a module of that
-name there shadows the real ``jupyter_server`` package (``import jupyterlab`` then fails in the test
-process).  Test modules load this file by path (``_load_lab_helpers()`` in ``test_lab_roundtrip.py``) and
-bind :func:`jupyter_lab` to a module-level name so pytest finds the fixture.
+Not named ``jupyter_server.py`` on purpose: a module of that name would shadow the real
+``jupyter_server`` package.  ``tests/conftest.py`` imports :func:`jupyter_lab` so every test module shares
+one server per session.
 """
 
 from __future__ import annotations
@@ -30,26 +29,13 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .environment import REPO_ROOT
+from .environment import require as _require
 
 #: Seconds to wait for ``/api/status`` to answer 200 (typically 3-4 s).
 SERVER_START_TIMEOUT = 60.0
 #: Seconds to wait for a notebook's kernel to be connected and idle.
 KERNEL_READY_TIMEOUT = 60.0
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _require(condition: bool, reason: str) -> None:
-    # Same contract as conftest.require (skip locally, fail in CI); duplicated so this module does not
-    # import conftest by name.
-    if condition:
-        return
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)")
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -163,7 +149,9 @@ def start_lab(base: Path, root_dir: Path) -> LabServer:
             pass
         if time.monotonic() > deadline:
             stop_lab(server)
-            raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:\n{server.log()[-4000:]}")
+            raise RuntimeError(
+                f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:\n{server.log()[-4000:]}"
+            )
         time.sleep(0.2)
     server.start_seconds = time.monotonic() - t0
     return server
@@ -197,8 +185,10 @@ def jupyter_lab():
     """A JupyterLab server for the session; yields a :class:`LabServer` (unpacks to base_url, token, root_dir)."""
     import importlib.util
 
-    _require(importlib.util.find_spec("jupyterlab") is not None,
-             "jupyterlab not installed (pip install -e '.[test]')")
+    _require(
+        importlib.util.find_spec("jupyterlab") is not None,
+        "jupyterlab not installed (pip install -e '.[test]')",
+    )
     base = Path(tempfile.mkdtemp(prefix="somnium-lab-"))
     root_dir = base / "root"
     root_dir.mkdir()
@@ -264,8 +254,9 @@ def open_notebook(page, server: LabServer, relpath: str, timeout: float = 60.0) 
     """Open ``relpath`` (relative to the server's root_dir) in a fresh workspace and wait for its cells."""
     page.goto(server.notebook_url(relpath), wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
-    page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell.currentWidget)",
-                           timeout=timeout * 1000)
+    page.wait_for_function(
+        "() => !!(window.jupyterapp && window.jupyterapp.shell.currentWidget)", timeout=timeout * 1000
+    )
 
 
 def wait_for_kernel_ready(page, timeout: float = KERNEL_READY_TIMEOUT) -> None:

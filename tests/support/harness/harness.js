@@ -3,7 +3,7 @@
 //
 // window.harness.mount(state, options) renders the view; state is the
 // widget's synced state with bytes traits as {"$bytes": "<base64>"} (see
-// tests/harness/harness_server.py).  The fake model records every save_changes()
+// tests/support/harness/harness_server.py).  The fake model records every save_changes()
 // so tests can read what the browser would send to Python.
 
 const DARK_THEME = {

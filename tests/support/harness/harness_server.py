@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 HARNESS_DIR = Path(__file__).resolve().parent
-STATIC_DIR = HARNESS_DIR.parent.parent / "somnium" / "static"
+STATIC_DIR = HARNESS_DIR.parents[2] / "somnium" / "static"
 
 # Traits the harness does not need (the bundle is loaded from /static/ instead).
 _SKIPPED = {"_esm", "_css", "layout", "_dom_classes", "tooltip"}
@@ -49,7 +49,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         path = path.split("?", 1)[0].split("#", 1)[0]
         path = path[len(self.token) + 1 :]
         if path.startswith("/static/"):
-            return str(STATIC_DIR / Path(path[len("/static/"):]).name)
+            return str(STATIC_DIR / Path(path[len("/static/") :]).name)
         name = Path(path).name or "index.html"
         return str(HARNESS_DIR / name)
 

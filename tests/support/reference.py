@@ -59,13 +59,13 @@ def brute_distances(rows, cols, name):
 
 def kernel_value(name, d, r):
     if name == "gaussian":
-        return np.exp(-d**2 / (2 * r**2))
+        return np.exp(-(d**2) / (2 * r**2))
     if name == "bubble":
         return (d <= r + 1e-9).astype(float)
     if name == "cut_gaussian":
-        return np.exp(-d**2 / (2 * r**2)) * (d <= r + 1e-9)
+        return np.exp(-(d**2) / (2 * r**2)) * (d <= r + 1e-9)
     if name == "mexican_hat":
-        return (1 - d**2 / r**2) * np.exp(-d**2 / (2 * r**2))
+        return (1 - d**2 / r**2) * np.exp(-(d**2) / (2 * r**2))
     if name == "epanechicov":
         return np.maximum(0.0, 1 - d**2 / r**2)
     raise KeyError(name)
