@@ -1,0 +1,225 @@
+"""Every argument and input check, each with one wording.
+
+Used by the estimator, the engine's public helpers, persistence, datasets,
+clustering, segments and the widgets, so that the same mistake always reads
+the same way ("Unknown lattice 'hex'. Valid lattices: ...").
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .exceptions import InvalidValuesInDataSet, ModelNotTrainedError, UnknownOptionError
+
+__all__ = [
+    "as_float_array",
+    "check_int",
+    "check_option",
+    "check_real",
+    "is_dask_collection",
+    "is_dask_dataframe",
+    "is_dataframe",
+    "is_series",
+    "not_fitted_message",
+]
+
+#: Largest count of values (rows x columns, nodes x features, ...) any single array built from an
+#: argument or a file may hold before we refuse it (2**31 float64 values = 16 GiB).
+MAX_ARRAY_VALUES = 2**31
+
+
+def check_option(value, valid, what: str, error=UnknownOptionError):
+    """``value`` if it is one of ``valid``, else ``error`` listing the valid names."""
+    if not isinstance(value, str) or value not in valid:
+        raise error(f"Unknown {what} {value!r}. Valid {what} values: {', '.join(map(str, valid))}.")
+    return value
+
+
+def check_int(value, what: str, minimum: int | None = 1, maximum: int | None = None) -> int:
+    """An integer (not a bool) within ``[minimum, maximum]``; the default asks for a positive one."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{what} must be {_int_range(minimum, maximum)}, got {value!r}.")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{what} must be {_int_range(minimum, maximum)}, got {value!r}.")
+    return value
+
+
+def _int_range(minimum, maximum) -> str:
+    if minimum == 1 and maximum is None:
+        return "a positive integer"
+    if minimum == 0 and maximum is None:
+        return "a non-negative integer"
+    if maximum is None:
+        return f"an integer >= {minimum}"
+    if minimum is None:
+        return f"an integer <= {maximum}"
+    return f"an integer between {minimum} and {maximum}"
+
+
+def check_real(
+    value,
+    what: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    *,
+    exclusive_minimum: bool = False,
+) -> float:
+    """A finite real number (not a bool) within the given bounds."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or (minimum is not None and (value < minimum or (exclusive_minimum and value == minimum)))
+        or (maximum is not None and value > maximum)
+    ):
+        raise ValueError(f"{what} must be {_real_range(minimum, maximum, exclusive_minimum)}, got {value!r}.")
+    return float(value)
+
+
+def _real_range(minimum, maximum, exclusive) -> str:
+    if minimum == 0 and exclusive and maximum is None:
+        return "a positive finite number"
+    if minimum is None and maximum is None:
+        return "a finite number"
+    low = "" if minimum is None else ("(" if exclusive else "[") + f"{minimum:g}"
+    high = "" if maximum is None else f"{maximum:g}]"
+    if minimum is None:
+        return f"a finite number <= {maximum:g}"
+    if maximum is None:
+        return f"a finite number {'>' if exclusive else '>='} {minimum:g}"
+    return f"in {low}, {high}"
+
+
+def not_fitted_message(what: str = "this") -> str:
+    return f"This SOM is not trained yet; call fit(), fit_online() or fit_auto() before {what}."
+
+
+def require_fitted(model, what: str = "this") -> None:
+    if not getattr(model, "is_fitted", False):
+        raise ModelNotTrainedError(not_fitted_message(what))
+
+
+# --------------------------------------------------------------- input kinds
+def is_dataframe(obj) -> bool:
+    """A pandas DataFrame (without importing pandas)."""
+    return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns") and hasattr(obj, "dtypes")
+
+
+def is_series(obj) -> bool:
+    """A pandas Series (without importing pandas)."""
+    return type(obj).__module__.startswith("pandas") and type(obj).__name__ == "Series"
+
+
+def is_dask_collection(obj) -> bool:
+    """A Dask array, DataFrame or Series (without importing dask)."""
+    return hasattr(obj, "__dask_graph__") and callable(getattr(obj, "__dask_graph__", None))
+
+
+def is_dask_dataframe(obj) -> bool:
+    return is_dask_collection(obj) and hasattr(obj, "columns") and hasattr(obj, "dtypes")
+
+
+def is_numeric_dtype(dtype) -> bool:
+    kind = getattr(dtype, "kind", None)
+    if kind is None:  # pandas extension dtypes
+        return getattr(dtype, "_is_numeric", False) and not getattr(dtype, "_is_boolean", False)
+    return kind in "biuf"
+
+
+def column_names(columns) -> list[str]:
+    """A DataFrame's column labels as the strings the model keeps (unique, plain labels)."""
+    if getattr(columns, "nlevels", 1) > 1:
+        raise InvalidValuesInDataSet(
+            "X has MultiIndex columns; flatten them first (e.g. X.columns = ['_'.join(map(str, c)) "
+            "for c in X.columns])."
+        )
+    names = [str(c) for c in columns]
+    if len(set(names)) != len(names):
+        seen, duplicated = set(), []
+        for name in names:
+            if name in seen and name not in duplicated:
+                duplicated.append(name)
+            seen.add(name)
+        raise InvalidValuesInDataSet(
+            f"X has duplicated column names {duplicated}; columns are matched by name, so rename them."
+        )
+    return names
+
+
+def as_float_array(X, feature_names=None) -> np.ndarray:
+    """Validate ``X`` (array-like or DataFrame) and return a finite float64 2-D array."""
+    if X is None:
+        raise InvalidValuesInDataSet("X is None; pass a 2-D array or DataFrame of numeric data.")
+    if is_dask_collection(X):
+        raise InvalidValuesInDataSet(
+            "This operation needs in-memory data; compute the Dask collection first (X.compute())."
+        )
+    if isinstance(X, np.ma.MaskedArray):
+        if np.ma.getmaskarray(X).any():
+            raise InvalidValuesInDataSet(
+                f"X is a masked array with {int(np.ma.getmaskarray(X).sum())} masked value(s); a SOM "
+                "would train on the placeholders behind the mask. Drop or impute them first "
+                "(e.g. X.filled(value) or X[~X.mask.any(axis=1)])."
+            )
+        X = np.ma.getdata(X)
+    if is_dataframe(X):
+        bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not is_numeric_dtype(dt)]
+        if bad:
+            raise InvalidValuesInDataSet(
+                f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
+                "first (e.g. X = df.select_dtypes('number'))."
+            )
+        feature_names = column_names(X.columns)
+        try:
+            array = X.to_numpy(dtype=np.float64, na_value=np.nan)
+        except TypeError:
+            array = X.to_numpy(dtype=np.float64)
+    else:
+        array = np.asarray(X)
+        if array.dtype.kind not in "biuf":
+            if array.dtype.kind in "USO":
+                raise InvalidValuesInDataSet(
+                    f"X contains strings or objects (dtype {array.dtype}); pass numeric data."
+                )
+            raise InvalidValuesInDataSet(f"X has unsupported dtype {array.dtype}; pass real numbers.")
+        array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 1:
+        raise InvalidValuesInDataSet(
+            f"X is 1-D with shape {array.shape}; a SOM needs a 2-D (rows, features) array. "
+            "Use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single row."
+        )
+    if array.ndim != 2:
+        raise InvalidValuesInDataSet(f"X must be 2-D (rows, features), got shape {array.shape}.")
+    if array.shape[0] == 0:
+        raise InvalidValuesInDataSet("X has no rows; pass at least one row of data.")
+    if array.shape[1] == 0:
+        raise InvalidValuesInDataSet("X has no columns (zero features).")
+    check_finite(array, feature_names)
+    return array
+
+
+def check_finite(array: np.ndarray, feature_names=None, where: str = "X") -> None:
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    bad_rows, bad_cols = np.nonzero(~finite)
+    names = feature_names or [f"column {j}" for j in range(array.shape[1])]
+    first = [(int(r), names[c], float(array[r, c])) for r, c in zip(bad_rows[:5], bad_cols[:5])]
+    described = ", ".join(f"row {r} in {name!r} ({value})" for r, name, value in first)
+    raise InvalidValuesInDataSet(
+        f"{where} contains {len(bad_rows)} NaN or infinite value(s), e.g. {described}. "
+        "Drop or impute them first (e.g. df.dropna())."
+    )
+
+
+def check_size(n_values: int, what: str, limit: int = MAX_ARRAY_VALUES) -> None:
+    """Refuse to build an array of ``n_values`` values above ``limit`` (before allocating it)."""
+    if n_values > limit:
+        raise ValueError(
+            f"{what} would hold {n_values:,} values ({8 * n_values / 2**30:.1f} GiB as float64), above "
+            f"Somnium's limit of {limit:,}; use a smaller map or fewer rows per call."
+        )
