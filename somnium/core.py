@@ -1,28 +1,48 @@
 """The user-facing estimator: :class:`SOM`.
 
-This module validates inputs, converts DataFrames, normalises, and drives
-the epochs of :mod:`somnium.engine`; it owns the fitted state.  State is
-committed only at the end of a completed epoch, so an exception or a
-``KeyboardInterrupt`` leaves the model exactly as it was after its last
-completed epoch.
+The estimator validates inputs, normalises them and drives the epochs of
+:mod:`somnium.engine`.  What a fit learns is one :class:`~somnium._state.FittedState`,
+swapped in with one assignment after every completed epoch, so an exception,
+a ``KeyboardInterrupt`` or a callback's stop leaves the model exactly as it
+was after its last completed epoch, and another thread reading the model
+during a fit sees that epoch.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
+import threading
 import time
-from dataclasses import dataclass, field
+import warnings
+from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 
-from . import engine, metrics
+from . import _online, engine, persistence
+from ._state import FittedState as _FittedState
+from ._state import History, NodeStatistics
+from ._validation import (
+    as_float_array,
+    check_int,
+    check_option,
+    check_real,
+    check_size,
+    column_names,
+    is_dataframe,
+    not_fitted_message,
+)
+from .callbacks import EpochInfo, FitPlan, FitResult, as_callbacks, notify
 from .exceptions import (
+    FitInProgressError,
     InvalidValuesInDataSet,
+    LatticeTypeNotFound,
+    ModelFileError,
     ModelNotTrainedError,
-    UnknownOptionError,
+    NormalizationFunctionNotFound,
 )
 from .lattice import LATTICES, Lattice
+from .metrics import HISTORY_METRICS
 from .neighborhood import NeighborhoodOperator, check_neighborhood
 from .normalization import NORMALIZATIONS, get_normalizer
 
@@ -31,18 +51,12 @@ __all__ = ["SOM", "EpochInfo", "estimate_mapsize"]
 INITIALIZATIONS = ("pca", "random")
 DECAYS = ("linear", "exponential")
 DTYPES = ("float32", "float64")
-HISTORY_KEYS = (
-    "epoch",
-    "phase",
-    "radius",
-    "learning_rate",
-    "quantization_error",
-    "topographic_error",
-    "vacancy_rate",
-    "mean_squared_distance",
-)
 #: Upper bound on the node count chosen by ``mapsize="auto"``.
 AUTO_MAX_NODES = 10_000
+#: Largest map accepted (nodes); the codebook and the per-node statistics grow with it.
+MAX_NODES = 1_000_000
+
+_FIT_GUARD = threading.Lock()
 
 
 def _scipy_metric_names():
@@ -67,42 +81,12 @@ def _scipy_metric_names():
     )
 
 
-def _check_option(value, valid, what, error=UnknownOptionError):
-    if not isinstance(value, str) or value not in valid:
-        raise error(f"Unknown {what} {value!r}. Valid {what}s: {', '.join(valid)}.")
-    return value
-
-
-def _check_positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _check_positive_float(value, what):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}.")
-    return float(value)
-
-
-def _check_unit_interval(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value <= 1):
-        raise ValueError(f"{what} must be in (0, 1], got {value!r}.")
-    return float(value)
-
-
 def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_nodes: int = AUTO_MAX_NODES):
     """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
 
     The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
     covariance eigenvalues (the long side along the columns, so maps are
-    landscape like a screen), so the map's shape
-    follows the data's principal plane.
+    landscape like a screen), so the map's shape follows the data's principal plane.
 
     Parameters
     ----------
@@ -124,7 +108,7 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
     >>> rows * cols > 50
     True
     """
-    X = _as_float_array(X)
+    X = as_float_array(X)
     n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(X.shape[0])))), max_nodes)
     if X.shape[1] >= 2 and X.shape[0] >= 2:
         _, values, _ = engine.principal_axes(X, 2)
@@ -138,123 +122,13 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
     return rows, cols
 
 
-# ----------------------------------------------------------------- input glue
-def _is_dataframe(X) -> bool:
-    return type(X).__module__.startswith("pandas") and hasattr(X, "columns") and hasattr(X, "dtypes")
-
-
-def _as_float_array(X, feature_names=None) -> np.ndarray:
-    """Validate ``X`` and return a float64 2-D array (no copy when already one)."""
-    if X is None:
-        raise InvalidValuesInDataSet("X is None; pass a 2-D array or DataFrame of numeric data.")
-    if _is_dataframe(X):
-        bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not _is_numeric_dtype(dt)]
-        if bad:
-            raise InvalidValuesInDataSet(
-                f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
-                "first (e.g. X = df.select_dtypes('number'))."
-            )
-        feature_names = [str(c) for c in X.columns]
-        try:
-            array = X.to_numpy(dtype=np.float64, na_value=np.nan)
-        except TypeError:
-            array = X.to_numpy(dtype=np.float64)
-    else:
-        if hasattr(X, "__dask_graph__"):
-            raise InvalidValuesInDataSet(
-                "Dask collections are not accepted yet; compute them first (X.compute())."
-            )
-        array = np.asarray(X)
-        if array.dtype.kind not in "biuf":
-            if array.dtype.kind in "USO":
-                raise InvalidValuesInDataSet(
-                    f"X contains strings or objects (dtype {array.dtype}); pass numeric data."
-                )
-            raise InvalidValuesInDataSet(f"X has unsupported dtype {array.dtype}; pass real numbers.")
-        array = np.asarray(array, dtype=np.float64)
-    if array.ndim == 1:
-        raise InvalidValuesInDataSet(
-            f"X is 1-D with shape {array.shape}; a SOM needs a 2-D (rows, features) array. "
-            "Use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single row."
-        )
-    if array.ndim != 2:
-        raise InvalidValuesInDataSet(f"X must be 2-D (rows, features), got shape {array.shape}.")
-    if array.shape[0] == 0:
-        raise InvalidValuesInDataSet("X has no rows; pass at least one row of data.")
-    if array.shape[1] == 0:
-        raise InvalidValuesInDataSet("X has no columns (zero features).")
-    finite = np.isfinite(array)
-    if not finite.all():
-        bad_rows, bad_cols = np.nonzero(~finite)
-        names = feature_names or [f"column {j}" for j in range(array.shape[1])]
-        first = [(int(r), names[c], float(array[r, c])) for r, c in zip(bad_rows[:5], bad_cols[:5])]
-        described = ", ".join(f"row {r} in {name!r} ({value})" for r, name, value in first)
-        raise InvalidValuesInDataSet(
-            f"X contains {len(bad_rows)} NaN or infinite value(s), e.g. {described}. "
-            "Drop or impute them first (e.g. df.dropna())."
-        )
-    return array
-
-
-def _is_numeric_dtype(dtype) -> bool:
-    kind = getattr(dtype, "kind", None)
-    if kind is None:  # pandas extension dtypes
-        return getattr(dtype, "_is_numeric", False) and not getattr(dtype, "_is_boolean", False)
-    return kind in "biuf"
-
-
-@dataclass(frozen=True)
-class EpochInfo:
-    """What a callback receives after every completed epoch.
-
-    Attributes
-    ----------
-    epoch : int
-        Epochs completed by the model so far (across all fit calls), 1-based.
-    phase : str
-        ``"batch-<k>"`` or ``"online-<k>"``: the k-th fit call of the model.
-    phase_epoch : int
-        Epoch number within this fit call, 1-based.
-    n_epochs : int
-        Epochs planned for this fit call.
-    radius, learning_rate : float
-        Values used in this epoch.
-    metrics : dict
-        This epoch's ``quantization_error``, ``topographic_error``,
-        ``vacancy_rate`` and ``mean_squared_distance``, measured on the
-        codebook the epoch started from (batch) or while visiting the rows
-        (online).
-    elapsed : float
-        Seconds since the fit call started.
-    model : SOM
-        The model, already holding this epoch's codebook.
-    """
-
-    epoch: int
-    phase: str
-    phase_epoch: int
-    n_epochs: int
-    radius: float
-    learning_rate: float
-    metrics: dict = field(default_factory=dict)
-    elapsed: float = 0.0
-    model: object = None
-
-
-def _callback_list(callbacks):
-    if callbacks is None:
-        return []
-    if callable(callbacks) or hasattr(callbacks, "on_epoch_end"):
-        callbacks = [callbacks]
-    result = []
-    for cb in callbacks:
-        if hasattr(cb, "on_epoch_end"):
-            result.append(cb.on_epoch_end)
-        elif callable(cb):
-            result.append(cb)
-        else:
-            raise TypeError(f"Callback {cb!r} is neither callable nor has an on_epoch_end method.")
-    return result
+def _data_argument(X, data, method: str):
+    """``X``, or the seed's keyword name ``data=`` for it (not both; None is reported by validation)."""
+    if data is not None:
+        if X is not None:
+            raise TypeError(f"{method}() got both X and data=; pass the data once.")
+        return data
+    return X
 
 
 class SOM:
@@ -278,8 +152,9 @@ class SOM:
     distance_metric : str or callable, default "euclidean"
         Any SciPy ``cdist`` metric for the BMU search; ``"euclidean"`` and
         ``"sqeuclidean"`` use the fast GEMM path.
-    n_jobs : int, default 1
-        Threads for the BMU search (-1 = all cores).
+    n_jobs : int or None, default None
+        None lets BLAS use every core (like numpy and scikit-learn); ``k``
+        limits the BMU search to ``k`` threads over row chunks (-1 = all cores).
     mapsize_scale : float, default 5
     random_state : int, numpy Generator or None
         Seed for initialisation, subsampling and online ordering.
@@ -298,8 +173,17 @@ class SOM:
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame.
     history_ : dict of lists
-        One entry per epoch across all fit calls (see :data:`HISTORY_KEYS`);
-        metrics are NaN for epochs trained without ``collect_history`` or callbacks.
+        One entry per epoch across all fit calls: ``quantization_error``,
+        ``topographic_error``, ``vacancy_rate``, ``mean_squared_distance``
+        (the map at the end of that epoch; NaN when not collected), then
+        ``epoch``, ``phase``, ``radius`` and ``learning_rate``.
+
+    Notes
+    -----
+    One fit runs at a time per model: starting another (from another thread
+    or from a callback) raises :class:`~somnium.exceptions.FitInProgressError`.
+    While a fit runs in another thread, the fitted attributes show the last
+    completed epoch.
 
     Examples
     --------
@@ -311,6 +195,9 @@ class SOM:
     (3,)
     """
 
+    #: Epochs of the two fit_auto phases, chosen by benchmarks/bench_fit_auto.py.
+    AUTO_EPOCHS = (6, 12)
+
     def __init__(
         self,
         mapsize="auto",
@@ -319,38 +206,60 @@ class SOM:
         normalization="standard",
         initialization="pca",
         distance_metric="euclidean",
-        n_jobs=1,
+        n_jobs=None,
         mapsize_scale=5,
         random_state=None,
         dtype="float32",
     ):
-        from .exceptions import LatticeTypeNotFound, NormalizationFunctionNotFound
-
         self.mapsize = mapsize
-        self.lattice = _check_option(lattice, tuple(LATTICES), "lattice", LatticeTypeNotFound)
+        self.lattice = check_option(lattice, tuple(LATTICES), "lattice", LatticeTypeNotFound)
         self.neighborhood = check_neighborhood(neighborhood)
-        self.normalization = _check_option(
+        self.normalization = check_option(
             normalization, NORMALIZATIONS, "normalization", NormalizationFunctionNotFound
         )
-        self.initialization = _check_option(initialization, INITIALIZATIONS, "initialization")
+        self.initialization = check_option(initialization, INITIALIZATIONS, "initialization")
         if not callable(distance_metric):
-            _check_option(distance_metric, _scipy_metric_names(), "distance_metric")
+            check_option(distance_metric, _scipy_metric_names(), "distance_metric")
         self.distance_metric = distance_metric
-        if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-            raise ValueError(f"n_jobs must be a non-zero integer (-1 for all cores), got {n_jobs!r}.")
-        self.n_jobs = int(n_jobs)
-        self.mapsize_scale = _check_positive_float(mapsize_scale, "mapsize_scale")
+        if n_jobs is not None:
+            n_jobs = check_int(n_jobs, "n_jobs", minimum=None)
+            if n_jobs == 0:
+                raise ValueError("n_jobs must be None or a non-zero integer (-1 for all cores), got 0.")
+        self.n_jobs = n_jobs
+        self.mapsize_scale = check_real(mapsize_scale, "mapsize_scale", 0.0, exclusive_minimum=True)
         self.random_state = random_state
-        self.dtype = _check_option(dtype, DTYPES, "dtype")
+        self.dtype = check_option(dtype, DTYPES, "dtype")
         if mapsize != "auto":
             self._check_mapsize(mapsize)
+        self._state = None
+        self._fitting = False
 
     @staticmethod
     def _check_mapsize(mapsize):
         if isinstance(mapsize, str) or not hasattr(mapsize, "__len__") or len(mapsize) != 2:
             raise ValueError(f"mapsize must be 'auto' or a (rows, cols) pair, got {mapsize!r}.")
-        rows, cols = (_check_positive_int(v, "mapsize entries") for v in mapsize)
+        rows, cols = (check_int(v, "mapsize entries") for v in mapsize)
+        if rows * cols > MAX_NODES:
+            raise ValueError(
+                f"mapsize {rows}x{cols} has {rows * cols:,} nodes, above Somnium's limit of {MAX_NODES:,}; "
+                "a map larger than the data has no empty-free reading anyway (about 5*sqrt(N) nodes is usual)."
+            )
         return rows, cols
+
+    def get_params(self) -> dict:
+        """The constructor's parameters (scikit-learn convention)."""
+        return {
+            "mapsize": self.mapsize,
+            "lattice": self.lattice,
+            "neighborhood": self.neighborhood,
+            "normalization": self.normalization,
+            "initialization": self.initialization,
+            "distance_metric": self.distance_metric,
+            "n_jobs": self.n_jobs,
+            "mapsize_scale": self.mapsize_scale,
+            "random_state": self.random_state,
+            "dtype": self.dtype,
+        }
 
     def __repr__(self) -> str:
         return (
@@ -358,61 +267,98 @@ class SOM:
             f"normalization={self.normalization!r}, initialization={self.initialization!r})"
         )
 
+    def __setstate__(self, state):
+        # Pickles from before the fitted state had one owner carry no _state; they are not supported.
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_state", None)
+        self._fitting = False
+
     # ------------------------------------------------------------ fitted state
     def __getattr__(self, name):
-        # Only reached for missing attributes: fitted ones (lattice_, history_, ...) on an
-        # unfitted model get the same actionable error as predict().
+        # Only reached for missing attributes: fitted ones on an unfitted model get the same
+        # actionable error as predict().
         if name.endswith("_") and not name.startswith("_") and name != "feature_names_in_":
-            raise ModelNotTrainedError(
-                f"{name} is not available: this SOM is not trained yet; call fit(), fit_online() "
-                "or fit_auto() first."
-            )
+            raise ModelNotTrainedError(self._not_fitted(f"reading {name}"))
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def is_fitted(self) -> bool:
-        return hasattr(self, "_codebook")
+        """True once an epoch has completed."""
+        return self.__dict__.get("_state") is not None
+
+    def _not_fitted(self, what: str) -> str:
+        if self.__dict__.get("_fitting"):
+            return f"Training is in progress and no epoch has completed yet; wait for it before {what}."
+        return not_fitted_message(what)
+
+    def _fitted(self, what: str) -> _FittedState:
+        state = self.__dict__.get("_state")
+        if state is None:
+            raise ModelNotTrainedError(self._not_fitted(what))
+        return state
 
     def _require_fitted(self, what="this"):
-        if not self.is_fitted:
-            raise ModelNotTrainedError(
-                f"This SOM is not trained yet; call fit(), fit_online() or fit_auto() before {what}."
-            )
+        self._fitted(what)
 
     @property
     def codebook_(self) -> np.ndarray:
         """Prototypes in the input's units, shape ``(n_nodes, n_features)``."""
-        self._require_fitted("reading codebook_")
-        return self._normalizer.inverse_transform(self._codebook)
+        state = self._fitted("reading codebook_")
+        return state.normalizer.inverse_transform(state.codebook)
 
     @property
     def normalized_codebook_(self) -> np.ndarray:
         """Prototypes in the normalised space the map was trained in."""
-        self._require_fitted("reading normalized_codebook_")
-        return self._codebook.copy()
+        return self._fitted("reading normalized_codebook_").codebook.copy()
 
     @property
     def bmu_(self) -> np.ndarray:
         """Best matching unit of each training row for the final codebook."""
-        self._require_fitted("reading bmu_")
-        if self._bmu is None:
-            raise ModelNotTrainedError("The training BMUs are not available for this model.")
-        return self._bmu
+        state = self._fitted("reading bmu_")
+        if state.bmu is None:
+            raise ModelNotTrainedError(
+                "The training BMUs are not available for this model (a Dask fit does not keep them, and an "
+                "interrupted fit may stop before they are known); use model.predict(X)."
+            )
+        return state.bmu
+
+    @property
+    def lattice_(self) -> Lattice:
+        return self._fitted("reading lattice_").lattice
+
+    @property
+    def mapsize_(self) -> tuple[int, int]:
+        return self._fitted("reading mapsize_").mapsize
+
+    @property
+    def n_features_in_(self) -> int:
+        return self._fitted("reading n_features_in_").n_features
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        state = self.__dict__.get("_state")
+        if state is None or state.feature_names is None:
+            raise AttributeError("feature_names_in_ is only set by a fit on a DataFrame.")
+        return np.array(state.feature_names, dtype=object)
+
+    @property
+    def history_(self) -> dict:
+        """Per-epoch records across all fit calls (a fresh dict of lists)."""
+        return self._fitted("reading history_").history_dict()
 
     def feature_names(self) -> list[str]:
         """Feature names: the DataFrame's columns, or ``x0, x1, ...``."""
-        self._require_fitted("feature_names()")
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(n) for n in names]
-        return [f"x{i}" for i in range(self.n_features_in_)]
+        state = self._fitted("feature_names()")
+        if state.feature_names is not None:
+            return list(state.feature_names)
+        return [f"x{i}" for i in range(state.n_features)]
 
     # --------------------------------------------------------------- inputs
-    def _input(self, X, fitting: bool) -> np.ndarray:
-        """Validate ``X`` against the fitted columns and return normalised float64 rows."""
-        if _is_dataframe(X) and self.is_fitted and getattr(self, "feature_names_in_", None) is not None:
-            expected = list(self.feature_names_in_)
-            given = [str(c) for c in X.columns]
+    def _input(self, X, state=None, fitting: bool = False) -> np.ndarray:
+        """Validate ``X`` against the fitted columns and return float64 rows (normalised when fitted)."""
+        if is_dataframe(X) and state is not None and state.feature_names is not None:
+            expected = list(state.feature_names)
+            given = column_names(X.columns)
             missing = [c for c in expected if c not in given]
             extra = [c for c in given if c not in expected]
             if missing or extra:
@@ -425,66 +371,76 @@ class SOM:
                     f"X's columns do not match those the SOM was fitted with: {'; '.join(parts)}. "
                     f"Expected exactly {expected}."
                 )
-            X = X[expected] if given != expected else X
-        array = _as_float_array(X)
-        if self.is_fitted and array.shape[1] != self.n_features_in_:
-            names = getattr(self, "feature_names_in_", None)
-            detail = f": {list(names)}" if names is not None else ""
+            if given != expected:
+                X = X.iloc[:, [given.index(name) for name in expected]]
+        array = as_float_array(X)
+        if state is not None and array.shape[1] != state.n_features:
+            detail = f": {list(state.feature_names)}" if state.feature_names is not None else ""
             raise InvalidValuesInDataSet(
-                f"X has {array.shape[1]} features, but SOM was fitted with {self.n_features_in_}{detail}."
+                f"X has {array.shape[1]} features, but SOM was fitted with {state.n_features}{detail}."
             )
         if fitting and array.shape[0] < 2:
             raise InvalidValuesInDataSet(f"Training needs at least 2 rows, got {array.shape[0]}.")
-        if not self.is_fitted:
+        if state is None:
             return array
-        return self._normalizer.transform(array)
+        return state.normalizer.transform(array)
 
     def _rng(self) -> np.random.Generator:
-        if not hasattr(self, "_generator"):
+        if "_generator" not in self.__dict__:
             self._generator = np.random.default_rng(self.random_state)
         return self._generator
 
-    def _initialize(self, X_raw, X_input):
-        """First fit: fit the normaliser, choose the map size and initialise the codebook.
-
-        Returns the new state without touching ``self`` (committed after the first epoch).
-        """
-        feature_names = [str(c) for c in X_input.columns] if _is_dataframe(X_input) else None
+    def _initial_state(self, X_input) -> tuple[_FittedState, np.ndarray]:
+        """First fit: the normaliser, map size and initial codebook (uncommitted: no epoch yet)."""
+        X_raw = self._input(X_input, fitting=True)
+        feature_names = tuple(column_names(X_input.columns)) if is_dataframe(X_input) else None
         normalizer = get_normalizer(self.normalization).fit(X_raw, feature_names=feature_names)
         Xn = normalizer.transform(X_raw)
         if self.mapsize == "auto":
             rows, cols = estimate_mapsize(Xn, self.mapsize_scale, self.lattice)
         else:
             rows, cols = self._check_mapsize(self.mapsize)
+        check_size(rows * cols * Xn.shape[1], "The codebook")
         lattice = Lattice(rows, cols, self.lattice)
         if self.initialization == "pca":
             codebook = engine.pca_initialization(Xn, lattice)
         else:
             codebook = engine.random_initialization(Xn, lattice.n_nodes, self._rng())
-        state = {
-            "_normalizer": normalizer,
-            "_codebook": codebook,
-            "lattice_": lattice,
-            "mapsize_": (rows, cols),
-            "n_features_in_": X_raw.shape[1],
-            "_center": Xn.mean(axis=0),
-            "history_": {key: [] for key in HISTORY_KEYS},
-            "_n_fit_calls": 0,
-        }
-        if feature_names is not None:
-            state["feature_names_in_"] = np.array(feature_names, dtype=object)
+        state = _FittedState(
+            codebook=codebook,
+            center=Xn.mean(axis=0),
+            lattice=lattice,
+            normalizer=normalizer,
+            n_features=X_raw.shape[1],
+            feature_names=feature_names,
+            history=History(),
+        )
         return state, Xn
 
-    def _prepare(self, X):
-        """Validate and normalise ``X``; on the first fit, build (uncommitted) initial state."""
-        if self.is_fitted:
-            return None, self._input(X, fitting=True)
-        return self._initialize(self._input(X, fitting=True), X)
+    def _prepare(self, X) -> tuple[_FittedState, engine.TrainingData]:
+        """The state training starts from (committed, or a new uncommitted one) and the prepared rows."""
+        state = self.__dict__.get("_state")
+        if state is None:
+            state, Xn = self._initial_state(X)
+        else:
+            Xn = self._input(X, state, fitting=True)
+            state.history.truncate(state.n_epochs)
+        return state, engine.TrainingData(Xn, state.center, self.dtype, self.distance_metric)
 
-    def _commit(self, pending):
-        if pending:
-            for key, value in pending.items():
-                setattr(self, key, value)
+    @contextmanager
+    def _training(self):
+        """One fit at a time per model."""
+        with _FIT_GUARD:
+            if self.__dict__.get("_fitting"):
+                raise FitInProgressError(
+                    "This SOM is already training (in another thread, or this call comes from one of its "
+                    "callbacks); wait for that fit to end (or stop it) before starting another."
+                )
+            self._fitting = True
+        try:
+            yield
+        finally:
+            self._fitting = False
 
     # ----------------------------------------------------------------- fit
     def _default_radii(self, radiusin, radiusfin, lattice):
@@ -493,8 +449,8 @@ class SOM:
             radiusin = max(1.0, longest / 4.0)
         if radiusfin is None:
             radiusfin = max(1.0, radiusin / 4.0) if radiusin > 1.0 else radiusin
-        radiusin = _check_positive_float(radiusin, "radiusin")
-        radiusfin = _check_positive_float(radiusfin, "radiusfin")
+        radiusin = check_real(radiusin, "radiusin", 0.0, exclusive_minimum=True)
+        radiusfin = check_real(radiusfin, "radiusfin", 0.0, exclusive_minimum=True)
         if radiusfin > radiusin:
             raise ValueError(
                 f"radiusfin ({radiusfin}) is larger than radiusin ({radiusin}); the neighbourhood "
@@ -504,7 +460,7 @@ class SOM:
 
     def fit(
         self,
-        X,
+        X=None,
         epochs: int = 10,
         radiusin: float | None = None,
         radiusfin: float | None = None,
@@ -513,6 +469,8 @@ class SOM:
         subsample_ratio: float = 1.0,
         collect_history: bool = False,
         callbacks=None,
+        *,
+        data=None,
     ):
         """Batch training; calling it again continues from the current codebook.
 
@@ -520,6 +478,7 @@ class SOM:
         ----------
         X : array-like or DataFrame, shape (n_rows, n_features)
             Numeric, finite data.  Later calls must have the same columns.
+            ``data=`` is accepted as the seed's name for it.
         epochs : int, default 10
         radiusin, radiusfin : float, optional
             Neighbourhood radius (in lattice units) at the first and last
@@ -532,11 +491,11 @@ class SOM:
         subsample_ratio : float in (0, 1], default 1
             Fraction of rows drawn (without replacement) for each epoch.
         collect_history : bool, default False
-            Record the per-epoch metrics in ``history_`` (computed in the
+            Record the per-epoch metrics in ``history_`` (measured by the next
             epoch's own pass, about +25% on the BMU search).
-        callbacks : callable, object with ``on_epoch_end``, or a list of them
-            Called after every epoch with an :class:`EpochInfo`; returning
-            ``True`` stops training after that epoch.
+        callbacks : callable, Callback, or a list of them
+            See :mod:`somnium.callbacks`; a callback returning ``True`` stops
+            training after that epoch.
 
         Returns
         -------
@@ -550,121 +509,64 @@ class SOM:
             Unknown ``decay``.
         ValueError
             Out-of-range numbers (epochs, radii, rates, ratios).
+        FitInProgressError
+            The model is already training.
         """
-        return self._fit_batch(
+        X = _data_argument(X, data, "fit")
+        self._fit_batch(
             X,
             epochs,
-            lambda lattice: self._default_radii(radiusin, radiusfin, lattice),
+            (radiusin, radiusfin),
             decay,
             learning_rate,
             subsample_ratio,
             collect_history,
             callbacks,
         )
-
-    def _fit_batch(
-        self, X, epochs, radii_for, decay, learning_rate, subsample_ratio, collect_history, callbacks
-    ):
-        """:meth:`fit` with the radii given as a function of the (possibly new) lattice."""
-        epochs = _check_positive_int(epochs, "epochs")
-        _check_option(decay, DECAYS, "decay")
-        learning_rate = _check_unit_interval(learning_rate, "learning_rate")
-        subsample_ratio = _check_unit_interval(subsample_ratio, "subsample_ratio")
-        callbacks = _callback_list(callbacks)
-        pending, Xn = self._prepare(X)
-        lattice = pending["lattice_"] if pending else self.lattice_
-        radiusin, radiusfin = radii_for(lattice)
-        center = pending["_center"] if pending else self._center
-        data = engine.TrainingData(Xn, center, self.dtype, self.distance_metric)
-        operator = NeighborhoodOperator(lattice, self.neighborhood)
-        radii = engine.schedule(radiusin, radiusfin, epochs, decay)
-        with_metrics = bool(collect_history or callbacks)
-        rng = self._rng()
-        codebook = pending["_codebook"] if pending else self._codebook
-
-        def run_epoch(epoch_index):
-            nonlocal codebook
-            epoch_data = data
-            if subsample_ratio < 1.0:
-                size = max(1, int(math.ceil(subsample_ratio * data.n_rows)))
-                epoch_data = data.subset(np.sort(rng.choice(data.n_rows, size, replace=False)))
-            stats, _ = engine.epoch_statistics(
-                epoch_data, codebook, lattice, with_metrics=with_metrics, n_jobs=self.n_jobs
-            )
-            codebook = engine.batch_update(codebook, stats, operator, radii[epoch_index], learning_rate)
-            return codebook, stats
-
-        return self._train(
-            "batch",
-            epochs,
-            radii,
-            [learning_rate] * epochs,
-            run_epoch,
-            pending,
-            data,
-            with_metrics,
-            callbacks,
-        )
-
-    def _train(self, kind, epochs, radii, rates, run_epoch, pending, data, with_metrics, callbacks):
-        """Run epochs, committing state after each completed one."""
-        start = time.perf_counter()
-        committed_any = False
-        phase = None
-        try:
-            for e in range(epochs):
-                codebook, stats = run_epoch(e)
-                # Commit point: everything below is cheap and cannot leave a half state.
-                if pending is not None and not committed_any:
-                    self._commit(pending)
-                if phase is None:
-                    self._n_fit_calls += 1
-                    phase = f"{kind}-{self._n_fit_calls}"
-                epoch_metrics = stats.metrics() if with_metrics else {k: math.nan for k in HISTORY_KEYS[4:]}
-                self._codebook = codebook
-                self._bmu = None
-                self._final = None
-                self._append_history(phase, radii[e], rates[e], epoch_metrics)
-                committed_any = True
-                info = EpochInfo(
-                    epoch=len(self.history_["epoch"]),
-                    phase=phase,
-                    phase_epoch=e + 1,
-                    n_epochs=epochs,
-                    radius=float(radii[e]),
-                    learning_rate=float(rates[e]),
-                    metrics=epoch_metrics,
-                    elapsed=time.perf_counter() - start,
-                    model=self,
-                )
-                if any([bool(cb(info)) for cb in callbacks]):
-                    break
-        finally:
-            if committed_any:
-                self._finalize(data)
         return self
 
-    def _append_history(self, phase, radius, rate, epoch_metrics):
-        history = self.history_
-        history["epoch"].append(len(history["epoch"]) + 1)
-        history["phase"].append(phase)
-        history["radius"].append(float(radius))
-        history["learning_rate"].append(float(rate))
-        for key in HISTORY_KEYS[4:]:
-            history[key].append(float(epoch_metrics[key]))
+    def _fit_batch(
+        self,
+        X,
+        epochs,
+        radii,
+        decay,
+        learning_rate,
+        subsample_ratio,
+        collect_history,
+        callbacks,
+        run=None,
+    ) -> bool:
+        """:meth:`fit`; ``radii`` is a pair or a function of the lattice.  Returns True if stopped."""
+        epochs = check_int(epochs, "epochs")
+        check_option(decay, DECAYS, "decay")
+        learning_rate = check_real(learning_rate, "learning_rate", 0.0, 1.0, exclusive_minimum=True)
+        subsample_ratio = check_real(subsample_ratio, "subsample_ratio", 0.0, 1.0, exclusive_minimum=True)
+        callbacks = as_callbacks(callbacks)
+        with self._training():
+            state, data = self._prepare(X)
+            radiusin, radiusfin = radii(state.lattice) if callable(radii) else radii
+            radiusin, radiusfin = self._default_radii(radiusin, radiusfin, state.lattice)
+            operator = NeighborhoodOperator(state.lattice, self.neighborhood)
+            rng = self._rng()
 
-    def _finalize(self, data):
-        """BMUs and final metrics of the training data for the committed codebook."""
-        stats, bmus = engine.epoch_statistics(
-            data, self._codebook, self.lattice_, with_metrics=True, return_bmus=True, n_jobs=self.n_jobs
-        )
-        self._train_data = data.X
-        self._bmu = bmus
-        self._final = stats.metrics()
+            def epoch_rows():
+                if subsample_ratio >= 1.0:
+                    return data
+                size = max(1, int(math.ceil(subsample_ratio * data.n_rows)))
+                return data.subset(np.sort(rng.choice(data.n_rows, size, replace=False)))
+
+            def update(codebook, stats, e):
+                radius = float(engine.schedule(radiusin, radiusfin, epochs, decay, e, e + 1)[0])
+                return engine.batch_update(codebook, stats, operator, radius, learning_rate), radius
+
+            return _Training(self, "batch", state, data, epochs, callbacks, collect_history, run).run_batch(
+                epoch_rows, update, learning_rate
+            )
 
     def fit_online(
         self,
-        X,
+        X=None,
         epochs: int = 10,
         radiusin: float | None = None,
         radiusfin: float | None = None,
@@ -674,6 +576,8 @@ class SOM:
         collect_history: bool = False,
         callbacks=None,
         use_numba: bool | None = None,
+        *,
+        data=None,
     ):
         """Sequential (classic Kohonen) training, one row at a time.
 
@@ -684,14 +588,14 @@ class SOM:
 
         Parameters
         ----------
-        X : array-like or DataFrame
+        X : array-like or DataFrame (or ``data=``)
         epochs : int, default 10
         radiusin, radiusfin : float, optional
             As in :meth:`fit`.
         learning_rate_init, learning_rate_fin : float in (0, 1]
         decay : {"linear", "exponential"}
         collect_history : bool
-            Metrics are gathered while visiting the rows (against the evolving codebook).
+            Measure the map at the end of every epoch (one batch pass each).
         callbacks : see :meth:`fit`
         use_numba : bool or None
             None uses numba when installed; False forces the numpy path;
@@ -701,178 +605,379 @@ class SOM:
         -------
         self
         """
-        epochs = _check_positive_int(epochs, "epochs")
-        _check_option(decay, DECAYS, "decay")
-        rate_in = _check_unit_interval(learning_rate_init, "learning_rate_init")
-        rate_fin = _check_unit_interval(learning_rate_fin, "learning_rate_fin")
-        callbacks = _callback_list(callbacks)
-        pending, Xn = self._prepare(X)
-        lattice = pending["lattice_"] if pending else self.lattice_
-        radiusin, radiusfin = self._default_radii(radiusin, radiusfin, lattice)
-        center = pending["_center"] if pending else self._center
-        n_rows = Xn.shape[0]
-        steps = epochs * n_rows
-        radii_steps = engine.schedule(radiusin, radiusfin, steps, decay)
-        rate_steps = engine.schedule(rate_in, rate_fin, steps, decay)
-        rng = self._rng()
-        codebook = pending["_codebook"] if pending else self._codebook
+        X = _data_argument(X, data, "fit_online")
+        epochs = check_int(epochs, "epochs")
+        check_option(decay, DECAYS, "decay")
+        rate_in = check_real(learning_rate_init, "learning_rate_init", 0.0, 1.0, exclusive_minimum=True)
+        rate_fin = check_real(learning_rate_fin, "learning_rate_fin", 0.0, 1.0, exclusive_minimum=True)
+        callbacks = as_callbacks(callbacks)
+        with self._training():
+            state, data = self._prepare(X)
+            radiusin, radiusfin = self._default_radii(radiusin, radiusfin, state.lattice)
+            n_rows = data.n_rows
+            steps = epochs * n_rows
+            rng = self._rng()
 
-        def run_epoch(e):
-            nonlocal codebook
-            work = codebook.copy()
-            order = rng.permutation(n_rows)
-            window = slice(e * n_rows, (e + 1) * n_rows)
-            stats = engine.online_epoch(
-                Xn,
-                work,
-                order,
-                radii_steps[window],
-                rate_steps[window],
-                lattice,
-                self.neighborhood,
-                use_numba=use_numba,
-            )
-            codebook = work
-            return work, stats
+            def run_epoch(codebook, e):
+                work = codebook.copy()
+                window = (e * n_rows, (e + 1) * n_rows)
+                radii = engine.schedule(radiusin, radiusfin, steps, decay, *window)
+                rates = engine.schedule(rate_in, rate_fin, steps, decay, *window)
+                _online.online_epoch(
+                    data.X,
+                    work,
+                    rng.permutation(n_rows),
+                    radii,
+                    rates,
+                    state.lattice,
+                    self.neighborhood,
+                    use_numba=use_numba,
+                )
+                return work, float(radii[-1]), float(rates[-1])
 
-        epoch_radii = radii_steps[n_rows - 1 :: n_rows]
-        epoch_rates = rate_steps[n_rows - 1 :: n_rows]
-        data = engine.TrainingData(Xn, center, self.dtype, self.distance_metric)
-        # Online statistics come free with the per-row search, so they are always recorded.
-        return self._train(
-            "online", epochs, epoch_radii, epoch_rates, run_epoch, pending, data, True, callbacks
-        )
+            _Training(self, "online", state, data, epochs, callbacks, collect_history).run_online(run_epoch)
+        return self
 
-    #: Epochs of the two fit_auto phases, chosen by benchmarks/bench_fit_auto.py.
-    AUTO_EPOCHS = (6, 12)
-
-    def fit_auto(self, X, collect_history: bool = True, callbacks=None):
+    def fit_auto(
+        self,
+        X=None,
+        collect_history: bool = True,
+        callbacks=None,
+        rough_epochs: int | None = None,
+        fine_epochs: int | None = None,
+        *,
+        data=None,
+    ):
         """Two-phase batch training with defaults that need no tuning.
 
         A rough phase orders the map with a wide neighbourhood, then a fine
-        phase with a shrinking one converges it.  The epoch counts
+        phase with a shrinking one converges it.  The default epoch counts
         (:attr:`AUTO_EPOCHS`) were chosen by measurement: QE and TE within a
-        few percent of a 10x longer schedule.
+        few percent of a 10x longer schedule.  A callback that stops the
+        rough phase also skips the fine one.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame (or ``data=``)
+        collect_history : bool, default True
+        callbacks : see :meth:`fit`
+        rough_epochs, fine_epochs : int, optional
+            Override the epochs of each phase (the seed's parameters).
 
         Returns
         -------
         self
         """
-        rough, fine = self.AUTO_EPOCHS
-        self._fit_batch(X, rough, self._auto_rough_radii, "linear", 1.0, 1.0, collect_history, callbacks)
-        fine_in = max(1.0, min(self._auto_rough_radii(self.lattice_)[1], max(self.mapsize_) / 12.0))
-        return self.fit(
-            X,
-            epochs=fine,
-            radiusin=fine_in,
-            radiusfin=1.0,
-            decay="exponential",
-            collect_history=collect_history,
-            callbacks=callbacks,
+        X = _data_argument(X, data, "fit_auto")
+        rough = self.AUTO_EPOCHS[0] if rough_epochs is None else check_int(rough_epochs, "rough_epochs")
+        fine = self.AUTO_EPOCHS[1] if fine_epochs is None else check_int(fine_epochs, "fine_epochs")
+        callbacks = as_callbacks(callbacks)
+        stopped = self._fit_batch(
+            X, rough, _auto_rough_radii, "linear", 1.0, 1.0, collect_history, callbacks, run=(0, rough + fine)
         )
-
-    @staticmethod
-    def _auto_rough_radii(lattice):
-        rough_in = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
-        return rough_in, max(1.0, rough_in / 4.0)
+        if stopped:
+            return self
+        lattice = self.lattice_
+        fine_in = max(1.0, min(_auto_rough_radii(lattice)[1], max(lattice.rows, lattice.cols) / 12.0))
+        self._fit_batch(
+            X,
+            fine,
+            (fine_in, 1.0),
+            "exponential",
+            1.0,
+            1.0,
+            collect_history,
+            callbacks,
+            run=(rough, rough + fine),
+        )
+        return self
 
     # -------------------------------------------------------------- predict
+    def normalize(self, X) -> np.ndarray:
+        """``X`` in the normalised space the map was trained in (the space of ``normalized_codebook_``)."""
+        return self._input(X, self._fitted("normalize()"))
+
     def transform(self, X) -> np.ndarray:
-        """``X`` in the normalised space the map was trained in."""
-        self._require_fitted("transform()")
-        return self._input(X, fitting=False)
+        """Deprecated alias of :meth:`normalize` (it does not project onto the map; see :meth:`predict`)."""
+        warnings.warn(
+            "SOM.transform() returns normalised input, not a map projection; call SOM.normalize() instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.normalize(X)
 
-    def _data(self, X):
-        Xn = self.transform(X)
-        return engine.TrainingData(Xn, self._center, self.dtype, self.distance_metric)
+    def _data(self, X, state) -> engine.TrainingData:
+        return engine.TrainingData(self._input(X, state), state.center, self.dtype, self.distance_metric)
 
-    def predict(self, X) -> np.ndarray:
-        """Best matching unit (node index, row-major) of each row of ``X``.
+    def predict(self, X=None, *, x=None) -> np.ndarray:
+        """Best matching unit (node index, row-major) of each row of ``X`` (``x=`` is the seed's name).
 
         Returns
         -------
         ndarray of int64, shape (n_rows,)
         """
-        self._require_fitted("predict()")
-        return self._find_bmus(self._data(X))
-
-    def _find_bmus(self, data):
-        return engine.find_bmus(data, self._codebook, n_jobs=self.n_jobs)
+        X = _data_argument(X, x, "predict")
+        state = self._fitted("predict()")
+        return engine.find_bmus(self._data(X, state), state.codebook, n_jobs=self.n_jobs)
 
     # -------------------------------------------------------------- metrics
-    def _stats_for(self, X):
+    def _statistics(self, X, what: str):
+        """Metrics and per-node statistics of ``X`` (the training data's, as stored, when None)."""
+        state = self._fitted(what)
         if X is None:
-            if getattr(self, "_final", None) is None:
+            if state.nodes is None:
                 raise ModelNotTrainedError(
-                    "No training-data statistics are stored in this model; pass X explicitly."
+                    "No training-data statistics are stored in this model (the fit was interrupted before "
+                    "they were measured); pass X explicitly."
                 )
-            return self._final
+            return state.nodes
         stats, _ = engine.epoch_statistics(
-            self._data(X), self._codebook, self.lattice_, with_metrics=True, n_jobs=self.n_jobs
+            self._data(X, state), state.codebook, state.lattice, with_metrics=True, n_jobs=self.n_jobs
         )
-        return stats.metrics()
+        return _node_statistics(stats)
 
     def calculate_quantization_error(self, X=None) -> float:
         """Mean over rows of the per-feature mean absolute error to the BMU (normalised units).
 
         ``X`` defaults to the training data.
         """
-        self._require_fitted("calculate_quantization_error()")
-        return float(self._stats_for(X)["quantization_error"])
+        return float(self._statistics(X, "calculate_quantization_error()").metrics["quantization_error"])
 
     def calculate_topographic_error(self, X=None) -> float:
         """Fraction of rows whose first and second BMU are not lattice neighbours."""
-        self._require_fitted("calculate_topographic_error()")
-        return float(self._stats_for(X)["topographic_error"])
+        return float(self._statistics(X, "calculate_topographic_error()").metrics["topographic_error"])
 
     def calculate_vacancy_rate(self, X=None) -> float:
         """Fraction of nodes that are no row's BMU."""
-        self._require_fitted("calculate_vacancy_rate()")
-        return float(self._stats_for(X)["vacancy_rate"])
+        return float(self._statistics(X, "calculate_vacancy_rate()").metrics["vacancy_rate"])
 
     def calculate_mean_bmu_distance(self, X=None) -> float:
         """Mean Euclidean distance to the BMU (normalised units)."""
-        self._require_fitted("calculate_mean_bmu_distance()")
-        if X is None:
-            self._require_training_data()
-            return metrics.mean_bmu_distance(self._train_data, self._codebook, self.bmu_)
-        data = self._data(X)
-        return metrics.mean_bmu_distance(data.X, self._codebook, self._find_bmus(data))
-
-    def _require_training_data(self):
-        if getattr(self, "_train_data", None) is None:
-            raise ModelNotTrainedError("The training data are not kept in a loaded model; pass X explicitly.")
+        return float(self._statistics(X, "calculate_mean_bmu_distance()").metrics["mean_bmu_distance"])
 
     def umatrix(self) -> np.ndarray:
         """U-matrix: mean distance from each prototype to its neighbours' (normalised units)."""
-        self._require_fitted("umatrix()")
-        return metrics.umatrix(self._codebook, self.lattice_)
+        from .metrics import umatrix
+
+        state = self._fitted("umatrix()")
+        return umatrix(state.codebook, state.lattice)
 
     def node_hits(self, X=None) -> np.ndarray:
-        """Rows mapped to each node (training data when ``X`` is None)."""
-        self._require_fitted("node_hits()")
-        bmu = self.bmu_ if X is None else self.predict(X)
-        return metrics.hits(bmu, self.lattice_.n_nodes)
+        """Rows mapped to each node (training data when ``X`` is None), int64."""
+        return self._statistics(X, "node_hits()").hits.astype(np.int64)
 
     def node_quantization_error(self, X=None) -> np.ndarray:
         """Per-node mean quantization error of its rows; NaN where a node has none."""
-        self._require_fitted("node_quantization_error()")
-        if X is None:
-            self._require_training_data()
-            return metrics.node_quantization_error(self._train_data, self._codebook, self.bmu_)
-        data = self._data(X)
-        return metrics.node_quantization_error(data.X, self._codebook, self._find_bmus(data))
+        return self._statistics(X, "node_quantization_error()").quantization_error()
 
     # ---------------------------------------------------------- persistence
     def save(self, path, format: str = "somnium"):
-        """Save the model atomically (see :func:`somnium.persistence.save`)."""
-        from .persistence import save
+        """Save the model atomically (see :mod:`somnium.persistence`).
 
-        save(self, path, format=format)
+        ``format="pickle"`` is available for trusted round trips only; it can
+        be loaded only with ``SOM.load(path, allow_pickle=True)``.
+        """
+        state = self._fitted("save()")
+        if format == "pickle":
+            persistence.write_pickle(path, self)
+            return
+        persistence.write_model(path, self.get_params(), state, format=format)
 
     @classmethod
     def load(cls, path, allow_pickle: bool = False) -> SOM:
-        """Load a saved model (see :func:`somnium.persistence.load`)."""
-        from .persistence import load
+        """Load a saved model; never executes code from the file unless ``allow_pickle=True``."""
+        loaded = persistence.read_model(path, allow_pickle=allow_pickle)
+        if isinstance(loaded, SOM):
+            return loaded
+        params, state = loaded
+        try:
+            model = cls(**params)
+        except (ValueError, TypeError) as error:
+            raise ModelFileError(f"{path} holds invalid model parameters: {error}") from None
+        model._state = state
+        return model
 
-        return load(path, allow_pickle=allow_pickle)
+
+def _auto_rough_radii(lattice):
+    rough_in = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
+    return rough_in, max(1.0, rough_in / 4.0)
+
+
+def _node_statistics(stats) -> NodeStatistics:
+    return NodeStatistics(
+        hits=stats.hits,
+        abs_error=stats.node_abs_error,
+        metrics=stats.metrics(),
+        n_rows=stats.n_rows,
+    )
+
+
+class _Training:
+    """One training phase: its epochs, commits, measurements and callbacks.
+
+    Epoch ``k``'s row of ``history_`` describes the map at the end of epoch
+    ``k``.  A batch epoch's own pass measures the codebook it starts from, so
+    epoch ``k`` is measured by epoch ``k + 1``'s pass and the last one by the
+    final pass (which also gives ``bmu_``): no extra pass.  Callbacks for
+    epoch ``k`` therefore run once that measurement exists.
+    """
+
+    def __init__(self, model, kind, state, data, epochs, callbacks, collect_history, run=None):
+        self.model = model
+        self.kind = kind
+        self.state = state  # the last committed (or initial, uncommitted) state
+        self.data = data
+        self.epochs = epochs
+        self.callbacks = callbacks
+        self.with_metrics = bool(collect_history or callbacks)
+        self.phase = f"{kind}-{state.n_phases + 1}"
+        self.committed = 0
+        self.start = time.perf_counter()
+        offset, total = run if run is not None else (0, epochs)
+        self.run_offset, self.run_epochs = offset, total
+
+    def begin(self):
+        plan = FitPlan(
+            kind=self.kind,
+            phase=self.phase,
+            n_epochs=self.epochs,
+            first_epoch=self.state.n_epochs + 1,
+            n_rows=self.data.n_rows,
+            run_epochs=self.run_epochs,
+            run_offset=self.run_offset,
+            model=self.model,
+        )
+        notify(self.callbacks, "on_fit_begin", plan)
+
+    def commit(self, codebook, radius, rate):
+        """The one place a completed epoch becomes the model's state."""
+        state = self.state
+        if self.committed == 0:
+            state = replace(state, n_phases=state.n_phases + 1)
+        state.history.append(self.phase, radius, rate)
+        self.state = state.with_epoch(codebook)
+        self.model._state = self.state
+        self.committed += 1
+
+    def measured(self, stats) -> bool:
+        """Record the metrics of the last committed epoch and tell the callbacks; True to stop."""
+        metrics = stats.metrics() if stats is not None else {}
+        epoch = self.state.n_epochs
+        self.state.history.set_metrics(epoch, metrics)
+        record = self.state.history.row(epoch)
+        info = EpochInfo(
+            epoch=epoch,
+            phase=self.phase,
+            phase_epoch=self.committed,
+            n_epochs=self.epochs,
+            radius=record["radius"],
+            learning_rate=record["learning_rate"],
+            metrics={key: record[key] for key in HISTORY_METRICS},
+            elapsed=time.perf_counter() - self.start,
+            n_rows=self.data.n_rows,
+            run_epoch=self.run_offset + self.committed,
+            run_epochs=self.run_epochs,
+            model=self.model,
+        )
+        return notify(self.callbacks, "on_epoch_end", info)
+
+    def finalize(self, stats, bmus):
+        """Attach the training data's BMUs and per-node statistics to the committed state."""
+        self.state = self.state.with_training_statistics(bmus, _node_statistics(stats))
+        self.model._state = self.state
+
+    def final_pass(self):
+        return engine.epoch_statistics(
+            self.data,
+            self.state.codebook,
+            self.state.lattice,
+            with_metrics=True,
+            return_bmus=True,
+            n_jobs=self.model.n_jobs,
+        )
+
+    def end(self, stopped, error):
+        result = FitResult(
+            phase=self.phase,
+            epochs_run=self.committed,
+            stopped=stopped,
+            error=error,
+            elapsed=time.perf_counter() - self.start,
+            model=self.model,
+        )
+        notify(self.callbacks, "on_fit_end", result)
+
+    def run_batch(self, epoch_rows, update, learning_rate) -> bool:
+        self.begin()
+        stopped, error, final = False, None, None
+        n_jobs = self.model.n_jobs
+        try:
+            with engine.thread_limits(n_jobs):
+                codebook = self.state.codebook
+                for e in range(self.epochs):
+                    rows = epoch_rows()
+                    full = rows is self.data
+                    stats, bmus = engine.epoch_statistics(
+                        rows,
+                        codebook,
+                        self.state.lattice,
+                        with_metrics=self.with_metrics,
+                        return_bmus=full and self.with_metrics,
+                        n_jobs=n_jobs,
+                    )
+                    if self.committed:
+                        final = (stats, bmus) if full else None
+                        if self.measured(stats if self.with_metrics else None):
+                            stopped = True
+                            break
+                    codebook, radius = update(codebook, stats, e)
+                    self.commit(codebook, radius, learning_rate)
+                    final = None
+                if not stopped:
+                    final = self.final_pass()
+                    self.finalize(*final)
+                    stopped = self.measured(final[0] if self.with_metrics else None)
+                    final = None
+                elif final is not None:
+                    self.finalize(*final)
+                    final = None
+        except BaseException as caught:
+            error = caught
+            raise
+        finally:
+            if error is not None and self.committed and self.state.nodes is None:
+                self._finish_after_error(final)
+            self.end(stopped, error)
+        return stopped
+
+    def run_online(self, run_epoch) -> bool:
+        self.begin()
+        stopped, error = False, None
+        try:
+            with engine.thread_limits(self.model.n_jobs):
+                codebook = self.state.codebook
+                for e in range(self.epochs):
+                    codebook, radius, rate = run_epoch(codebook, e)
+                    self.commit(codebook, radius, rate)
+                    if self.with_metrics or e == self.epochs - 1:
+                        final = self.final_pass()
+                        self.finalize(*final)
+                        if self.measured(final[0] if self.with_metrics else None):
+                            stopped = True
+                            break
+        except BaseException as caught:
+            error = caught
+            raise
+        finally:
+            if error is not None and self.committed and self.state.nodes is None:
+                self._finish_after_error(None)
+            self.end(stopped, error)
+        return stopped
+
+    def _finish_after_error(self, final):
+        # The committed epoch stands; measure it so bmu_ and the metrics exist. A second interrupt here
+        # leaves the committed epoch without them (bmu_ then says so).
+        try:
+            self.finalize(*(final if final is not None else self.final_pass()))
+        except Exception:  # the original error is what the user needs to see
+            pass

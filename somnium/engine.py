@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import distance as scipy_distance
 
+from . import metrics
 from .lattice import Lattice
-from .neighborhood import NeighborhoodOperator, kernel
+from .neighborhood import NeighborhoodOperator
 
 __all__ = [
     "EUCLIDEAN_METRICS",
@@ -33,7 +35,6 @@ __all__ = [
     "batch_update",
     "epoch_statistics",
     "find_bmus",
-    "online_epoch",
     "pca_initialization",
     "random_initialization",
     "schedule",
@@ -45,7 +46,8 @@ _TILE_BYTES = 32 * 2**20
 _MAX_CHUNK_ROWS = 65536
 
 
-def resolve_n_jobs(n_jobs: int) -> int:
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Threads of the row-chunk pool: 1 for None (BLAS threads instead), -1 = all cores."""
     if n_jobs is None or n_jobs == 0:
         return 1
     if n_jobs < 0:
@@ -53,23 +55,39 @@ def resolve_n_jobs(n_jobs: int) -> int:
     return int(n_jobs)
 
 
-def _blas_single_thread():
-    """Pin BLAS to one thread: the pool over row chunks is the only level of parallelism."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+_limits = threading.local()
 
 
 @contextmanager
-def _mapper(workers: int):
-    """An ordered ``map`` over a thread pool of ``workers`` (plain ``map`` for one)."""
-    if workers <= 1:
-        yield map
+def thread_limits(n_jobs: int | None):
+    """Pin BLAS to one thread when ``n_jobs`` is set: the pool over row chunks is then the only parallelism.
+
+    ``n_jobs=None`` leaves BLAS its own threads (all cores, as numpy does by
+    default).  Entering threadpoolctl rescans the loaded libraries (~2.5 ms),
+    so a fit enters this once and nested calls inside it are free.
+    """
+    if n_jobs is None or getattr(_limits, "active", False):
+        yield
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield pool.map
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        _limits.active = True
+        try:
+            yield
+        finally:
+            _limits.active = False
+
+
+def _map_chunks(work, slices, n_jobs):
+    """``work(rows)`` over row chunks, results in chunk order (a thread pool when ``n_jobs`` > 1)."""
+    workers = min(resolve_n_jobs(n_jobs), len(slices))
+    with thread_limits(n_jobs):
+        if workers <= 1:
+            yield from map(work, slices)
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(work, slices)
 
 
 class TrainingData:
@@ -136,14 +154,10 @@ class EpochStatistics:
         )
 
     def metrics(self) -> dict:
-        """Seed metrics (QE, TE, VR) plus mean BMU distance and distortion."""
-        n = max(self.n_rows, 1)
-        return {
-            "quantization_error": self.abs_error / n,
-            "topographic_error": self.topographic_errors / n,
-            "vacancy_rate": float((self.hits == 0).mean()),
-            "mean_squared_distance": self.sq_distance / n,
-        }
+        """The history metrics and the mean BMU distance (see :func:`somnium.metrics.from_statistics`)."""
+        return metrics.from_statistics(
+            self.n_rows, self.hits, self.abs_error, self.sq_distance, self.topographic_errors, self.distance
+        )
 
 
 def _chunk_rows(n_nodes: int, itemsize: int) -> int:
@@ -192,8 +206,12 @@ def _chunk_statistics(data, rows, prepared, codebook, lattice, with_metrics, wan
     stats = EpochStatistics(X.shape[0], hits, sums)
     if with_metrics:
         diff = X - codebook[bmu]
-        stats.abs_error = float(np.abs(diff).mean(axis=1).sum())
-        stats.sq_distance = float(np.einsum("ij,ij->", diff, diff))
+        row_abs = np.abs(diff).mean(axis=1)
+        row_sq = np.einsum("ij,ij->i", diff, diff)
+        stats.abs_error = float(row_abs.sum())
+        stats.sq_distance = float(row_sq.sum())
+        stats.distance = float(np.sqrt(row_sq).sum())
+        stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
         if n_nodes > 1:
             # Second BMU by masking the first: far cheaper than argpartition.
             scores[np.arange(scores.shape[0]), bmu] = np.inf
@@ -210,7 +228,7 @@ def epoch_statistics(
     lattice: Lattice,
     with_metrics: bool = False,
     return_bmus: bool = False,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
 ):
     """One pass over the data with a fixed codebook.
 
@@ -225,55 +243,41 @@ def epoch_statistics(
         Also collect the error terms (second BMU, absolute and squared errors).
     return_bmus : bool
         Also return the BMU of every row.
-    n_jobs : int
-        Threads over row chunks (BLAS pinned to one thread).
+    n_jobs : int or None
+        None: one thread of chunks, BLAS uses its own threads; k: k threads over
+        row chunks with BLAS pinned to one thread.
 
     Returns
     -------
     stats : EpochStatistics
     bmus : ndarray of int64 or None
     """
-    n_nodes = codebook.shape[0]
     prepared = _prepared_codebook(data, codebook)
-    slices = _row_slices(data, n_nodes)
-    workers = min(resolve_n_jobs(n_jobs), len(slices))
 
     def work(rows):
         return _chunk_statistics(data, rows, prepared, codebook, lattice, with_metrics, return_bmus)
 
     total = None
     bmu_parts = []
-    with _blas_single_thread(), _mapper(workers) as mapper:
-        # Reduce as results arrive (in chunk order, so the sum does not depend on the
-        # thread count) instead of holding every chunk's M x D partial sums.
-        for stats, bmus in mapper(work, slices):
-            total = stats if total is None else total + stats
-            if return_bmus:
-                bmu_parts.append(bmus)
+    # Reduce as results arrive (in chunk order, so the sum does not depend on the
+    # thread count) instead of holding every chunk's M x D partial sums.
+    for stats, bmus in _map_chunks(work, _row_slices(data, codebook.shape[0]), n_jobs):
+        total = stats if total is None else total + stats
+        if return_bmus:
+            bmu_parts.append(bmus)
     bmus = np.concatenate(bmu_parts).astype(np.int64) if return_bmus else None
     return total, bmus
 
 
-def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int = 1, second: bool = False):
-    """Best matching unit of every row (and the second best when ``second``)."""
+def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = None) -> np.ndarray:
+    """Best matching unit of every row, int64."""
     prepared = _prepared_codebook(data, codebook)
-    slices = _row_slices(data, codebook.shape[0])
 
     def work(rows):
-        scores = _chunk_distances(data, rows, prepared)
-        first = np.argmin(scores, axis=1)
-        if not second:
-            return first, None
-        scores[np.arange(scores.shape[0]), first] = np.inf
-        return first, np.argmin(scores, axis=1)
+        return np.argmin(_chunk_distances(data, rows, prepared), axis=1)
 
-    workers = min(resolve_n_jobs(n_jobs), len(slices))
-    with _blas_single_thread(), _mapper(workers) as mapper:
-        parts = list(mapper(work, slices))
-    first = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    if not second:
-        return first
-    return first, np.concatenate([p[1] for p in parts]).astype(np.int64)
+    parts = list(_map_chunks(work, _row_slices(data, codebook.shape[0]), n_jobs))
+    return np.concatenate(parts).astype(np.int64)
 
 
 def batch_update(
@@ -299,13 +303,20 @@ def batch_update(
     return new
 
 
-def schedule(start: float, end: float, n_steps: int, decay: str) -> np.ndarray:
-    """Values from ``start`` to ``end`` over ``n_steps``, ``linear`` or ``exponential``."""
+def schedule(start: float, end: float, n_steps: int, decay: str, first: int = 0, stop: int | None = None):
+    """Values from ``start`` to ``end`` over ``n_steps``, ``linear`` or ``exponential``.
+
+    Only steps ``first .. stop - 1`` are computed (all by default), so a long
+    schedule never needs to be held whole.
+    """
+    stop = n_steps if stop is None else stop
     if n_steps == 1:
-        return np.array([float(start)])
-    t = np.arange(n_steps) / (n_steps - 1)
+        return np.full(stop - first, float(start))
+    t = np.arange(first, stop) / (n_steps - 1)
     if decay == "linear":
         return start + (end - start) * t
+    if start == end:
+        return np.full(stop - first, float(start))
     return start * (end / start) ** t
 
 
@@ -350,155 +361,3 @@ def random_initialization(X: np.ndarray, n_nodes: int, rng: np.random.Generator)
     """Codebook drawn uniformly within each feature's range."""
     low, high = X.min(axis=0), X.max(axis=0)
     return low + (high - low) * rng.random((n_nodes, X.shape[1]))
-
-
-# ------------------------------------------------------------------- online
-def _online_epoch_numpy(X, codebook, order, radii, rates, lattice, neighborhood, distances):
-    n_nodes = codebook.shape[0]
-    hits = np.zeros(n_nodes)
-    abs_error = 0.0
-    sq_distance = 0.0
-    te = 0
-    sq_norm = np.einsum("ij,ij->i", codebook, codebook)
-    for step, row in enumerate(order):
-        x = X[row]
-        scores = sq_norm - 2.0 * (codebook @ x)
-        bmu = int(np.argmin(scores))
-        diff = x - codebook[bmu]
-        abs_error += np.abs(diff).mean()
-        sq_distance += diff @ diff
-        hits[bmu] += 1
-        if n_nodes > 1:
-            scores[bmu] = np.inf
-            if not lattice.are_adjacent(bmu, int(np.argmin(scores))):
-                te += 1
-        dist = distances[bmu] if distances is not None else lattice.distances_from(bmu)
-        h = rates[step] * kernel(neighborhood, dist, radii[step])
-        codebook += h[:, None] * (x - codebook)
-        sq_norm = np.einsum("ij,ij->i", codebook, codebook)
-    return hits, abs_error, sq_distance, te
-
-
-_numba_epoch = None
-
-
-def _get_numba_epoch():
-    """Compile the online epoch with numba (the ``online`` extra), or return None."""
-    global _numba_epoch
-    if _numba_epoch is not None:
-        return _numba_epoch or None
-    try:
-        import numba
-    except ImportError:
-        _numba_epoch = False
-        return None
-
-    from .lattice import minimum_image_distance
-
-    wrapped = numba.njit(cache=False)(minimum_image_distance)
-
-    @numba.njit(cache=False)
-    def epoch(X, codebook, order, radii, rates, coords, period_x, period_y, seam_shift, kernel_id, neighbors):
-        n_nodes, n_features = codebook.shape
-        hits = np.zeros(n_nodes)
-        abs_error = 0.0
-        sq_distance = 0.0
-        te = 0
-        for step in range(order.shape[0]):
-            x = X[order[step]]
-            best = 0
-            best_d = np.inf
-            second = -1
-            second_d = np.inf
-            for j in range(n_nodes):
-                d = 0.0
-                for f in range(n_features):
-                    t = x[f] - codebook[j, f]
-                    d += t * t
-                if d < best_d:
-                    second, second_d = best, best_d
-                    best, best_d = j, d
-                elif d < second_d:
-                    second, second_d = j, d
-            hits[best] += 1
-            e = 0.0
-            for f in range(n_features):
-                e += abs(x[f] - codebook[best, f])
-            abs_error += e / n_features
-            sq_distance += best_d
-            if n_nodes > 1:
-                adjacent = False
-                for k in range(neighbors.shape[1]):
-                    if neighbors[best, k] == second:
-                        adjacent = True
-                if not adjacent:
-                    te += 1
-            radius = radii[step]
-            rate = rates[step]
-            bx = coords[best, 0]
-            by = coords[best, 1]
-            for j in range(n_nodes):
-                dist = wrapped(coords[j, 0] - bx, coords[j, 1] - by, period_x, period_y, seam_shift)
-                r2 = (dist / radius) ** 2
-                if kernel_id == 0:
-                    h = np.exp(-r2 / 2.0)
-                elif kernel_id == 1:
-                    h = 1.0 if dist <= radius * (1.0 + 1e-9) else 0.0
-                elif kernel_id == 2:
-                    h = np.exp(-r2 / 2.0) if dist <= radius * (1.0 + 1e-9) else 0.0
-                elif kernel_id == 3:
-                    h = (1.0 - r2) * np.exp(-r2 / 2.0)
-                else:
-                    h = max(0.0, 1.0 - r2)
-                if h != 0.0:
-                    h *= rate
-                    for f in range(n_features):
-                        codebook[j, f] += h * (x[f] - codebook[j, f])
-        return hits, abs_error, sq_distance, te
-
-    _numba_epoch = epoch
-    return epoch
-
-
-_KERNEL_IDS = {"gaussian": 0, "bubble": 1, "cut_gaussian": 2, "mexican_hat": 3, "epanechicov": 4}
-
-
-def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_numba=None):
-    """One pass of the sequential Kohonen rule, in place on ``codebook``.
-
-    For each row (in ``order``): find its BMU ``b``, then
-    ``w_j += rate * h(d(j, b), radius) * (x - w_j)`` for every node ``j``.
-    Compiled with numba when available (the ``online`` extra), otherwise the
-    same rule vectorised over nodes in numpy (slower, identical maths).
-
-    Returns
-    -------
-    EpochStatistics
-        Hits and error terms collected as each row was visited.
-    """
-    epoch = _get_numba_epoch() if use_numba in (None, True) else None
-    if use_numba is True and epoch is None:
-        raise ImportError("numba is not installed; pip install 'somnium[online]'.")
-    if epoch is not None:
-        hits, abs_error, sq_distance, te = epoch(
-            X,
-            codebook,
-            order.astype(np.int64),
-            radii,
-            rates,
-            np.asarray(lattice.coordinates),
-            lattice.period_x or 0.0,
-            lattice.period_y or 0.0,
-            0.5 if lattice.twisted else 0.0,
-            _KERNEL_IDS[neighborhood],
-            np.asarray(lattice.neighbors),
-        )
-    else:
-        from .neighborhood import DENSE_MAX_NODES
-
-        distances = lattice.distance_matrix() if lattice.n_nodes <= DENSE_MAX_NODES else None
-        hits, abs_error, sq_distance, te = _online_epoch_numpy(
-            X, codebook, order, radii, rates, lattice, neighborhood, distances
-        )
-    stats = EpochStatistics(len(order), hits, np.zeros_like(codebook), abs_error, sq_distance, float(te))
-    return stats

@@ -48,3 +48,7 @@ class NormalizationFunctionNotFound(UnknownOptionError):
 
 class ModelFileError(SomniumError, ValueError):
     """A file is not a Somnium model, is damaged, or comes from an unknown version."""
+
+
+class FitInProgressError(SomniumError, RuntimeError):
+    """A fit was started on a model that is already training (one fit per model at a time)."""

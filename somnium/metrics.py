@@ -9,9 +9,61 @@ thin wrappers over them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+#: The per-epoch metrics kept in ``history_`` and given to callbacks, the seed's three first (its order).
+HISTORY_METRICS = ("quantization_error", "topographic_error", "vacancy_rate", "mean_squared_distance")
+
+#: Display labels of every metric key (plots, progress lines, the training monitor).
+METRIC_LABELS = {
+    "quantization_error": "Quantization error",
+    "topographic_error": "Topographic error",
+    "vacancy_rate": "Vacancy rate",
+    "mean_squared_distance": "Mean squared distance",
+    "mean_bmu_distance": "Mean BMU distance",
+}
+
+
+def from_statistics(n_rows, hits, abs_error, sq_distance, topographic_errors, distance=math.nan) -> dict:
+    """The :data:`HISTORY_METRICS` from one pass's sufficient statistics.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows in the pass.
+    hits : ndarray, shape (n_nodes,)
+        Rows per node.
+    abs_error : float
+        Sum over rows of the per-feature mean absolute error to the BMU (NaN if not collected).
+    sq_distance : float
+        Sum over rows of the squared Euclidean distance to the BMU.
+    topographic_errors : float
+        Rows whose first and second BMU are not lattice neighbours.
+    distance : float, optional
+        Sum over rows of the Euclidean distance to the BMU.
+
+    Returns
+    -------
+    dict
+        The :data:`HISTORY_METRICS` and ``mean_bmu_distance``.
+    """
+    n = max(int(n_rows), 1)
+    hits = np.asarray(hits)
+    return {
+        "quantization_error": abs_error / n,
+        "topographic_error": topographic_errors / n,
+        "vacancy_rate": float((hits == 0).mean()) if hits.size else math.nan,
+        "mean_squared_distance": sq_distance / n,
+        "mean_bmu_distance": distance / n,
+    }
+
+
 __all__ = [
+    "HISTORY_METRICS",
+    "METRIC_LABELS",
+    "from_statistics",
     "hits",
     "label_shares",
     "mean_bmu_distance",

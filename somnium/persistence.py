@@ -1,21 +1,35 @@
-"""Save and load models in a safe, versioned format.
+"""The model file format: a fitted state in, a fitted state out, safely.
 
 A model file is a ZIP archive holding ``somnium.json`` (format name and
-version, parameters, lattice, normaliser parameters, history) and one
-``.npy`` entry per array, read back with ``allow_pickle=False``: loading
-never executes code from the file.  Pickle is available only as an explicit
-opt-in on both sides (``save(..., format="pickle")`` and
-``load(..., allow_pickle=True)``), for files you trust.
+version, parameters, lattice, normaliser parameters, history, metrics) and
+one ``.npy`` entry per array.  Reading never executes code from the file and
+never trusts it:
+
+- every member's size is checked before it is read (and the bytes actually
+  inflated are counted, so a lying header cannot inflate a zip bomb), within
+  :data:`MAX_MEMBER_BYTES` and :data:`MAX_TOTAL_BYTES`; ``somnium.json`` is at
+  most :data:`MAX_META_BYTES`;
+- duplicate member names are refused;
+- ``.npy`` headers are parsed first: only plain numeric dtypes, and the shape
+  must be the one the metadata implies and match the member's size;
+- every field is checked for type, shape, range and finiteness before use.
+
+Anything wrong raises :class:`~somnium.exceptions.ModelFileError`.  Pickle is
+an explicit opt-in on both sides, for files you trust.
 
 Files are written to a temporary file in the target's folder, flushed to
-disk and renamed over the target, so a crash never leaves a half-written or
-corrupted model behind.
+disk and renamed over the target, so a crash never leaves a half-written model.
+
+Format versions: 2 adds the per-node statistics of the training data (hits,
+per-node error, whole-data metrics), so a loaded model draws every plot
+without the data; version 1 files still load.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import pickle
 import tempfile
@@ -24,15 +38,50 @@ from pathlib import Path
 
 import numpy as np
 
-from .exceptions import ModelFileError, UnknownOptionError
+from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics
+from ._validation import check_option
+from .exceptions import ModelFileError
+from .lattice import LATTICES, Lattice
+from .metrics import HISTORY_METRICS
+from .normalization import NORMALIZATIONS, normalizer_from_state
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MAX_MEMBER_BYTES",
+    "MAX_META_BYTES",
+    "MAX_TOTAL_BYTES",
+    "read_model",
+    "write_model",
+    "write_pickle",
+]
 
 FORMAT_NAME = "somnium-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Largest ``somnium.json`` read (bytes).
+MAX_META_BYTES = 64 * 2**20
+#: Largest single array member read (bytes, uncompressed): a 1M-node x 256-feature float64 codebook is 2 GiB.
+MAX_MEMBER_BYTES = 4 * 2**30
+#: Largest total of uncompressed bytes read from one file.
+MAX_TOTAL_BYTES = 8 * 2**30
+#: Largest map a file may describe (nodes), as the estimator allows.
+MAX_NODES = 1_000_000
+#: Largest feature count a file may describe.
+MAX_FEATURES = 1_000_000
 _META = "somnium.json"
 _PICKLE_MAGIC = b"somnium-pickle\n"
-_FORMATS = ("somnium", "pickle")
+_PARAM_KEYS = (
+    "mapsize",
+    "lattice",
+    "neighborhood",
+    "normalization",
+    "initialization",
+    "distance_metric",
+    "n_jobs",
+    "mapsize_scale",
+    "random_state",
+    "dtype",
+)
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -53,82 +102,50 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def _model_state(model) -> tuple[dict, dict]:
+# ------------------------------------------------------------------ writing
+def write_model(path, params: dict, state: FittedState, format: str = "somnium") -> None:
+    """Write ``state`` (with the estimator's ``params``) to ``path`` atomically."""
     from . import __version__
 
-    model._require_fitted("save()")
-    params = {
-        "mapsize": list(model.mapsize) if model.mapsize != "auto" else "auto",
-        "lattice": model.lattice,
-        "neighborhood": model.neighborhood,
-        "normalization": model.normalization,
-        "initialization": model.initialization,
-        "distance_metric": model.distance_metric,
-        "n_jobs": model.n_jobs,
-        "mapsize_scale": model.mapsize_scale,
-        "random_state": model.random_state if isinstance(model.random_state, (int, type(None))) else None,
-        "dtype": model.dtype,
-    }
-    if callable(model.distance_metric):
+    check_option(format, ("somnium", "pickle"), "format")
+    if callable(params.get("distance_metric")):
         raise ValueError(
             "A model with a callable distance_metric cannot be saved safely; use save(path, format='pickle')."
         )
-    normalizer_state = model._normalizer.get_state()
-    arrays = {
-        "codebook": model._codebook,
-        "center": model._center,
-    }
+    params = dict(params)
+    params["mapsize"] = list(params["mapsize"]) if params["mapsize"] != "auto" else "auto"
+    if not isinstance(params.get("random_state"), (int, type(None))) or isinstance(
+        params["random_state"], bool
+    ):
+        params["random_state"] = None
+    arrays = {"codebook": state.codebook, "center": state.center}
     norm_meta = {}
-    for key, value in normalizer_state.items():
+    for key, value in state.normalizer.get_state().items():
         if isinstance(value, np.ndarray):
             arrays[f"normalizer.{key}"] = value
         else:
             norm_meta[key] = value
-    if getattr(model, "_bmu", None) is not None:
-        arrays["bmu"] = model._bmu
-    feature_names = getattr(model, "feature_names_in_", None)
+    if state.bmu is not None:
+        arrays["bmu"] = np.asarray(state.bmu, dtype=np.int64)
+    nodes = None
+    if state.nodes is not None:
+        arrays["nodes.hits"] = state.nodes.hits
+        arrays["nodes.abs_error"] = state.nodes.abs_error
+        nodes = {"n_rows": int(state.nodes.n_rows), "metrics": state.nodes.metrics}
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "somnium_version": __version__,
         "params": params,
-        "lattice": model.lattice_.to_dict(),
-        "n_features_in": int(model.n_features_in_),
-        "feature_names_in": [str(n) for n in feature_names] if feature_names is not None else None,
+        "lattice": state.lattice.to_dict(),
+        "n_features_in": int(state.n_features),
+        "feature_names_in": list(state.feature_names) if state.feature_names is not None else None,
         "normalizer": norm_meta,
-        "history": model.history_,
-        "n_fit_calls": model._n_fit_calls,
-        "final_metrics": model._final,
+        "history": state.history_dict(),
+        "n_fit_calls": int(state.n_phases),
+        "nodes": nodes,
         "arrays": sorted(arrays),
     }
-    return meta, arrays
-
-
-def save(model, path, format: str = "somnium") -> None:
-    """Write a fitted model to ``path`` atomically.
-
-    Parameters
-    ----------
-    model : SOM
-    path : str or Path
-        Any file name (``.som``, ``.npz`` or the seed's ``.pkl`` all work).
-    format : {"somnium", "pickle"}
-        ``"somnium"`` (default) is the safe format; ``"pickle"`` also keeps
-        the training data and arbitrary attributes but can only be loaded
-        with ``allow_pickle=True``.
-
-    Raises
-    ------
-    ModelNotTrainedError
-        If the model is not fitted.
-    """
-    if format not in _FORMATS:
-        raise UnknownOptionError(f"Unknown format {format!r}. Valid formats: {', '.join(_FORMATS)}.")
-    if format == "pickle":
-        model._require_fitted("save()")
-        _atomic_write(Path(path), lambda h: (h.write(_PICKLE_MAGIC), pickle.dump(model, h, protocol=5)))
-        return
-    meta, arrays = _model_state(model)
 
     def write(handle):
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -141,26 +158,24 @@ def save(model, path, format: str = "somnium") -> None:
     _atomic_write(Path(path), write)
 
 
-def load(path, allow_pickle: bool = False):
-    """Load a model written by :func:`save`.
+def write_pickle(path, model) -> None:
+    """Pickle ``model`` (loadable only with ``allow_pickle=True``)."""
+    _atomic_write(Path(path), lambda h: (h.write(_PICKLE_MAGIC), pickle.dump(model, h, protocol=5)))
 
-    Parameters
-    ----------
-    path : str or Path
-    allow_pickle : bool, default False
-        Needed only for files saved with ``format="pickle"``; never pass it
-        for a file you do not trust, since unpickling runs code.
+
+# ------------------------------------------------------------------ reading
+def read_model(path, allow_pickle: bool = False):
+    """Read a model file.
 
     Returns
     -------
-    SOM
-        Predicts exactly like the saved model and can keep training.  The
-        training data are not stored: metrics that need them take ``X``.
+    (params, FittedState)
+        For the safe format; or the unpickled model for a pickle file opened with ``allow_pickle=True``.
 
     Raises
     ------
     ModelFileError
-        Not a Somnium model, truncated or damaged, or from a newer format version.
+        Not a Somnium model, damaged, too large, or from a newer format version.
     FileNotFoundError
         If ``path`` does not exist.
     """
@@ -180,57 +195,284 @@ def load(path, allow_pickle: bool = False):
         raise ModelFileError(f"{path} is not a Somnium model file (not a Somnium archive, or truncated).")
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if _META not in names:
-                raise ModelFileError(f"{path} is a ZIP archive but not a Somnium model (no {_META}).")
-            meta = json.loads(archive.read(_META))
-            if meta.get("format") != FORMAT_NAME:
-                raise ModelFileError(f"{path} is not a Somnium model (format {meta.get('format')!r}).")
-            version = meta.get("format_version")
-            if not isinstance(version, int) or version > FORMAT_VERSION:
-                raise ModelFileError(
-                    f"{path} uses model format version {version}, newer than this Somnium supports "
-                    f"({FORMAT_VERSION}); upgrade somnium to load it."
-                )
-            arrays = {}
-            for name in meta["arrays"]:
-                with archive.open(f"{name}.npy") as entry:
-                    arrays[name] = np.lib.format.read_array(io.BytesIO(entry.read()), allow_pickle=False)
+            reader = _ArchiveReader(archive, path)
+            meta = reader.meta()
+            return _restore(meta, reader, path)
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError) as error:
-        raise ModelFileError(f"{path} is damaged or truncated and cannot be loaded: {error}") from error
-    return _restore(meta, arrays)
+    except MemoryError:
+        raise ModelFileError(
+            f"{path} declares more data than this machine can hold; it was not loaded."
+        ) from None
+    except Exception as error:  # anything else a damaged file can provoke
+        raise ModelFileError(
+            f"{path} is damaged and cannot be loaded: {type(error).__name__}: {error}"
+        ) from None
 
 
-def _restore(meta, arrays):
-    from .core import SOM
-    from .lattice import Lattice
-    from .normalization import normalizer_from_state
+class _ArchiveReader:
+    """Bounded, validated reads from one model archive."""
 
-    params = dict(meta["params"])
-    if params["mapsize"] != "auto":
-        params["mapsize"] = tuple(params["mapsize"])
-    model = SOM(**params)
-    lattice = meta["lattice"]
-    model.lattice_ = Lattice(lattice["rows"], lattice["cols"], lattice["name"])
-    model.mapsize_ = (model.lattice_.rows, model.lattice_.cols)
-    model.n_features_in_ = meta["n_features_in"]
-    if meta.get("feature_names_in") is not None:
-        model.feature_names_in_ = np.array(meta["feature_names_in"], dtype=object)
-    state = dict(meta["normalizer"])
+    def __init__(self, archive: zipfile.ZipFile, path):
+        self.archive = archive
+        self.path = path
+        self.total = 0
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            raise ModelFileError(f"{path} is damaged: it repeats a member name.")
+        self.infos = {info.filename: info for info in infos}
+
+    def read(self, name: str, limit: int) -> bytes:
+        info = self.infos.get(name)
+        if info is None:
+            raise ModelFileError(f"{self.path} is damaged: member {name!r} is missing.")
+        if info.file_size > limit or self.total + info.file_size > MAX_TOTAL_BYTES:
+            raise ModelFileError(
+                f"{self.path}: member {name!r} declares {info.file_size:,} bytes, above the limit of "
+                f"{min(limit, MAX_TOTAL_BYTES - self.total):,} (somnium.persistence.MAX_MEMBER_BYTES / "
+                "MAX_TOTAL_BYTES); it was not read."
+            )
+        with self.archive.open(info) as entry:
+            data = entry.read(info.file_size + 1)  # never more than declared (+1 to catch a lying header)
+        if len(data) != info.file_size:
+            raise ModelFileError(f"{self.path} is damaged: member {name!r} does not have its declared size.")
+        self.total += len(data)
+        return data
+
+    def meta(self) -> dict:
+        if _META not in self.infos:
+            raise ModelFileError(f"{self.path} is a ZIP archive but not a Somnium model (no {_META}).")
+        text = self.read(_META, MAX_META_BYTES)
+        meta = json.loads(text)
+        _expect(isinstance(meta, dict), "somnium.json is not an object")
+        if meta.get("format") != FORMAT_NAME:
+            raise ModelFileError(f"{self.path} is not a Somnium model (format {meta.get('format')!r}).")
+        version = meta.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ModelFileError(f"{self.path} has an invalid format version {version!r}.")
+        if version > FORMAT_VERSION:
+            raise ModelFileError(
+                f"{self.path} uses model format version {version}, newer than this Somnium supports "
+                f"({FORMAT_VERSION}); upgrade somnium to load it."
+            )
+        return meta
+
+    def array(self, name: str, shape: tuple, kinds: str = "f") -> np.ndarray:
+        """The ``.npy`` member ``name``, which must have exactly ``shape`` and a dtype of one of ``kinds``."""
+        expected = math.prod(shape)
+        data = self.read(f"{name}.npy", MAX_MEMBER_BYTES)
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        _expect(version in ((1, 0), (2, 0), (3, 0)), f"{name}: unknown .npy version {version}")
+        header = (
+            np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+        )
+        file_shape, fortran, dtype = header
+        _expect(
+            dtype.kind in kinds and dtype.itemsize in (1, 2, 4, 8) and not dtype.hasobject,
+            f"{name}: dtype {dtype} is not allowed here",
+        )
+        _expect(
+            tuple(file_shape) == tuple(shape), f"{name}: shape {tuple(file_shape)}, expected {tuple(shape)}"
+        )
+        offset = stream.tell()
+        _expect(len(data) - offset == expected * dtype.itemsize, f"{name}: size does not match its header")
+        values = np.frombuffer(data, dtype=dtype, count=expected, offset=offset)
+        values = values.reshape(shape, order="F" if fortran else "C")
+        return np.array(values, dtype=np.float64 if kinds == "f" else np.int64)
+
+
+def _expect(condition: bool, problem: str) -> None:
+    if not condition:
+        raise ModelFileError(f"Damaged model file: {problem}.")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(values: np.ndarray, name: str) -> np.ndarray:
+    _expect(bool(np.isfinite(values).all()), f"{name} contains NaN or infinite values")
+    return values
+
+
+def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedState]:
+    params = _params(meta.get("params"))
+    lattice = _lattice(meta.get("lattice"))
+    n_features = meta.get("n_features_in")
+    _expect(_is_int(n_features) and 1 <= n_features <= MAX_FEATURES, "n_features_in is not a valid count")
+    _expect(lattice.n_nodes * n_features <= MAX_MEMBER_BYTES // 8, "the codebook would be too large")
+    names = meta.get("feature_names_in")
+    if names is not None:
+        _expect(
+            isinstance(names, list) and len(names) == n_features and all(isinstance(n, str) for n in names),
+            "feature_names_in must be a list of n_features_in strings",
+        )
+        _expect(len(set(names)) == len(names), "feature_names_in has duplicates")
+        names = tuple(names)
+    listed = meta.get("arrays")
+    _expect(isinstance(listed, list) and all(isinstance(a, str) for a in listed), "the array list is invalid")
+    _expect(len(set(listed)) == len(listed), "the array list repeats a name")
+
+    codebook = _finite(reader.array("codebook", (lattice.n_nodes, n_features)), "codebook")
+    center = _finite(reader.array("center", (n_features,)), "center")
+    normalizer = _normalizer(meta.get("normalizer"), reader, listed, n_features, names, params)
+    history, n_epochs = _history(meta.get("history"))
+    n_phases = meta.get("n_fit_calls")
+    _expect(_is_int(n_phases) and n_phases >= 0, "n_fit_calls is not a count")
+
+    bmu = None
+    if "bmu" in listed:
+        n_rows = _npy_length(reader, "bmu")
+        bmu = reader.array("bmu", (n_rows,), kinds="iu")
+        _expect(bool(((bmu >= 0) & (bmu < lattice.n_nodes)).all()), "bmu holds node indices out of range")
+    nodes = _nodes(meta, reader, listed, lattice.n_nodes, bmu)
+    state = FittedState(
+        codebook=codebook,
+        center=center,
+        lattice=lattice,
+        normalizer=normalizer,
+        n_features=n_features,
+        feature_names=names,
+        history=history,
+        n_epochs=n_epochs,
+        n_phases=n_phases,
+        bmu=bmu,
+        nodes=nodes,
+    )
+    return params, state
+
+
+def _params(params) -> dict:
+    _expect(isinstance(params, dict), "params is not an object")
+    params = {key: params[key] for key in _PARAM_KEYS if key in params}
+    mapsize = params.get("mapsize", "auto")
+    if mapsize != "auto":
+        _expect(
+            isinstance(mapsize, list) and len(mapsize) == 2 and all(_is_int(v) and v > 0 for v in mapsize),
+            "params.mapsize is invalid",
+        )
+        params["mapsize"] = tuple(mapsize)
+    _expect(params.get("lattice") in LATTICES, "params.lattice is unknown")
+    _expect(params.get("normalization") in NORMALIZATIONS, "params.normalization is unknown")
+    for key in ("neighborhood", "initialization", "distance_metric", "dtype"):
+        _expect(isinstance(params.get(key), str), f"params.{key} is not a name")
+    n_jobs = params.get("n_jobs")
+    _expect(n_jobs is None or (_is_int(n_jobs) and n_jobs != 0), "params.n_jobs is invalid")
+    random_state = params.get("random_state")
+    _expect(random_state is None or _is_int(random_state), "params.random_state is invalid")
+    scale = params.get("mapsize_scale", 5)
+    _expect(
+        isinstance(scale, (int, float)) and not isinstance(scale, bool), "params.mapsize_scale is invalid"
+    )
+    return params
+
+
+def _lattice(spec) -> Lattice:
+    _expect(isinstance(spec, dict), "lattice is not an object")
+    rows, cols, name = spec.get("rows"), spec.get("cols"), spec.get("name")
+    _expect(_is_int(rows) and _is_int(cols) and rows > 0 and cols > 0, "lattice rows/cols are invalid")
+    _expect(rows * cols <= MAX_NODES, f"the map has {rows * cols:,} nodes, above the limit of {MAX_NODES:,}")
+    _expect(name in LATTICES, f"lattice name {name!r} is unknown")
+    return Lattice(rows, cols, name)
+
+
+def _normalizer(spec, reader, listed, n_features, names, params):
+    _expect(isinstance(spec, dict), "normalizer is not an object")
+    state = dict(spec)
+    _expect(
+        state.get("name") == params["normalization"], "the normalizer does not match params.normalization"
+    )
     prefix = "normalizer."
-    state.update({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
-    model._normalizer = normalizer_from_state(state)
-    model._center = arrays["center"]
-    model.history_ = {k: list(v) for k, v in meta["history"].items()}
-    model._n_fit_calls = meta["n_fit_calls"]
-    model._final = meta.get("final_metrics")
-    model._bmu = arrays.get("bmu")
-    model._train_data = None
-    codebook = arrays["codebook"]
-    expected = (model.lattice_.n_nodes, model.n_features_in_)
-    if codebook.shape != expected:
-        raise ModelFileError(f"Damaged model file: codebook has shape {codebook.shape}, expected {expected}.")
-    model._codebook = codebook.astype(np.float64)
-    return model
+    for member in listed:
+        if member.startswith(prefix):
+            key = member[len(prefix) :]
+            state[key] = _finite(reader.array(member, (n_features,)), member)
+    normalizer = normalizer_from_state(state)
+    _expect(
+        getattr(normalizer, "n_features_in_", None) == n_features, "the normalizer's feature count differs"
+    )
+    scale = getattr(normalizer, "scale_", None)
+    if scale is not None:
+        _expect(bool((np.asarray(scale) > 0).all()), "the normalizer has a zero or negative scale")
+    return normalizer
+
+
+def _history(spec) -> tuple[History, int]:
+    _expect(isinstance(spec, dict), "history is not an object")
+    columns = {}
+    length = None
+    for key in HISTORY_KEYS:
+        values = spec.get(key, None)
+        _expect(isinstance(values, list), f"history.{key} is missing or not a list")
+        length = len(values) if length is None else length
+        _expect(len(values) == length, "history columns have different lengths")
+        if key == "phase":
+            _expect(all(isinstance(v, str) for v in values), "history.phase holds non-strings")
+        elif key == "epoch":
+            _expect(values == list(range(1, length + 1)), "history.epoch is not 1..n")
+        else:
+            _expect(
+                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values),
+                f"history.{key} holds non-numbers",
+            )
+            values = [float(v) for v in values]
+        columns[key] = values
+    return History(columns), length or 0
+
+
+def _npy_length(reader, name) -> int:
+    """The length a 1-D ``.npy`` member declares (its data is validated again when read)."""
+    info = reader.infos.get(f"{name}.npy")
+    _expect(info is not None, f"{name}.npy is missing")
+    with reader.archive.open(info) as entry:
+        stream = io.BytesIO(entry.read(min(info.file_size, 11_000)))
+    version = np.lib.format.read_magic(stream)
+    read_header = (
+        np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    )
+    shape, _, _ = read_header(stream, max_header_size=10_000)
+    _expect(len(shape) == 1, f"{name} is not 1-D")
+    _expect(shape[0] * 8 <= MAX_MEMBER_BYTES, f"{name} is too long")
+    return int(shape[0])
+
+
+def _nodes(meta, reader, listed, n_nodes, bmu) -> NodeStatistics | None:
+    spec = meta.get("nodes")
+    if spec is None:
+        # Format 1: only the BMUs (when saved) and the whole-data metrics.
+        final = meta.get("final_metrics")
+        if bmu is None or not isinstance(final, dict):
+            return None
+        metrics = _metrics(final)
+        metrics.setdefault("mean_bmu_distance", math.nan)
+        hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
+        return NodeStatistics(hits=hits, abs_error=np.full(n_nodes, np.nan), metrics=metrics, n_rows=len(bmu))
+    _expect(isinstance(spec, dict), "nodes is not an object")
+    _expect("nodes.hits" in listed and "nodes.abs_error" in listed, "the per-node statistics are incomplete")
+    n_rows = spec.get("n_rows")
+    _expect(_is_int(n_rows) and n_rows >= 0, "nodes.n_rows is not a count")
+    hits = _finite(reader.array("nodes.hits", (n_nodes,)), "nodes.hits")
+    _expect(bool((hits >= 0).all()) and abs(hits.sum() - n_rows) < 0.5, "nodes.hits do not add up to n_rows")
+    abs_error = _finite(reader.array("nodes.abs_error", (n_nodes,)), "nodes.abs_error")
+    _expect(bool((abs_error >= 0).all()), "nodes.abs_error holds negative values")
+    if bmu is not None:
+        _expect(len(bmu) == n_rows, "bmu and nodes.n_rows disagree")
+    return NodeStatistics(
+        hits=hits, abs_error=abs_error, metrics=_metrics(spec.get("metrics")), n_rows=n_rows
+    )
+
+
+def _metrics(spec) -> dict:
+    _expect(isinstance(spec, dict), "the stored metrics are not an object")
+    metrics = {}
+    for key in (*HISTORY_METRICS, "mean_bmu_distance"):
+        value = spec.get(key, math.nan)
+        _expect(
+            isinstance(value, (int, float)) and not isinstance(value, bool), f"metric {key} is not a number"
+        )
+        metrics[key] = float(value)
+    return metrics

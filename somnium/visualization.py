@@ -32,7 +32,7 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 
 from . import metrics
-from .exceptions import ModelNotTrainedError
+from ._validation import require_fitted
 
 __all__ = [
     "plot_bmus",
@@ -59,10 +59,7 @@ _MARGIN = 0.04  # lattice units of blank space around a drawn map
 # --------------------------------------------------------------------------- drawing on a lattice
 def _fitted_lattice(model, plot_name: str):
     """The model's lattice; raises before any figure is created when the model is not fitted."""
-    if not model.is_fitted:
-        raise ModelNotTrainedError(
-            f"This SOM is not trained yet; call fit(), fit_online() or fit_auto() before {plot_name}()."
-        )
+    require_fitted(model, f"{plot_name}()")
     return model.lattice_
 
 
@@ -599,11 +596,7 @@ def plot_neuron_indices(model, figure_width=None, ax=None):
     return fig
 
 
-_HISTORY_CURVES = (
-    ("quantization_error", "quantization error"),
-    ("topographic_error", "topographic error"),
-    ("vacancy_rate", "vacancy rate"),
-)
+_HISTORY_CURVES = tuple((key, metrics.METRIC_LABELS[key].lower()) for key in metrics.HISTORY_METRICS[:3])
 
 
 def plot_history(model, fig=None, figure_width=None):

@@ -44,7 +44,7 @@ def view(model, frame):
 
 def brute_force_bmu(model, X):
     """BMUs by exhaustive search in the normalised space (independent of predict)."""
-    normalized = model.transform(X)
+    normalized = model.normalize(X)
     codebook = model.normalized_codebook_
     distances = ((normalized[:, None, :] - codebook[None, :, :]) ** 2).sum(axis=2)
     return distances.argmin(axis=1)

@@ -62,7 +62,7 @@ def test_the_safe_format_contains_no_pickle(model, tmp_path):
             if name.endswith(".npy"):
                 header = archive.read(name)[:200]
                 assert b"'O'" not in header and b"|O" not in header
-    assert meta["format"] == "somnium-model" and meta["format_version"] == 1
+    assert meta["format"] == "somnium-model" and meta["format_version"] == persistence.FORMAT_VERSION == 2
 
 
 def test_pickle_needs_an_explicit_opt_in(model, tmp_path):
@@ -147,11 +147,17 @@ def test_saving_an_unfitted_model_fails(tmp_path):
     assert not (tmp_path / "x.som").exists()
 
 
-def test_loaded_model_needs_x_for_data_level_metrics(model, tmp_path):
+def test_a_loaded_model_keeps_the_training_data_statistics(model, tmp_path):
     model.save(tmp_path / "m.som")
     loaded = SOM.load(tmp_path / "m.som")
-    with pytest.raises(ModelNotTrainedError, match="pass X"):
-        loaded.node_quantization_error()
+    data = DF.abs() + 0.1  # the training data
+    # stored per-node statistics equal a fresh pass over the training data
     np.testing.assert_allclose(
-        loaded.node_quantization_error(DF.abs() + 0.1), model.node_quantization_error(), equal_nan=True
+        loaded.node_quantization_error(), loaded.node_quantization_error(data), equal_nan=True
     )
+    np.testing.assert_array_equal(
+        loaded.node_hits(), np.bincount(model.predict(data), minlength=model.lattice_.n_nodes)
+    )
+    for name in ("quantization_error", "topographic_error", "vacancy_rate", "mean_bmu_distance"):
+        method = getattr(loaded, f"calculate_{name}")
+        assert method() == pytest.approx(method(data), rel=1e-9)

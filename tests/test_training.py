@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from somnium import SOM, engine
+from somnium import SOM, _online, engine
 from somnium.lattice import LATTICES
 from somnium.neighborhood import NEIGHBORHOODS
 from tests.support.reference import brute_bmus, brute_distances, dense_batch_epoch
@@ -29,7 +29,7 @@ def quiet_twisted_torus_warning():
 def test_float64_bmus_equal_brute_force():
     X = blobs(500, 6)
     model = SOM(mapsize=(7, 9), dtype="float64", random_state=0).fit(X, epochs=3)
-    Xn = model.transform(X)
+    Xn = model.normalize(X)
     expected, _, _ = brute_bmus(Xn, model.normalized_codebook_)
     np.testing.assert_array_equal(model.predict(X), expected)
     np.testing.assert_array_equal(model.bmu_, expected)
@@ -60,7 +60,7 @@ def test_chunked_and_threaded_search_equal_single_pass(monkeypatch):
 def test_non_euclidean_metric_uses_that_metric():
     X = blobs(300, 4)
     model = SOM(mapsize=(5, 5), distance_metric="cityblock", dtype="float64", random_state=0).fit(X, epochs=3)
-    Xn, W = model.transform(X), model.normalized_codebook_
+    Xn, W = model.normalize(X), model.normalized_codebook_
     expected = np.abs(Xn[:, None, :] - W[None]).sum(axis=2).argmin(axis=1)
     np.testing.assert_array_equal(model.predict(X), expected)
 
@@ -76,7 +76,7 @@ def test_one_batch_epoch_equals_a_plain_dense_implementation(lattice, neighborho
     ).fit(X, epochs=1, radiusin=3.0, radiusfin=3.0)
     before = model.normalized_codebook_
     model.fit(X, epochs=1, radiusin=2.2, radiusfin=2.2)
-    expected = dense_batch_epoch(model.transform(X), before, rows, cols, lattice, neighborhood, 2.2)
+    expected = dense_batch_epoch(model.normalize(X), before, rows, cols, lattice, neighborhood, 2.2)
     np.testing.assert_allclose(model.normalized_codebook_, expected, atol=1e-10, rtol=1e-10)
 
 
@@ -85,7 +85,7 @@ def test_even_row_torus_epoch_matches_dense_reference():
     model = SOM(mapsize=(6, 5), lattice="toroidal_hexa", dtype="float64", random_state=0).fit(X, epochs=1)
     before = model.normalized_codebook_
     model.fit(X, epochs=1, radiusin=1.4, radiusfin=1.4)
-    expected = dense_batch_epoch(model.transform(X), before, 6, 5, "toroidal_hexa", "gaussian", 1.4)
+    expected = dense_batch_epoch(model.normalize(X), before, 6, 5, "toroidal_hexa", "gaussian", 1.4)
     np.testing.assert_allclose(model.normalized_codebook_, expected, atol=1e-10, rtol=1e-10)
 
 
@@ -159,7 +159,7 @@ def adjacency_from_reference(rows, cols, lattice):
 def test_metrics_equal_direct_computation(lattice):
     X = blobs(400, 4, seed=5)
     model = SOM(mapsize=(5, 6), lattice=lattice, dtype="float64", random_state=0).fit(X, epochs=5)
-    Xn, W = model.transform(X), model.normalized_codebook_
+    Xn, W = model.normalize(X), model.normalized_codebook_
     first, second, _ = brute_bmus(Xn, W)
     adjacent = adjacency_from_reference(5, 6, lattice)
     qe = np.mean([np.mean(np.abs(Xn[i] - W[first[i]])) for i in range(len(X))])
@@ -177,22 +177,23 @@ def test_metrics_equal_direct_computation(lattice):
     )
 
 
-def test_history_metrics_come_from_the_epoch_pass():
+def test_history_describes_the_map_at_the_end_of_each_epoch():
     X = blobs(300, 3)
     seen = []
     model = SOM(mapsize=(5, 5), dtype="float64", random_state=0)
     model.fit(X, epochs=1)
-    snapshot = model.normalized_codebook_
     model.fit(
         X, epochs=3, collect_history=True, callbacks=lambda info: seen.append(info.model.normalized_codebook_)
     )
-    # epoch k's metrics describe the codebook the epoch started from
-    Xn = model.transform(X)
-    starts = [snapshot] + seen[:-1]
-    for k, W in enumerate(starts):
+    # row k describes the codebook the model held after epoch k (what the callback saw then)
+    Xn = model.normalize(X)
+    for k, W in enumerate(seen):
         b, _, _ = brute_bmus(Xn, W)
         expected = np.mean(np.abs(Xn - W[b]).mean(axis=1))
         assert model.history_["quantization_error"][1 + k] == pytest.approx(expected, rel=1e-10)
+    # and the last row is the final model's own metric (the seed's test_te_history_matches_model_te)
+    assert model.history_["quantization_error"][-1] == pytest.approx(model.calculate_quantization_error())
+    assert model.history_["topographic_error"][-1] == pytest.approx(model.calculate_topographic_error())
 
 
 def test_history_accumulates_across_fit_calls():
@@ -299,8 +300,8 @@ def test_online_numba_and_numpy_paths_agree(neighborhood):
     b = SOM(
         mapsize=(4, 5), lattice="toroidal_hexa", neighborhood=neighborhood, dtype="float64", random_state=0
     )
-    a.fit_online(X, epochs=2, use_numba=True)
-    b.fit_online(X, epochs=2, use_numba=False)
+    a.fit_online(X, epochs=2, use_numba=True, collect_history=True)
+    b.fit_online(X, epochs=2, use_numba=False, collect_history=True)
     np.testing.assert_allclose(a.normalized_codebook_, b.normalized_codebook_, atol=1e-8)
     assert a.history_["topographic_error"] == pytest.approx(b.history_["topographic_error"])
 
@@ -313,7 +314,7 @@ def test_online_rule_by_hand_for_one_step():
     order = np.array([1])
     lattice = model.lattice_
     work = W.copy()
-    engine.online_epoch(
+    _online.online_epoch(
         X, work, order, np.array([1.0]), np.array([0.5]), lattice, "gaussian", use_numba=False
     )
     b = np.argmin(((W - X[1]) ** 2).sum(axis=1))

@@ -398,7 +398,7 @@ def test_hit_map_rejects_an_unknown_mode(hexa):
 
 def test_quality_map_shows_empty_nodes_as_no_data_and_others_as_mean_error(hexa, data):
     X, _ = data
-    normalised = hexa.transform(X)
+    normalised = hexa.normalize(X)
     bmu = hexa.predict(X)
     prototypes = hexa.normalized_codebook_
     fig = visualization.plot_quality_map(hexa)

@@ -315,7 +315,7 @@ class MapView(SomniumWidget):
     def _quality(self, model):
         if self._data is None:
             return model.node_quantization_error()
-        normalized = model.transform(self._model_features(model, self._data))
+        normalized = model.normalize(self._model_features(model, self._data))
         return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
 
     def _row_mean(self, column) -> np.ndarray:

@@ -1,0 +1,140 @@
+"""The fitted state of a SOM: one immutable object, committed in one assignment.
+
+Training builds a new :class:`FittedState` after every completed epoch and
+the estimator swaps it in with a single attribute assignment, so a reader (a
+callback, the training monitor, another thread) always sees one complete
+epoch, and an exception or ``KeyboardInterrupt`` leaves the last one.
+Persistence converts a state to and from the model file; the Dask fit and the
+views read it through the estimator's public attributes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .lattice import Lattice
+from .metrics import HISTORY_METRICS
+
+__all__ = ["HISTORY_KEYS", "FittedState", "History", "NodeStatistics"]
+
+#: Columns of ``history_``: the seed's three metrics first, in its order, then the rest.
+HISTORY_KEYS = (*HISTORY_METRICS, "epoch", "phase", "radius", "learning_rate")
+
+
+class History:
+    """Append-only per-epoch records; a state sees the first ``n`` of them.
+
+    Appending never changes what an older state (with a smaller ``n``) shows,
+    so states can share one History instead of copying it every epoch.  The
+    metrics of the newest epoch are filled in when they are measured (by the
+    next pass over the data) through :meth:`set_metrics`.
+    """
+
+    def __init__(self, columns: dict | None = None):
+        self._columns = {key: list(columns.get(key, [])) if columns else [] for key in HISTORY_KEYS}
+
+    def __len__(self) -> int:
+        return len(self._columns["epoch"])
+
+    def append(self, phase: str, radius: float, learning_rate: float) -> int:
+        """Add an epoch whose metrics are not measured yet (NaN); return its 1-based number."""
+        number = len(self) + 1
+        row = {
+            "epoch": number,
+            "phase": phase,
+            "radius": float(radius),
+            "learning_rate": float(learning_rate),
+        }
+        for key in HISTORY_KEYS:
+            self._columns[key].append(row.get(key, math.nan))
+        return number
+
+    def set_metrics(self, epoch: int, metrics: dict) -> None:
+        for key in HISTORY_METRICS:
+            self._columns[key][epoch - 1] = float(metrics.get(key, math.nan))
+
+    def truncate(self, n: int) -> None:
+        """Forget records past ``n`` (epochs that were never committed)."""
+        for values in self._columns.values():
+            del values[n:]
+
+    def view(self, n: int) -> dict:
+        """The first ``n`` records as a dict of lists (a copy the caller may keep or change)."""
+        return {key: list(values[:n]) for key, values in self._columns.items()}
+
+    def row(self, epoch: int) -> dict:
+        """Epoch ``epoch``'s record (1-based)."""
+        return {key: values[epoch - 1] for key, values in self._columns.items()}
+
+
+@dataclass(frozen=True)
+class NodeStatistics:
+    """What the views and plots need of the training data, per node, for the committed codebook.
+
+    Kept in the model file, so a loaded model draws hits and quality maps without the data.
+    """
+
+    hits: np.ndarray  # rows per node (float64 counts)
+    abs_error: np.ndarray  # per node: sum over its rows of the per-feature mean absolute error
+    metrics: dict  # the whole-data metrics (history metrics plus mean_bmu_distance)
+    n_rows: int
+
+    def quantization_error(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.hits > 0, self.abs_error / np.maximum(self.hits, 1), np.nan)
+
+
+@dataclass(frozen=True)
+class FittedState:
+    """Everything a fitted SOM knows, in the normalised space it was trained in.
+
+    Attributes
+    ----------
+    codebook : ndarray, float64, shape (n_nodes, n_features)
+        Normalised prototypes.
+    center : ndarray, shape (n_features,)
+        Mean of the normalised training data (the BMU search centres on it).
+    lattice : Lattice
+    normalizer : Normalizer
+    n_features : int
+    feature_names : tuple of str or None
+        Set when fitted on a DataFrame.
+    history : History
+    n_epochs : int
+        Records of ``history`` that belong to this state.
+    n_phases : int
+        Training phases (fit calls) so far; names the next phase.
+    bmu : ndarray of int64 or None
+        Training rows' BMUs for this codebook (None after a Dask fit, or when interrupted before known).
+    nodes : NodeStatistics or None
+        Per-node statistics of the training data for this codebook.
+    """
+
+    codebook: np.ndarray
+    center: np.ndarray
+    lattice: Lattice
+    normalizer: object
+    n_features: int
+    feature_names: tuple | None
+    history: History = field(repr=False)
+    n_epochs: int = 0
+    n_phases: int = 0
+    bmu: np.ndarray | None = field(default=None, repr=False)
+    nodes: NodeStatistics | None = field(default=None, repr=False)
+
+    @property
+    def mapsize(self) -> tuple[int, int]:
+        return (self.lattice.rows, self.lattice.cols)
+
+    def history_dict(self) -> dict:
+        return self.history.view(self.n_epochs)
+
+    def with_epoch(self, codebook: np.ndarray) -> FittedState:
+        """The state after one more completed epoch (its training-data statistics are not known yet)."""
+        return replace(self, codebook=codebook, n_epochs=self.n_epochs + 1, bmu=None, nodes=None)
+
+    def with_training_statistics(self, bmu, nodes: NodeStatistics) -> FittedState:
+        return replace(self, bmu=bmu, nodes=nodes)
