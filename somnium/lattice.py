@@ -29,6 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ._validation import check_int, check_option
 from .exceptions import LatticeTypeNotFound
 
 __all__ = ["HEX_ROW_HEIGHT", "LATTICES", "Lattice", "minimum_image_distance"]
@@ -104,13 +105,9 @@ class Lattice:
     """
 
     def __init__(self, rows: int, cols: int, name: str = "hexa"):
-        if name not in LATTICES:
-            raise LatticeTypeNotFound(f"Unknown lattice {name!r}. Valid lattices: {', '.join(LATTICES)}.")
-        for label, value in (("rows", rows), ("cols", cols)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Map {label} must be a positive integer, got {value!r}.")
-        self.rows = int(rows)
-        self.cols = int(cols)
+        check_option(name, tuple(LATTICES), "lattice", LatticeTypeNotFound)
+        self.rows = check_int(rows, "Map rows")
+        self.cols = check_int(cols, "Map cols")
         self.name = name
         self.shape_kind, self.wrap = LATTICES[name]
         if self.twisted:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_option
 from .exceptions import NeighborhoodFunctionNotFound
 from .lattice import Lattice
 
@@ -74,11 +75,7 @@ _TRUNCATED = {"bubble", "cut_gaussian", "epanechicov"}
 
 
 def check_neighborhood(name: str) -> str:
-    if name not in NEIGHBORHOODS:
-        raise NeighborhoodFunctionNotFound(
-            f"Unknown neighborhood {name!r}. Valid neighborhoods: {', '.join(NEIGHBORHOODS)}."
-        )
-    return name
+    return check_option(name, NEIGHBORHOODS, "neighborhood", NeighborhoodFunctionNotFound)
 
 
 def kernel(name: str, distance, radius: float) -> np.ndarray:
@@ -125,8 +122,7 @@ class NeighborhoodOperator:
         self.name = check_neighborhood(name)
         if method == "auto":
             method = self._auto_method()
-        if method not in ("dense", "separable", "stencil"):
-            raise ValueError(f"Unknown method {method!r}; use 'auto', 'dense', 'separable' or 'stencil'.")
+        check_option(method, ("dense", "separable", "stencil"), "method")
         if method == "separable" and (lattice.twisted or _separable_terms(name, 1.0) is None):
             raise ValueError(f"The {name} kernel on a {lattice.name} map is not separable.")
         if method == "stencil" and lattice.twisted:
@@ -144,10 +140,6 @@ class NeighborhoodOperator:
         return "stencil"
 
     # ---------------------------------------------------------------- public
-    def matrix(self, radius: float) -> np.ndarray:
-        """The dense kernel ``H`` (small maps and tests only)."""
-        return kernel(self.name, self.lattice.distance_matrix(), radius)
-
     def smooth(self, values: np.ndarray, radius: float) -> np.ndarray:
         """Return ``H @ values`` for ``values`` of shape ``(n_nodes, k)``."""
         values = np.asarray(values, dtype=np.float64)

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
+from ._validation import check_option
 from .exceptions import (
     InvalidValuesInDataSet,
     ModelFileError,
@@ -240,11 +241,6 @@ class Normalizer:
             for parameter in self._parameters:
                 state[parameter] = np.array(getattr(self, parameter), dtype=np.float64)
         return state
-
-    @staticmethod
-    def from_state(state: dict) -> Normalizer:
-        """Rebuild a normalizer from :meth:`get_state` (see :func:`normalizer_from_state`)."""
-        return normalizer_from_state(state)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -549,12 +545,7 @@ def get_normalizer(name: str) -> Normalizer:
     >>> get_normalizer("minmax")
     MinMaxNormalizer()
     """
-    try:
-        return _NORMALIZERS[name]()
-    except (KeyError, TypeError):
-        raise NormalizationFunctionNotFound(
-            f"Unknown normalization {name!r}; valid names are: {', '.join(NORMALIZATIONS)}"
-        ) from None
+    return _NORMALIZERS[check_option(name, NORMALIZATIONS, "normalization", NormalizationFunctionNotFound)]()
 
 
 def normalizer_from_state(state: dict) -> Normalizer:

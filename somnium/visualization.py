@@ -32,7 +32,7 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 
 from . import metrics
-from ._validation import require_fitted
+from ._validation import check_option, require_fitted
 
 __all__ = [
     "plot_bmus",
@@ -385,8 +385,7 @@ def plot_bmus(model, X=None, mode="size", colormap=None, annotate=False, figure_
     -------
     matplotlib.figure.Figure
     """
-    if mode not in ("size", "color"):
-        raise ValueError(f"Unknown mode {mode!r}; use 'size' or 'color'.")
+    check_option(mode, ("size", "color"), "mode")
     lattice = _fitted_lattice(model, "plot_bmus")
     hits = np.asarray(model.node_hits(X), dtype=np.float64)
     fig, ax = _single_map_axes(lattice, ax, figure_width)

@@ -392,7 +392,7 @@ def test_hit_map_in_colour_mode_draws_empty_cells_as_no_data(hexa, data):
 
 
 def test_hit_map_rejects_an_unknown_mode(hexa):
-    with pytest.raises(ValueError, match="'size' or 'color'"):
+    with pytest.raises(ValueError, match="size, color"):
         visualization.plot_bmus(hexa, mode="area")
 
 

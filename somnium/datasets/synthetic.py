@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .._validation import check_int
+
 __all__ = ["make_blobs"]
 
 #: cluster centres are drawn uniformly in this box along every feature
@@ -15,9 +17,7 @@ _CHUNK_VALUES = 1 << 20
 
 
 def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name)
 
 
 def make_blobs(
