@@ -23,6 +23,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .metrics import HISTORY_METRICS, METRIC_LABELS
 
 __all__ = ["Callback", "EarlyStopping", "EpochInfo", "FitPlan", "FitResult", "TextProgress"]
@@ -189,9 +191,13 @@ def _is_callback_object(obj) -> bool:
 
 
 def notify(callbacks, method: str, argument) -> bool:
-    """Call ``method`` on every callback that has it (all of them, in order); True if any returned True."""
-    answers = [bool(getattr(cb, method)(argument)) for cb in callbacks if hasattr(cb, method)]
-    return any(answers)
+    """Call ``method`` on every callback that has it (all of them, in order); True if any returned True.
+
+    Only a boolean True stops: a function that happens to return something else (``list.append``'s
+    None, ``dict.setdefault``'s value) never does.
+    """
+    answers = [getattr(cb, method)(argument) for cb in callbacks if hasattr(cb, method)]
+    return any(isinstance(answer, (bool, np.bool_)) and bool(answer) for answer in answers)
 
 
 class EarlyStopping(Callback):

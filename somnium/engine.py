@@ -133,7 +133,9 @@ class EpochStatistics:
     ``hits`` and ``sums`` drive the batch update; ``abs_error`` (sum over rows of
     the per-feature mean absolute error), ``sq_distance`` (sum of squared
     Euclidean distances to the BMU) and ``topographic_errors`` (count of rows
-    whose two best units are not neighbours) give the metrics for free.
+    whose two best units are not neighbours) give the metrics for free;
+    ``distance`` (sum of Euclidean distances) and ``node_abs_error`` (per node,
+    the sum of its rows' absolute errors) give the per-node quality maps.
     """
 
     n_rows: int
@@ -142,8 +144,13 @@ class EpochStatistics:
     abs_error: float = math.nan
     sq_distance: float = math.nan
     topographic_errors: float = math.nan
+    distance: float = math.nan
+    node_abs_error: np.ndarray | None = None
 
     def __add__(self, other: EpochStatistics) -> EpochStatistics:
+        node_abs_error = None
+        if self.node_abs_error is not None and other.node_abs_error is not None:
+            node_abs_error = self.node_abs_error + other.node_abs_error
         return EpochStatistics(
             self.n_rows + other.n_rows,
             self.hits + other.hits,
@@ -151,6 +158,8 @@ class EpochStatistics:
             self.abs_error + other.abs_error,
             self.sq_distance + other.sq_distance,
             self.topographic_errors + other.topographic_errors,
+            self.distance + other.distance,
+            node_abs_error,
         )
 
     def metrics(self) -> dict:
