@@ -323,6 +323,16 @@ class SOM:
         return state.bmu
 
     @property
+    def codebook(self) -> SeedCodebook:
+        """The seed's read-only view of the codebook (``matrix``, ``n_rows``, ``n_columns``, ``nnodes``, ...).
+
+        Kept for code written against the original Somnium; new code reads
+        ``normalized_codebook_``, ``codebook_`` and ``lattice_``.
+        """
+        state = self._fitted("reading codebook")
+        return SeedCodebook(state.codebook.copy(), state.lattice)
+
+    @property
     def lattice_(self) -> Lattice:
         return self._fitted("reading lattice_").lattice
 
@@ -796,6 +806,39 @@ class SOM:
             raise ModelFileError(f"{path} holds invalid model parameters: {error}") from None
         model._state = state
         return model
+
+
+class SeedCodebook:
+    """Compatibility view of the original ``model.codebook`` (read-only copies)."""
+
+    __slots__ = ("lattice", "matrix")
+
+    def __init__(self, matrix: np.ndarray, lattice: Lattice):
+        matrix.flags.writeable = False
+        object.__setattr__(self, "matrix", matrix)
+        object.__setattr__(self, "lattice", lattice)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("model.codebook is a read-only view; train the model to change it.")
+
+    @property
+    def n_rows(self) -> int:
+        return self.lattice.rows
+
+    @property
+    def n_columns(self) -> int:
+        return self.lattice.cols
+
+    @property
+    def nnodes(self) -> int:
+        return self.lattice.n_nodes
+
+    @property
+    def mapsize(self) -> tuple[int, int]:
+        return (self.lattice.rows, self.lattice.cols)
+
+    def __repr__(self) -> str:
+        return f"SeedCodebook({self.n_rows}x{self.n_columns} {self.lattice.name}, {self.matrix.shape[1]} features)"
 
 
 def _auto_rough_radii(lattice):

@@ -276,7 +276,7 @@ def _single_map_axes(lattice, ax, figure_width, colorbar=True):
 
 
 # --------------------------------------------------------------------------- public plots
-def plot_components(model, names=None, colormap=None, max_subplot_columns=5, figure_width=None, fig=None):
+def plot_components(model, names=None, colormap=None, max_subplot_columns=5, figure_width=None, *, fig=None):
     """Component planes: one map per feature, in the input's units.
 
     Parameters
@@ -323,7 +323,7 @@ def plot_components(model, names=None, colormap=None, max_subplot_columns=5, fig
     return fig
 
 
-def plot_umatrix(model, colormap=None, figure_width=None, ax=None):
+def plot_umatrix(model, colormap=None, figure_width=None, *, ax=None):
     """U-matrix: each node's mean distance to its lattice neighbours' prototypes.
 
     Distances are taken in the model's normalised space; neighbours across a
@@ -359,7 +359,7 @@ def plot_umatrix(model, colormap=None, figure_width=None, ax=None):
     return fig
 
 
-def plot_bmus(model, X=None, mode="size", colormap=None, annotate=False, figure_width=None, ax=None):
+def plot_bmus(model, figure_width=None, *, X=None, mode="size", colormap=None, annotate=False, ax=None):
     """Hit map: how many rows each node is the best matching unit of.
 
     With ``mode="size"`` (the default) each cell's *area* is proportional to
@@ -415,7 +415,7 @@ def plot_bmus(model, X=None, mode="size", colormap=None, annotate=False, figure_
     return fig
 
 
-def plot_quality_map(model, X=None, colormap=None, figure_width=None, ax=None):
+def plot_quality_map(model, colormap=None, figure_width=None, *, X=None, ax=None):
     """Quality map: per-node mean quantization error of the rows mapped to it.
 
     Nodes without rows are drawn as "no data" (grey), not as zero error.
@@ -450,7 +450,9 @@ def plot_quality_map(model, X=None, colormap=None, figure_width=None, ax=None):
     return fig
 
 
-def plot_label_map(model, labels, X=None, colormap=None, max_subplot_columns=5, figure_width=None, fig=None):
+def plot_label_map(
+    model, labels, colormap=None, max_subplot_columns=5, figure_width=None, *, X=None, fig=None
+):
     """Label map: the share of each class among the rows mapped to each node.
 
     One panel per class (sorted), all on the same 0-1 scale with one shared
@@ -550,7 +552,7 @@ def _readable_text_colors(collection):
     return np.where(luminance[:, None] > 0.5, [[0.0, 0.0, 0.0, 1.0]], [[1.0, 1.0, 1.0, 1.0]])
 
 
-def plot_neuron_indices(model, figure_width=None, ax=None):
+def plot_neuron_indices(model, figure_width=None, *, ax=None):
     """Neuron index map: each cell labelled with the index ``predict()`` returns.
 
     Indices are row-major: node ``i`` is in row ``i // cols`` and column
@@ -598,7 +600,7 @@ def plot_neuron_indices(model, figure_width=None, ax=None):
 _HISTORY_CURVES = tuple((key, metrics.METRIC_LABELS[key].lower()) for key in metrics.HISTORY_METRICS[:3])
 
 
-def plot_history(model, fig=None, figure_width=None):
+def plot_history(model, figure_width=None, *, fig=None):
     """Training curves: quantization error, topographic error and vacancy rate per epoch.
 
     Epochs are numbered across all fit calls; each training phase (e.g.
