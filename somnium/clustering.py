@@ -164,7 +164,10 @@ def cluster_map(
         Allow segments whose nodes have no hits (and ``n_segments`` up to the
         number of nodes); the empty-first merge rule is then not applied.
     random_state : int, numpy Generator or None, default 0
-        Seeds k-means (Ward is deterministic).
+        Seeds k-means (Ward is deterministic).  An integer seeds each ``k`` on
+        its own (``numpy.random.default_rng([random_state, k])``), so
+        ``n_segments=k`` reproduces the segmentation the automatic choice
+        scored for ``k``.
     n_init : int, default 4
         k-means runs per ``k``; the one with the lowest inertia is kept.
     return_info : bool, default False
@@ -308,15 +311,21 @@ def _segmentations(
             merges = contiguous_ward_merges(prototypes, weights, has_data, lattice.neighbors, not allow_empty)
             return _cut(merges, len(prototypes), candidates), merges
         return _unconstrained_ward(prototypes, has_data, candidates, allow_empty)
-    rng = np.random.default_rng(random_state)
     neighbors = lattice.neighbors
+    shared_rng = np.random.default_rng(random_state)
     result = {}
     for k in candidates:
+        # an integer seed gives each k its own stream, so n_segments=k reproduces the sweep's k
+        rng = shared_rng if _is_generator_or_none(random_state) else np.random.default_rng([random_state, k])
         labels, centroids = _kmeans(prototypes, has_data, k, rng, n_init, allow_empty)
         if contiguous:
             labels = _repair_contiguity(labels, centroids, prototypes, weights, neighbors)
         result[k] = labels
     return result, None
+
+
+def _is_generator_or_none(random_state) -> bool:
+    return random_state is None or isinstance(random_state, np.random.Generator)
 
 
 def contiguous_ward_merges(prototypes, weights, has_data, neighbors, empty_first=True) -> np.ndarray:
