@@ -351,18 +351,18 @@ def contiguous_ward_merges(prototypes, weights, has_data, neighbors, empty_first
         ``(rank, cost, a, b)`` merges, where ``rank`` is 0 when ``empty_first``
         and one of the two has no data, else 1.
     """
-    n_nodes, n_features = prototypes.shape
+    n_nodes = len(prototypes)
     capacity = 2 * n_nodes - 1
-    sums = np.empty((capacity, n_features))
-    sums[:n_nodes] = prototypes * weights[:, None]
+    centroid = np.empty((capacity, prototypes.shape[1]))
+    centroid[:n_nodes] = prototypes
     mass = np.empty(capacity)
     mass[:n_nodes] = weights
-    data = np.zeros(capacity, dtype=bool)
-    data[:n_nodes] = has_data
-    size = np.zeros(capacity, dtype=np.int64)
-    size[:n_nodes] = 1
-    alive = np.zeros(capacity, dtype=bool)
-    alive[:n_nodes] = True
+    # per-cluster scalars as Python lists: indexing numpy arrays one element at a time is slow
+    mass_of = weights.tolist()
+    data = has_data.tolist()
+    size = [1] * n_nodes
+    alive = bytearray(capacity)
+    alive[:n_nodes] = b"\x01" * n_nodes
 
     source = np.repeat(np.arange(n_nodes), neighbors.shape[1])
     target = neighbors.ravel()
@@ -373,11 +373,8 @@ def contiguous_ward_merges(prototypes, weights, has_data, neighbors, empty_first
         adjacency[a].add(b)
         adjacency[b].add(a)
 
-    def ranks(a, b):
-        if not empty_first:
-            return np.ones(len(b), dtype=np.int64)
-        return (data[a] & data[b]).astype(np.int64)
-
+    # Two heaps of (cost, a, b): merges that involve a cluster without data (empty_first), the rest.
+    # Popping the first heap while it has live entries is the (rank, cost, a, b) order.
     diff = prototypes[source] - prototypes[target]
     cost = (
         weights[source]
@@ -385,37 +382,46 @@ def contiguous_ward_merges(prototypes, weights, has_data, neighbors, empty_first
         / (weights[source] + weights[target])
         * np.einsum("ij,ij->i", diff, diff)
     )
-    heap = list(zip(ranks(source, target).tolist(), cost.tolist(), source.tolist(), target.tolist()))
-    heapq.heapify(heap)
+    first = has_data[source] & has_data[target] if empty_first else np.ones(len(source), dtype=bool)
+    later = list(zip(cost[first].tolist(), source[first].tolist(), target[first].tolist()))
+    sooner = list(zip(cost[~first].tolist(), source[~first].tolist(), target[~first].tolist()))
+    heapq.heapify(later)
+    heapq.heapify(sooner)
 
     merges = []
     new = n_nodes
-    while heap:
-        _, merge_cost, a, b = heapq.heappop(heap)
+    while sooner or later:
+        merge_cost, a, b = heapq.heappop(sooner if sooner else later)
         if not (alive[a] and alive[b]):
             continue  # a stale entry: one side has merged since
-        sums[new] = sums[a] + sums[b]
-        mass[new] = mass[a] + mass[b]
-        data[new] = data[a] or data[b]
-        size[new] = size[a] + size[b]
-        alive[a] = alive[b] = False
-        alive[new] = True
+        merged_mass = mass_of[a] + mass_of[b]
+        centroid[new] = (centroid[a] * mass_of[a] + centroid[b] * mass_of[b]) / merged_mass
+        mass[new] = merged_mass
+        mass_of.append(merged_mass)
+        data.append(data[a] or data[b])
+        size.append(size[a] + size[b])
+        alive[a] = alive[b] = 0
+        alive[new] = 1
         merges.append((a, b, merge_cost, size[new]))
 
         around = (adjacency[a] | adjacency[b]) - {a, b}
         adjacency[a] = adjacency[b] = None
         for other in around:
-            adjacency[other].discard(a)
-            adjacency[other].discard(b)
-            adjacency[other].add(new)
+            neighbours_of_other = adjacency[other]
+            neighbours_of_other.discard(a)
+            neighbours_of_other.discard(b)
+            neighbours_of_other.add(new)
         adjacency.append(around)
         if around:
-            others = np.fromiter(sorted(around), dtype=np.int64, count=len(around))
-            gap = sums[others] / mass[others, None] - sums[new] / mass[new]
-            costs = mass[others] * mass[new] / (mass[others] + mass[new]) * np.einsum("ij,ij->i", gap, gap)
-            rank = ranks(others, np.full(len(others), new))
-            for entry in zip(rank.tolist(), costs.tolist(), others.tolist(), [new] * len(others)):
-                heapq.heappush(heap, entry)
+            others = sorted(around)
+            gap = centroid[others] - centroid[new]
+            other_mass = mass[others]
+            costs = (
+                other_mass * merged_mass / (other_mass + merged_mass) * np.einsum("ij,ij->i", gap, gap)
+            ).tolist()
+            for other, other_cost in zip(others, costs):
+                heap = later if (data[other] and data[new]) or not empty_first else sooner
+                heapq.heappush(heap, (other_cost, other, new))
         new += 1
     return np.array(merges, dtype=np.float64).reshape(-1, 4)
 
