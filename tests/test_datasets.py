@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from somnium.datasets import PENGUIN_MEASUREMENTS, load_penguins, make_blobs
+from somnium.datasets import FLIGHT_FEATURES, PENGUIN_MEASUREMENTS, load_flights, load_penguins, make_blobs
 
 pd = pytest.importorskip("pandas")
 
@@ -174,3 +174,70 @@ def test_blobs_rejects_a_bad_cluster_std(bad):
 def test_blobs_rejects_dtypes_other_than_float32_and_float64(bad):
     with pytest.raises(ValueError, match="dtype must be"):
         make_blobs(dtype=bad)
+
+
+# -- flights ----------------------------------------------------------------------------
+
+
+def test_flights_has_the_documented_columns_and_dtypes():
+    flights = load_flights()
+    assert flights.shape == (40_000, 12)
+    assert flights.index.equals(pd.RangeIndex(40_000))
+    assert flights.columns.tolist() == [
+        "month",
+        "day",
+        "weekday",
+        "hour",
+        "minute",
+        "dep_delay",
+        "arr_delay",
+        "air_time",
+        "distance",
+        "carrier",
+        "origin",
+        "dest",
+    ]
+    for column in ("month", "day", "weekday", "hour", "minute", *FLIGHT_FEATURES):
+        assert flights[column].dtype == np.int64, column
+    for column in ("carrier", "origin", "dest"):
+        assert isinstance(flights[column].dtype, pd.CategoricalDtype), column
+
+
+def test_flights_have_no_missing_values_and_plausible_ranges():
+    flights = load_flights()
+    assert not flights.isna().any().any()
+    assert flights["month"].between(1, 12).all() and set(flights["month"]) == set(range(1, 13))
+    assert flights["weekday"].between(0, 6).all()
+    assert flights["hour"].between(0, 23).all() and flights["minute"].between(0, 59).all()
+    assert (flights["air_time"] > 0).all() and (flights["distance"] > 0).all()
+    assert sorted(flights["origin"].unique()) == ["EWR", "JFK", "LGA"]
+    # air_time and distance were not swapped: jets cover 1.5 to 10 miles a minute
+    speed = flights["distance"] / flights["air_time"]
+    assert speed.between(1.5, 10).all() and 5 < speed.median() < 8
+
+
+def test_flights_weekday_is_the_weekday_of_the_2013_date():
+    import datetime
+
+    flights = load_flights().sample(500, random_state=0)
+    expected = [datetime.date(2013, m, d).weekday() for m, d in zip(flights["month"], flights["day"])]
+    assert flights["weekday"].tolist() == expected
+
+
+def test_flights_numeric_only_is_the_float_features():
+    features = load_flights(numeric_only=True)
+    assert features.columns.tolist() == list(FLIGHT_FEATURES)
+    assert (features.dtypes == np.float64).all()
+    assert np.isfinite(features.to_numpy()).all()
+
+
+def test_flights_data_file_ships_inside_the_package_and_is_small():
+    from importlib import resources
+    from pathlib import Path
+
+    import somnium
+
+    data_file = Path(str(resources.files("somnium.datasets").joinpath("data", "flights.csv.gz")))
+    # hatch puts everything under somnium/ into the wheel
+    assert data_file.is_file() and Path(somnium.__file__).parent in data_file.parents
+    assert data_file.stat().st_size < 1_500_000
