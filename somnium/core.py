@@ -29,6 +29,7 @@ from ._validation import (
     check_real,
     check_size,
     column_names,
+    is_dask_collection,
     is_dataframe,
     not_fitted_message,
 )
@@ -430,6 +431,8 @@ class SOM:
     def _prepare(self, X) -> tuple[_FittedState, engine.TrainingData]:
         """The state training starts from (committed, or a new uncommitted one) and the prepared rows."""
         state = self.__dict__.get("_state")
+        if is_dask_collection(X):
+            return _distributed().DaskData.prepare_fit(self, state, X)
         if state is None:
             state, Xn = self._initial_state(X)
         else:
@@ -561,10 +564,7 @@ class SOM:
             rng = self._rng()
 
             def epoch_rows():
-                if subsample_ratio >= 1.0:
-                    return data
-                size = max(1, int(math.ceil(subsample_ratio * data.n_rows)))
-                return data.subset(np.sort(rng.choice(data.n_rows, size, replace=False)))
+                return data if subsample_ratio >= 1.0 else data.sample(subsample_ratio, rng)
 
             def update(codebook, stats, e):
                 radius = float(engine.schedule(radiusin, radiusfin, epochs, decay, e, e + 1)[0])
@@ -616,6 +616,11 @@ class SOM:
         self
         """
         X = _data_argument(X, data, "fit_online")
+        if is_dask_collection(X):
+            raise InvalidValuesInDataSet(
+                "fit_online visits rows one at a time and needs in-memory data; train Dask input with fit() "
+                "or fit_auto() (batch training distributes over partitions)."
+            )
         epochs = check_int(epochs, "epochs")
         check_option(decay, DECAYS, "decay")
         rate_in = check_real(learning_rate_init, "learning_rate_init", 0.0, 1.0, exclusive_minimum=True)
@@ -705,7 +710,10 @@ class SOM:
     # -------------------------------------------------------------- predict
     def normalize(self, X) -> np.ndarray:
         """``X`` in the normalised space the map was trained in (the space of ``normalized_codebook_``)."""
-        return self._input(X, self._fitted("normalize()"))
+        state = self._fitted("normalize()")
+        if is_dask_collection(X):
+            return _distributed().DaskData.prepare(self, state, X).normalized()
+        return self._input(X, state)
 
     def transform(self, X) -> np.ndarray:
         """Deprecated alias of :meth:`normalize` (it does not project onto the map; see :meth:`predict`)."""
@@ -716,7 +724,10 @@ class SOM:
         )
         return self.normalize(X)
 
-    def _data(self, X, state) -> engine.TrainingData:
+    def _data(self, X, state):
+        """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.distributed`)."""
+        if is_dask_collection(X):
+            return _distributed().DaskData.prepare(self, state, X)
         return engine.TrainingData(self._input(X, state), state.center, self.dtype, self.distance_metric)
 
     def predict(self, X=None, *, x=None) -> np.ndarray:
@@ -728,7 +739,7 @@ class SOM:
         """
         X = _data_argument(X, x, "predict")
         state = self._fitted("predict()")
-        return engine.find_bmus(self._data(X, state), state.codebook, n_jobs=self.n_jobs)
+        return self._data(X, state).bmus(state.codebook, n_jobs=self.n_jobs)
 
     # -------------------------------------------------------------- metrics
     def _statistics(self, X, what: str):
@@ -741,8 +752,8 @@ class SOM:
                     "they were measured); pass X explicitly."
                 )
             return state.nodes
-        stats, _ = engine.epoch_statistics(
-            self._data(X, state), state.codebook, state.lattice, with_metrics=True, n_jobs=self.n_jobs
+        stats, _ = self._data(X, state).statistics(
+            state.codebook, state.lattice, with_metrics=True, n_jobs=self.n_jobs
         )
         return _node_statistics(stats)
 
@@ -841,6 +852,13 @@ class SeedCodebook:
         return f"SeedCodebook({self.n_rows}x{self.n_columns} {self.lattice.name}, {self.matrix.shape[1]} features)"
 
 
+def _distributed():
+    """The Dask adapter, imported only when Dask input arrives (importing somnium never imports dask)."""
+    from . import distributed
+
+    return distributed
+
+
 def _auto_rough_radii(lattice):
     rough_in = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
     return rough_in, max(1.0, rough_in / 4.0)
@@ -930,8 +948,7 @@ class _Training:
         self.model._state = self.state
 
     def final_pass(self):
-        return engine.epoch_statistics(
-            self.data,
+        return self.data.statistics(
             self.state.codebook,
             self.state.lattice,
             with_metrics=True,
@@ -960,8 +977,7 @@ class _Training:
                 for e in range(self.epochs):
                     rows = epoch_rows()
                     full = rows is self.data
-                    stats, bmus = engine.epoch_statistics(
-                        rows,
+                    stats, bmus = rows.statistics(
                         codebook,
                         self.state.lattice,
                         with_metrics=self.with_metrics,

@@ -119,6 +119,19 @@ class TrainingData:
     def n_rows(self) -> int:
         return self.X.shape[0]
 
+    def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
+        """One pass with a fixed codebook (:func:`epoch_statistics`); the interface the Dask data shares."""
+        return epoch_statistics(self, codebook, lattice, with_metrics, return_bmus, n_jobs)
+
+    def bmus(self, codebook, n_jobs=None) -> np.ndarray:
+        """Best matching unit of every row (:func:`find_bmus`)."""
+        return find_bmus(self, codebook, n_jobs)
+
+    def sample(self, fraction: float, rng: np.random.Generator) -> TrainingData:
+        """A random ``fraction`` of the rows, without replacement, in their original order."""
+        size = max(1, int(math.ceil(fraction * self.n_rows)))
+        return self.subset(np.sort(rng.choice(self.n_rows, size, replace=False)))
+
     def subset(self, rows: np.ndarray) -> TrainingData:
         sub = TrainingData.__new__(TrainingData)
         sub.X, sub.center, sub.dtype, sub.metric = self.X[rows], self.center, self.dtype, self.metric
