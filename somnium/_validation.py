@@ -150,6 +150,16 @@ def column_names(columns) -> list[str]:
     return names
 
 
+def check_numeric_columns(X) -> None:
+    """Every column of a DataFrame (pandas or Dask) is numeric."""
+    bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not is_numeric_dtype(dt)]
+    if bad:
+        raise InvalidValuesInDataSet(
+            f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
+            "first (e.g. X = df.select_dtypes('number'))."
+        )
+
+
 def as_float_array(X, feature_names=None) -> np.ndarray:
     """Validate ``X`` (array-like or DataFrame) and return a finite float64 2-D array."""
     if X is None:
@@ -167,12 +177,7 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
             )
         X = np.ma.getdata(X)
     if is_dataframe(X):
-        bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not is_numeric_dtype(dt)]
-        if bad:
-            raise InvalidValuesInDataSet(
-                f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
-                "first (e.g. X = df.select_dtypes('number'))."
-            )
+        check_numeric_columns(X)
         feature_names = column_names(X.columns)
         try:
             array = X.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -110,9 +110,14 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
     True
     """
     X = as_float_array(X)
-    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(X.shape[0])))), max_nodes)
-    if X.shape[1] >= 2 and X.shape[0] >= 2:
-        _, values, _ = engine.principal_axes(X, 2)
+    values = engine.principal_axes(X, 2)[1] if X.shape[1] >= 2 and X.shape[0] >= 2 else None
+    return mapsize_from_spectrum(X.shape[0], values, mapsize_scale, lattice, max_nodes)
+
+
+def mapsize_from_spectrum(n_rows, values, mapsize_scale=5.0, lattice="hexa", max_nodes=AUTO_MAX_NODES):
+    """:func:`estimate_mapsize` from the row count and the two largest covariance eigenvalues (or None)."""
+    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(n_rows)))), max_nodes)
+    if values is not None:
         ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
     else:
         ratio = 1.0
@@ -129,6 +134,29 @@ def _data_argument(X, data, method: str):
         if X is not None:
             raise TypeError(f"{method}() got both X and data=; pass the data once.")
         return data
+    return X
+
+
+def _match_columns(X, state):
+    """A DataFrame's (pandas or Dask) columns checked against the fitted names and put in their order."""
+    if state is None or state.feature_names is None:
+        return X
+    expected = list(state.feature_names)
+    given = column_names(X.columns)
+    missing = [c for c in expected if c not in given]
+    extra = [c for c in given if c not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing columns {missing}")
+        if extra:
+            parts.append(f"unexpected columns {extra}")
+        raise InvalidValuesInDataSet(
+            f"X's columns do not match those the SOM was fitted with: {'; '.join(parts)}. "
+            f"Expected exactly {expected}."
+        )
+    if given != expected:
+        X = X.iloc[:, [given.index(name) for name in expected]]
     return X
 
 
@@ -367,23 +395,8 @@ class SOM:
     # --------------------------------------------------------------- inputs
     def _input(self, X, state=None, fitting: bool = False) -> np.ndarray:
         """Validate ``X`` against the fitted columns and return float64 rows (normalised when fitted)."""
-        if is_dataframe(X) and state is not None and state.feature_names is not None:
-            expected = list(state.feature_names)
-            given = column_names(X.columns)
-            missing = [c for c in expected if c not in given]
-            extra = [c for c in given if c not in expected]
-            if missing or extra:
-                parts = []
-                if missing:
-                    parts.append(f"missing columns {missing}")
-                if extra:
-                    parts.append(f"unexpected columns {extra}")
-                raise InvalidValuesInDataSet(
-                    f"X's columns do not match those the SOM was fitted with: {'; '.join(parts)}. "
-                    f"Expected exactly {expected}."
-                )
-            if given != expected:
-                X = X.iloc[:, [given.index(name) for name in expected]]
+        if is_dataframe(X):
+            X = _match_columns(X, state)
         array = as_float_array(X)
         if state is not None and array.shape[1] != state.n_features:
             detail = f": {list(state.feature_names)}" if state.feature_names is not None else ""

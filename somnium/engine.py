@@ -33,9 +33,12 @@ __all__ = [
     "EpochStatistics",
     "TrainingData",
     "batch_update",
+    "covariance_axes",
     "epoch_statistics",
     "find_bmus",
+    "pca_codebook",
     "pca_initialization",
+    "random_codebook",
     "random_initialization",
     "schedule",
 ]
@@ -360,9 +363,23 @@ def principal_axes(X: np.ndarray, n_components: int = 2):
     mean = X.mean(axis=0)
     centred = X - mean
     cov = centred.T @ centred / max(X.shape[0] - 1, 1)
+    values, vectors = covariance_axes(cov, n_components)
+    return mean, values, vectors
+
+
+def covariance_axes(cov: np.ndarray, n_components: int = 2):
+    """Top eigenvalues and eigenvectors of a covariance matrix.
+
+    Each eigenvector's sign is fixed (its largest component positive) so that
+    covariances equal up to rounding, from one pass in memory or from a Dask
+    reduction, give the same axes rather than mirror images.
+    """
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1][:n_components]
-    return mean, np.maximum(values[order], 0.0), vectors[:, order]
+    vectors = vectors[:, order]
+    largest = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])]
+    vectors = vectors * np.where(largest < 0, -1.0, 1.0)
+    return np.maximum(values[order], 0.0), vectors
 
 
 def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
@@ -372,6 +389,11 @@ def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
     along the map's long and short axes respectively.
     """
     mean, values, vectors = principal_axes(X, 2)
+    return pca_codebook(mean, values, vectors, lattice)
+
+
+def pca_codebook(mean, values, vectors, lattice: Lattice) -> np.ndarray:
+    """:func:`pca_initialization` from the mean and principal axes (e.g. of a Dask covariance reduction)."""
     axes = _map_axes_unit(lattice)
     codebook = np.repeat(mean[None, :], lattice.n_nodes, axis=0)
     for k in range(min(2, len(values))):
@@ -381,5 +403,9 @@ def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
 
 def random_initialization(X: np.ndarray, n_nodes: int, rng: np.random.Generator) -> np.ndarray:
     """Codebook drawn uniformly within each feature's range."""
-    low, high = X.min(axis=0), X.max(axis=0)
-    return low + (high - low) * rng.random((n_nodes, X.shape[1]))
+    return random_codebook(X.min(axis=0), X.max(axis=0), n_nodes, rng)
+
+
+def random_codebook(low, high, n_nodes: int, rng: np.random.Generator) -> np.ndarray:
+    """:func:`random_initialization` from the per-feature minimum and maximum."""
+    return low + (high - low) * rng.random((n_nodes, len(low)))
