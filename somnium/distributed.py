@@ -120,18 +120,18 @@ def _block_values(block) -> np.ndarray:
 
 
 def _partition_label(index) -> str:
-    return f"partition {index} of X"
+    return f"Partition {index} of X"
 
 
 def _checked_values(block, index, names, probe) -> np.ndarray:
     """The partition's rows, refused (naming the partition) with NaN/inf or values outside ``probe``'s domain."""
     X = _block_values(block)
-    check_finite(X, names, where=_partition_label(index).capitalize())
+    check_finite(X, names, where=_partition_label(index))
     if probe is not None:
         try:
             probe._check_domain(X, names)
         except InvalidValuesInDataSet as error:
-            raise InvalidValuesInDataSet(f"{_partition_label(index).capitalize()}: {error}") from None
+            raise InvalidValuesInDataSet(f"{_partition_label(index)}: {error}") from None
     return X
 
 
@@ -182,9 +182,16 @@ class _Moments:
         m2 = deviation.T @ deviation if covariance else np.einsum("ij,ij->j", deviation, deviation)
         return cls(n, mean, m2, X.min(axis=0), X.max(axis=0), log_sum, ((index, n),))
 
+    def affine(self, shift, scale) -> _Moments:
+        """The moments of ``(X - shift) / scale`` (``scale > 0``), without another pass."""
+        m2 = self.m2 / (np.outer(scale, scale) if self.m2.ndim == 2 else scale * scale)
+        low, high = (self.low - shift) / scale, (self.high - shift) / scale
+        return replace(self, mean=(self.mean - shift) / scale, m2=m2, low=low, high=high)
+
     def standard_parameters(self):
         """Centre and scale as :class:`~somnium.normalization.StandardNormalizer` fits them."""
-        std = np.sqrt(self.m2 / self.n)
+        m2 = np.diag(self.m2) if self.m2.ndim == 2 else self.m2
+        std = np.sqrt(m2 / self.n)
         constant = self.low == self.high
         return np.where(constant, self.low, self.mean), np.where(constant | (std == 0), 1.0, std)
 
@@ -411,20 +418,28 @@ class DaskData:
         if self.failure is not None:
             raise ClusterError(f"The Dask cluster already failed in an earlier pass: {self.failure}")
         client = active_client()
+        address = getattr(getattr(client, "scheduler", None), "address", "?")
         try:
             if client is None:
-                ref = delayed(spec, name=f"somnium-spec-{uuid.uuid4().hex[:12]}", traverse=False)
+                ref = (
+                    None
+                    if spec is None
+                    else delayed(spec, name=f"somnium-spec-{uuid.uuid4().hex[:12]}", traverse=False)
+                )
                 return dask.compute(build(ref))[0]
+            if spec is None:
+                return client.compute(build(None)).result()
             future = client.scatter(spec, broadcast=True, hash=False)
             try:
                 return client.compute(build(future)).result()
             finally:
                 future.release()
         except BaseException as error:
-            if not _is_cluster_failure(error):
+            client_lost = client is not None and client.status != "running"
+            if not (client_lost or _is_cluster_failure(error)):
                 raise
             self.failure = error
-            where = f"the cluster at {client.scheduler.address}" if client is not None else "Dask"
+            where = "Dask's local scheduler" if client is None else f"The Dask cluster at {address}"
             raise ClusterError(
                 f"{where} failed during a pass over the data ({type(error).__name__}: {error}). A fit keeps "
                 "its last completed epoch; restart the cluster (or the client) and call fit again to continue."
@@ -550,7 +565,8 @@ def _fit_normalizer(model, data: DaskData, names) -> tuple[object, _Moments]:
     name = model.normalization
     probe = get_normalizer(name)
     n_features = len(names) if names is not None else data.collection.shape[1]
-    moments = data._moments(names, probe, transform=None, with_log=name == "boxcox")
+    affine = name in AFFINE_NORMALIZATIONS
+    moments = data._moments(names, probe, transform=None, covariance=affine, with_log=name == "boxcox")
     _check_training_rows(moments.n)
     parameters: dict = {}
     if name in ("standard", "logistic"):
@@ -596,7 +612,10 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
     data = DaskData(X, None, None, model.dtype, model.distance_metric, names)
     normalizer, raw = _fit_normalizer(model, data, names)
     data = replace(data, normalizer=normalizer).trusted(raw)
-    normalized = data._moments(names, None, transform=_Normalize(normalizer), covariance=True)
+    if model.normalization in AFFINE_NORMALIZATIONS:
+        normalized = raw.affine(*_affine_parameters(normalizer, raw.mean.shape[0]))
+    else:
+        normalized = data._moments(names, None, transform=_Normalize(normalizer), covariance=True)
     n_rows, n_features = normalized.n, normalized.mean.shape[0]
     covariance = normalized.m2 / max(n_rows - 1, 1)
     if model.mapsize == "auto":
@@ -621,6 +640,18 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
         history=History(),
     )
     return state, replace(data, center=normalized.mean)
+
+
+#: Normalisations that are ``(x - shift) / scale``: the normalised moments follow from the raw ones.
+AFFINE_NORMALIZATIONS = ("standard", "minmax", "none")
+
+
+def _affine_parameters(normalizer, n_features):
+    if normalizer.name == "standard":
+        return normalizer.center_, normalizer.scale_
+    if normalizer.name == "minmax":
+        return normalizer.min_, normalizer.scale_
+    return np.zeros(n_features), np.ones(n_features)
 
 
 class _Normalize:
