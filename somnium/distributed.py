@@ -102,10 +102,10 @@ _CLUSTER_FAILURES = {
 
 
 def _is_cluster_failure(error: BaseException) -> bool:
+    """Workers or the scheduler lost for good (not an error of the data or of the task's own code)."""
     if isinstance(error, SomniumError):
         return False
-    names = {cls.__name__ for cls in type(error).__mro__}
-    return bool(names & _CLUSTER_FAILURES) or isinstance(error, (OSError, TimeoutError))
+    return bool({cls.__name__ for cls in type(error).__mro__} & _CLUSTER_FAILURES)
 
 
 # -------------------------------------------------------- per-partition work
@@ -378,7 +378,8 @@ class DaskData:
     lengths: tuple | None = None  # rows per partition, once a pass has counted them
     selection: list | None = None  # per partition (rows, seed) of a subsample
     parts: list = field(default=None, repr=False)
-    failure: BaseException | None = field(default=None, repr=False)
+    # Shared by the copies (subsamples) of one fit's data, so a lost cluster fails every later pass at once.
+    health: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         if self.parts is None:
@@ -415,8 +416,10 @@ class DaskData:
     # ------------------------------------------------------------------ passes
     def compute(self, build, spec):
         """Run ``build(spec_ref)`` (a delayed value) with ``spec`` shipped once: scattered or one graph node."""
-        if self.failure is not None:
-            raise ClusterError(f"The Dask cluster already failed in an earlier pass: {self.failure}")
+        if "failure" in self.health:
+            raise ClusterError(
+                f"The Dask cluster already failed in an earlier pass: {self.health['failure']}"
+            )
         client = active_client()
         address = getattr(getattr(client, "scheduler", None), "address", "?")
         try:
@@ -435,14 +438,13 @@ class DaskData:
             finally:
                 future.release()
         except BaseException as error:
-            client_lost = client is not None and client.status != "running"
-            if not (client_lost or _is_cluster_failure(error)):
+            if client is None or not (client.status != "running" or _is_cluster_failure(error)):
                 raise
-            self.failure = error
-            where = "Dask's local scheduler" if client is None else f"The Dask cluster at {address}"
+            self.health["failure"] = error
             raise ClusterError(
-                f"{where} failed during a pass over the data ({type(error).__name__}: {error}). A fit keeps "
-                "its last completed epoch; restart the cluster (or the client) and call fit again to continue."
+                f"The Dask cluster at {address} failed during a pass over the data ({type(error).__name__}: "
+                f"{error}). A fit keeps its last completed epoch; restart the cluster (or the client) and "
+                "call fit again to continue."
             ) from error
 
     def _moments(self, names, probe, transform, covariance=False, with_log=False) -> _Moments:
@@ -662,3 +664,58 @@ class _Normalize:
 
     def __call__(self, X):
         return self.normalizer.transform(X)
+
+
+# ------------------------------------------------- what a map view needs of Dask rows
+def _model_features(model, X):
+    """The model's feature columns of a Dask DataFrame that may carry extra columns."""
+    if is_dask_dataframe(X) and getattr(model, "feature_names_in_", None) is not None:
+        return X[list(model.feature_names())]
+    return X
+
+
+def node_column_means(model, X, columns=()) -> tuple[np.ndarray, dict]:
+    """Rows per node and the per-node mean of each of ``columns`` of a Dask DataFrame, in one pass.
+
+    What a map view's "hits" and "(mean of rows)" layers need of Dask rows, through the public API:
+    the BMUs (``model.predict``, lazy) and a Dask groupby (a tree reduction), so only
+    ``n_nodes x (1 + len(columns))`` numbers reach the client.  ``columns`` may be any numeric
+    columns (a target that is not a feature, say); missing values there are skipped.
+
+    Returns
+    -------
+    hits : ndarray of int64, shape (n_nodes,)
+    means : dict of column name -> ndarray of float64, shape (n_nodes,) (NaN where a node has no value)
+    """
+    n_nodes = model.lattice_.n_nodes
+    bmus = model.predict(_model_features(model, X))
+    columns = [c for c in columns]
+    if columns and not is_dask_dataframe(X):
+        raise InvalidValuesInDataSet("columns= needs a Dask DataFrame (named columns).")
+    if not columns:
+        return model.node_hits(X), {}
+    frame = X[columns].assign(_somnium_bmu=bmus)
+    groups = frame.groupby("_somnium_bmu")
+    sizes, means = dask.compute(groups.size(), groups[columns].mean())
+    hits = np.zeros(n_nodes, dtype=np.int64)
+    hits[sizes.index.to_numpy(dtype=np.int64)] = sizes.to_numpy()
+    result = {}
+    for column in columns:
+        values = np.full(n_nodes, np.nan)
+        values[means.index.to_numpy(dtype=np.int64)] = means[column].to_numpy(dtype=np.float64)
+        result[str(column)] = values
+    return hits, result
+
+
+def rows_of_nodes(model, X, nodes):
+    """The rows of Dask ``X`` whose BMU is one of ``nodes``, lazily (a map view's ``selected_rows``).
+
+    A Dask DataFrame keeps its index and all its columns; a Dask array gives a lazy array of unknown length.
+    """
+    nodes = np.unique(np.asarray(nodes, dtype=np.int64))
+    bmus = model.predict(_model_features(model, X))
+    if is_dask_dataframe(X):
+        return X[bmus.isin(nodes.tolist())]
+    import dask.array as da
+
+    return X[da.isin(bmus, nodes)]

@@ -366,3 +366,32 @@ def test_workers_with_little_memory_train_on_more_data_than_they_hold():
     assert fitted.node_hits().sum() == rows_per_block * n_blocks
     assert grown < 200e6, f"the client grew by {grown / 1e6:.0f} MB"
     assert max(worker_rss.values()) < 400e6
+
+
+# ------------------------------------------------------------ map-view helpers
+def test_node_column_means_of_a_dask_frame_match_in_memory_group_means():
+    from somnium.distributed import node_column_means
+
+    frame = make_frame()
+    fitted = model().fit(frame, epochs=2)
+    frame["target"] = np.arange(len(frame), dtype=np.float64)
+    frame.loc[frame.index[3], "target"] = np.nan
+    hits, means = node_column_means(fitted, dd.from_pandas(frame, npartitions=4), ["target", "alpha"])
+    bmus = fitted.predict(frame[["alpha", "beta", "gamma", "delta"]])
+    np.testing.assert_array_equal(hits, np.bincount(bmus, minlength=30))
+    expected = frame.groupby(bmus)["target"].mean().reindex(range(30)).to_numpy()
+    np.testing.assert_allclose(means["target"], expected, rtol=1e-12)
+
+
+def test_rows_of_nodes_is_a_lazy_selection_keeping_the_index():
+    from somnium.distributed import rows_of_nodes
+
+    frame = make_frame()
+    fitted = model().fit(frame, epochs=2)
+    frame["label"] = 1.0
+    bmus = fitted.predict(frame[["alpha", "beta", "gamma", "delta"]])
+    selected = rows_of_nodes(fitted, dd.from_pandas(frame, npartitions=3), [0, 7])
+    assert isinstance(selected, dd.DataFrame)
+    pd.testing.assert_frame_equal(selected.compute(), frame[np.isin(bmus, [0, 7])])
+    array_rows = rows_of_nodes(fitted, da.from_array(make_data(), chunks=500), [7])
+    np.testing.assert_array_equal(array_rows.compute(), make_data()[bmus == 7])
