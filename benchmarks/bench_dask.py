@@ -69,7 +69,7 @@ def w2_overhead(client, epochs: int = 5) -> dict:
         for span in task["startstops"]
         if span["action"] == "compute"
     )
-    passes = epochs + 3  # the epochs, the first one's pass and the final pass
+    passes = epochs + 2  # the fit's epochs + 1 statistics passes and the final pass
     in_memory, on_dask = statistics.median(memory_times), statistics.median(dask_times)
     return {
         "in_memory_s_per_epoch": in_memory,

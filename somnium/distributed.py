@@ -352,14 +352,14 @@ def _as_collection(X, state):
     return X
 
 
-def _warn_n_jobs(model):
+def _warn_n_jobs(model, stacklevel):
     if model.n_jobs is not None and model not in _WARNED_N_JOBS:
         _WARNED_N_JOBS.add(model)
         warnings.warn(
             f"n_jobs={model.n_jobs} is ignored for Dask input: Dask's scheduler decides the parallelism "
             "(workers x threads per worker).",
             UserWarning,
-            stacklevel=5,
+            stacklevel=stacklevel,
         )
 
 
@@ -390,14 +390,14 @@ class DaskData:
     @classmethod
     def prepare(cls, model, state: FittedState, X) -> DaskData:
         """A fitted model's view of new Dask rows (predict, metrics, normalize); checked lazily per partition."""
-        _warn_n_jobs(model)
+        _warn_n_jobs(model, stacklevel=5)  # user -> predict -> _data -> prepare
         X = _as_collection(X, state)
         return cls(X, state.normalizer, state.center, model.dtype, model.distance_metric, _frame_columns(X))
 
     @classmethod
     def prepare_fit(cls, model, state: FittedState | None, X) -> tuple[FittedState, DaskData]:
         """The state a fit starts from (a new, uncommitted one on a first fit) and the training rows."""
-        _warn_n_jobs(model)
+        _warn_n_jobs(model, stacklevel=6)  # user -> fit -> _fit_batch -> _prepare -> prepare_fit
         X = _as_collection(X, state)
         names = _frame_columns(X)
         if state is None:

@@ -103,6 +103,15 @@ def test_dataframe_fit_on_the_cluster_equals_the_in_memory_fit_and_keeps_names(o
     assert_same_fit(dask_model, memory)
     assert list(dask_model.feature_names_in_) == ["alpha", "beta", "gamma", "delta"]
     assert dask_model.feature_names() == memory.feature_names()
+    np.testing.assert_array_equal(dask_model.predict(frame), memory.predict(frame))  # in-memory rows too
+
+
+def test_a_dask_fitted_model_saves_and_loads_with_its_node_statistics(tmp_path):
+    fitted = model().fit(da.from_array(make_data(), chunks=300), epochs=2)
+    fitted.save(tmp_path / "dask.som")
+    loaded = SOM.load(tmp_path / "dask.som")
+    np.testing.assert_array_equal(loaded.node_hits(), fitted.node_hits())
+    np.testing.assert_array_equal(loaded.codebook_, fitted.codebook_)
 
 
 @pytest.mark.parametrize(
