@@ -421,7 +421,7 @@ class DaskData:
                 f"The Dask cluster already failed in an earlier pass: {self.health['failure']}"
             )
         client = active_client()
-        address = getattr(getattr(client, "scheduler", None), "address", "?")
+        address = getattr(getattr(client, "scheduler", None), "address", None) or "unknown"
         try:
             if client is None:
                 ref = (
@@ -441,10 +441,13 @@ class DaskData:
             if client is None or not (client.status != "running" or _is_cluster_failure(error)):
                 raise
             self.health["failure"] = error
+            if client.status != "running":
+                what = f"went away: the client's connection to the scheduler is {client.status}"
+            else:
+                what = f"failed: {type(error).__name__}: {error}"
             raise ClusterError(
-                f"The Dask cluster at {address} failed during a pass over the data ({type(error).__name__}: "
-                f"{error}). A fit keeps its last completed epoch; restart the cluster (or the client) and "
-                "call fit again to continue."
+                f"The Dask cluster (scheduler {address}) {what}, during a pass over the data. A fit keeps "
+                "its last completed epoch; start a new cluster and client, then call fit again to continue."
             ) from error
 
     def _moments(self, names, probe, transform, covariance=False, with_log=False) -> _Moments:
