@@ -404,3 +404,25 @@ def test_rows_of_nodes_is_a_lazy_selection_keeping_the_index():
     pd.testing.assert_frame_equal(selected.compute(), frame[np.isin(bmus, [0, 7])])
     array_rows = rows_of_nodes(fitted, da.from_array(make_data(), chunks=500), [7])
     np.testing.assert_array_equal(array_rows.compute(), make_data()[bmus == 7])
+
+
+def test_empty_partitions_and_unknown_chunk_sizes_are_handled():
+    frame = make_frame().sort_values("alpha")
+    threshold = frame["alpha"].iloc[850]
+    kept = frame[frame["alpha"] < threshold]
+    lazy = dd.from_pandas(frame, npartitions=4, sort=False)
+    lazy = lazy[lazy["alpha"] < threshold]  # partition 3 is empty, partition 2 partly
+    assert lazy.map_partitions(len).compute().tolist()[-1] == 0
+    memory = model().fit(kept, epochs=3, collect_history=True)
+    assert_same_fit(model().fit(lazy, epochs=3, collect_history=True), memory)
+    array = da.from_array(frame.to_numpy(), chunks=300)
+    filtered = array[array[:, 0] < threshold]  # unknown chunk sizes, one of them 0
+    assert_same_fit(model().fit(filtered, epochs=3, collect_history=True), memory)
+
+
+def test_non_numeric_columns_and_1d_arrays_are_refused_with_the_in_memory_wording():
+    frame = make_frame().assign(name="x")
+    with pytest.raises(InvalidValuesInDataSet, match=r"Non-numeric columns \['name'\]"):
+        model().fit(dd.from_pandas(frame, npartitions=2), epochs=1)
+    with pytest.raises(InvalidValuesInDataSet, match="2-D"):
+        model().fit(da.ones(10, chunks=5), epochs=1)
