@@ -45,6 +45,10 @@ def generated_block(block_info=None):
     ).astype(np.float64)
 
 
+def _one(block, spec, index):
+    return 1
+
+
 def worker_peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -139,12 +143,14 @@ def scaling_model(client) -> dict:
         _ = stats + other
     add_s = (time.perf_counter() - start) / 20
     # Scheduler cost per task: a pass of trivial tasks on this cluster.
-    import dask
+    import dask.array as da
 
     with client.as_current():
-        tasks = [dask.delayed(len)([i]) for i in range(400)]
+        probe = sd.DaskData(
+            client.persist(da.ones((400, 1), chunks=1)), None, None, "float32", "euclidean", None
+        )
         start = time.perf_counter()
-        client.compute(sd.tree_sum(tasks)).result()
+        probe.map_reduce("probe", _one, None)
         per_task_s = (time.perf_counter() - start) / (400 * (1 + 1 / (sd.SPLIT_EVERY - 1)))
     network_bytes_per_s = 1e9  # 10 GbE, optimistic; the reduction sends one M x D payload per tree edge
     predictions = {}

@@ -1,8 +1,10 @@
 """Dask adapter: batch training, prediction and metrics on Dask arrays and DataFrames.
 
-Batch SOM training is a map-reduce over rows.  Every pass over the data is a
-graph of Dask tasks, one per partition, whose results are summed by a tree of
-``delayed`` tasks (fan-in :data:`SPLIT_EVERY`); only the sums reach the client:
+Batch SOM training is a map-reduce over rows.  Every pass over the data is one
+low-level Dask graph on top of the partitions' own (:meth:`DaskData.map_reduce`):
+a task per partition, then a tree of summing tasks with :data:`SPLIT_EVERY`
+children each (the depth is ``log_8`` of the partition count); only the sums
+reach the client:
 
 - **Normaliser** (one pass): per partition the count, mean, sum of squared
   deviations, min and max of each column, combined with Chan's parallel formula
@@ -22,8 +24,8 @@ graph of Dask tasks, one per partition, whose results are summed by a tree of
 
 What travels per pass is one :class:`_PassSpec` (codebook, normaliser, lattice,
 centre): with a ``distributed.Client`` it is scattered once with
-``broadcast=True``; with Dask's local scheduler it is one ``delayed`` object in
-the graph.  Tasks refer to it, so it is never copied per task.  The rows are
+``broadcast=True``; with Dask's local scheduler it is one data node of the
+graph.  Tasks refer to it, so it is never copied per task.  The rows are
 never gathered: data that is already in worker memory (``X.persist()``) is reused
 every epoch, anything else is recomputed (re-read or re-generated) every pass.
 
@@ -49,7 +51,9 @@ import numpy as np
 
 try:
     import dask
-    from dask.delayed import delayed
+    from dask._task_spec import DataNode, Task, TaskRef
+    from dask.delayed import Delayed, delayed
+    from dask.highlevelgraph import HighLevelGraph
 except ImportError as error:  # pragma: no cover - exercised by monkeypatching the import
     raise ImportError(
         "Dask input needs Somnium's optional 'dask' extra: pip install 'somnium[dask]' "
@@ -69,7 +73,7 @@ from .exceptions import ClusterError, InvalidValuesInDataSet, SomniumError
 from .lattice import Lattice
 from .normalization import BoxCoxNormalizer, get_normalizer, normalizer_from_state
 
-__all__ = ["SPLIT_EVERY", "DaskData"]
+__all__ = ["SPLIT_EVERY", "ClusterError", "DaskData", "active_client", "node_column_means", "rows_of_nodes"]
 
 #: Fan-in of the reduction tree: each summing task adds up to this many partitions' statistics.
 SPLIT_EVERY = 8
@@ -196,15 +200,26 @@ class _Moments:
         return np.where(constant, self.low, self.mean), np.where(constant | (std == 0), 1.0, std)
 
 
-def _partition_moments(block, index, names, probe, transform, covariance, with_log):
+def _partition_moments(block, spec, index):
+    names, probe, transform, covariance, with_log = spec
     X = _checked_values(block, index, names, probe)
     if transform is not None:
         X = transform(X)
     return _Moments.of(X, covariance, with_log, index)
 
 
-def _partition_rows(block, start, stride):
-    return _block_values(block)[start::stride]
+def _partition_rows(block, stride, index, start):
+    return _Rows(_block_values(block)[start::stride])
+
+
+class _Rows:
+    """Rows that concatenate under ``+`` (so a sample gathers up the same tree as the statistics)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __add__(self, other):
+        return _Rows(np.concatenate([self.rows, other.rows]))
 
 
 class _BoxCoxOnly:
@@ -296,22 +311,6 @@ def _sum(*parts):
     return reduce(operator.add, parts)
 
 
-def tree_sum(items: list, split_every: int = SPLIT_EVERY, name: str = "somnium-sum"):
-    """Sum delayed values with a tree of ``delayed`` tasks, ``split_every`` children per node."""
-    if not items:
-        raise InvalidValuesInDataSet("X has no partitions; pass at least one row of data.")
-    token, level = uuid.uuid4().hex[:12], 0
-    while len(items) > 1:
-        items = [
-            delayed(_sum, pure=False)(
-                *items[i : i + split_every], dask_key_name=f"{name}-{token}-{level}-{i}"
-            )
-            for i in range(0, len(items), split_every)
-        ]
-        level += 1
-    return items[0]
-
-
 # ------------------------------------------------------------------ the input
 def _frame_columns(X) -> tuple | None:
     return tuple(column_names(X.columns)) if is_dask_dataframe(X) else None
@@ -385,6 +384,9 @@ class DaskData:
         if self.parts is None:
             parts = self.collection.to_delayed()
             self.parts = list(parts.ravel()) if hasattr(parts, "ravel") else list(parts)
+        # The partitions usually share one graph; depending on it once keeps a pass's graph O(partitions).
+        shared = all(part.dask is self.parts[0].dask for part in self.parts)
+        self._roots = self.parts[:1] if shared and self.parts else self.parts
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -415,7 +417,12 @@ class DaskData:
 
     # ------------------------------------------------------------------ passes
     def compute(self, build, spec):
-        """Run ``build(spec_ref)`` (a delayed value) with ``spec`` shipped once: scattered or one graph node."""
+        """Run ``build(spec_ref, layer)`` (a Delayed) with ``spec`` shipped once.
+
+        With a distributed client ``spec`` is scattered to every worker (``broadcast=True``) and
+        ``spec_ref`` is its future; otherwise ``spec_ref`` names one node of the graph holding it
+        (``layer`` already contains that node).  Tasks refer to it, so it never travels per task.
+        """
         if "failure" in self.health:
             raise ClusterError(
                 f"The Dask cluster already failed in an earlier pass: {self.health['failure']}"
@@ -424,17 +431,12 @@ class DaskData:
         address = getattr(getattr(client, "scheduler", None), "address", None) or "unknown"
         try:
             if client is None:
-                ref = (
-                    None
-                    if spec is None
-                    else delayed(spec, name=f"somnium-spec-{uuid.uuid4().hex[:12]}", traverse=False)
-                )
-                return dask.compute(build(ref))[0]
-            if spec is None:
-                return client.compute(build(None)).result()
-            future = client.scatter(spec, broadcast=True, hash=False)
+                key = f"somnium-spec-{uuid.uuid4().hex[:12]}"
+                return dask.compute(build(TaskRef(key), {key: DataNode(key, spec)}))[0]
+            # In a list, so a tuple or dict spec travels as one object rather than one future per item.
+            (future,) = client.scatter([spec], broadcast=True, hash=False)
             try:
-                return client.compute(build(future)).result()
+                return client.compute(build(future, {})).result()
             finally:
                 future.release()
         except BaseException as error:
@@ -450,29 +452,39 @@ class DaskData:
                 "its last completed epoch; start a new cluster and client, then call fit again to continue."
             ) from error
 
+    def map_reduce(self, name: str, func, spec, extra=None):
+        """``func(partition, spec, index, *extra[index])`` on every partition, summed up a tree.
+
+        One low-level graph per pass: a task per partition and a summing task per ``SPLIT_EVERY``
+        children, on top of the partitions' own graph (built once; persisted data are futures).
+        """
+        if not self.parts:
+            raise InvalidValuesInDataSet("X has no partitions; pass at least one row of data.")
+        token = f"somnium-{name}-{uuid.uuid4().hex[:12]}"
+        extra = extra or [()] * len(self.parts)
+
+        def build(spec_ref, layer):
+            keys = []
+            for i, part in enumerate(self.parts):
+                key = (token, i)
+                layer[key] = Task(key, func, TaskRef(part.key), spec_ref, i, *extra[i])
+                keys.append(key)
+            level = 0
+            while len(keys) > 1:
+                parents = []
+                for start in range(0, len(keys), SPLIT_EVERY):
+                    key = (f"{token}-sum", level, start)
+                    layer[key] = Task(key, _sum, *(TaskRef(k) for k in keys[start : start + SPLIT_EVERY]))
+                    parents.append(key)
+                keys, level = parents, level + 1
+            graph = HighLevelGraph.from_collections(token, layer, dependencies=self._roots)
+            return Delayed(keys[0], graph, layer=token)
+
+        return self.compute(build, spec)
+
     def _moments(self, names, probe, transform, covariance=False, with_log=False) -> _Moments:
         """Column moments of the rows (``transform`` applied), checking NaN/inf and ``probe``'s domain."""
-
-        token = uuid.uuid4().hex[:12]
-
-        def build(_):
-            return tree_sum(
-                [
-                    delayed(_partition_moments, pure=False)(
-                        part,
-                        i,
-                        names,
-                        probe,
-                        transform,
-                        covariance,
-                        with_log,
-                        dask_key_name=f"somnium-moments-{token}-{i}",
-                    )
-                    for i, part in enumerate(self.parts)
-                ]
-            )
-
-        return self.compute(build, None)
+        return self.map_reduce("moments", _partition_moments, (names, probe, transform, covariance, with_log))
 
     @property
     def n_rows(self) -> int:
@@ -502,19 +514,10 @@ class DaskData:
 
     def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
         """One pass with a fixed codebook: the summed per-partition statistics and no BMUs (None)."""
-        token = uuid.uuid4().hex[:12]
-        selection = self.selection or [None] * len(self.parts)
-
-        def build(spec_ref):
-            per_partition = [
-                delayed(_partition_statistics, pure=False)(
-                    part, spec_ref, i, selection[i], dask_key_name=f"somnium-statistics-{token}-{i}"
-                )
-                for i, part in enumerate(self.parts)
-            ]
-            return tree_sum(per_partition)
-
-        stats = self.compute(build, self._spec(codebook, lattice, with_metrics))
+        extra = [(selection,) for selection in self.selection] if self.selection is not None else None
+        stats = self.map_reduce(
+            "statistics", _partition_statistics, self._spec(codebook, lattice, with_metrics), extra
+        )
         return stats, None
 
     def sample(self, fraction: float, rng: np.random.Generator) -> DaskData:
@@ -596,12 +599,9 @@ def _fit_boxcox(data: DaskData, moments: _Moments, names) -> dict:
     stride = BoxCoxNormalizer.fit_stride(moments.n)
     lengths = [n for _, n in sorted(moments.lengths)]
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    picks = [
-        delayed(_partition_rows, pure=False)(part, int(-offset % stride), stride)
-        for part, offset in zip(data.parts, offsets)
-    ]
-    sample = np.concatenate(data.compute(lambda _: delayed(list)(picks), None))
-    boxcox._fit_lambda(sample)
+    starts = [(int(-offset % stride),) for offset in offsets]
+    sample = data.map_reduce("boxcox-sample", _partition_rows, stride, starts)
+    boxcox._fit_lambda(sample.rows)
     transformed = data._moments(names, None, transform=_BoxCoxOnly(boxcox))
     center, scale = transformed.standard_parameters()
     return {
