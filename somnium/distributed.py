@@ -57,7 +57,7 @@ try:
 except ImportError as error:  # pragma: no cover - exercised by monkeypatching the import
     raise ImportError(
         "Dask input needs Somnium's optional 'dask' extra: pip install 'somnium[dask]' "
-        "(installs dask[array,dataframe] and distributed)."
+        "(installs dask[array,dataframe] and distributed, 2025.1 or newer)."
     ) from error
 
 from . import core, engine
