@@ -84,8 +84,12 @@ def kernel(name: str, distance, radius: float) -> np.ndarray:
     gaussian ``exp(-d^2 / 2r^2)``; bubble ``[d <= r]``; cut_gaussian the
     Gaussian times ``[d <= r]``; mexican_hat ``(1 - d^2/r^2) exp(-d^2 / 2r^2)``
     (negative between ``r`` and far away); epanechicov ``max(0, 1 - d^2/r^2)``.
+    At ``radius = 0`` every kernel is its limit: 1 on the node itself, 0 elsewhere.
     """
-    return NEIGHBORHOODS[check_neighborhood(name)](np.asarray(distance, dtype=np.float64), float(radius))
+    distance = np.asarray(distance, dtype=np.float64)
+    if radius == 0:
+        return (distance == 0).astype(np.float64)
+    return NEIGHBORHOODS[check_neighborhood(name)](distance, float(radius))
 
 
 def _separable_terms(name: str, radius: float):
@@ -145,6 +149,8 @@ class NeighborhoodOperator:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 2 or values.shape[0] != self.lattice.n_nodes:
             raise ValueError(f"values must have shape ({self.lattice.n_nodes}, k), got {values.shape}.")
+        if radius == 0:  # no neighbourhood: each node keeps its own statistics (a k-means step)
+            return values.copy()
         if self.method == "separable":
             return self._smooth_separable(values, radius)
         if self.method == "stencil":
