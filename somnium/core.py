@@ -58,6 +58,8 @@ AUTO_MAX_NODES = 10_000
 MAX_NODES = 1_000_000
 
 _FIT_GUARD = threading.Lock()
+#: SciPy metrics that estimate a variance or covariance from the rows of each call.
+_DATA_DEPENDENT_METRICS = ("seuclidean", "mahalanobis")
 
 
 def _scipy_metric_names():
@@ -221,6 +223,13 @@ class SOM:
         self.initialization = check_option(initialization, INITIALIZATIONS, "initialization")
         if not callable(distance_metric):
             check_option(distance_metric, _scipy_metric_names(), "distance_metric")
+            if distance_metric in _DATA_DEPENDENT_METRICS:
+                raise ValueError(
+                    f"distance_metric={distance_metric!r} estimates its parameters from whichever rows are "
+                    "searched together, so predict() would depend on the batch; normalise the data instead "
+                    "(normalization='standard' makes 'euclidean' a standardised distance), or pass a callable "
+                    "metric with fixed parameters."
+                )
         self.distance_metric = distance_metric
         if n_jobs is not None:
             n_jobs = check_int(n_jobs, "n_jobs", minimum=None)

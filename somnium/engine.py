@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ class TrainingData:
         self.center = np.asarray(center, dtype=np.float64)
         self.dtype = np.dtype(dtype)
         self.metric = metric
+        self._check_scale()
         if self.uses_gemm:
             # A trailing column of ones lets one GEMM add ||w||^2 (see _prepared_codebook).
             self.Xc = np.empty((self.X.shape[0], self.X.shape[1] + 1), dtype=self.dtype)
@@ -110,6 +112,36 @@ class TrainingData:
             self.Xc[:, -1] = 1.0
         else:
             self.Xc = self.X
+
+    def _check_scale(self):
+        """Refuse values whose squared distances overflow; fall back from float32 to float64 when that suffices.
+
+        A GEMM term ``x . w`` sums ``D`` products of values of the data's scale, so the scale must stay
+        well below ``sqrt(max / D)`` of the dtype (float32: about 1e18 for D = 16).
+        """
+        if self.X.size == 0:
+            return
+        scale = float(np.max(np.abs(self.X - self.center)))
+        n_features = self.X.shape[1]
+
+        def fits(dtype):
+            return scale < math.sqrt(np.finfo(dtype).max / (4 * n_features)) / 10
+
+        if not fits(np.float64):
+            from .exceptions import InvalidValuesInDataSet
+
+            raise InvalidValuesInDataSet(
+                f"The data span {scale:.3g} around their mean, too large for distances to be computed "
+                "without overflow; rescale them (e.g. normalization='standard')."
+            )
+        if self.dtype == np.float32 and not fits(np.float32):
+            warnings.warn(
+                f"The data span {scale:.3g} around their mean, beyond float32's range for distances; "
+                "computing in float64 instead (pass dtype='float64' or normalise the data to silence this).",
+                UserWarning,
+                stacklevel=4,
+            )
+            self.dtype = np.dtype(np.float64)
 
     @property
     def uses_gemm(self) -> bool:
