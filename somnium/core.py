@@ -802,6 +802,53 @@ class SOM:
         """Mean Euclidean distance to the BMU (normalised units)."""
         return float(self._statistics(X, "calculate_mean_bmu_distance()").metrics["mean_bmu_distance"])
 
+    def quality_report(self, X, k: int = 10, max_rows: int = 2000, random_state=0) -> dict:
+        """Every quality measure of the map on ``X`` (normally the training data), in one dict.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        k : int, default 10
+            Neighbourhood size of trustworthiness, continuity and neighbourhood preservation.
+        max_rows : int, default 2000
+            Above this many rows the rank measures use a seeded sample of ``max_rows`` rows (their
+            ``*_stderr`` entries give the sampling error); the other measures use every row.
+
+        Returns
+        -------
+        dict
+            ``quantization_error``, ``topographic_error``, ``vacancy_rate``, ``mean_squared_distance``,
+            ``mean_bmu_distance``, ``trustworthiness``, ``continuity``, ``neighborhood_preservation``
+            (+ ``*_stderr``, ``k``, ``rows``), ``topographic_product`` (+ ``_p1``, ``_p2``; NaN above
+            3000 nodes) and ``distortion`` (the SOM energy at the last training radius).
+            ``pandas.Series(report)`` shows it as a table.
+        """
+        from . import metrics
+
+        state = self._fitted("quality_report()")
+        data = self._data(X, state)
+        stats, bmus = data.statistics(
+            state.codebook, state.lattice, with_metrics=True, return_bmus=True, n_jobs=self.n_jobs
+        )
+        report = dict(stats.metrics())
+        report.update(
+            metrics.neighborhood_ranks(data.X, bmus, state.lattice, k, max_rows, random_state=random_state)
+        )
+        try:
+            report.update(metrics.topographic_product(state.codebook, state.lattice))
+        except ValueError:
+            report.update(
+                dict.fromkeys(
+                    ("topographic_product", "topographic_product_p1", "topographic_product_p2"), math.nan
+                )
+            )
+        radii = state.history.view(state.n_epochs)["radius"]
+        radius = radii[-1] if radii else 1.0
+        report["distortion"] = metrics.distortion(
+            data.X, state.codebook, bmus, state.lattice, self.neighborhood, radius
+        )
+        return report
+
     def umatrix(self) -> np.ndarray:
         """U-matrix: mean distance from each prototype to its neighbours' (normalised units)."""
         from .metrics import umatrix

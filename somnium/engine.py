@@ -394,14 +394,21 @@ def principal_axes(X: np.ndarray, n_components: int = 2):
     cov = centred.T @ centred / max(X.shape[0] - 1, 1)
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1][:n_components]
-    return mean, np.maximum(values[order], 0.0), vectors[:, order]
+    vectors = vectors[:, order]
+    # An eigenvector's sign is arbitrary (it differs between LAPACK builds); fix it so that its
+    # largest-magnitude entry is positive, as scikit-learn's svd_flip does, for reproducible maps.
+    largest = np.argmax(np.abs(vectors), axis=0)
+    vectors = vectors * np.sign(vectors[largest, np.arange(vectors.shape[1])])
+    return mean, np.maximum(values[order], 0.0), vectors
 
 
 def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
     """Codebook spanning the plane of the two principal components.
 
     ``w = mean + c1 sqrt(l1) v1 + c2 sqrt(l2) v2`` with ``c`` spanning [-1, 1]
-    along the map's long and short axes respectively.
+    along the map's long and short axes respectively: the first principal
+    component runs along the map's long side, from left (top) to right
+    (bottom), each component's sign fixed so its largest entry is positive.
     """
     mean, values, vectors = principal_axes(X, 2)
     axes = _map_axes_unit(lattice)
