@@ -865,17 +865,25 @@ class SOM:
         return self._statistics(X, "node_quantization_error()").quantization_error()
 
     # ---------------------------------------------------------- persistence
-    def save(self, path, format: str = "somnium"):
+    def save(self, path, format: str = "somnium", *, segments=None):
         """Save the model atomically (see :mod:`somnium.persistence`).
 
-        ``format="pickle"`` is available for trusted round trips only; it can
-        be loaded only with ``SOM.load(path, allow_pickle=True)``.
+        Parameters
+        ----------
+        path : str or Path
+        format : {"somnium", "pickle"}
+            ``"pickle"`` is for trusted round trips only; it loads only with
+            ``SOM.load(path, allow_pickle=True)``.
+        segments : somnium.segments.Segments, optional
+            Named segments saved in the same file; read them back with
+            ``Segments.load(model, path)``.
         """
         state = self._fitted("save()")
         if format == "pickle":
             persistence.write_pickle(path, self)
             return
-        persistence.write_model(path, self.get_params(), state, format=format)
+        attachments = {"segments": segments.to_json()} if segments is not None else None
+        persistence.write_model(path, self.get_params(), state, format=format, attachments=attachments)
 
     @classmethod
     def load(cls, path, allow_pickle: bool = False) -> SOM:
