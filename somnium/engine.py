@@ -26,7 +26,8 @@ import numpy as np
 from scipy.spatial import distance as scipy_distance
 
 from . import metrics
-from .lattice import Lattice
+from ._validation import as_float_array
+from .lattice import LATTICES, Lattice
 from .neighborhood import NeighborhoodOperator
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "TrainingData",
     "batch_update",
     "epoch_statistics",
+    "estimate_mapsize",
     "find_bmus",
     "pca_initialization",
     "random_initialization",
@@ -422,3 +424,49 @@ def random_initialization(X: np.ndarray, n_nodes: int, rng: np.random.Generator)
     """Codebook drawn uniformly within each feature's range."""
     low, high = X.min(axis=0), X.max(axis=0)
     return low + (high - low) * rng.random((n_nodes, X.shape[1]))
+
+
+# ------------------------------------------------------------------ map size
+#: Upper bound on the node count chosen by ``mapsize="auto"``.
+AUTO_MAX_NODES = 10_000
+
+
+def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_nodes: int = AUTO_MAX_NODES):
+    """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
+
+    The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
+    covariance eigenvalues (the long side along the columns, so maps are
+    landscape like a screen), so the map's shape follows the data's principal plane.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_rows, n_features)
+    mapsize_scale : float, default 5
+    lattice : str, default "hexa"
+        Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same drawn shape.
+    max_nodes : int, default 10000
+        Cap on the total for very large ``N``.
+
+    Returns
+    -------
+    (rows, cols) : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = estimate_mapsize(np.random.default_rng(0).normal(size=(400, 3)) * [3, 1, 1])
+    >>> rows * cols > 50
+    True
+    """
+    X = as_float_array(X)
+    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(X.shape[0])))), max_nodes)
+    if X.shape[1] >= 2 and X.shape[0] >= 2:
+        _, values, _ = principal_axes(X, 2)
+        ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
+    else:
+        ratio = 1.0
+    # cols / rows that makes the drawn map's width / height equal to ratio
+    side_ratio = ratio * (math.sqrt(0.75) if LATTICES.get(lattice, ("rect",))[0] == "hexa" else 1.0)
+    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes / side_ratio)))))
+    cols = max(2, int(round(n_nodes / rows)))
+    return rows, cols
