@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -472,6 +472,7 @@ class SOM:
         collect_history,
         callbacks,
         run=None,
+        guarded=False,
     ) -> bool:
         """:meth:`fit`; ``radii`` is a pair or a function of the lattice.  Returns True if stopped."""
         epochs = check_int(epochs, "epochs")
@@ -485,7 +486,7 @@ class SOM:
                 "prototypes out of the data and leave most nodes empty (measured: 88-94% empty). Train "
                 "with fit_online(...) (sequential, where the Mexican hat is defined), or use 'gaussian'."
             )
-        with self._training():
+        with nullcontext() if guarded else self._training():
             state, data = self._prepare(X)
             radiusin, radiusfin = radii(state.lattice) if callable(radii) else radii
             radiusin, radiusfin = self._default_radii(radiusin, radiusfin, state.lattice, decay)
@@ -624,24 +625,35 @@ class SOM:
         rough = self.AUTO_EPOCHS[0] if rough_epochs is None else check_int(rough_epochs, "rough_epochs")
         fine = self.AUTO_EPOCHS[1] if fine_epochs is None else check_int(fine_epochs, "fine_epochs")
         callbacks = as_callbacks(callbacks)
-        stopped = self._fit_batch(
-            X, rough, _auto_rough_radii, "linear", 1.0, 1.0, collect_history, callbacks, run=(0, rough + fine)
-        )
-        if stopped:
-            return self
-        lattice = self.lattice_
-        fine_in = max(1.0, min(_auto_rough_radii(lattice)[1], max(lattice.rows, lattice.cols) / 12.0))
-        self._fit_batch(
-            X,
-            fine,
-            (fine_in, 1.0),
-            "exponential",
-            1.0,
-            1.0,
-            collect_history,
-            callbacks,
-            run=(rough, rough + fine),
-        )
+        with self._training():  # one guard over both phases: no other fit can slip in between
+            stopped = self._fit_batch(
+                X,
+                rough,
+                _auto_rough_radii,
+                "linear",
+                1.0,
+                1.0,
+                collect_history,
+                callbacks,
+                run=(0, rough + fine),
+                guarded=True,
+            )
+            if stopped:
+                return self
+            lattice = self.lattice_
+            fine_in = max(1.0, min(_auto_rough_radii(lattice)[1], max(lattice.rows, lattice.cols) / 12.0))
+            self._fit_batch(
+                X,
+                fine,
+                (fine_in, 1.0),
+                "exponential",
+                1.0,
+                1.0,
+                collect_history,
+                callbacks,
+                run=(rough, rough + fine),
+                guarded=True,
+            )
         return self
 
     # -------------------------------------------------------------- predict
