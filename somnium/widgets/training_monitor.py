@@ -700,7 +700,7 @@ class TrainingMonitor:
                 display_legend=False,
             )
             x_axis = bqplot.Axis(scale=self._x_scale, label="epoch", tick_format="d", num_ticks=5)
-            y_axis = bqplot.Axis(scale=self._linear_scales[key], orientation="vertical", tick_format=".3g")
+            y_axis = bqplot.Axis(scale=self._linear_scales[key], side="left", tick_format=".3g")
             figure = bqplot.Figure(
                 marks=[boundaries, line, points],
                 axes=[x_axis, y_axis],
@@ -765,14 +765,14 @@ class TrainingMonitor:
         self._pc_x, self._pc_y = bqplot.LinearScale(), bqplot.LinearScale()
         scales = {"x": self._pc_x, "y": self._pc_y}
         self._sample_mark = bqplot.Scatter(
-            x=[], y=[], scales=scales, colors=["#9e9e9e"], default_size=6, default_opacities=[0.35]
+            x=[], y=[], scales=scales, colors=["#9e9e9e"], default_size=6, opacities=[0.35]
         )
         self._net_mark = bqplot.Lines(x=[], y=[], scales=scales, colors=["#d62728"], stroke_width=1)
         self._net_figure = bqplot.Figure(
             marks=[self._sample_mark, self._net_mark],
             axes=[
                 bqplot.Axis(scale=self._pc_x, label="PC 1", num_ticks=4),
-                bqplot.Axis(scale=self._pc_y, label="PC 2", orientation="vertical", num_ticks=4),
+                bqplot.Axis(scale=self._pc_y, label="PC 2", side="left", num_ticks=4),
             ],
             title="Map in data space",
             fig_margin={"top": 40, "bottom": 40, "left": 45, "right": 15},
