@@ -9,6 +9,8 @@ import _thread
 import asyncio
 import gc
 import math
+import os
+import signal
 import threading
 import time
 
@@ -410,3 +412,27 @@ def test_log_toggle_switches_every_y_axis():
         assert monitor._lines[key].scales["y"] is monitor._log_scales[key]
     monitor._log_toggle.value = False
     assert monitor._y_axes["vacancy_rate"].scale is monitor._linear_scales["vacancy_rate"]
+
+
+def test_sigint_while_awaiting_stops_training_then_cancels_the_cell():
+    """■ Interrupt is SIGINT in the kernel's main thread; ipykernel 7.4 would only act once the await ends."""
+    model = new_model()
+    monitor = TrainingMonitor(model, display=False)
+
+    async def main():
+        run = monitor.fit(X, epochs=300, callbacks=[sleeper(0.01)])
+        threading.Thread(target=_interrupt_after_epoch, args=(monitor, 3)).start()
+        await run
+
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError, match="stopped at epoch"):
+        asyncio.run(main())
+    assert time.monotonic() - started < 2.0  # not the 3 s of the whole fit
+    assert monitor.state == "stopped"
+    assert len(model.history_["epoch"]) == monitor.stopped_epoch < 300
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler was restored
+
+
+def _interrupt_after_epoch(monitor, epoch):
+    wait_for(lambda: monitor.epoch >= epoch)
+    os.kill(os.getpid(), signal.SIGINT)

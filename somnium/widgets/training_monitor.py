@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import math
+import signal
 import sys
 import threading
 import time
@@ -441,18 +442,33 @@ class TrainingMonitor:
             self._finish(stopped=self._stop_event.is_set(), error=error)
 
     async def _await_future(self, future):
+        """Await the worker; ■ Interrupt stops training at the end of its epoch, then cancels the cell.
+
+        ipykernel turns SIGINT during an awaiting cell into a cancellation of the cell's task, but (7.4)
+        only once the awaited thing ends by itself; so while we wait, SIGINT is ours: it sets the stop
+        event and wakes this coroutine.  A cancellation from elsewhere is handled the same way.
+        """
         self._set_mode("await")
+        loop = asyncio.get_running_loop()
         waiting = asyncio.wrap_future(future)
-        try:
-            return await asyncio.shield(waiting)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            # ■ Interrupt: stop at the end of the epoch, wait for the worker to finish it, then re-raise.
-            self.stop()
+        interrupts = _SigintWaker(loop, self._stop_event)
+        with interrupts:
             try:
-                await asyncio.shield(waiting)
-            except BaseException:
+                await asyncio.wait({waiting, interrupts.next()}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                self.stop()
+            if waiting.done():
+                return waiting.result()  # the model, or the exception that ended training
+            self.stop()
+            self._poke()
+            try:  # the worker ends its epoch; a second interrupt stops waiting for it
+                await asyncio.wait({waiting, interrupts.next()}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
                 pass
-            raise
+        epoch = self.stopped_epoch if waiting.done() else self.epoch
+        raise asyncio.CancelledError(
+            f"Interrupted: training stopped at epoch {epoch}; the model holds that epoch."
+        )
 
     def _wait_future(self, future, timeout):
         self._set_mode("blocking")
@@ -915,3 +931,42 @@ class TrainingMonitor:
 
 async def _ready(value):
     return value
+
+
+class _SigintWaker:
+    """While active (main thread only): SIGINT sets the stop event and resolves the latest ``next()`` future.
+
+    The handler itself only sets a :class:`threading.Event` and schedules a loop callback (both safe
+    in a signal handler); the previous handler comes back on exit.
+    """
+
+    def __init__(self, loop, stop_event):
+        self._loop = loop
+        self._stop_event = stop_event
+        self._future = None
+        self._previous = None
+
+    def next(self):
+        if self._future is not None and not self._future.done():
+            self._future.cancel()
+        self._future = self._loop.create_future()
+        return self._future
+
+    def _handle(self, signum, frame):
+        self._stop_event.set()
+        self._loop.call_soon_threadsafe(self._resolve)
+
+    def _resolve(self):
+        if self._future is not None and not self._future.done():
+            self._future.set_result(True)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        if self._future is not None and not self._future.done():
+            self._future.cancel()
