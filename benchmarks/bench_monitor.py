@@ -32,10 +32,11 @@ sys.path.insert(0, str(REPO))
 from somnium import SOM  # noqa: E402
 
 EPOCHS = 40
+ROWS = 20_000  # --rows: W1 has 20,000
 
 
 def w1():
-    return np.random.default_rng(0).normal(size=(20_000, 16))
+    return np.random.default_rng(0).normal(size=(ROWS, 16))
 
 
 def count_messages():
@@ -77,7 +78,7 @@ def overhead(repeats: int = 3):
         rates.append((sent["n"] - before_messages) / elapsed)
         updates.append((monitor.messages_sent - before_updates) / elapsed)
     base, mon = statistics.median(measured), statistics.median(monitored)
-    print(f"W1 20000x16, 30x30 map, {EPOCHS} epochs (median of {repeats})")
+    print(f"W1-like {ROWS}x16, 30x30 map, {EPOCHS} epochs (median of {repeats})")
     print(f"  fit, no history              {statistics.median(plain):6.2f} s")
     print(f"  fit, collect_history=True    {base:6.2f} s  (what any callback costs the engine)")
     print(f"  TrainingMonitor.start().wait {mon:6.2f} s  overhead {100 * (mon / base - 1):+.1f}%")
@@ -93,7 +94,7 @@ import numpy as np
 from somnium import SOM
 from somnium.widgets import TrainingMonitor
 
-X = np.random.default_rng(0).normal(size=(20_000, 16))
+X = np.random.default_rng(0).normal(size=(ROWS, 16))
 ends = []
 
 class EndClock:
@@ -127,7 +128,8 @@ def stop_latency(tries: int = 20):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
-            nb = lab.write_notebook(root / "latency.ipynb", [("code", LATENCY_SETUP), ("code", LATENCY_CELL)])
+            setup = LATENCY_SETUP.replace("ROWS", str(ROWS))
+            nb = lab.write_notebook(root / "latency.ipynb", [("code", setup), ("code", LATENCY_CELL)])
             lab.open_notebook(page, server, nb.name)
             lab.wait_for_kernel_ready(page)
             lab.run_cell(page, 0)
@@ -163,7 +165,7 @@ def stop_latency(tries: int = 20):
     finally:
         lab.stop_lab(server)
         shutil.rmtree(base, ignore_errors=True)
-    print(f"Stop latency in JupyterLab over {tries} clicks during `await monitor.fit` on W1:")
+    print(f"Stop latency in JupyterLab over {tries} clicks during `await monitor.fit` on {ROWS}x16, 30x30:")
     print(
         f"  click -> training ended: median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms"
     )
@@ -177,7 +179,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lab", action="store_true", help="also measure Stop latency in JupyterLab")
     parser.add_argument("--tries", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=ROWS, help="rows of the W1 data (default 20,000)")
     args = parser.parse_args()
+    globals()["ROWS"] = args.rows
     overhead()
     if args.lab:
         stop_latency(args.tries)

@@ -139,6 +139,9 @@ def test_awaited_fit_streams_epochs_and_stop_ends_it(jupyter_lab, page, artifact
     assert result == {"epochs": stopped, "state": "stopped", "stopped_epoch": stopped, "bmu_ok": True}
     assert seen[-1]["epoch"] <= stopped < EPOCHS
     page.locator(MONITOR).first.screenshot(path=str(artifacts_dir / "lab_monitor_stopped.png"))
+    page.locator(".jp-OutputArea .somnium-monitor-box").first.screenshot(
+        path=str(artifacts_dir / "lab_monitor_whole.png")
+    )
     print(f"stop: click -> data-state=stopped in {latency * 1000:.0f} ms at epoch {stopped}")
 
 
