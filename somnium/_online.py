@@ -95,8 +95,10 @@ def _get_numba_epoch():
             by = coords[best, 1]
             for j in range(n_nodes):
                 dist = wrapped(coords[j, 0] - bx, coords[j, 1] - by, period_x, period_y, seam_shift)
-                r2 = (dist / radius) ** 2
-                if kernel_id == 0:
+                r2 = (dist / radius) ** 2 if radius > 0.0 else (0.0 if dist == 0.0 else np.inf)
+                if radius <= 0.0:
+                    h = 1.0 if dist == 0.0 else 0.0
+                elif kernel_id == 0:
                     h = np.exp(-r2 / 2.0)
                 elif kernel_id == 1:
                     h = 1.0 if dist <= radius * (1.0 + 1e-9) else 0.0

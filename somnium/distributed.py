@@ -60,7 +60,7 @@ except ImportError as error:  # pragma: no cover - exercised by monkeypatching t
         "(installs dask[array,dataframe] and distributed, 2025.1 or newer)."
     ) from error
 
-from . import core, engine
+from . import engine
 from ._state import FittedState, History
 from ._validation import (
     check_finite,
@@ -68,6 +68,7 @@ from ._validation import (
     check_size,
     column_names,
     is_dask_dataframe,
+    matched_columns,
 )
 from .exceptions import ClusterError, InvalidValuesInDataSet, SomniumError
 from .lattice import Lattice
@@ -321,7 +322,7 @@ def _as_collection(X, state):
     if is_dask_dataframe(X):
         check_numeric_columns(X)
         column_names(X.columns)  # duplicated or MultiIndex columns are refused here
-        X = core._match_columns(X, state)
+        X = matched_columns(X, None if state is None else state.feature_names)
         n_features = len(X.columns)
     elif hasattr(X, "chunks") and hasattr(X, "ndim"):
         if X.ndim != 2:
@@ -625,7 +626,7 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
     covariance = normalized.m2 / max(n_rows - 1, 1)
     if model.mapsize == "auto":
         values = engine.covariance_axes(covariance, 2)[0] if n_features >= 2 else None
-        rows, cols = core.mapsize_from_spectrum(n_rows, values, model.mapsize_scale, model.lattice)
+        rows, cols = engine.mapsize_from_spectrum(n_rows, values, model.mapsize_scale, model.lattice)
     else:
         rows, cols = model._check_mapsize(model.mapsize)
     check_size(rows * cols * n_features, "The codebook")

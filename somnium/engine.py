@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ import numpy as np
 from scipy.spatial import distance as scipy_distance
 
 from . import metrics
-from .lattice import Lattice
+from ._validation import as_float_array
+from .lattice import LATTICES, Lattice
 from .neighborhood import NeighborhoodOperator
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "batch_update",
     "covariance_axes",
     "epoch_statistics",
+    "estimate_mapsize",
     "find_bmus",
+    "mapsize_from_spectrum",
     "pca_codebook",
     "pca_initialization",
     "random_codebook",
@@ -106,6 +110,7 @@ class TrainingData:
         self.center = np.asarray(center, dtype=np.float64)
         self.dtype = np.dtype(dtype)
         self.metric = metric
+        self._check_scale()
         if self.uses_gemm:
             # A trailing column of ones lets one GEMM add ||w||^2 (see _prepared_codebook).
             self.Xc = np.empty((self.X.shape[0], self.X.shape[1] + 1), dtype=self.dtype)
@@ -113,6 +118,37 @@ class TrainingData:
             self.Xc[:, -1] = 1.0
         else:
             self.Xc = self.X
+
+    def _check_scale(self):
+        """Refuse values whose squared distances overflow; fall back from float32 to float64 when that suffices.
+
+        A GEMM term ``x . w`` sums ``D`` products of values of the data's scale, so the scale must stay
+        well below ``sqrt(max / D)`` of the dtype (float32: about 1e18 for D = 16).
+        """
+        if self.X.size == 0:
+            return
+        # max |x - c| from the column extremes: no N x D temporary
+        scale = float(np.max(np.maximum(self.X.max(axis=0) - self.center, self.center - self.X.min(axis=0))))
+        n_features = self.X.shape[1]
+
+        def fits(dtype):
+            return scale < math.sqrt(np.finfo(dtype).max / (4 * n_features)) / 10
+
+        if not fits(np.float64):
+            from .exceptions import InvalidValuesInDataSet
+
+            raise InvalidValuesInDataSet(
+                f"The data span {scale:.3g} around their mean, too large for distances to be computed "
+                "without overflow; rescale them (e.g. normalization='standard')."
+            )
+        if self.dtype == np.float32 and not fits(np.float32):
+            warnings.warn(
+                f"The data span {scale:.3g} around their mean, beyond float32's range for distances; "
+                "computing in float64 instead (pass dtype='float64' or normalise the data to silence this).",
+                UserWarning,
+                stacklevel=4,
+            )
+            self.dtype = np.dtype(np.float64)
 
     @property
     def uses_gemm(self) -> bool:
@@ -212,10 +248,28 @@ def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(codebook, dtype=np.float64)
 
 
+_tiles = threading.local()
+
+
+def _tile(n_rows: int, n_nodes: int, dtype) -> np.ndarray:
+    """This thread's distance tile, reused across chunks and epochs.
+
+    A fresh 32 MB output per GEMM costs page faults that halve the GEMM rate
+    on this kind of machine; the tile is only ever read within its chunk.
+    """
+    size = n_rows * n_nodes
+    buffer = getattr(_tiles, "buffer", None)
+    if buffer is None or buffer.dtype != dtype or buffer.size < size:
+        buffer = np.empty(max(size, _TILE_BYTES // np.dtype(dtype).itemsize), dtype=dtype)
+        _tiles.buffer = buffer
+    return buffer[:size].reshape(n_rows, n_nodes)
+
+
 def _chunk_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
     """Distances (up to a per-row constant on the GEMM path) from rows to every node."""
     if data.uses_gemm:
-        return data.Xc[rows] @ prepared
+        chunk = data.Xc[rows]
+        return np.matmul(chunk, prepared, out=_tile(chunk.shape[0], prepared.shape[1], data.dtype))
     return scipy_distance.cdist(data.X[rows], prepared, metric=data.metric)
 
 
@@ -368,17 +422,14 @@ def principal_axes(X: np.ndarray, n_components: int = 2):
 
 
 def covariance_axes(cov: np.ndarray, n_components: int = 2):
-    """Top eigenvalues and eigenvectors of a covariance matrix.
-
-    Each eigenvector's sign is fixed (its largest component positive) so that
-    covariances equal up to rounding, from one pass in memory or from a Dask
-    reduction, give the same axes rather than mirror images.
-    """
+    """Top eigenvalues and eigenvectors of a covariance matrix (from memory or a Dask reduction)."""
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1][:n_components]
     vectors = vectors[:, order]
-    largest = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])]
-    vectors = vectors * np.where(largest < 0, -1.0, 1.0)
+    # An eigenvector's sign is arbitrary (it differs between LAPACK builds); fix it so that its
+    # largest-magnitude entry is positive, as scikit-learn's svd_flip does, for reproducible maps.
+    largest = np.argmax(np.abs(vectors), axis=0)
+    vectors = vectors * np.sign(vectors[largest, np.arange(vectors.shape[1])])
     return np.maximum(values[order], 0.0), vectors
 
 
@@ -386,7 +437,9 @@ def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
     """Codebook spanning the plane of the two principal components.
 
     ``w = mean + c1 sqrt(l1) v1 + c2 sqrt(l2) v2`` with ``c`` spanning [-1, 1]
-    along the map's long and short axes respectively.
+    along the map's long and short axes respectively: the first principal
+    component runs along the map's long side, from left (top) to right
+    (bottom), each component's sign fixed so its largest entry is positive.
     """
     mean, values, vectors = principal_axes(X, 2)
     return pca_codebook(mean, values, vectors, lattice)
@@ -409,3 +462,54 @@ def random_initialization(X: np.ndarray, n_nodes: int, rng: np.random.Generator)
 def random_codebook(low, high, n_nodes: int, rng: np.random.Generator) -> np.ndarray:
     """:func:`random_initialization` from the per-feature minimum and maximum."""
     return low + (high - low) * rng.random((n_nodes, len(low)))
+
+
+# ------------------------------------------------------------------ map size
+#: Upper bound on the node count chosen by ``mapsize="auto"``.
+AUTO_MAX_NODES = 10_000
+
+
+def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_nodes: int = AUTO_MAX_NODES):
+    """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
+
+    The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
+    covariance eigenvalues (the long side along the columns, so maps are
+    landscape like a screen), so the map's shape follows the data's principal plane.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_rows, n_features)
+    mapsize_scale : float, default 5
+    lattice : str, default "hexa"
+        Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same drawn shape.
+    max_nodes : int, default 10000
+        Cap on the total for very large ``N``.
+
+    Returns
+    -------
+    (rows, cols) : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = estimate_mapsize(np.random.default_rng(0).normal(size=(400, 3)) * [3, 1, 1])
+    >>> rows * cols > 50
+    True
+    """
+    X = as_float_array(X)
+    values = principal_axes(X, 2)[1] if X.shape[1] >= 2 and X.shape[0] >= 2 else None
+    return mapsize_from_spectrum(X.shape[0], values, mapsize_scale, lattice, max_nodes)
+
+
+def mapsize_from_spectrum(n_rows, values, mapsize_scale=5.0, lattice="hexa", max_nodes=AUTO_MAX_NODES):
+    """:func:`estimate_mapsize` from the row count and the two largest covariance eigenvalues (or None)."""
+    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(n_rows)))), max_nodes)
+    if values is not None:
+        ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
+    else:
+        ratio = 1.0
+    # cols / rows that makes the drawn map's width / height equal to ratio
+    side_ratio = ratio * (math.sqrt(0.75) if LATTICES.get(lattice, ("rect",))[0] == "hexa" else 1.0)
+    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes / side_ratio)))))
+    cols = max(2, int(round(n_nodes / rows)))
+    return rows, cols

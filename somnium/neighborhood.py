@@ -33,6 +33,10 @@ __all__ = ["DENSE_MAX_NODES", "NEIGHBORHOODS", "NeighborhoodOperator", "kernel"]
 
 #: Largest map for which a dense M x M kernel (or distance matrix) may be held.
 DENSE_MAX_NODES = 3000
+#: Largest map side for the separable path (its per-axis factors are side x side).
+SEPARABLE_MAX_SIDE = 2048
+#: Largest map applied block by block as a dense kernel (M^2 kernel values per epoch).
+DENSE_BLOCKWISE_MAX_NODES = 20_000
 _BLOCK_BYTES = 32 * 2**20
 
 
@@ -84,8 +88,12 @@ def kernel(name: str, distance, radius: float) -> np.ndarray:
     gaussian ``exp(-d^2 / 2r^2)``; bubble ``[d <= r]``; cut_gaussian the
     Gaussian times ``[d <= r]``; mexican_hat ``(1 - d^2/r^2) exp(-d^2 / 2r^2)``
     (negative between ``r`` and far away); epanechicov ``max(0, 1 - d^2/r^2)``.
+    At ``radius = 0`` every kernel is its limit: 1 on the node itself, 0 elsewhere.
     """
-    return NEIGHBORHOODS[check_neighborhood(name)](np.asarray(distance, dtype=np.float64), float(radius))
+    distance = np.asarray(distance, dtype=np.float64)
+    if radius == 0:
+        return (distance == 0).astype(np.float64)
+    return NEIGHBORHOODS[check_neighborhood(name)](distance, float(radius))
 
 
 def _separable_terms(name: str, radius: float):
@@ -133,11 +141,23 @@ class NeighborhoodOperator:
 
     def _auto_method(self) -> str:
         lat = self.lattice
-        if not lat.twisted and _separable_terms(self.name, 1.0) is not None:
+        separable = not lat.twisted and _separable_terms(self.name, 1.0) is not None
+        # The separable factors are side x side matrices: fine up to a side of a few thousand cells.
+        if separable and max(lat.rows, lat.cols) <= SEPARABLE_MAX_SIDE:
             return "separable"
-        if lat.n_nodes <= DENSE_MAX_NODES or lat.twisted:
-            return "dense"
-        return "stencil"
+        if not separable and not lat.twisted and lat.n_nodes > DENSE_MAX_NODES:
+            return "stencil"
+        if lat.n_nodes > DENSE_BLOCKWISE_MAX_NODES:
+            hint = (
+                "use an even number of rows (a regular hexagonal torus)"
+                if lat.twisted
+                else f"keep each side at most {SEPARABLE_MAX_SIDE} cells"
+            )
+            raise ValueError(
+                f"A {lat.rows}x{lat.cols} {lat.name} map with the {self.name} kernel would need "
+                f"{lat.n_nodes:,}^2 kernel values per epoch; {hint}."
+            )
+        return "dense"
 
     # ---------------------------------------------------------------- public
     def smooth(self, values: np.ndarray, radius: float) -> np.ndarray:
@@ -145,6 +165,8 @@ class NeighborhoodOperator:
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 2 or values.shape[0] != self.lattice.n_nodes:
             raise ValueError(f"values must have shape ({self.lattice.n_nodes}, k), got {values.shape}.")
+        if radius == 0:  # no neighbourhood: each node keeps its own statistics (a k-means step)
+            return values.copy()
         if self.method == "separable":
             return self._smooth_separable(values, radius)
         if self.method == "stencil":

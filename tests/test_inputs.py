@@ -227,3 +227,66 @@ def test_fitted_attributes_of_an_unfitted_model_raise_model_not_trained():
         with pytest.raises(ModelNotTrainedError, match="fit"):
             getattr(SOM(), name)
     assert getattr(SOM(), "feature_names_in_", None) is None
+
+
+# ------------------------------------------------------------- hardening (issue 8)
+@pytest.mark.parametrize("metric", ["seuclidean", "mahalanobis"])
+def test_metrics_that_estimate_parameters_per_call_are_refused(metric):
+    with pytest.raises(ValueError, match="normalise"):
+        SOM(distance_metric=metric)
+
+
+def test_huge_values_fall_back_to_float64_with_a_warning_and_exact_bmus():
+    data = np.random.default_rng(0).normal(size=(300, 4)) * 3e19
+    model = SOM(mapsize=(4, 4), normalization="none", random_state=0)
+    with pytest.warns(UserWarning, match="float64"):
+        model.fit(data, epochs=2)
+    Xn, W = model.normalize(data), model.normalized_codebook_
+    brute = np.argmin(((Xn[:, None, :] - W[None]) ** 2).sum(-1), axis=1)
+    with pytest.warns(UserWarning):
+        np.testing.assert_array_equal(model.predict(data), brute)
+
+
+def test_values_too_large_for_any_distance_are_refused():
+    data = np.random.default_rng(0).normal(size=(50, 2)) * 1e160
+    with pytest.raises(InvalidValuesInDataSet, match="rescale"), np.errstate(over="ignore"):
+        SOM(mapsize=(3, 3), normalization="none").fit(data, epochs=1)
+
+
+def test_masked_arrays_are_refused_when_values_are_masked():
+    data = np.ma.masked_array(np.ones((10, 2)), mask=np.zeros((10, 2), bool))
+    data.mask[3, 1] = True
+    with pytest.raises(InvalidValuesInDataSet, match="masked"):
+        SOM(mapsize=(2, 2)).fit(data, epochs=1)
+    SOM(mapsize=(2, 2)).fit(np.ma.masked_array(np.random.default_rng(0).normal(size=(10, 2))), epochs=1)
+
+
+def test_duplicate_and_multiindex_columns_are_refused():
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(20, 3)), columns=["a", "b", "a"])
+    with pytest.raises(InvalidValuesInDataSet, match="duplicated column names \\['a'\\]"):
+        SOM(mapsize=(2, 2)).fit(frame, epochs=1)
+    frame.columns = pd.MultiIndex.from_tuples([("x", 1), ("x", 2), ("y", 1)])
+    with pytest.raises(InvalidValuesInDataSet, match="MultiIndex"):
+        SOM(mapsize=(2, 2)).fit(frame, epochs=1)
+
+
+@pytest.mark.parametrize("names", [[0, 1, 2], [None, "b", 2.5]])
+def test_reordered_columns_with_non_string_names_are_matched(names):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=names)
+    model = SOM(mapsize=(3, 3), random_state=0).fit(frame, epochs=2)
+    np.testing.assert_array_equal(model.predict(frame[names[::-1]]), model.predict(frame))
+
+
+def test_a_huge_epoch_count_allocates_nothing_up_front():
+    model = SOM(mapsize=(3, 3), random_state=0)
+    model.fit(X, epochs=10**9, callbacks=lambda info: info.epoch >= 2)
+    assert len(model.history_["epoch"]) == 2
+    model.fit_online(X, epochs=10**9, callbacks=lambda info: info.epoch >= 3)
+    assert len(model.history_["epoch"]) == 3
+
+
+def test_map_size_bombs_are_refused_before_allocating():
+    with pytest.raises(ValueError, match="limit"):
+        SOM(mapsize=(5000, 5000))
+    with pytest.raises(ValueError, match="even number of rows"), pytest.warns(RuntimeWarning):
+        SOM(mapsize=(201, 200), lattice="toroidal_hexa").fit(X, epochs=1)

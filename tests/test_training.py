@@ -7,7 +7,7 @@ import pytest
 
 from somnium import SOM, _online, engine
 from somnium.lattice import LATTICES
-from somnium.neighborhood import NEIGHBORHOODS
+from somnium.neighborhood import NEIGHBORHOODS, NeighborhoodOperator
 from tests.support.reference import brute_bmus, brute_distances, dense_batch_epoch
 
 
@@ -71,6 +71,18 @@ def test_non_euclidean_metric_uses_that_metric():
 def test_one_batch_epoch_equals_a_plain_dense_implementation(lattice, neighborhood):
     rows, cols = 5, 6  # odd row count: toroidal_hexa is the twisted torus here (its exact dense path)
     X = blobs(150, 3, seed=3)
+    if (
+        neighborhood == "mexican_hat"
+    ):  # the estimator refuses it in batch mode; the engine's operator stays exact
+        model = SOM(mapsize=(rows, cols), lattice=lattice, dtype="float64", random_state=0).fit(X, epochs=1)
+        before, Xn = model.normalized_codebook_, model.normalize(X)
+        data = engine.TrainingData(Xn, Xn.mean(axis=0), "float64")
+        stats, _ = data.statistics(before, model.lattice_)
+        operator = NeighborhoodOperator(model.lattice_, "mexican_hat")
+        updated = engine.batch_update(before, stats, operator, 2.2)
+        expected = dense_batch_epoch(Xn, before, rows, cols, lattice, neighborhood, 2.2)
+        np.testing.assert_allclose(updated, expected, atol=1e-10, rtol=1e-10)
+        return
     model = SOM(
         mapsize=(rows, cols), lattice=lattice, neighborhood=neighborhood, dtype="float64", random_state=0
     ).fit(X, epochs=1, radiusin=3.0, radiusfin=3.0)
@@ -78,6 +90,30 @@ def test_one_batch_epoch_equals_a_plain_dense_implementation(lattice, neighborho
     model.fit(X, epochs=1, radiusin=2.2, radiusfin=2.2)
     expected = dense_batch_epoch(model.normalize(X), before, rows, cols, lattice, neighborhood, 2.2)
     np.testing.assert_allclose(model.normalized_codebook_, expected, atol=1e-10, rtol=1e-10)
+
+
+def test_batch_training_refuses_the_mexican_hat_and_names_fit_online():
+    model = SOM(mapsize=(4, 4), neighborhood="mexican_hat")
+    for fit in (model.fit, model.fit_auto):
+        with pytest.raises(ValueError, match="fit_online"):
+            fit(blobs(100, 3))
+    assert not model.is_fitted
+
+
+def test_online_training_with_the_mexican_hat_warns_that_it_empties_the_map():
+    model = SOM(mapsize=(4, 4), neighborhood="mexican_hat", random_state=0)
+    with pytest.warns(UserWarning, match="empty"):
+        model.fit_online(blobs(100, 3), epochs=1)
+
+
+def test_a_diverging_epoch_is_not_committed(monkeypatch):
+    model = SOM(mapsize=(3, 3), random_state=0).fit(blobs(100, 3), epochs=2)
+    before = model.normalized_codebook_
+    monkeypatch.setattr(engine, "batch_update", lambda codebook, *a, **k: codebook * np.inf)
+    with pytest.raises(FloatingPointError, match="epoch 3"):
+        model.fit(blobs(100, 3), epochs=2)
+    np.testing.assert_array_equal(model.normalized_codebook_, before)
+    assert len(model.history_["epoch"]) == 2
 
 
 def test_even_row_torus_epoch_matches_dense_reference():
@@ -342,3 +378,66 @@ def test_fit_auto_trains_two_phases_on_an_auto_sized_map():
     assert len(phases) == sum(SOM.AUTO_EPOCHS)
     assert model.history_["radius"][-1] == pytest.approx(1.0)
     assert model.calculate_topographic_error() < 0.3
+
+
+@pytest.mark.parametrize("neighborhood", ["gaussian", "bubble", "epanechicov"])
+def test_a_final_radius_of_zero_is_a_k_means_step(neighborhood):
+    X = blobs(200, 3)
+    model = SOM(mapsize=(4, 4), neighborhood=neighborhood, dtype="float64", random_state=0).fit(X, epochs=2)
+    seen = []
+    # epoch 1 at radius 1, epoch 2 at radius 0: compare epoch 2 with the codebook epoch 1 left
+    model.fit(
+        X, epochs=2, radiusin=1.0, radiusfin=0, callbacks=lambda i: seen.append(i.model.normalized_codebook_)
+    )
+    before, Xn = seen[0], model.normalize(X)
+    b, _, _ = brute_bmus(Xn, before)
+    for node in range(16):
+        rows = Xn[b == node]
+        expected = rows.mean(axis=0) if len(rows) else before[node]
+        np.testing.assert_allclose(model.normalized_codebook_[node], expected, rtol=1e-9, atol=1e-12)
+
+
+def test_radius_zero_online_moves_only_the_winner():
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    model = SOM(mapsize=(1, 3), lattice="rect", normalization="none", dtype="float64", random_state=0)
+    model.fit(X, epochs=1, radiusin=0.1, radiusfin=0.1)
+    W = model.normalized_codebook_
+    for use_numba in (False, True):
+        if use_numba:
+            pytest.importorskip("numba")
+        work = W.copy()
+        _online.online_epoch(
+            X,
+            work,
+            np.array([1]),
+            np.array([0.0]),
+            np.array([0.5]),
+            model.lattice_,
+            "gaussian",
+            use_numba=use_numba,
+        )
+        b = np.argmin(((W - X[1]) ** 2).sum(axis=1))
+        expected = W.copy()
+        expected[b] += 0.5 * (X[1] - W[b])
+        np.testing.assert_allclose(work, expected)
+
+
+def test_exponential_decay_to_zero_is_refused():
+    with pytest.raises(ValueError, match="linear"):
+        SOM(mapsize=(3, 3)).fit(blobs(50, 2), epochs=2, radiusin=2, radiusfin=0, decay="exponential")
+
+
+def test_pca_initialisation_is_oriented_by_a_fixed_rule():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)) * [5.0, 2.0, 0.5]
+    model = SOM(mapsize=(4, 8), lattice="rect", normalization="none", dtype="float64", random_state=0)
+    model.fit(X, epochs=1, radiusin=100, radiusfin=100)  # a huge radius barely moves the initial plane
+    _, _, vectors = engine.principal_axes(X, 2)
+    for k in range(2):
+        assert vectors[np.argmax(np.abs(vectors[:, k])), k] > 0
+    init = engine.pca_initialization(X, model.lattice_)
+    # along the long side (columns) the first component grows left to right
+    first = (init - X.mean(axis=0)) @ vectors[:, 0]
+    assert np.all(np.diff(first.reshape(4, 8), axis=1) > 0)
+    # and the result does not depend on the order of the rows
+    np.testing.assert_allclose(engine.pca_initialization(X[::-1], model.lattice_), init, atol=1e-9)

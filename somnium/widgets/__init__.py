@@ -5,5 +5,6 @@
 """
 
 from .map_view import MapView
+from .training_monitor import TrainingMonitor
 
-__all__ = ["MapView"]
+__all__ = ["MapView", "TrainingMonitor"]
