@@ -1,9 +1,10 @@
-"""Interactive JupyterLab views of a fitted SOM (anywidget).
+"""Interactive JupyterLab views of a fitted SOM (anywidget), linked through one shared selection.
 
 >>> from somnium.widgets import MapView  # doctest: +SKIP
 >>> view = MapView(model, data=df, color="umatrix")  # doctest: +SKIP
 """
 
 from .map_view import MapView
+from .selection import Selection
 
-__all__ = ["MapView"]
+__all__ = ["MapView", "Selection"]
