@@ -4,7 +4,8 @@
 >>> view = MapView(model, data=df, color="umatrix")  # doctest: +SKIP
 """
 
+from .component_planes import ComponentPlanes
 from .map_view import MapView
 from .selection import Selection
 
-__all__ = ["MapView", "Selection"]
+__all__ = ["ComponentPlanes", "MapView", "Selection"]
