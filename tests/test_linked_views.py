@@ -15,7 +15,7 @@ import traitlets
 
 from somnium import SOM
 from somnium.exceptions import UnknownOptionError
-from somnium.widgets import ComponentPlanes, MapView, Selection
+from somnium.widgets import ComponentPlanes, Explorer, MapView, SegmentProfile, Selection
 from somnium.widgets._rows import RowIndex
 from somnium.widgets.component_planes import similarity_order
 
@@ -204,3 +204,93 @@ def test_planes_are_in_input_units_and_travel_as_binary(model):
 def test_bad_arguments_are_refused(model, kwargs, error, message):
     with pytest.raises(error, match=message):
         ComponentPlanes(model, **kwargs)
+
+
+# -------------------------------------------------------------- SegmentProfile
+@pytest.fixture(scope="module")
+def customers(frame):
+    rng = np.random.default_rng(4)
+    df = frame.copy()
+    df["plan"] = rng.choice(["basic", "pro", "team", "edu"], size=len(df), p=[0.5, 0.3, 0.15, 0.05])
+    df["spend"] = np.where(rng.random(len(df)) < 0.05, np.nan, rng.gamma(2.0, 50.0, size=len(df)))
+    return df
+
+
+def test_profile_numbers_match_pandas(model, customers):
+    profile = SegmentProfile(model, customers)
+    bmu = model.predict(customers[FEATURES])
+    nodes = [2, 3, 4, 20, 21, 50]
+    inside = customers[np.isin(bmu, nodes)]
+    numeric = customers.select_dtypes("number")
+    table = profile.compare(nodes)
+    expected_mean = inside[numeric.columns].mean()
+    expected_z = (expected_mean - numeric.mean()) / numeric.std(ddof=0)
+    for column in numeric.columns:
+        assert table.loc[column, "mean_selected"] == pytest.approx(expected_mean[column])
+        assert table.loc[column, "mean_all"] == pytest.approx(numeric[column].mean())
+        assert table.loc[column, "z"] == pytest.approx(expected_z[column])
+        assert table.loc[column, "n_selected"] == inside[column].notna().sum()
+        half = (
+            1.96
+            * inside[column].std(ddof=0)
+            / np.sqrt(inside[column].notna().sum())
+            / numeric[column].std(ddof=0)
+        )
+        assert table.loc[column, "z_high"] - table.loc[column, "z"] == pytest.approx(half)
+    assert list(table.index) == list(expected_z.abs().sort_values(ascending=False, kind="stable").index)
+
+
+def test_profile_category_shares_match_pandas(model, customers):
+    profile = SegmentProfile(model, customers, max_categories=3)
+    bmu = model.predict(customers[FEATURES])
+    nodes = list(range(0, 63, 3))
+    selected = np.isin(bmu, nodes)
+    shares = profile.compare_categories(nodes).set_index("category")
+    assert list(shares.index) == ["basic", "pro", "team", "(other)"]  # most frequent first, rest lumped
+    plan = customers["plan"].where(customers["plan"].isin(["basic", "pro", "team"]), "(other)")
+    inside = plan[selected].value_counts(normalize=True)
+    outside = plan[~selected].value_counts(normalize=True)
+    for category in shares.index:
+        assert shares.loc[category, "share_selected"] == pytest.approx(inside.get(category, 0.0))
+        assert shares.loc[category, "share_rest"] == pytest.approx(outside.get(category, 0.0))
+
+
+def test_profile_follows_the_shared_selection(model, customers):
+    selection = Selection(63)
+    view = MapView(model, customers, selection=selection)
+    profile = SegmentProfile(model, customers, selection=selection, max_features=3)
+    assert "Select nodes" in profile.numeric_figure.title and list(profile._z_bars.x) == []
+    selection.set_state({"nodes": [5, 6, 7]})  # a brush in the browser
+    rows = view.selected_rows
+    assert profile.numeric_figure.title.startswith(f"{len(rows):,} of {len(customers):,} rows on 3 nodes")
+    expected = profile.compare([5, 6, 7]).head(3)
+    assert list(profile._z_bars.x) == list(expected.index)
+    np.testing.assert_allclose(profile._z_bars.y, expected["z"])
+    assert len(profile._share_bars.x) == 4 and np.asarray(profile._share_bars.y).shape == (2, 4)
+
+
+def test_a_profile_needs_rows(model):
+    with pytest.raises(ValueError, match="pass data="):
+        SegmentProfile(model, None)
+
+
+# -------------------------------------------------------------------- Explorer
+def test_the_explorer_links_its_views_on_one_selection(model, customers):
+    explorer = Explorer(model, customers)
+    assert (
+        explorer.map.selection
+        is explorer.planes.selection
+        is explorer.profile.selection
+        is explorer.selection
+    )
+    explorer.selection.set_state({"nodes": [1, 9, 30]})
+    bmu = model.predict(customers[FEATURES])
+    pd.testing.assert_frame_equal(explorer.selected_rows, customers[np.isin(bmu, [1, 9, 30])])
+    assert explorer.map.selected == explorer.planes.selected == [1, 9, 30]
+    assert explorer.profile.numeric_figure.title.startswith(f"{np.isin(bmu, [1, 9, 30]).sum():,} of")
+    assert explorer.map._rows is explorer.profile._rows  # one predict, one row index
+
+
+def test_the_explorer_needs_data(model):
+    with pytest.raises(ValueError, match="pass data="):
+        Explorer(model, None)
