@@ -305,18 +305,18 @@ var HexMap = class {
     this.cellGroup = svg("g", { class: "somnium-map__cells" });
     this.emptyMarks = svg("path", { class: "somnium-map__empty-marks" });
     this.wrapGroup = svg("g", { class: "somnium-map__wrap" });
+    this.svg.append(this.cellGroup, this.emptyMarks, this.wrapGroup);
+    this.overlay = svg("svg", {
+      class: "somnium-map__overlay",
+      preserveAspectRatio: "xMidYMid meet",
+      "aria-hidden": "true"
+    });
+    this.dim = svg("path", { class: "somnium-map__dim" });
     this.selectionOutline = svg("path", { class: "somnium-map__selection-outline" });
     this.hoverOutline = svg("path", { class: "somnium-map__hover-outline" });
     this.brushShape = svg("path", { class: "somnium-map__brush-shape" });
-    this.svg.append(
-      this.cellGroup,
-      this.emptyMarks,
-      this.wrapGroup,
-      this.selectionOutline,
-      this.hoverOutline,
-      this.brushShape
-    );
-    container.append(this.svg);
+    this.overlay.append(this.dim, this.selectionOutline, this.hoverOutline, this.brushShape);
+    container.append(this.svg, this.overlay);
     if (interactive) {
       __privateMethod(this, _HexMap_instances, listen_fn).call(this, "pointerdown", __privateMethod(this, _HexMap_instances, onPointerDown_fn));
       __privateMethod(this, _HexMap_instances, listen_fn).call(this, "pointermove", __privateMethod(this, _HexMap_instances, onPointerMove_fn));
@@ -350,6 +350,7 @@ var HexMap = class {
     __privateSet(this, _viewBox, viewBoxFor(lattice.extent ?? [0, 1, 0, 1], margin));
     const box = __privateGet(this, _viewBox);
     this.svg.setAttribute("viewBox", `${box.x} ${box.y} ${box.width} ${box.height}`);
+    this.overlay.setAttribute("viewBox", `${box.x} ${box.y} ${box.width} ${box.height}`);
     this.svg.style.aspectRatio = `${box.width} / ${box.height}`;
     if (!this.svg.hasAttribute("aria-label")) {
       this.svg.setAttribute("aria-label", `${lattice.rows} × ${lattice.cols} ${lattice.name ?? ""} map`);
@@ -419,8 +420,9 @@ var HexMap = class {
     }
     __privateSet(this, _flags, flags);
     __privateSet(this, _selection, next);
-    this.selectionOutline.setAttribute("d", next.map((node) => __privateGet(this, _paths)[node]).join(""));
-    this.svg.classList.toggle("somnium-map__svg--has-selection", next.length > 0);
+    const selected = next.map((node) => __privateGet(this, _paths)[node]).join("");
+    this.selectionOutline.setAttribute("d", selected);
+    this.dim.setAttribute("d", next.length > 0 ? `${rectanglePath(__privateGet(this, _viewBox))}${selected}` : "");
   }
   get selection() {
     return __privateGet(this, _selection).slice();
@@ -437,6 +439,7 @@ var HexMap = class {
     for (const cleanup of __privateGet(this, _cleanups2).splice(0)) cleanup();
     for (const handlers of Object.values(__privateGet(this, _handlers))) handlers.clear();
     this.svg.remove();
+    this.overlay.remove();
   }
   /** Abandon a drag in progress (e.g. on Escape). */
   cancelGesture() {
@@ -555,6 +558,9 @@ pointer_fn = function() {
   const pointer = __privateGet(this, _lastPointer);
   return pointer ? { clientX: pointer.clientX, clientY: pointer.clientY } : { clientX: 0, clientY: 0 };
 };
+function rectanglePath({ x, y, width, height }) {
+  return `M${x} ${y}H${x + width}V${y + height}H${x}Z`;
+}
 var isToggle = (event) => event.shiftKey || event.ctrlKey || event.metaKey;
 function brushPath({ mode, points }) {
   if (mode === "lasso") return polygonPath(points);

@@ -98,18 +98,19 @@ export class HexMap {
     this.cellGroup = svg("g", { class: "somnium-map__cells" });
     this.emptyMarks = svg("path", { class: "somnium-map__empty-marks" });
     this.wrapGroup = svg("g", { class: "somnium-map__wrap" });
+    this.svg.append(this.cellGroup, this.emptyMarks, this.wrapGroup);
+    // What changes on every gesture is drawn on top, in its own layer (see hex_map.css).
+    this.overlay = svg("svg", {
+      class: "somnium-map__overlay",
+      preserveAspectRatio: "xMidYMid meet",
+      "aria-hidden": "true",
+    });
+    this.dim = svg("path", { class: "somnium-map__dim" });
     this.selectionOutline = svg("path", { class: "somnium-map__selection-outline" });
     this.hoverOutline = svg("path", { class: "somnium-map__hover-outline" });
     this.brushShape = svg("path", { class: "somnium-map__brush-shape" });
-    this.svg.append(
-      this.cellGroup,
-      this.emptyMarks,
-      this.wrapGroup,
-      this.selectionOutline,
-      this.hoverOutline,
-      this.brushShape,
-    );
-    container.append(this.svg);
+    this.overlay.append(this.dim, this.selectionOutline, this.hoverOutline, this.brushShape);
+    container.append(this.svg, this.overlay);
     if (interactive) {
       this.#listen("pointerdown", this.#onPointerDown);
       this.#listen("pointermove", this.#onPointerMove);
@@ -147,6 +148,7 @@ export class HexMap {
     this.#viewBox = viewBoxFor(lattice.extent ?? [0, 1, 0, 1], margin);
     const box = this.#viewBox;
     this.svg.setAttribute("viewBox", `${box.x} ${box.y} ${box.width} ${box.height}`);
+    this.overlay.setAttribute("viewBox", `${box.x} ${box.y} ${box.width} ${box.height}`);
     this.svg.style.aspectRatio = `${box.width} / ${box.height}`;
     if (!this.svg.hasAttribute("aria-label")) {
       this.svg.setAttribute("aria-label", `${lattice.rows} × ${lattice.cols} ${lattice.name ?? ""} map`);
@@ -222,8 +224,9 @@ export class HexMap {
     }
     this.#flags = flags;
     this.#selection = next;
-    this.selectionOutline.setAttribute("d", next.map((node) => this.#paths[node]).join(""));
-    this.svg.classList.toggle("somnium-map__svg--has-selection", next.length > 0);
+    const selected = next.map((node) => this.#paths[node]).join("");
+    this.selectionOutline.setAttribute("d", selected);
+    this.dim.setAttribute("d", next.length > 0 ? `${rectanglePath(this.#viewBox)}${selected}` : "");
   }
 
   get selection() {
@@ -244,6 +247,7 @@ export class HexMap {
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     for (const handlers of Object.values(this.#handlers)) handlers.clear();
     this.svg.remove();
+    this.overlay.remove();
   }
 
   // ---------------------------------------------------------------- interaction
@@ -363,6 +367,11 @@ export class HexMap {
     const pointer = this.#lastPointer;
     return pointer ? { clientX: pointer.clientX, clientY: pointer.clientY } : { clientX: 0, clientY: 0 };
   }
+}
+
+/** The whole view box as a closed path (the dimming overlay cuts the selected cells out of it). */
+export function rectanglePath({ x, y, width, height }) {
+  return `M${x} ${y}H${x + width}V${y + height}H${x}Z`;
 }
 
 const isToggle = (event) => event.shiftKey || event.ctrlKey || event.metaKey;
