@@ -292,19 +292,17 @@ class SegmentProfile(ipywidgets.VBox):
                 bqplot.Axis(scale=y, side="left", label="selection mean (std units)"),
             ],
             fig_margin={"top": 50, "bottom": 80, "left": 60, "right": 20},
-            layout=ipywidgets.Layout(width="100%", height="320px"),
+            layout=ipywidgets.Layout(width="100%", height="300px"),
             title="",
         )
         cx = bqplot.OrdinalScale()
-        cy = bqplot.LinearScale(min=0.0)
+        cy = bqplot.LinearScale(min=0.0, max=1.0)  # shares; a min without a max leaves bqplot no domain
         self._share_bars = bqplot.Bars(
             x=[],
             y=[],
             scales={"x": cx, "y": cy},
             type="grouped",
             colors=[SELECTION_COLOUR, REST_COLOUR],
-            labels=["selection", "rest"],
-            display_legend=True,
             padding=0.2,
         )
         self.category_figure = bqplot.Figure(
@@ -315,8 +313,7 @@ class SegmentProfile(ipywidgets.VBox):
             ],
             fig_margin={"top": 40, "bottom": 90, "left": 60, "right": 20},
             layout=ipywidgets.Layout(width="100%", height="300px"),
-            title="Categories: inside vs outside the selection",
-            legend_location="top-right",
+            title="Share of rows per category: selection (blue) vs the rest (grey)",
         )
 
     def _children(self):
