@@ -312,10 +312,9 @@ var HexMap = class {
       "aria-hidden": "true"
     });
     this.dim = svg("path", { class: "somnium-map__dim" });
-    this.selectionOutline = svg("path", { class: "somnium-map__selection-outline" });
     this.hoverOutline = svg("path", { class: "somnium-map__hover-outline" });
     this.brushShape = svg("path", { class: "somnium-map__brush-shape" });
-    this.overlay.append(this.dim, this.selectionOutline, this.hoverOutline, this.brushShape);
+    this.overlay.append(this.dim, this.hoverOutline, this.brushShape);
     container.append(this.svg, this.overlay);
     if (interactive) {
       __privateMethod(this, _HexMap_instances, listen_fn).call(this, "pointerdown", __privateMethod(this, _HexMap_instances, onPointerDown_fn));
@@ -421,7 +420,6 @@ var HexMap = class {
     __privateSet(this, _flags, flags);
     __privateSet(this, _selection, next);
     const selected = next.map((node) => __privateGet(this, _paths)[node]).join("");
-    this.selectionOutline.setAttribute("d", selected);
     this.dim.setAttribute("d", next.length > 0 ? `${rectanglePath(__privateGet(this, _viewBox))}${selected}` : "");
   }
   get selection() {
@@ -558,8 +556,8 @@ pointer_fn = function() {
   const pointer = __privateGet(this, _lastPointer);
   return pointer ? { clientX: pointer.clientX, clientY: pointer.clientY } : { clientX: 0, clientY: 0 };
 };
-function rectanglePath({ x, y, width, height }) {
-  return `M${x} ${y}H${x + width}V${y + height}H${x}Z`;
+function rectanglePath({ x, y, width, height }, margin = 1e3) {
+  return `M${x - margin} ${y - margin}H${x + width + margin}V${y + height + margin}H${x - margin}Z`;
 }
 var isToggle = (event) => event.shiftKey || event.ctrlKey || event.metaKey;
 function brushPath({ mode, points }) {

@@ -105,11 +105,13 @@ export class HexMap {
       preserveAspectRatio: "xMidYMid meet",
       "aria-hidden": "true",
     });
+    // One path both dims the unselected cells and outlines the selected ones (half the path data
+    // to parse on a selection change): the whole view box, grown so its own edge stays out of
+    // sight, with the selected cells cut out (even-odd) and stroked.
     this.dim = svg("path", { class: "somnium-map__dim" });
-    this.selectionOutline = svg("path", { class: "somnium-map__selection-outline" });
     this.hoverOutline = svg("path", { class: "somnium-map__hover-outline" });
     this.brushShape = svg("path", { class: "somnium-map__brush-shape" });
-    this.overlay.append(this.dim, this.selectionOutline, this.hoverOutline, this.brushShape);
+    this.overlay.append(this.dim, this.hoverOutline, this.brushShape);
     container.append(this.svg, this.overlay);
     if (interactive) {
       this.#listen("pointerdown", this.#onPointerDown);
@@ -225,7 +227,6 @@ export class HexMap {
     this.#flags = flags;
     this.#selection = next;
     const selected = next.map((node) => this.#paths[node]).join("");
-    this.selectionOutline.setAttribute("d", selected);
     this.dim.setAttribute("d", next.length > 0 ? `${rectanglePath(this.#viewBox)}${selected}` : "");
   }
 
@@ -369,9 +370,9 @@ export class HexMap {
   }
 }
 
-/** The whole view box as a closed path (the dimming overlay cuts the selected cells out of it). */
-export function rectanglePath({ x, y, width, height }) {
-  return `M${x} ${y}H${x + width}V${y + height}H${x}Z`;
+/** The view box grown by `margin` on every side, as a closed path (the dimming cuts cells out of it). */
+export function rectanglePath({ x, y, width, height }, margin = 1000) {
+  return `M${x - margin} ${y - margin}H${x + width + margin}V${y + height + margin}H${x - margin}Z`;
 }
 
 const isToggle = (event) => event.shiftKey || event.ctrlKey || event.metaKey;

@@ -57,3 +57,9 @@ test("the rectangle brush is drawn from its two corners", () => {
     "M0 0L1 0L1 1Z",
   );
 });
+
+test("the dimming rectangle reaches past the view box so its edge is never drawn", async () => {
+  const { rectanglePath } = await import("../lib/hex_map.js");
+  assert.equal(rectanglePath({ x: 0, y: 0, width: 4, height: 3 }, 1), "M-1 -1H5V4H-1Z");
+  assert.ok(rectanglePath({ x: 0, y: 0, width: 4, height: 3 }).startsWith("M-1000 -1000"));
+});
