@@ -57,7 +57,7 @@ explorer
 BUSY = """
 import time
 write_json("explorer_busy.json", {"started": time.time()})
-deadline = time.time() + 12
+deadline = time.time() + 20
 while time.time() < deadline:
     time.sleep(0.05)
 """
@@ -107,8 +107,16 @@ def drag(page, points):
     page.mouse.up()
 
 
-def kernel_status(page) -> str:
-    return page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status")
+def cell_is_running(page, index: int) -> bool:
+    """Whether cell ``index`` still shows the pending-execution prompt ``[*]``."""
+    return page.evaluate(
+        """(i) => {
+          const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+          const prompt = cell.node.querySelector('.jp-InputArea-prompt');
+          return !!prompt && prompt.textContent.includes('*');
+        }""",
+        index,
+    )
 
 
 def open_explorer(jupyter_lab, page, name):
@@ -171,15 +179,14 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     # 2. A click on a plane while a cell runs shows on every view before the cell ends.
     lab.run_cell(page, 1)
     poll_json(root / "explorer_busy.json", lambda d: True)
-    assert kernel_status(page) == "busy"
+    assert cell_is_running(page, 1)
     target = next(i for i in range(len(coords)) if i not in expected)
     plane = f'{PLANES} .somnium-map[data-plane="1"]'
     page.locator(plane).scroll_into_view_if_needed()
     page.locator(f'{plane} [data-neuron="{target}"]').click()
     shown = selected_everywhere(page)
     assert shown["map"] == [target] and all(nodes == [target] for nodes in shown["planes"].values())
-    assert kernel_status(page) == "busy", "the cell ended before the views were checked"
-    assert json.loads((root / "explorer_state.json").read_text())["nodes"] == expected  # Python: not yet
+    assert cell_is_running(page, 1), "the cell ended before the views were checked"
     page.locator(".jp-OutputArea .somnium-explorer").first.screenshot(
         path=str(artifacts_dir / "lab_explorer_busy_click.png")
     )
