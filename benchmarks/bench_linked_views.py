@@ -10,8 +10,9 @@ Prints medians of
         change) to the frame after every plane shows it (outline, dimming and the data-selected
         hook on every cell), for 1 node, a 64-node brush and 625 nodes (25 % of the map), each
         from an empty selection, after one warm-up;
-      - click on a plane -> data-selected on the last plane, to the next frame (pointer down and
-        up on a cell the pointer already rests on);
+      - click on a plane -> data-selected on the last plane, from the button's release (pointerup
+        event timestamp; a click selects on release) to the next frame, on a cell the pointer
+        already rests on;
   (b) SegmentProfile for a DataFrame of --rows rows (8 numeric + 2 categorical columns): the
       construction (per-node sums) and one selection change (observer -> chart traits updated),
       for 1 node, 10 % and 50 % of the nodes.
@@ -49,7 +50,7 @@ ARM_CLICK_JS = """(node) => {
   const cell = planes[planes.length - 1].querySelector(`[data-neuron="${node}"]`);
   window.__latency = new Promise((resolve) => {
     let clickedAt = null;
-    document.addEventListener("pointerdown", (event) => { clickedAt = event.timeStamp; }, { capture: true, once: true });
+    document.addEventListener("pointerup", (event) => { clickedAt = event.timeStamp; }, { capture: true, once: true });
     const observer = new MutationObserver(() => {
       if (cell.getAttribute("data-selected") !== "true") return;
       observer.disconnect();
@@ -153,7 +154,7 @@ def main():
         print(f"    render() to data-ready            {planes['render_s']:.3f} s")
         for name, ms in planes["repaint_ms"].items():
             print(f"    selection repaint, {name:<14} {ms:.1f} ms (to the frame after the change)")
-        print(f"    click on a plane -> last plane    {planes['click_ms']:.1f} ms")
+        print(f"    click (release) on a plane -> last plane shows it  {planes['click_ms']:.1f} ms")
     profile = bench_profile(args.rows, max(args.repeats, 5))
     print(f"(b) SegmentProfile over {args.rows:,} rows (8 numeric, 2 categorical; 40x50 map)")
     print(f"    construction (per-node sums)      {profile.pop('construct_s'):.2f} s")

@@ -4,7 +4,7 @@ Everything is served under a random token path (``/<token>/``); any other
 path gets 403, so nothing else on the machine can read from it.  Below the
 token, ``/`` and ``/harness.js`` come from this folder and ``/static/...``
 from ``somnium/static/`` (the committed bundles, exactly what users get).
-Used by tests/test_map_view_browser.py and benchmarks/bench_map_view.py.
+Used by the browser tests (tests/test_*_browser.py) and benchmarks/bench_map_view.py, bench_linked_views.py.
 """
 
 from __future__ import annotations
