@@ -19,6 +19,7 @@ from tests.support import lab_server as lab
 pytestmark = [pytest.mark.browser, pytest.mark.jupyterlab, pytest.mark.slow]
 
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+XSS = "<img src=x onerror=alert(1)>"
 
 SETUP = f"""
 import json, os
@@ -29,6 +30,7 @@ from somnium.widgets import Explorer
 
 cols = {FEATURES!r}
 df = load_penguins().dropna(subset=cols)
+# HOSTILE
 model = SOM(mapsize=(8, 10), lattice="hexa", random_state=0).fit(df[cols], epochs=10)
 explorer = Explorer(model, df)
 
@@ -119,11 +121,15 @@ def cell_is_running(page, index: int) -> bool:
     )
 
 
-def open_explorer(jupyter_lab, page, name):
+def open_explorer(jupyter_lab, page, name, hostile=False):
+    """Open a notebook with the Explorer cell (optionally with a hostile column name) and run it."""
     root = jupyter_lab.root_dir
     for stale in ("explorer_state.json", "explorer_busy.json", "explorer_lattice.json"):
         (root / stale).unlink(missing_ok=True)
-    nb = lab.write_notebook(root / name, [("code", SETUP), ("code", BUSY)])
+    setup = SETUP
+    if hostile:  # rendered as text everywhere, never markup
+        setup = SETUP.replace("# HOSTILE", f'df[{XSS!r}] = df["body_mass_g"] / 1000')
+    nb = lab.write_notebook(root / name, [("code", setup), ("code", BUSY)])
     lab.open_notebook(page, jupyter_lab, nb.name)
     lab.wait_for_kernel_ready(page)
     lab.run_cell(page, 0)
@@ -137,8 +143,10 @@ def open_explorer(jupyter_lab, page, name):
 
 def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     page.set_viewport_size({"width": 1400, "height": 1000})
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     root = jupyter_lab.root_dir
-    coords = open_explorer(jupyter_lab, page, "explorer.ipynb")
+    coords = open_explorer(jupyter_lab, page, "explorer.ipynb", hostile=True)
 
     # 1. Brush on the map: every plane shows the same nodes; Python gets the rows; the profile redraws.
     page.locator(MAP).scroll_into_view_if_needed()
@@ -174,7 +182,9 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
         arg=[len(state["bars"]), state["title"]],
         timeout=30_000,
     )
-    assert set(FEATURES) <= set(state["bars"]) and state["title"].startswith(f"{len(state['brute']):,} of")
+    assert set(FEATURES) | {XSS} <= set(state["bars"]) and state["title"].startswith(
+        f"{len(state['brute']):,} of"
+    )
 
     # 2. A click on a plane while a cell runs shows on every view before the cell ends.
     lab.run_cell(page, 1)
@@ -194,6 +204,17 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     state = poll_json(root / "explorer_state.json", lambda d: d["nodes"] == [target])
     assert state["selected_rows"] == state["brute"]
     assert lab.error_outputs(page) == []
+    # the hostile column name is text in the profile's axis and the map's layer menu, never markup
+    ticks = page.eval_on_selector_all(
+        ".jp-OutputArea .somnium-profile .tick text", "ts => ts.map(t => t.textContent)"
+    )
+    assert XSS in ticks
+    options = page.eval_on_selector_all(
+        f"{MAP} .somnium-map__layer option", "os => os.map(o => o.textContent)"
+    )
+    assert any(XSS in option for option in options)
+    assert page.locator(".jp-OutputArea .somnium-explorer img").count() == 0
+    assert dialogs == []
 
 
 def test_explorer_screenshots_in_both_themes(jupyter_lab, page, artifacts_dir):

@@ -294,3 +294,11 @@ def test_the_explorer_links_its_views_on_one_selection(model, customers):
 def test_the_explorer_needs_data(model):
     with pytest.raises(ValueError, match="pass data="):
         Explorer(model, None)
+
+
+def test_a_views_selection_cannot_be_swapped_afterwards(model):
+    planes = ComponentPlanes(model)
+    with pytest.raises(traitlets.TraitError, match="fixed when it is created"):
+        planes.selection = Selection(63)
+    planes.selected = [2]
+    assert planes.selection.nodes == [2]

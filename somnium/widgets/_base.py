@@ -88,6 +88,15 @@ class SomniumWidget(anywidget.AnyWidget):
         )
         link_shortcut(self, selection)
 
+    @traitlets.validate("selection")
+    def _fixed_selection(self, proposal):
+        if self.selection is not None and proposal["value"] is not self.selection:
+            raise traitlets.TraitError(
+                "A view's selection is fixed when it is created: pass selection= to the constructor "
+                "(or assign view.selected / view.selection.nodes to change what is selected)."
+            )
+        return proposal["value"]
+
     @property
     def model(self):
         """The fitted SOM this view shows."""
