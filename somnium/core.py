@@ -221,7 +221,10 @@ class SOM:
     # ------------------------------------------------------------ fitted state
     def __getattr__(self, name):
         # Only reached for missing attributes: fitted ones on an unfitted model get the same
-        # actionable error as predict().
+        # actionable error as predict().  A property whose own error is an AttributeError (such as
+        # ModelNotTrainedError from bmu_ after a Dask fit) also lands here: let it speak for itself.
+        if isinstance(getattr(type(self), name, None), property) and self.__dict__.get("_state") is not None:
+            return getattr(type(self), name).fget(self)
         if name.endswith("_") and not name.startswith("_") and name != "feature_names_in_":
             raise ModelNotTrainedError(self._not_fitted(f"reading {name}"))
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

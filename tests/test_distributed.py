@@ -206,7 +206,7 @@ def test_a_dask_fit_keeps_node_statistics_but_no_training_bmus():
     X = make_data()
     fitted = model().fit(da.from_array(X, chunks=300), epochs=2)
     assert fitted.node_hits().sum() == len(X)
-    with pytest.raises(ModelNotTrainedError):
+    with pytest.raises(ModelNotTrainedError, match="a Dask fit does not keep them"):
         fitted.bmu_
 
 
