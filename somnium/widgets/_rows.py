@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_dataframe, is_series
-from ..exceptions import ModelNotTrainedError
+from .._validation import is_dask_collection, is_dask_dataframe, is_dataframe, is_series
+from ..exceptions import ModelNotTrainedError, SomniumError
 
-__all__ = ["RowIndex", "model_features"]
+__all__ = ["DaskRows", "DaskRowsError", "RowIndex", "model_features"]
+
+
+class DaskRowsError(SomniumError, ValueError):
+    """What a view cannot do with Dask rows without pulling every row (or every BMU) to the client."""
 
 
 def model_features(model, data):
@@ -156,3 +160,129 @@ class RowIndex:
         if len(missing):
             raise KeyError(f"{len(missing)} label(s) not in data's index, e.g. {list(missing[:5])}.")
         return np.flatnonzero(frame.index.isin(labels))
+
+
+def is_dask_frame(obj) -> bool:
+    """A Dask DataFrame (not a Dask Series, which also answers to ``columns``)."""
+    return is_dask_dataframe(obj) and getattr(obj, "ndim", None) == 2
+
+
+def _rows_with_labels(bmus, labels):
+    """A partition's BMUs (a pandas Series) restricted to the rows whose index label is in ``labels``."""
+    return bmus[bmus.index.isin(labels)]
+
+
+class DaskRows:
+    """The rows of a Dask DataFrame (or 2-D Dask array) on a model's map, without one BMU per row.
+
+    The interface of :class:`RowIndex` a map view and a :class:`~somnium.widgets.Selection` use,
+    by Dask reductions and lazy filters (:mod:`somnium.distributed`): the hits and the per-node
+    means of ``columns`` come from one groupby pass (only ``n_nodes`` numbers per column reach
+    the client); :meth:`rows` is a lazy Dask DataFrame filtered to the nodes, BMUs computed
+    partition-wise, index kept.  Positions have no meaning here (:meth:`positions` raises).
+
+    Parameters
+    ----------
+    model : SOM
+        A fitted model.
+    data : dask.dataframe.DataFrame or dask.array.Array
+        The rows; a DataFrame may hold extra columns besides the model's features.
+    columns : sequence, optional
+        Numeric columns of ``data`` whose per-node mean (missing values skipped) to compute with the hits.
+    """
+
+    bmu = None
+
+    def __init__(self, model, data, columns=()):
+        from .. import distributed
+
+        self.model = model
+        self.data = data
+        self.n_nodes = int(model.lattice_.n_nodes)
+        columns = list(columns)
+        if columns:
+            hits, self.column_means = distributed.node_column_means(model, data, columns)
+        else:  # one statistics pass on the features (extra non-numeric columns left out)
+            hits, self.column_means = model.node_hits(distributed._model_features(model, data)), {}
+        self.counts = np.asarray(hits, dtype=np.int64)
+        self._bmus = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def features(self):
+        """The model's feature columns of ``data`` (lazy)."""
+        from ..distributed import _model_features
+
+        return _model_features(self.model, self.data)
+
+    @property
+    def bmus(self):
+        """The lazy BMU of every row (a Dask Series with ``data``'s index, or a Dask array)."""
+        if self._bmus is None:
+            self._bmus = self.model.predict(self.features)
+        return self._bmus
+
+    def positions(self, nodes):
+        raise DaskRowsError(
+            "Row positions have no meaning for Dask data (its partitions are not numbered row by row): "
+            "use selected_rows.index (a lazy Dask Index) for the selected rows' labels, or "
+            "selected_rows itself."
+        )
+
+    def rows(self, nodes):
+        """The rows whose BMU is in ``nodes``, lazily (a Dask DataFrame keeps its index and columns)."""
+        from ..distributed import rows_of_nodes
+
+        return rows_of_nodes(self.model, self.data, nodes)
+
+    def nodes_of(self, rows) -> np.ndarray:
+        """The nodes (sorted, unique) holding the given rows, computing only their node indices.
+
+        ``rows`` is a Dask boolean Series aligned with ``data`` (e.g. ``ddf["x"] > 0``), a Dask
+        DataFrame with the model's features (e.g. ``ddf[ddf["x"] > 0]``: its rows' BMUs), a pandas
+        DataFrame or Series (its index labels; a boolean Series: the labels where it is True), or
+        index labels.  One pass over ``data`` at most; only node indices reach the client.
+        """
+        if not is_dask_frame(self.data):
+            raise DaskRowsError(
+                "select_rows needs the view's Dask data to be a DataFrame (rows are found by index label)."
+            )
+        bmus = self.bmus
+        if is_dask_collection(rows):
+            if is_dask_frame(rows):
+                from ..distributed import _model_features
+
+                nodes = self.model.predict(_model_features(self.model, rows)).unique()
+            elif getattr(getattr(rows, "dtype", None), "kind", None) == "b":
+                nodes = bmus[rows].unique()
+            else:
+                raise DaskRowsError(
+                    "select_rows takes a Dask boolean Series (ddf['x'] > 0) or a Dask DataFrame of rows, "
+                    f"got a Dask {type(rows).__name__} of dtype {getattr(rows, 'dtype', None)}."
+                )
+            return np.unique(np.asarray(nodes.compute(), dtype=np.int64))
+        if is_dataframe(rows) or (is_series(rows) and rows.dtype != bool):
+            labels = rows.index
+        elif is_series(rows):
+            labels = rows.index[rows.to_numpy()]
+        else:
+            values = np.asarray(rows)
+            if values.dtype == bool:
+                raise DaskRowsError(
+                    "A boolean array cannot be aligned with Dask rows (they have no positions): pass a "
+                    "Dask boolean Series (e.g. ddf['x'] > 0) or a pandas boolean Series indexed like data."
+                )
+            labels = values.ravel()
+        import pandas as pd
+
+        labels = pd.Index(labels).unique()
+        if len(labels) == 0:
+            return np.empty(0, dtype=np.int64)
+        found = bmus.map_partitions(_rows_with_labels, labels, meta=bmus._meta).compute()
+        missing = labels[~labels.isin(found.index)]
+        if len(missing):
+            raise KeyError(f"{len(missing)} label(s) not in data's index, e.g. {list(missing[:5])}.")
+        return np.unique(found.to_numpy(dtype=np.int64))

@@ -14,9 +14,9 @@ import numpy as np
 import traitlets
 
 from .. import metrics
-from .._validation import check_int, is_dataframe, is_series
+from .._validation import check_int, is_dask_collection, is_dataframe, is_series
 from ._base import STATIC_DIR, SomniumWidget
-from ._rows import RowIndex, model_features
+from ._rows import DaskRows, RowIndex, is_dask_frame, model_features
 from ._traits import FloatArray, UIntArray
 
 __all__ = ["MapView"]
@@ -45,7 +45,11 @@ class MapView(SomniumWidget):
         extra columns besides the model's features -- numeric ones become
         "row mean per node" colour layers.  Without ``data`` the hits and
         quality layers use the training data and :attr:`selected_rows` is
-        unavailable.
+        unavailable.  A Dask DataFrame (or 2-D Dask array) is never pulled to
+        the client: the hits, quality and "mean of rows" layers are Dask
+        reductions (only per-node numbers come back; a column's missing values
+        are skipped), :attr:`selected_rows` is a lazy Dask DataFrame, and
+        :attr:`selected_index` / :attr:`bmu` are unavailable (no positions).
     color : str or array-like, default "umatrix"
         Initial colour layer: ``"umatrix"``, ``"hits"``, ``"quality"``, a
         feature name (prototype values in input units), a numeric column of
@@ -118,6 +122,8 @@ class MapView(SomniumWidget):
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         top_k = check_int(top_k, "top_k", minimum=0)
+        if rows is None and is_dask_collection(data):
+            rows = self._dask_rows(model, data, bmu)
         self._rows = rows if rows is not None else RowIndex.for_model(model, data, bmu)
         self._data = self._rows.data if self._rows is not None else None
         self._bmu = self._rows.bmu if self._rows is not None else None
@@ -146,6 +152,24 @@ class MapView(SomniumWidget):
         self._constructed = True
 
     # --------------------------------------------------------------- rows
+    @staticmethod
+    def _dask_rows(model, data, bmu) -> DaskRows:
+        """Dask rows: hits and every extra numeric column's per-node mean in one groupby pass."""
+        if bmu is not None:
+            raise ValueError(
+                "bmu= is not supported with Dask data; the view computes the BMUs partition-wise."
+            )
+        columns = []
+        if is_dask_frame(data):
+            features = set(model.feature_names())
+            dtypes = data.dtypes
+            columns = [
+                c
+                for c in data.columns
+                if str(c) not in features and getattr(dtypes[c], "kind", "O") in "biuf"
+            ]
+        return DaskRows(model, data, columns)
+
     @property
     def top_k(self) -> int:
         """How many standout features the hover card lists."""
@@ -153,12 +177,15 @@ class MapView(SomniumWidget):
 
     @property
     def bmu(self) -> np.ndarray | None:
-        """Best matching unit of each row of ``data`` (training rows without ``data``)."""
+        """Best matching unit of each row of ``data`` (training rows without ``data``; None for Dask data)."""
         return self._bmu
 
     @property
     def selected_index(self) -> np.ndarray:
-        """Positions (0-based, ascending) of the rows whose BMU is selected."""
+        """Positions (0-based, ascending) of the rows whose BMU is selected.
+
+        Raises ``DaskRowsError`` (a ``ValueError``) for Dask data: use ``selected_rows.index``.
+        """
         if self._rows is None:
             raise ValueError("This view has no rows: pass data= to MapView to map rows onto the map.")
         return self._rows.positions(self.selected)
@@ -168,7 +195,10 @@ class MapView(SomniumWidget):
         """The rows of ``data`` whose BMU is selected, in their original order.
 
         A DataFrame keeps its index (``data.iloc[selected_index]``); an array
-        returns ``data[selected_index]``.
+        returns ``data[selected_index]``.  For Dask data it is lazy: a Dask DataFrame
+        (index and columns kept) or array filtered to the selected nodes, the BMUs
+        computed partition-wise; nothing runs until it is computed (``.head()``,
+        ``.compute()``, ``.to_parquet(...)``).
         """
         if self._data is None:
             raise ValueError(
@@ -190,10 +220,17 @@ class MapView(SomniumWidget):
             * other integers: index labels of a DataFrame, or row positions
               of an array.
 
+            For Dask data: a Dask boolean Series aligned with ``data``
+            (``ddf["x"] > 0``), a Dask DataFrame of rows with the model's
+            features (``ddf[ddf["x"] > 0]``: their BMUs), a pandas DataFrame or
+            Series (index labels; a boolean Series: where True) or index labels.
+            One pass over the data; only node indices reach the client.
+
         Raises
         ------
         ValueError
-            If the view has no rows or a mask has the wrong length.
+            If the view has no rows or a mask has the wrong length (``DaskRowsError``,
+            a ``ValueError``, for a boolean array or positions with Dask data).
         KeyError
             If labels are not in ``data``'s index.
         IndexError
@@ -215,7 +252,11 @@ class MapView(SomniumWidget):
         for j, name in enumerate(model.feature_names()):
             key = name if name not in layers else f"feature:{name}"
             layers[key] = _Layer(name, lambda j=j: codebook[:, j])
-        if is_dataframe(self._data):
+        if isinstance(self._rows, DaskRows):
+            for column, means in self._rows.column_means.items():
+                key = column if column not in layers else f"column:{column}"
+                layers[key] = _Layer(f"{column} (mean of rows)", lambda means=means: means)
+        elif is_dataframe(self._data):
             features = set(model.feature_names())
             for column in self._data.columns:
                 name = str(column)
@@ -227,6 +268,8 @@ class MapView(SomniumWidget):
     def _quality(self, model):
         if self._data is None:
             return model.node_quantization_error()
+        if isinstance(self._rows, DaskRows):
+            return model.node_quantization_error(self._rows.features)  # one Dask pass
         normalized = model.normalize(model_features(model, self._data))
         return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
 
