@@ -189,3 +189,23 @@ def test_on_a_two_process_local_cluster(model, frame):
         assert_same_layers(view, reference)
         view.selected = reference.selected = NODES
         assert_same_rows(view.selected_rows, reference.selected_rows)
+
+
+def test_missing_values_of_a_column_are_skipped_in_its_node_means(model, frame):
+    holey = frame.copy()
+    holey.loc[holey.index[::7], "target"] = np.nan
+    view = MapView(model, data=dd.from_pandas(holey, npartitions=3, sort=False), color="target")
+    bmus = model.predict(frame[FEATURES])
+    expected = holey.groupby(bmus)["target"].mean().reindex(range(model.lattice_.n_nodes)).to_numpy()
+    np.testing.assert_allclose(view.color_values, expected, rtol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(view._hit_counts, np.bincount(bmus, minlength=model.lattice_.n_nodes))
+
+
+def test_a_frame_without_numeric_extra_columns_counts_hits_on_the_features(model, frame):
+    lazy = dd.from_pandas(frame[[*FEATURES, "label"]], npartitions=2, sort=False)
+    view, reference = (
+        MapView(model, data=lazy, color="hits"),
+        MapView(model, data=frame[[*FEATURES, "label"]], color="hits"),
+    )
+    assert view.layers == reference.layers
+    np.testing.assert_array_equal(view.color_values, reference.color_values)
