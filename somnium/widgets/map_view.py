@@ -230,7 +230,7 @@ class MapView(SomniumWidget):
         ------
         ValueError
             If the view has no rows or a mask has the wrong length (``DaskRowsError``,
-            a ``ValueError``, for a boolean array or positions with Dask data).
+            a ``ValueError``, for a boolean array with Dask data, which has no positions).
         KeyError
             If labels are not in ``data``'s index.
         IndexError
