@@ -16,6 +16,7 @@ import { Disposer, make } from "./lib/dom.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
 import { planeScales } from "./lib/planes.js";
+import { boundaryPath, renderSegmentLegend } from "./lib/segments.js";
 import { Tooltip, tooltipRow } from "./lib/tooltip.js";
 
 /**
@@ -30,6 +31,10 @@ import { Tooltip, tooltipRow } from "./lib/tooltip.js";
  * @property {number} columns 0 = as many as fit
  * @property {"rectangle" | "lasso"} brush_mode
  * @property {string} selection "IPY_MODEL_<id>"
+ * @property {object} _segment_codes uint32 (n_nodes,), empty without segments
+ * @property {string[]} _segment_names
+ * @property {string[]} _segment_colors
+ * @property {object} _segment_edges float32 (n_edges, 4) boundary lines, drawn on every plane
  */
 
 async function render({ model, el }) {
@@ -49,7 +54,9 @@ async function render({ model, el }) {
   const clearButton = make("button", { type: "button", class: "somnium-planes__clear" }, "Clear");
   toolbar.append(status, brushGroup, clearButton);
   const grid = make("div", { class: "somnium-planes__grid" });
-  root.append(toolbar, grid);
+  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+  segmentLegend.hidden = true;
+  root.append(toolbar, grid, segmentLegend);
   el.append(root);
   const tooltip = new Tooltip(root);
 
@@ -96,6 +103,7 @@ async function render({ model, el }) {
     root.dataset.wrap = planes[0]?.map.wrapKind ?? "flat";
     drawColumns();
     drawValues();
+    drawSegments();
     drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
@@ -115,6 +123,14 @@ async function render({ model, el }) {
     });
     root.dataset.scale = shared ? "shared" : "own";
     if (hovered !== null) showTooltip(hovered.plane, hovered);
+  }
+
+  function drawSegments() {
+    const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
+    for (const plane of planes) plane.map.setBoundaries(d);
+    const codes = decodeArray(model.get("_segment_codes")).data;
+    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    root.dataset.segments = String(model.get("_segment_names").length);
   }
 
   function drawColumns() {
@@ -188,6 +204,9 @@ async function render({ model, el }) {
     disposer.onModel(model, `change:${name}`, build);
   }
   disposer.onModel(model, "change:_values", drawValues);
+  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
+    disposer.onModel(model, `change:${name}`, drawSegments);
+  }
   disposer.onModel(model, "change:shared_scale", drawValues);
   disposer.onModel(model, "change:columns", drawColumns);
   disposer.onModel(model, "change:brush_mode", drawBrushMode);

@@ -305,7 +305,8 @@ var HexMap = class {
     this.cellGroup = svg("g", { class: "somnium-map__cells" });
     this.emptyMarks = svg("path", { class: "somnium-map__empty-marks" });
     this.wrapGroup = svg("g", { class: "somnium-map__wrap" });
-    this.svg.append(this.cellGroup, this.emptyMarks, this.wrapGroup);
+    this.boundaries = svg("path", { class: "somnium-map__segment-boundaries" });
+    this.svg.append(this.cellGroup, this.emptyMarks, this.boundaries, this.wrapGroup);
     this.overlay = svg("svg", {
       class: "somnium-map__overlay",
       preserveAspectRatio: "xMidYMid meet",
@@ -407,6 +408,10 @@ var HexMap = class {
     const d = emptyMarksPath(__privateGet(this, _centers), hits);
     this.emptyMarks.setAttribute("d", d);
     return d !== "";
+  }
+  /** Draw the segment boundaries (path data, "" for none). */
+  setBoundaries(d) {
+    this.boundaries.setAttribute("d", d);
   }
   /** Show `nodes` as selected (only the cells whose state changes are touched). */
   setSelection(nodes) {
@@ -664,6 +669,34 @@ function zScores(plane) {
   return out;
 }
 
+// lib/segments.js
+var UNASSIGNED_FILL = "#d3d3d3";
+function boundaryPath(edges) {
+  let d = "";
+  for (let i = 0; i + 3 < edges.length; i += 4) {
+    d += `M${edges[i].toFixed(3)} ${edges[i + 1].toFixed(3)}L${edges[i + 2].toFixed(3)} ${edges[i + 3].toFixed(3)}`;
+  }
+  return d;
+}
+function renderSegmentLegend(legend, names, colors, codes) {
+  const items = names.map((name, i) => {
+    const item = make("span", { class: "somnium-segments__item", "data-segment": String(i) });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = colors[i] ?? UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, name));
+    return item;
+  });
+  if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
+    const item = make("span", { class: "somnium-segments__item somnium-segments__item--none" });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, "no segment"));
+    items.push(item);
+  }
+  legend.replaceChildren(...items);
+  legend.hidden = names.length === 0;
+}
+
 // lib/tooltip.js
 var _container;
 var Tooltip = class {
@@ -726,7 +759,9 @@ async function render({ model, el }) {
   const clearButton = make("button", { type: "button", class: "somnium-planes__clear" }, "Clear");
   toolbar.append(status, brushGroup, clearButton);
   const grid = make("div", { class: "somnium-planes__grid" });
-  root.append(toolbar, grid);
+  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+  segmentLegend.hidden = true;
+  root.append(toolbar, grid, segmentLegend);
   el.append(root);
   const tooltip = new Tooltip(root);
   let planes = [];
@@ -770,6 +805,7 @@ async function render({ model, el }) {
     root.dataset.wrap = planes[0]?.map.wrapKind ?? "flat";
     drawColumns();
     drawValues();
+    drawSegments();
     drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
@@ -787,6 +823,13 @@ async function render({ model, el }) {
     });
     root.dataset.scale = shared ? "shared" : "own";
     if (hovered !== null) showTooltip(hovered.plane, hovered);
+  }
+  function drawSegments() {
+    const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
+    for (const plane of planes) plane.map.setBoundaries(d);
+    const codes = decodeArray(model.get("_segment_codes")).data;
+    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    root.dataset.segments = String(model.get("_segment_names").length);
   }
   function drawColumns() {
     const columns = model.get("columns");
@@ -849,6 +892,9 @@ async function render({ model, el }) {
     disposer.onModel(model, `change:${name}`, build);
   }
   disposer.onModel(model, "change:_values", drawValues);
+  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
+    disposer.onModel(model, `change:${name}`, drawSegments);
+  }
   disposer.onModel(model, "change:shared_scale", drawValues);
   disposer.onModel(model, "change:columns", drawColumns);
   disposer.onModel(model, "change:brush_mode", drawBrushMode);
