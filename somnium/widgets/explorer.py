@@ -97,7 +97,7 @@ class Explorer(ipywidgets.VBox):
         self.segment_list = ipywidgets.VBox(layout=ipywidgets.Layout(width="100%"))
         controls = ipywidgets.HBox(
             [self.segment_name, self.add_segment_button, self.profile_target, self.segment_status],
-            layout=ipywidgets.Layout(width="100%", flex_flow="row wrap", gap="8px", align_items="center"),
+            layout=ipywidgets.Layout(width="100%", flex_flow="row wrap", align_items="center"),
         )
         super().__init__(
             [top, controls, self.segment_list, self.profile], layout=ipywidgets.Layout(width="100%")
