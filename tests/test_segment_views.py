@@ -102,7 +102,9 @@ def test_the_planes_draw_the_same_boundaries(model, segments):
     planes = ComponentPlanes(model, segments=segments)
     np.testing.assert_array_equal(planes._segment_codes, segments.node_labels() + 1)
     assert planes._segment_names == segments.names
-    np.testing.assert_allclose(planes._segment_edges, boundary_edges(model.lattice_, segments.node_labels())[0])
+    np.testing.assert_allclose(
+        planes._segment_edges, boundary_edges(model.lattice_, segments.node_labels())[0]
+    )
 
 
 def test_a_feature_called_segments_keeps_its_layer(frame):

@@ -55,7 +55,8 @@ def mount(page, url, *views):
 
 def legend_names(page, scope):
     return page.eval_on_selector_all(
-        f"{scope} .somnium-segments__item[data-segment] .somnium-segments__name", "ns => ns.map(n => n.textContent)"
+        f"{scope} .somnium-segments__item[data-segment] .somnium-segments__name",
+        "ns => ns.map(n => n.textContent)",
     )
 
 
@@ -83,13 +84,15 @@ def test_the_segments_layer_renders_with_a_text_legend(browser_page, harness_url
     # boundaries: one move-line per edge, on the map and on every plane
     n_edges = len(boundary_edges(model.lattice_, segments.node_labels())[0])
     paths = browser_page.eval_on_selector_all(
-        ".somnium-map__segment-boundaries", "ps => ps.map(p => (p.getAttribute('d').match(/M/g) || []).length)"
+        ".somnium-map__segment-boundaries",
+        "ps => ps.map(p => (p.getAttribute('d').match(/M/g) || []).length)",
     )
     assert paths == [n_edges] * (1 + len(planes.features))
     # a redraw from Python: the segments removed
     view.show_segments(None)
     changes = widget_state(
-        view, ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges", "color", "_layer_info"]
+        view,
+        ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges", "color", "_layer_info"],
     )
     changes.update(widget_state(view, ["_layer_values", "_layer_options"]))
     browser_page.evaluate("changes => window.harness.views[0].model.fromPython(changes)", changes)

@@ -13,7 +13,6 @@ import ipywidgets
 import numpy as np
 
 from ..segments import Segments
-
 from ._rows import RowIndex
 from .component_planes import ComponentPlanes
 from .map_view import MapView
@@ -86,13 +85,17 @@ class Explorer(ipywidgets.VBox):
         self._row_counts = np.asarray(rows.counts, dtype=np.int64)
         self.segments = segments if segments is not None else Segments(model)
         self.profile.segments = self.segments
-        self.segment_name = ipywidgets.Text(placeholder="Segment name", layout=ipywidgets.Layout(width="16em"))
+        self.segment_name = ipywidgets.Text(
+            placeholder="Segment name", layout=ipywidgets.Layout(width="16em")
+        )
         self.add_segment_button = ipywidgets.Button(
             description="Add segment", tooltip="Add the selected nodes to the named segment"
         )
         self.add_segment_button.on_click(self._on_add_segment)
         self.segment_status = ipywidgets.Label()
-        self.profile_target = ipywidgets.Dropdown(options=["Selection"], value="Selection", description="Profile")
+        self.profile_target = ipywidgets.Dropdown(
+            options=["Selection"], value="Selection", description="Profile"
+        )
         self.profile_target.observe(self._on_profile_target, "value")
         self.segment_list = ipywidgets.VBox(layout=ipywidgets.Layout(width="100%"))
         controls = ipywidgets.HBox(
@@ -161,7 +164,12 @@ class Explorer(ipywidgets.VBox):
             nodes = self.segments.nodes(name)
             n_rows = int(self._row_counts[nodes].sum())
             records.append(
-                {"segment": name, "nodes": len(nodes), "rows": n_rows, "share": n_rows / total if total else 0.0}
+                {
+                    "segment": name,
+                    "nodes": len(nodes),
+                    "rows": n_rows,
+                    "share": n_rows / total if total else 0.0,
+                }
             )
         return pd.DataFrame(records, columns=["segment", "nodes", "rows", "share"])
 
