@@ -312,15 +312,10 @@ class MapView(SomniumWidget):
         layer = self._layers[key]
         if key not in self._layer_cache:
             self._layer_cache[key] = np.asarray(layer.compute(), dtype=np.float64)
-        return {
-            "_layer_values": self._layer_cache[key],
-            "_layer_info": {
-                "key": key,
-                "label": layer.label,
-                "integer": layer.integer,
-                "categorical": layer.categorical,
-            },
-        }
+        info = {"key": key, "label": layer.label, "integer": layer.integer}
+        if layer.categorical:
+            info["categorical"] = True  # the segments layer: the browser paints _segment_codes
+        return {"_layer_values": self._layer_cache[key], "_layer_info": info}
 
     def show_segments(self, segments, show: bool = True) -> None:
         """Show ``segments`` as the ``"segments"`` colour layer (categorical) with boundaries and legend.
