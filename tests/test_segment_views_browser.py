@@ -87,7 +87,20 @@ def test_the_segments_layer_renders_with_a_text_legend(browser_page, harness_url
         ".somnium-map__segment-boundaries",
         "ps => ps.map(p => (p.getAttribute('d').match(/M/g) || []).length)",
     )
-    assert paths == [n_edges] * (1 + len(planes.features))
+    assert paths == [n_edges] * (2 + len(planes.features))  # map, segments plane, feature planes
+    # the planes: a "Segments" plane first, in the segment colours; feature planes keep their values
+    plane_fills = browser_page.eval_on_selector_all(
+        ".somnium-planes__plane--segments [data-neuron]", "cs => cs.map(c => c.getAttribute('fill'))"
+    )
+    assert plane_fills == expected
+    features = browser_page.eval_on_selector_all(
+        ".somnium-planes .somnium-map[data-feature]", "ps => ps.map(p => p.dataset.feature)"
+    )
+    assert features == planes.features
+    browser_page.click('.somnium-planes__plane--segments [data-neuron="14"]')
+    assert browser_page.eval_on_selector_all(
+        f'{map_scope} [data-selected="true"]', "cs => cs.map(c => Number(c.dataset.neuron))"
+    ) == [14]
     # a redraw from Python: the segments removed
     view.show_segments(None)
     changes = widget_state(
@@ -101,3 +114,10 @@ def test_the_segments_layer_renders_with_a_text_legend(browser_page, harness_url
     )
     assert browser_page.locator(f"{map_scope} .somnium-map__segment-boundaries").get_attribute("d") == ""
     assert browser_page.locator(f"{map_scope} .somnium-map__colorbar").is_visible()
+    planes.show_segments(None)
+    browser_page.evaluate(
+        "changes => window.harness.views[1].model.fromPython(changes)",
+        widget_state(planes, ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]),
+    )
+    assert browser_page.locator(".somnium-planes__plane--segments").count() == 0
+    assert browser_page.locator(".somnium-planes .somnium-segments").is_hidden()

@@ -16,7 +16,7 @@ import { Disposer, make } from "./lib/dom.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
 import { planeScales } from "./lib/planes.js";
-import { boundaryPath, renderSegmentLegend } from "./lib/segments.js";
+import { boundaryPath, renderSegmentLegend, segmentFills } from "./lib/segments.js";
 import { Tooltip, tooltipRow } from "./lib/tooltip.js";
 
 /**
@@ -65,7 +65,22 @@ async function render({ model, el }) {
   let planeValues = [];
   let hovered = null;
 
+  /** The "Segments" plane (first in the grid while segments are shown), or null. */
+  let segmentPlane = null;
+
+  /** Every HexMap on screen: the feature planes and the segments plane. */
+  const allMaps = () =>
+    segmentPlane ? [segmentPlane.map, ...planes.map((p) => p.map)] : planes.map((p) => p.map);
+
+  function removeSegmentPlane() {
+    if (!segmentPlane) return;
+    segmentPlane.map.destroy();
+    segmentPlane.element.remove();
+    segmentPlane = null;
+  }
+
   function build() {
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     const lattice = model.get("_lattice");
     const names = model.get("_feature_names");
@@ -127,10 +142,40 @@ async function render({ model, el }) {
 
   function drawSegments() {
     const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
-    for (const plane of planes) plane.map.setBoundaries(d);
     const codes = decodeArray(model.get("_segment_codes")).data;
-    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    const names = model.get("_segment_names");
+    if (names.length === 0) removeSegmentPlane();
+    else if (!segmentPlane) addSegmentPlane();
+    for (const map of allMaps()) map.setBoundaries(d);
+    if (segmentPlane) {
+      const nNodes = model.get("_lattice").n_nodes;
+      segmentPlane.map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+    }
+    renderSegmentLegend(segmentLegend, names, model.get("_segment_colors"), codes);
     root.dataset.segments = String(model.get("_segment_names").length);
+  }
+
+  function addSegmentPlane() {
+    const element = make("div", {
+      class: "somnium-map somnium-planes__plane somnium-planes__plane--segments",
+      "data-ready": "false",
+    });
+    const title = make("div", { class: "somnium-planes__title" }, "Segments");
+    const canvas = make("div", { class: "somnium-map__canvas" });
+    const map = new HexMap(canvas, { brushMode: model.get("brush_mode"), label: "Segments" });
+    map.setGeometry({
+      lattice: model.get("_lattice"),
+      vertices: decodeArray(model.get("_cell_vertices")).data,
+      centers: decodeArray(model.get("_cell_centers")).data,
+      paths: planes[0]?.map.paths ?? null,
+    });
+    map.setSelection(selection.nodes);
+    map.on("select", (nodes) => selection.commit(nodes));
+    map.on("hover", (hover) => onHover(-1, hover));
+    element.append(title, canvas);
+    grid.prepend(element);
+    element.setAttribute("data-ready", "true");
+    segmentPlane = { element, map };
   }
 
   function drawColumns() {
@@ -140,7 +185,7 @@ async function render({ model, el }) {
 
   function drawSelection() {
     const nodes = selection.nodes;
-    for (const plane of planes) plane.map.setSelection(nodes);
+    for (const map of allMaps()) map.setSelection(nodes);
     const shown = planes[0]?.map.selection.length ?? 0;
     root.classList.toggle("somnium-planes--has-selection", shown > 0);
     status.textContent =
@@ -155,7 +200,7 @@ async function render({ model, el }) {
     for (const [name, button] of Object.entries(brushButtons)) {
       button.setAttribute("aria-pressed", String(name === mode));
     }
-    for (const plane of planes) plane.map.setBrushMode(mode);
+    for (const map of allMaps()) map.setBrushMode(mode);
   }
 
   // ------------------------------------------------------------------ hover: every feature of the node
@@ -167,6 +212,13 @@ async function render({ model, el }) {
       if (p === planeIndex) row.classList.add("somnium-planes__tooltip-current");
       lines.push(row);
     });
+    const segmentNames = model.get("_segment_names");
+    if (segmentNames.length > 0) {
+      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
+      const row = tooltipRow("Segment", code > 0 ? (segmentNames[code - 1] ?? "?") : "none");
+      if (planeIndex === -1) row.classList.add("somnium-planes__tooltip-current");
+      lines.push(row);
+    }
     tooltip.show(lines, clientX, clientY);
   }
 
@@ -174,6 +226,7 @@ async function render({ model, el }) {
     const node = hover?.node ?? null;
     if (hovered?.node !== node) {
       for (const [p, plane] of planes.entries()) if (p !== planeIndex) plane.map.setHovered(node);
+      if (planeIndex !== -1) segmentPlane?.map.setHovered(node);
     }
     if (hover === null) {
       hovered = null;
@@ -188,7 +241,7 @@ async function render({ model, el }) {
   // ------------------------------------------------------------------ wiring
   disposer.listen(root, "keydown", (event) => {
     if (event.key !== "Escape") return;
-    for (const plane of planes) plane.map.cancelGesture();
+    for (const map of allMaps()) map.cancelGesture();
     selection.commit([]);
     event.stopPropagation();
   });
@@ -218,6 +271,7 @@ async function render({ model, el }) {
 
   return () => {
     disposer.dispose();
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     tooltip.destroy();
     root.remove();

@@ -671,6 +671,15 @@ function zScores(plane) {
 
 // lib/segments.js
 var UNASSIGNED_FILL = "#d3d3d3";
+function segmentFills(codes, colors, nNodes, unassigned = UNASSIGNED_FILL) {
+  const fills = new Array(nNodes).fill(unassigned);
+  if (codes.length !== nNodes) return fills;
+  for (let node = 0; node < nNodes; node++) {
+    const code = codes[node];
+    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
+  }
+  return fills;
+}
 function boundaryPath(edges) {
   let d = "";
   for (let i = 0; i + 3 < edges.length; i += 4) {
@@ -767,7 +776,16 @@ async function render({ model, el }) {
   let planes = [];
   let planeValues = [];
   let hovered = null;
+  let segmentPlane = null;
+  const allMaps = () => segmentPlane ? [segmentPlane.map, ...planes.map((p) => p.map)] : planes.map((p) => p.map);
+  function removeSegmentPlane() {
+    if (!segmentPlane) return;
+    segmentPlane.map.destroy();
+    segmentPlane.element.remove();
+    segmentPlane = null;
+  }
   function build() {
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     const lattice = model.get("_lattice");
     const names = model.get("_feature_names");
@@ -826,10 +844,39 @@ async function render({ model, el }) {
   }
   function drawSegments() {
     const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
-    for (const plane of planes) plane.map.setBoundaries(d);
     const codes = decodeArray(model.get("_segment_codes")).data;
-    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    const names = model.get("_segment_names");
+    if (names.length === 0) removeSegmentPlane();
+    else if (!segmentPlane) addSegmentPlane();
+    for (const map of allMaps()) map.setBoundaries(d);
+    if (segmentPlane) {
+      const nNodes = model.get("_lattice").n_nodes;
+      segmentPlane.map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+    }
+    renderSegmentLegend(segmentLegend, names, model.get("_segment_colors"), codes);
     root.dataset.segments = String(model.get("_segment_names").length);
+  }
+  function addSegmentPlane() {
+    const element = make("div", {
+      class: "somnium-map somnium-planes__plane somnium-planes__plane--segments",
+      "data-ready": "false"
+    });
+    const title = make("div", { class: "somnium-planes__title" }, "Segments");
+    const canvas = make("div", { class: "somnium-map__canvas" });
+    const map = new HexMap(canvas, { brushMode: model.get("brush_mode"), label: "Segments" });
+    map.setGeometry({
+      lattice: model.get("_lattice"),
+      vertices: decodeArray(model.get("_cell_vertices")).data,
+      centers: decodeArray(model.get("_cell_centers")).data,
+      paths: planes[0]?.map.paths ?? null
+    });
+    map.setSelection(selection.nodes);
+    map.on("select", (nodes) => selection.commit(nodes));
+    map.on("hover", (hover) => onHover(-1, hover));
+    element.append(title, canvas);
+    grid.prepend(element);
+    element.setAttribute("data-ready", "true");
+    segmentPlane = { element, map };
   }
   function drawColumns() {
     const columns = model.get("columns");
@@ -837,7 +884,7 @@ async function render({ model, el }) {
   }
   function drawSelection() {
     const nodes = selection.nodes;
-    for (const plane of planes) plane.map.setSelection(nodes);
+    for (const map of allMaps()) map.setSelection(nodes);
     const shown = planes[0]?.map.selection.length ?? 0;
     root.classList.toggle("somnium-planes--has-selection", shown > 0);
     status.textContent = shown === 0 ? "Click or drag on any plane to select" : `${shown} node${shown === 1 ? "" : "s"} selected`;
@@ -848,7 +895,7 @@ async function render({ model, el }) {
     for (const [name, button] of Object.entries(brushButtons)) {
       button.setAttribute("aria-pressed", String(name === mode));
     }
-    for (const plane of planes) plane.map.setBrushMode(mode);
+    for (const map of allMaps()) map.setBrushMode(mode);
   }
   function showTooltip(planeIndex, { node, clientX, clientY }) {
     const names = model.get("_feature_names");
@@ -858,12 +905,20 @@ async function render({ model, el }) {
       if (p === planeIndex) row.classList.add("somnium-planes__tooltip-current");
       lines.push(row);
     });
+    const segmentNames = model.get("_segment_names");
+    if (segmentNames.length > 0) {
+      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
+      const row = tooltipRow("Segment", code > 0 ? segmentNames[code - 1] ?? "?" : "none");
+      if (planeIndex === -1) row.classList.add("somnium-planes__tooltip-current");
+      lines.push(row);
+    }
     tooltip.show(lines, clientX, clientY);
   }
   function onHover(planeIndex, hover) {
     const node = hover?.node ?? null;
     if (hovered?.node !== node) {
       for (const [p, plane] of planes.entries()) if (p !== planeIndex) plane.map.setHovered(node);
+      if (planeIndex !== -1) segmentPlane?.map.setHovered(node);
     }
     if (hover === null) {
       hovered = null;
@@ -876,7 +931,7 @@ async function render({ model, el }) {
   }
   disposer.listen(root, "keydown", (event) => {
     if (event.key !== "Escape") return;
-    for (const plane of planes) plane.map.cancelGesture();
+    for (const map of allMaps()) map.cancelGesture();
     selection.commit([]);
     event.stopPropagation();
   });
@@ -904,6 +959,7 @@ async function render({ model, el }) {
   root.setAttribute("data-ready", "true");
   return () => {
     disposer.dispose();
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     tooltip.destroy();
     root.remove();

@@ -85,8 +85,9 @@ class ComponentPlanes(SomniumWidget):
     columns : int, optional
         Planes per row (default: as many as fit the width).
     segments : Segments, optional
-        Named segments whose boundaries are drawn on every plane, with a legend (see
-        :meth:`show_segments`; the planes keep their feature colours).
+        Named segments to show (see :meth:`show_segments`): a "Segments" plane in the segment
+        colours comes first, boundaries are drawn on every plane (the feature planes keep their
+        value colours), and a legend names the segments.
 
     Attributes
     ----------
