@@ -214,6 +214,34 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     )
     assert any(XSS in option for option in options)
     assert page.locator(".jp-OutputArea .somnium-explorer img").count() == 0
+
+    # 3. Selection -> named segment in two gestures: type a (hostile) name, press "Add segment".
+    page.locator('.jp-OutputArea .somnium-explorer input[placeholder="Segment name"]').fill(XSS)
+    page.locator(".jp-OutputArea .somnium-explorer button", has_text="Add segment").click()
+    page.wait_for_function(
+        """([mapSel, name]) => {
+          const names = document.querySelectorAll(mapSel + ' .somnium-segments__name');
+          return names.length > 0 && names[0].textContent === name;
+        }""",
+        arg=[MAP, XSS],
+        timeout=30_000,
+    )
+    fill = page.locator(f'{MAP} [data-neuron="{target}"]').get_attribute("fill")
+    assert fill == "#4e79a7"  # the first segment colour; the map switched to the segments layer
+    legend = page.eval_on_selector_all(
+        f"{PLANES} .somnium-segments__name", "ns => ns.map(n => n.textContent)"
+    )
+    assert legend[0] == XSS
+    # the segment list (ipywidgets Labels) names it as text too
+    holders = page.evaluate(
+        """(name) => Array.from(document.querySelectorAll('.jp-OutputArea .somnium-explorer *'))
+          .filter(e => e.children.length === 0 && e.textContent === name)
+          .map(e => e.className.baseVal ?? e.className)""",
+        XSS,
+    )
+    assert any("somnium-segments" not in str(c) for c in holders), holders
+    assert page.locator(".jp-OutputArea .somnium-explorer img").count() == 0
+    assert lab.error_outputs(page) == []
     assert dialogs == []
 
 

@@ -107,6 +107,8 @@ def test_arrays_are_sent_as_binary_not_json_lists(view):
         "_hit_counts",
         "_top_features",
         "_top_scores",
+        "_segment_codes",  # empty until show_segments
+        "_segment_edges",
     ]
     assert sorted(path for path, _ in buffer_paths) == sorted(arrays)
     assert all(key == "data" for _, key in buffer_paths)

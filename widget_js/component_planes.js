@@ -16,6 +16,7 @@ import { Disposer, make } from "./lib/dom.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
 import { planeScales } from "./lib/planes.js";
+import { boundaryPath, renderSegmentLegend, segmentFills } from "./lib/segments.js";
 import { Tooltip, tooltipRow } from "./lib/tooltip.js";
 
 /**
@@ -30,6 +31,10 @@ import { Tooltip, tooltipRow } from "./lib/tooltip.js";
  * @property {number} columns 0 = as many as fit
  * @property {"rectangle" | "lasso"} brush_mode
  * @property {string} selection "IPY_MODEL_<id>"
+ * @property {object} _segment_codes uint32 (n_nodes,), empty without segments
+ * @property {string[]} _segment_names
+ * @property {string[]} _segment_colors
+ * @property {object} _segment_edges float32 (n_edges, 4) boundary lines, drawn on every plane
  */
 
 async function render({ model, el }) {
@@ -49,7 +54,9 @@ async function render({ model, el }) {
   const clearButton = make("button", { type: "button", class: "somnium-planes__clear" }, "Clear");
   toolbar.append(status, brushGroup, clearButton);
   const grid = make("div", { class: "somnium-planes__grid" });
-  root.append(toolbar, grid);
+  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+  segmentLegend.hidden = true;
+  root.append(toolbar, grid, segmentLegend);
   el.append(root);
   const tooltip = new Tooltip(root);
 
@@ -58,7 +65,22 @@ async function render({ model, el }) {
   let planeValues = [];
   let hovered = null;
 
+  /** The "Segments" plane (first in the grid while segments are shown), or null. */
+  let segmentPlane = null;
+
+  /** Every HexMap on screen: the feature planes and the segments plane. */
+  const allMaps = () =>
+    segmentPlane ? [segmentPlane.map, ...planes.map((p) => p.map)] : planes.map((p) => p.map);
+
+  function removeSegmentPlane() {
+    if (!segmentPlane) return;
+    segmentPlane.map.destroy();
+    segmentPlane.element.remove();
+    segmentPlane = null;
+  }
+
   function build() {
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     const lattice = model.get("_lattice");
     const names = model.get("_feature_names");
@@ -96,6 +118,7 @@ async function render({ model, el }) {
     root.dataset.wrap = planes[0]?.map.wrapKind ?? "flat";
     drawColumns();
     drawValues();
+    drawSegments();
     drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
@@ -117,6 +140,44 @@ async function render({ model, el }) {
     if (hovered !== null) showTooltip(hovered.plane, hovered);
   }
 
+  function drawSegments() {
+    const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
+    const codes = decodeArray(model.get("_segment_codes")).data;
+    const names = model.get("_segment_names");
+    if (names.length === 0) removeSegmentPlane();
+    else if (!segmentPlane) addSegmentPlane();
+    for (const map of allMaps()) map.setBoundaries(d);
+    if (segmentPlane) {
+      const nNodes = model.get("_lattice").n_nodes;
+      segmentPlane.map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+    }
+    renderSegmentLegend(segmentLegend, names, model.get("_segment_colors"), codes);
+    root.dataset.segments = String(model.get("_segment_names").length);
+  }
+
+  function addSegmentPlane() {
+    const element = make("div", {
+      class: "somnium-map somnium-planes__plane somnium-planes__plane--segments",
+      "data-ready": "false",
+    });
+    const title = make("div", { class: "somnium-planes__title" }, "Segments");
+    const canvas = make("div", { class: "somnium-map__canvas" });
+    const map = new HexMap(canvas, { brushMode: model.get("brush_mode"), label: "Segments" });
+    map.setGeometry({
+      lattice: model.get("_lattice"),
+      vertices: decodeArray(model.get("_cell_vertices")).data,
+      centers: decodeArray(model.get("_cell_centers")).data,
+      paths: planes[0]?.map.paths ?? null,
+    });
+    map.setSelection(selection.nodes);
+    map.on("select", (nodes) => selection.commit(nodes));
+    map.on("hover", (hover) => onHover(-1, hover));
+    element.append(title, canvas);
+    grid.prepend(element);
+    element.setAttribute("data-ready", "true");
+    segmentPlane = { element, map };
+  }
+
   function drawColumns() {
     const columns = model.get("columns");
     grid.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, minmax(0, 1fr))` : "";
@@ -124,7 +185,7 @@ async function render({ model, el }) {
 
   function drawSelection() {
     const nodes = selection.nodes;
-    for (const plane of planes) plane.map.setSelection(nodes);
+    for (const map of allMaps()) map.setSelection(nodes);
     const shown = planes[0]?.map.selection.length ?? 0;
     root.classList.toggle("somnium-planes--has-selection", shown > 0);
     status.textContent =
@@ -139,7 +200,7 @@ async function render({ model, el }) {
     for (const [name, button] of Object.entries(brushButtons)) {
       button.setAttribute("aria-pressed", String(name === mode));
     }
-    for (const plane of planes) plane.map.setBrushMode(mode);
+    for (const map of allMaps()) map.setBrushMode(mode);
   }
 
   // ------------------------------------------------------------------ hover: every feature of the node
@@ -151,6 +212,13 @@ async function render({ model, el }) {
       if (p === planeIndex) row.classList.add("somnium-planes__tooltip-current");
       lines.push(row);
     });
+    const segmentNames = model.get("_segment_names");
+    if (segmentNames.length > 0) {
+      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
+      const row = tooltipRow("Segment", code > 0 ? (segmentNames[code - 1] ?? "?") : "none");
+      if (planeIndex === -1) row.classList.add("somnium-planes__tooltip-current");
+      lines.push(row);
+    }
     tooltip.show(lines, clientX, clientY);
   }
 
@@ -158,6 +226,7 @@ async function render({ model, el }) {
     const node = hover?.node ?? null;
     if (hovered?.node !== node) {
       for (const [p, plane] of planes.entries()) if (p !== planeIndex) plane.map.setHovered(node);
+      if (planeIndex !== -1) segmentPlane?.map.setHovered(node);
     }
     if (hover === null) {
       hovered = null;
@@ -172,7 +241,7 @@ async function render({ model, el }) {
   // ------------------------------------------------------------------ wiring
   disposer.listen(root, "keydown", (event) => {
     if (event.key !== "Escape") return;
-    for (const plane of planes) plane.map.cancelGesture();
+    for (const map of allMaps()) map.cancelGesture();
     selection.commit([]);
     event.stopPropagation();
   });
@@ -188,6 +257,9 @@ async function render({ model, el }) {
     disposer.onModel(model, `change:${name}`, build);
   }
   disposer.onModel(model, "change:_values", drawValues);
+  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
+    disposer.onModel(model, `change:${name}`, drawSegments);
+  }
   disposer.onModel(model, "change:shared_scale", drawValues);
   disposer.onModel(model, "change:columns", drawColumns);
   disposer.onModel(model, "change:brush_mode", drawBrushMode);
@@ -199,6 +271,7 @@ async function render({ model, el }) {
 
   return () => {
     disposer.dispose();
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     tooltip.destroy();
     root.remove();

@@ -19,6 +19,7 @@ import { formatValue, gradientCss } from "./lib/colors.js";
 import { Disposer, make } from "./lib/dom.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
+import { boundaryPath, renderSegmentLegend, segmentFills } from "./lib/segments.js";
 import { Tooltip, tooltipRow } from "./lib/tooltip.js";
 
 const WRAP_NOTES = {
@@ -42,6 +43,10 @@ const WRAP_NOTES = {
  * @property {string} color
  * @property {"rectangle" | "lasso"} brush_mode
  * @property {string} selection "IPY_MODEL_<id>" of the shared Selection
+ * @property {object} _segment_codes uint32 (n_nodes,): 0 = no segment, i + 1 = segment i; empty without segments
+ * @property {string[]} _segment_names
+ * @property {string[]} _segment_colors "#rrggbb" per segment
+ * @property {object} _segment_edges float32 (n_edges, 4) boundary lines
  */
 
 async function render({ model, el }) {
@@ -103,8 +108,10 @@ async function render({ model, el }) {
   );
   legend.append(noDataKey, emptyKey);
   colorbar.append(colorbarLabel, colorbarScale, legend);
+  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+  segmentLegend.hidden = true;
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
-  footer.append(colorbar, wrapNote);
+  footer.append(colorbar, segmentLegend, wrapNote);
   root.append(toolbar, canvas, footer);
   el.append(root);
 
@@ -126,8 +133,16 @@ async function render({ model, el }) {
     wrapNote.textContent = map.wrapKind ? WRAP_NOTES[map.wrapKind] : "";
     root.dataset.wrap = map.wrapKind ?? "flat";
     drawHits();
+    drawSegments();
     drawLayer();
     drawSelection();
+  }
+
+  function drawSegments() {
+    const codes = decodeArray(model.get("_segment_codes")).data;
+    map.setBoundaries(boundaryPath(decodeArray(model.get("_segment_edges")).data));
+    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    root.dataset.segments = String(model.get("_segment_names").length);
   }
 
   function drawHits() {
@@ -138,6 +153,18 @@ async function render({ model, el }) {
   function drawLayer() {
     values = decodeArray(model.get("_layer_values")).data;
     const info = model.get("_layer_info");
+    if (info.categorical) {
+      // the segments layer: one colour per segment, named in the segment legend
+      const codes = decodeArray(model.get("_segment_codes")).data;
+      map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+      colorbar.hidden = true;
+      root.dataset.layer = "segments";
+      syncLayerControl();
+      if (hovered !== null) showTooltip(hovered);
+      return;
+    }
+    colorbar.hidden = false;
+    delete root.dataset.layer;
     const range = map.setValues(values);
     noDataKey.hidden = !Array.prototype.some.call(values, (v) => !Number.isFinite(v));
     colorbarLabel.textContent = info.label;
@@ -196,7 +223,12 @@ async function render({ model, el }) {
     );
     lines.push(title);
     lines.push(tooltipRow("Hits", hits.length === nNodes ? formatValue(hits[node], true) : "–"));
-    if (info.key !== "hits") lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
+    if (info.categorical) {
+      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
+      lines.push(tooltipRow("Segment", code > 0 ? (model.get("_segment_names")[code - 1] ?? "?") : "none"));
+    } else if (info.key !== "hits") {
+      lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
+    }
     const standouts = topFeatures(node);
     if (standouts.length > 0) {
       lines.push(make("div", { class: "somnium-map__tooltip-heading" }, "Sets it apart (z across nodes)"));
@@ -281,6 +313,12 @@ async function render({ model, el }) {
   onModel("change:_layer_values", queueLayer);
   onModel("change:_layer_info", queueLayer);
   onModel("change:_layer_options", syncLayerControl);
+  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
+    onModel(`change:${name}`, () => {
+      drawSegments();
+      queueLayer();
+    });
+  }
   onModel("change:color", syncLayerControl);
   onModel("change:brush_mode", drawBrushMode);
   disposer.add(selection.subscribe(drawSelection));

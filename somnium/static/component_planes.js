@@ -305,7 +305,8 @@ var HexMap = class {
     this.cellGroup = svg("g", { class: "somnium-map__cells" });
     this.emptyMarks = svg("path", { class: "somnium-map__empty-marks" });
     this.wrapGroup = svg("g", { class: "somnium-map__wrap" });
-    this.svg.append(this.cellGroup, this.emptyMarks, this.wrapGroup);
+    this.boundaries = svg("path", { class: "somnium-map__segment-boundaries" });
+    this.svg.append(this.cellGroup, this.emptyMarks, this.boundaries, this.wrapGroup);
     this.overlay = svg("svg", {
       class: "somnium-map__overlay",
       preserveAspectRatio: "xMidYMid meet",
@@ -407,6 +408,10 @@ var HexMap = class {
     const d = emptyMarksPath(__privateGet(this, _centers), hits);
     this.emptyMarks.setAttribute("d", d);
     return d !== "";
+  }
+  /** Draw the segment boundaries (path data, "" for none). */
+  setBoundaries(d) {
+    this.boundaries.setAttribute("d", d);
   }
   /** Show `nodes` as selected (only the cells whose state changes are touched). */
   setSelection(nodes) {
@@ -664,6 +669,43 @@ function zScores(plane) {
   return out;
 }
 
+// lib/segments.js
+var UNASSIGNED_FILL = "#d3d3d3";
+function segmentFills(codes, colors, nNodes, unassigned = UNASSIGNED_FILL) {
+  const fills = new Array(nNodes).fill(unassigned);
+  if (codes.length !== nNodes) return fills;
+  for (let node = 0; node < nNodes; node++) {
+    const code = codes[node];
+    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
+  }
+  return fills;
+}
+function boundaryPath(edges) {
+  let d = "";
+  for (let i = 0; i + 3 < edges.length; i += 4) {
+    d += `M${edges[i].toFixed(3)} ${edges[i + 1].toFixed(3)}L${edges[i + 2].toFixed(3)} ${edges[i + 3].toFixed(3)}`;
+  }
+  return d;
+}
+function renderSegmentLegend(legend, names, colors, codes) {
+  const items = names.map((name, i) => {
+    const item = make("span", { class: "somnium-segments__item", "data-segment": String(i) });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = colors[i] ?? UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, name));
+    return item;
+  });
+  if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
+    const item = make("span", { class: "somnium-segments__item somnium-segments__item--none" });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, "no segment"));
+    items.push(item);
+  }
+  legend.replaceChildren(...items);
+  legend.hidden = names.length === 0;
+}
+
 // lib/tooltip.js
 var _container;
 var Tooltip = class {
@@ -726,13 +768,24 @@ async function render({ model, el }) {
   const clearButton = make("button", { type: "button", class: "somnium-planes__clear" }, "Clear");
   toolbar.append(status, brushGroup, clearButton);
   const grid = make("div", { class: "somnium-planes__grid" });
-  root.append(toolbar, grid);
+  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+  segmentLegend.hidden = true;
+  root.append(toolbar, grid, segmentLegend);
   el.append(root);
   const tooltip = new Tooltip(root);
   let planes = [];
   let planeValues = [];
   let hovered = null;
+  let segmentPlane = null;
+  const allMaps = () => segmentPlane ? [segmentPlane.map, ...planes.map((p) => p.map)] : planes.map((p) => p.map);
+  function removeSegmentPlane() {
+    if (!segmentPlane) return;
+    segmentPlane.map.destroy();
+    segmentPlane.element.remove();
+    segmentPlane = null;
+  }
   function build() {
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     const lattice = model.get("_lattice");
     const names = model.get("_feature_names");
@@ -770,6 +823,7 @@ async function render({ model, el }) {
     root.dataset.wrap = planes[0]?.map.wrapKind ?? "flat";
     drawColumns();
     drawValues();
+    drawSegments();
     drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
@@ -788,13 +842,49 @@ async function render({ model, el }) {
     root.dataset.scale = shared ? "shared" : "own";
     if (hovered !== null) showTooltip(hovered.plane, hovered);
   }
+  function drawSegments() {
+    const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
+    const codes = decodeArray(model.get("_segment_codes")).data;
+    const names = model.get("_segment_names");
+    if (names.length === 0) removeSegmentPlane();
+    else if (!segmentPlane) addSegmentPlane();
+    for (const map of allMaps()) map.setBoundaries(d);
+    if (segmentPlane) {
+      const nNodes = model.get("_lattice").n_nodes;
+      segmentPlane.map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+    }
+    renderSegmentLegend(segmentLegend, names, model.get("_segment_colors"), codes);
+    root.dataset.segments = String(model.get("_segment_names").length);
+  }
+  function addSegmentPlane() {
+    const element = make("div", {
+      class: "somnium-map somnium-planes__plane somnium-planes__plane--segments",
+      "data-ready": "false"
+    });
+    const title = make("div", { class: "somnium-planes__title" }, "Segments");
+    const canvas = make("div", { class: "somnium-map__canvas" });
+    const map = new HexMap(canvas, { brushMode: model.get("brush_mode"), label: "Segments" });
+    map.setGeometry({
+      lattice: model.get("_lattice"),
+      vertices: decodeArray(model.get("_cell_vertices")).data,
+      centers: decodeArray(model.get("_cell_centers")).data,
+      paths: planes[0]?.map.paths ?? null
+    });
+    map.setSelection(selection.nodes);
+    map.on("select", (nodes) => selection.commit(nodes));
+    map.on("hover", (hover) => onHover(-1, hover));
+    element.append(title, canvas);
+    grid.prepend(element);
+    element.setAttribute("data-ready", "true");
+    segmentPlane = { element, map };
+  }
   function drawColumns() {
     const columns = model.get("columns");
     grid.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, minmax(0, 1fr))` : "";
   }
   function drawSelection() {
     const nodes = selection.nodes;
-    for (const plane of planes) plane.map.setSelection(nodes);
+    for (const map of allMaps()) map.setSelection(nodes);
     const shown = planes[0]?.map.selection.length ?? 0;
     root.classList.toggle("somnium-planes--has-selection", shown > 0);
     status.textContent = shown === 0 ? "Click or drag on any plane to select" : `${shown} node${shown === 1 ? "" : "s"} selected`;
@@ -805,7 +895,7 @@ async function render({ model, el }) {
     for (const [name, button] of Object.entries(brushButtons)) {
       button.setAttribute("aria-pressed", String(name === mode));
     }
-    for (const plane of planes) plane.map.setBrushMode(mode);
+    for (const map of allMaps()) map.setBrushMode(mode);
   }
   function showTooltip(planeIndex, { node, clientX, clientY }) {
     const names = model.get("_feature_names");
@@ -815,12 +905,20 @@ async function render({ model, el }) {
       if (p === planeIndex) row.classList.add("somnium-planes__tooltip-current");
       lines.push(row);
     });
+    const segmentNames = model.get("_segment_names");
+    if (segmentNames.length > 0) {
+      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
+      const row = tooltipRow("Segment", code > 0 ? segmentNames[code - 1] ?? "?" : "none");
+      if (planeIndex === -1) row.classList.add("somnium-planes__tooltip-current");
+      lines.push(row);
+    }
     tooltip.show(lines, clientX, clientY);
   }
   function onHover(planeIndex, hover) {
     const node = hover?.node ?? null;
     if (hovered?.node !== node) {
       for (const [p, plane] of planes.entries()) if (p !== planeIndex) plane.map.setHovered(node);
+      if (planeIndex !== -1) segmentPlane?.map.setHovered(node);
     }
     if (hover === null) {
       hovered = null;
@@ -833,7 +931,7 @@ async function render({ model, el }) {
   }
   disposer.listen(root, "keydown", (event) => {
     if (event.key !== "Escape") return;
-    for (const plane of planes) plane.map.cancelGesture();
+    for (const map of allMaps()) map.cancelGesture();
     selection.commit([]);
     event.stopPropagation();
   });
@@ -849,6 +947,9 @@ async function render({ model, el }) {
     disposer.onModel(model, `change:${name}`, build);
   }
   disposer.onModel(model, "change:_values", drawValues);
+  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
+    disposer.onModel(model, `change:${name}`, drawSegments);
+  }
   disposer.onModel(model, "change:shared_scale", drawValues);
   disposer.onModel(model, "change:columns", drawColumns);
   disposer.onModel(model, "change:brush_mode", drawBrushMode);
@@ -858,6 +959,7 @@ async function render({ model, el }) {
   root.setAttribute("data-ready", "true");
   return () => {
     disposer.dispose();
+    removeSegmentPlane();
     for (const plane of planes) plane.map.destroy();
     tooltip.destroy();
     root.remove();

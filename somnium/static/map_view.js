@@ -305,7 +305,8 @@ var HexMap = class {
     this.cellGroup = svg("g", { class: "somnium-map__cells" });
     this.emptyMarks = svg("path", { class: "somnium-map__empty-marks" });
     this.wrapGroup = svg("g", { class: "somnium-map__wrap" });
-    this.svg.append(this.cellGroup, this.emptyMarks, this.wrapGroup);
+    this.boundaries = svg("path", { class: "somnium-map__segment-boundaries" });
+    this.svg.append(this.cellGroup, this.emptyMarks, this.boundaries, this.wrapGroup);
     this.overlay = svg("svg", {
       class: "somnium-map__overlay",
       preserveAspectRatio: "xMidYMid meet",
@@ -407,6 +408,10 @@ var HexMap = class {
     const d = emptyMarksPath(__privateGet(this, _centers), hits);
     this.emptyMarks.setAttribute("d", d);
     return d !== "";
+  }
+  /** Draw the segment boundaries (path data, "" for none). */
+  setBoundaries(d) {
+    this.boundaries.setAttribute("d", d);
   }
   /** Show `nodes` as selected (only the cells whose state changes are touched). */
   setSelection(nodes) {
@@ -629,6 +634,43 @@ _handlers2 = new WeakMap();
 _onChange = new WeakMap();
 var LinkedSelection = _LinkedSelection;
 
+// lib/segments.js
+var UNASSIGNED_FILL = "#d3d3d3";
+function segmentFills(codes, colors, nNodes, unassigned = UNASSIGNED_FILL) {
+  const fills = new Array(nNodes).fill(unassigned);
+  if (codes.length !== nNodes) return fills;
+  for (let node = 0; node < nNodes; node++) {
+    const code = codes[node];
+    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
+  }
+  return fills;
+}
+function boundaryPath(edges) {
+  let d = "";
+  for (let i = 0; i + 3 < edges.length; i += 4) {
+    d += `M${edges[i].toFixed(3)} ${edges[i + 1].toFixed(3)}L${edges[i + 2].toFixed(3)} ${edges[i + 3].toFixed(3)}`;
+  }
+  return d;
+}
+function renderSegmentLegend(legend, names, colors, codes) {
+  const items = names.map((name, i) => {
+    const item = make("span", { class: "somnium-segments__item", "data-segment": String(i) });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = colors[i] ?? UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, name));
+    return item;
+  });
+  if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
+    const item = make("span", { class: "somnium-segments__item somnium-segments__item--none" });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, "no segment"));
+    items.push(item);
+  }
+  legend.replaceChildren(...items);
+  legend.hidden = names.length === 0;
+}
+
 // lib/tooltip.js
 var _container;
 var Tooltip = class {
@@ -734,8 +776,10 @@ async function render({ model, el }) {
   );
   legend.append(noDataKey, emptyKey);
   colorbar.append(colorbarLabel, colorbarScale, legend);
+  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+  segmentLegend.hidden = true;
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
-  footer.append(colorbar, wrapNote);
+  footer.append(colorbar, segmentLegend, wrapNote);
   root.append(toolbar, canvas, footer);
   el.append(root);
   let nNodes = 0;
@@ -753,8 +797,15 @@ async function render({ model, el }) {
     wrapNote.textContent = map.wrapKind ? WRAP_NOTES[map.wrapKind] : "";
     root.dataset.wrap = map.wrapKind ?? "flat";
     drawHits();
+    drawSegments();
     drawLayer();
     drawSelection();
+  }
+  function drawSegments() {
+    const codes = decodeArray(model.get("_segment_codes")).data;
+    map.setBoundaries(boundaryPath(decodeArray(model.get("_segment_edges")).data));
+    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    root.dataset.segments = String(model.get("_segment_names").length);
   }
   function drawHits() {
     hits = decodeArray(model.get("_hit_counts")).data;
@@ -763,6 +814,17 @@ async function render({ model, el }) {
   function drawLayer() {
     values = decodeArray(model.get("_layer_values")).data;
     const info = model.get("_layer_info");
+    if (info.categorical) {
+      const codes = decodeArray(model.get("_segment_codes")).data;
+      map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+      colorbar.hidden = true;
+      root.dataset.layer = "segments";
+      syncLayerControl();
+      if (hovered !== null) showTooltip(hovered);
+      return;
+    }
+    colorbar.hidden = false;
+    delete root.dataset.layer;
     const range = map.setValues(values);
     noDataKey.hidden = !Array.prototype.some.call(values, (v) => !Number.isFinite(v));
     colorbarLabel.textContent = info.label;
@@ -815,7 +877,12 @@ async function render({ model, el }) {
     );
     lines.push(title);
     lines.push(tooltipRow("Hits", hits.length === nNodes ? formatValue(hits[node], true) : "–"));
-    if (info.key !== "hits") lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
+    if (info.categorical) {
+      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
+      lines.push(tooltipRow("Segment", code > 0 ? model.get("_segment_names")[code - 1] ?? "?" : "none"));
+    } else if (info.key !== "hits") {
+      lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
+    }
     const standouts = topFeatures(node);
     if (standouts.length > 0) {
       lines.push(make("div", { class: "somnium-map__tooltip-heading" }, "Sets it apart (z across nodes)"));
@@ -891,6 +958,12 @@ async function render({ model, el }) {
   onModel("change:_layer_values", queueLayer);
   onModel("change:_layer_info", queueLayer);
   onModel("change:_layer_options", syncLayerControl);
+  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
+    onModel(`change:${name}`, () => {
+      drawSegments();
+      queueLayer();
+    });
+  }
   onModel("change:color", syncLayerControl);
   onModel("change:brush_mode", drawBrushMode);
   disposer.add(selection.subscribe(drawSelection));

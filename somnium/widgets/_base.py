@@ -17,7 +17,8 @@ import numpy as np
 import traitlets
 
 from ._rows import RowIndex
-from ._traits import FloatArray, NodeSelection
+from ._segments import segment_layer
+from ._traits import FloatArray, NodeSelection, UIntArray
 from .selection import Selection, check_selection, link_shortcut
 
 __all__ = ["STATIC_DIR", "SomniumWidget", "float32_bytes", "uint32_bytes"]
@@ -53,6 +54,14 @@ class SomniumWidget(anywidget.AnyWidget):
         Node coordinates.
     selection : Selection
         The shared selection (sent as a model reference).
+    _segment_codes : uint32 array (n_nodes,), empty without segments
+        Per node: 0 when in no segment, ``i + 1`` for segment ``i`` (``segments.node_labels() + 1``).
+    _segment_names : list of str
+        Segment names in order (shown as text only).
+    _segment_colors : list of str
+        ``"#rrggbb"`` of each segment (:data:`somnium.widgets._segments.SEGMENT_PALETTE`).
+    _segment_edges : float32 array (n_edges, 4)
+        ``x1, y1, x2, y2`` of every edge between two cells of different segments.
     """
 
     _lattice = traitlets.Dict().tag(sync=True)
@@ -60,6 +69,10 @@ class SomniumWidget(anywidget.AnyWidget):
     _cell_centers = FloatArray().tag(sync=True)
     selection = traitlets.Instance(Selection).tag(sync=True, **ipywidgets.widget_serialization)
     selected = NodeSelection()  # Python-only shortcut of selection.nodes
+    _segment_codes = UIntArray().tag(sync=True)
+    _segment_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _segment_colors = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _segment_edges = FloatArray().tag(sync=True)
 
     def __init__(self, model, *, selection=None, rows: RowIndex | None = None, **traits):
         lattice = model.lattice_  # raises ModelNotTrainedError on an unfitted model
@@ -87,6 +100,26 @@ class SomniumWidget(anywidget.AnyWidget):
             **traits,
         )
         link_shortcut(self, selection)
+        self._segments = None
+
+    # ------------------------------------------------------------- segments
+    @property
+    def segments(self):
+        """The :class:`~somnium.segments.Segments` shown (``None`` when none)."""
+        return self._segments
+
+    def show_segments(self, segments) -> None:
+        """Show ``segments`` (a :class:`~somnium.segments.Segments` of this map): boundaries + legend.
+
+        Every node of a segment gets the segment's colour (a neutral grey when in none), lines
+        are drawn on the edges between cells of different segments, and a legend lists the
+        names.  Call again after changing the segments to redraw; ``None`` hides the layer.
+        """
+        payload = segment_layer(self._model, segments)
+        self._segments = segments
+        with self.hold_sync():
+            for name, value in payload.items():
+                setattr(self, name, value)
 
     @traitlets.validate("selection")
     def _fixed_selection(self, proposal):

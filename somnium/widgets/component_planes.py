@@ -84,6 +84,10 @@ class ComponentPlanes(SomniumWidget):
         :func:`similarity_order`); ``"input"`` keeps the order of ``features``.
     columns : int, optional
         Planes per row (default: as many as fit the width).
+    segments : Segments, optional
+        Named segments to show (see :meth:`show_segments`): a "Segments" plane in the segment
+        colours comes first, boundaries are drawn on every plane (the feature planes keep their
+        value colours), and a legend names the segments.
 
     Attributes
     ----------
@@ -114,6 +118,7 @@ class ComponentPlanes(SomniumWidget):
         shared_scale: bool = False,
         order: str = "similarity",
         columns: int | None = None,
+        segments=None,
     ):
         names = list(model.feature_names())  # raises ModelNotTrainedError on an unfitted model
         chosen = self._check_features(features, names)
@@ -130,6 +135,8 @@ class ComponentPlanes(SomniumWidget):
             _feature_names=[chosen[i] for i in permutation],
             _values=codebook[:, permutation].T,
         )
+        if segments is not None:
+            self.show_segments(segments)
 
     @staticmethod
     def _check_features(features, names):

@@ -1,9 +1,18 @@
-"""Explorer: the map, its component planes and a profile of the selected rows, on one selection."""
+"""Explorer: the map, its component planes and a profile of the selected rows, on one selection.
+
+Below the views, a segment row turns a selection into a named segment in two gestures: type a
+name, press "Add segment".  The segments show on the map and the planes (see
+:meth:`MapView.show_segments`) and can be profiled against all rows.
+"""
 
 from __future__ import annotations
 
-import ipywidgets
+import warnings
 
+import ipywidgets
+import numpy as np
+
+from ..segments import Segments
 from ._rows import RowIndex
 from .component_planes import ComponentPlanes
 from .map_view import MapView
@@ -33,6 +42,8 @@ class Explorer(ipywidgets.VBox):
         The map's initial colour layer (see :class:`MapView`).
     features : list of str, optional
         Features shown as component planes (default: all).
+    segments : Segments, optional
+        Named segments to show and extend (default: a new, empty :class:`~somnium.segments.Segments`).
 
     Attributes
     ----------
@@ -41,15 +52,23 @@ class Explorer(ipywidgets.VBox):
     map : MapView
     planes : ComponentPlanes
     profile : SegmentProfile
+    segments : Segments
+        The named segments; "Add segment" adds the selected nodes under the typed name.
+    segment_name : ipywidgets.Text
+    add_segment_button : ipywidgets.Button
+    segment_list : ipywidgets.VBox
+        One row per segment: name, rows, share of all rows (plain ``Label`` text).
+    profile_target : ipywidgets.Dropdown
+        What the profile compares with all rows: ``"Selection"`` or a segment name.
 
     Examples
     --------
     >>> explorer = Explorer(model, df)  # doctest: +SKIP
-    >>> explorer  # select in the browser, then:  # doctest: +SKIP
-    >>> explorer.selected_rows  # doctest: +SKIP
+    >>> explorer  # select in the browser, type a name, press "Add segment", then:  # doctest: +SKIP
+    >>> df["segment"] = explorer.segments.labels(df)  # doctest: +SKIP
     """
 
-    def __init__(self, model, data, *, bmu=None, color="umatrix", features=None):
+    def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
         rows = RowIndex.for_model(model, data, bmu)
         if rows is None or rows.data is None:
             raise ValueError("Explorer needs the rows to explore: pass data=.")
@@ -63,8 +82,31 @@ class Explorer(ipywidgets.VBox):
         top = ipywidgets.HBox(
             [self.map, self.planes], layout=ipywidgets.Layout(width="100%", flex_flow="row wrap", gap="8px")
         )
-        super().__init__([top, self.profile], layout=ipywidgets.Layout(width="100%"))
+        self._row_counts = np.asarray(rows.counts, dtype=np.int64)
+        self.segments = segments if segments is not None else Segments(model)
+        self.profile.segments = self.segments
+        self.segment_name = ipywidgets.Text(
+            placeholder="Segment name", layout=ipywidgets.Layout(width="16em")
+        )
+        self.add_segment_button = ipywidgets.Button(
+            description="Add segment", tooltip="Add the selected nodes to the named segment"
+        )
+        self.add_segment_button.on_click(self._on_add_segment)
+        self.segment_status = ipywidgets.Label()
+        self.profile_target = ipywidgets.Dropdown(
+            options=["Selection"], value="Selection", description="Profile"
+        )
+        self.profile_target.observe(self._on_profile_target, "value")
+        self.segment_list = ipywidgets.VBox(layout=ipywidgets.Layout(width="100%"))
+        controls = ipywidgets.HBox(
+            [self.segment_name, self.add_segment_button, self.profile_target, self.segment_status],
+            layout=ipywidgets.Layout(width="100%", flex_flow="row wrap", align_items="center"),
+        )
+        super().__init__(
+            [top, controls, self.segment_list, self.profile], layout=ipywidgets.Layout(width="100%")
+        )
         self.add_class("somnium-explorer")
+        self.refresh_segments(show=len(self.segments) > 0)
 
     @property
     def selected(self) -> list[int]:
@@ -75,3 +117,91 @@ class Explorer(ipywidgets.VBox):
     def selected_rows(self):
         """The rows of ``data`` whose BMU is selected, in their original order (and index)."""
         return self.selection.rows
+
+    # ------------------------------------------------------------- segments
+    def add_segment(self, name: str) -> None:
+        """Add the selected nodes to segment ``name`` (what the "Add segment" button does).
+
+        Raises
+        ------
+        ValueError
+            If nothing is selected or the name is not valid (see :meth:`Segments.add`).
+        """
+        nodes = self.selection.nodes
+        if not nodes:
+            raise ValueError("Select nodes on the map first, then add them as a segment.")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.segments.add(name, nodes)
+        self.refresh_segments(show=True)
+        for warning in caught:  # nodes moved from another segment: say so, as Segments.add does
+            warnings.warn(warning.message, warning.category, stacklevel=2)
+
+    def _on_add_segment(self, _button=None) -> None:
+        name = self.segment_name.value.strip()
+        if not name:
+            self.segment_status.value = "Type a name for the segment first."
+            return
+        n_nodes = len(self.selection.nodes)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self.add_segment(name)
+        except (ValueError, TypeError) as error:
+            self.segment_status.value = str(error)
+            return
+        message = f"Added {n_nodes} node{'s' if n_nodes != 1 else ''} to {name}."
+        self.segment_status.value = " ".join([message, *(str(w.message) for w in caught)])
+        self.segment_name.value = ""
+
+    def segment_table(self):
+        """Name, nodes, rows and share of all rows of every segment (a pandas DataFrame)."""
+        import pandas as pd
+
+        total = int(self._row_counts.sum())
+        records = []
+        for name in self.segments.names:
+            nodes = self.segments.nodes(name)
+            n_rows = int(self._row_counts[nodes].sum())
+            records.append(
+                {
+                    "segment": name,
+                    "nodes": len(nodes),
+                    "rows": n_rows,
+                    "share": n_rows / total if total else 0.0,
+                }
+            )
+        return pd.DataFrame(records, columns=["segment", "nodes", "rows", "share"])
+
+    def refresh_segments(self, show: bool = True) -> None:
+        """Redraw the segments everywhere (call after editing :attr:`segments` in code).
+
+        ``show`` switches the map's colour layer to the segments.
+        """
+        self.map.show_segments(self.segments, show=show)
+        self.planes.show_segments(self.segments)
+        table = self.segment_table()
+        header = ipywidgets.HBox([ipywidgets.Label(text) for text in ("Segment", "Rows", "Share")])
+        rows = [
+            ipywidgets.HBox(
+                [
+                    ipywidgets.Label(str(record.segment)),
+                    ipywidgets.Label(f"{record.rows:,}"),
+                    ipywidgets.Label(f"{record.share:.1%}"),
+                ]
+            )
+            for record in table.itertuples(index=False)
+        ]
+        for row in [header, *rows]:
+            for label, width in zip(row.children, ("16em", "6em", "6em"), strict=True):
+                label.layout = ipywidgets.Layout(width=width)
+        self.segment_list.children = [header, *rows] if rows else []
+        current = self.profile_target.value
+        options = ["Selection", *self.segments.names]
+        self.profile_target.options = options
+        self.profile_target.value = current if current in options else "Selection"
+        self._on_profile_target()
+
+    def _on_profile_target(self, change=None) -> None:
+        target = self.profile_target.value
+        self.profile.show_segment(None if target == "Selection" or target is None else target, self.segments)

@@ -22,6 +22,8 @@ from ._traits import FloatArray, UIntArray
 __all__ = ["MapView"]
 
 BUILT_IN_LAYERS = ("umatrix", "hits", "quality")
+#: key of the categorical layer :meth:`MapView.show_segments` adds
+SEGMENTS_LAYER = "segments"
 
 
 @dataclass
@@ -30,6 +32,7 @@ class _Layer:
     compute: Callable[[], np.ndarray]
     integer: bool = False
     custom: bool = False
+    categorical: bool = False  # the segments layer: codes, not a colour scale
 
 
 class MapView(SomniumWidget):
@@ -66,6 +69,8 @@ class MapView(SomniumWidget):
         across all nodes (per feature: (value - mean over nodes) / std over nodes).
     brush_mode : {"rectangle", "lasso"}, default "rectangle"
         What dragging on the map draws.
+    segments : Segments, optional
+        Named segments to show as the ``"segments"`` colour layer (see :meth:`show_segments`).
     selection : Selection, optional
         The selection to show and edit, shared with other views; a new one by default.
     rows : RowIndex, optional
@@ -119,6 +124,7 @@ class MapView(SomniumWidget):
         brush_mode: str = "rectangle",
         selection=None,
         rows: RowIndex | None = None,
+        segments=None,
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         top_k = check_int(top_k, "top_k", minimum=0)
@@ -150,6 +156,8 @@ class MapView(SomniumWidget):
             **self._layer_payload(key),
         )
         self._constructed = True
+        if segments is not None:
+            self.show_segments(segments)
 
     # --------------------------------------------------------------- rows
     @staticmethod
@@ -250,7 +258,7 @@ class MapView(SomniumWidget):
             layers["quality"] = _Layer("Quantization error", lambda: self._quality(model))
         codebook = model.codebook_
         for j, name in enumerate(model.feature_names()):
-            key = name if name not in layers else f"feature:{name}"
+            key = name if name not in layers and name != SEGMENTS_LAYER else f"feature:{name}"
             layers[key] = _Layer(name, lambda j=j: codebook[:, j])
         if isinstance(self._rows, DaskRows):
             for column, means in self._rows.column_means.items():
@@ -262,7 +270,7 @@ class MapView(SomniumWidget):
                 name = str(column)
                 if name in features or self._data[column].dtype.kind not in "biuf":
                     continue
-                key = name if name not in layers else f"column:{name}"
+                key = name if name not in layers and name != SEGMENTS_LAYER else f"column:{name}"
                 layers[key] = _Layer(f"{name} (mean of rows)", lambda c=column: self._row_mean(self._data[c]))
 
     def _quality(self, model):
@@ -347,10 +355,42 @@ class MapView(SomniumWidget):
         layer = self._layers[key]
         if key not in self._layer_cache:
             self._layer_cache[key] = np.asarray(layer.compute(), dtype=np.float64)
-        return {
-            "_layer_values": self._layer_cache[key],
-            "_layer_info": {"key": key, "label": layer.label, "integer": layer.integer},
-        }
+        info = {"key": key, "label": layer.label, "integer": layer.integer}
+        if layer.categorical:
+            info["categorical"] = True  # the segments layer: the browser paints _segment_codes
+        return {"_layer_values": self._layer_cache[key], "_layer_info": info}
+
+    def show_segments(self, segments, show: bool = True) -> None:
+        """Show ``segments`` as the ``"segments"`` colour layer (categorical) with boundaries and legend.
+
+        Each segment gets a colour of its own, nodes in no segment a neutral grey; the boundaries
+        between segments stay drawn over any other layer.  Call again after editing the segments
+        to redraw; ``None`` removes the layer.
+
+        Parameters
+        ----------
+        segments : Segments or None
+        show : bool, default True
+            Switch :attr:`color` to the segments layer.
+        """
+        super().show_segments(segments)
+        key = SEGMENTS_LAYER
+        if segments is None:
+            self._layers.pop(key, None)
+            self._layer_cache.pop(key, None)
+            self._layer_options = self._options()
+            if self.color == key:
+                self.color = "umatrix"
+            return
+        codes = segments.node_labels().astype(np.float64)
+        codes[codes < 0] = np.nan
+        self._layers[key] = _Layer("Segments", lambda: codes, integer=True, categorical=True)
+        self._layer_cache.pop(key, None)
+        self._layer_options = self._options()
+        if show and self.color != key:
+            self.color = key
+        elif self.color == key:
+            self._show_layer(key)
 
     @property
     def color_values(self) -> np.ndarray:

@@ -202,6 +202,8 @@ class SegmentProfile(ipywidgets.VBox):
         self.summaries = NodeSummaries(self._rows, max_categories=max(self.max_categories, 1))
         self.selection = check_selection(selection, n_nodes)
         self.selection._attach_rows(self._rows)
+        self.segments = None  # the Segments show_segment(name) reads (the Explorer sets it)
+        self._segment = None  # (name, nodes) shown instead of the selection
         self._build_charts()
         super().__init__(children=self._children())
         self.add_class("somnium-profile")
@@ -323,8 +325,37 @@ class SegmentProfile(ipywidgets.VBox):
             else [self.numeric_figure]
         )
 
+    def show_segment(self, name=None, segments=None) -> None:
+        """Profile segment ``name`` against all rows instead of the selection (``None``: the selection).
+
+        Parameters
+        ----------
+        name : str or None
+            A name in ``segments``; ``None`` goes back to following the selection.
+        segments : Segments, optional
+            Where to look ``name`` up (default :attr:`segments`, which the Explorer sets).
+        """
+        if name is None:
+            self._segment = None
+        else:
+            segments = segments if segments is not None else self.segments
+            if segments is None:
+                raise ValueError("show_segment needs the Segments: pass segments= (or set profile.segments).")
+            self._segment = (name, [int(n) for n in segments.nodes(name)])
+        self._redraw()
+
+    @property
+    def shown_segment(self):
+        """Name of the segment profiled, or ``None`` when the profile follows the selection."""
+        return None if self._segment is None else self._segment[0]
+
+    @property
+    def shown_nodes(self) -> list[int]:
+        """The nodes whose rows the chart profiles (the segment's or the selection's)."""
+        return list(self._segment[1]) if self._segment is not None else list(self.selection.nodes)
+
     def _redraw(self, change=None):
-        nodes = self.selection.nodes
+        nodes = self.shown_nodes
         n_rows = int(self.summaries.node_rows[nodes].sum()) if nodes else 0
         total = int(self.summaries.node_rows.sum())
         if not nodes:
@@ -334,6 +365,8 @@ class SegmentProfile(ipywidgets.VBox):
                 f"{n_rows:,} of {total:,} rows on {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
                 "mean vs all rows (z)"
             )
+            if self._segment is not None:
+                title = f"Segment {self._segment[0]}: {title}"
         table = self.compare(nodes).head(self.max_features) if nodes else self.compare([]).iloc[:0]
         table = table[np.isfinite(table["z"])]
         names = list(table.index)

@@ -98,7 +98,8 @@ export class HexMap {
     this.cellGroup = svg("g", { class: "somnium-map__cells" });
     this.emptyMarks = svg("path", { class: "somnium-map__empty-marks" });
     this.wrapGroup = svg("g", { class: "somnium-map__wrap" });
-    this.svg.append(this.cellGroup, this.emptyMarks, this.wrapGroup);
+    this.boundaries = svg("path", { class: "somnium-map__segment-boundaries" });
+    this.svg.append(this.cellGroup, this.emptyMarks, this.boundaries, this.wrapGroup);
     // What changes on every gesture is drawn on top, in its own layer (see hex_map.css).
     this.overlay = svg("svg", {
       class: "somnium-map__overlay",
@@ -213,6 +214,11 @@ export class HexMap {
     const d = emptyMarksPath(this.#centers, hits);
     this.emptyMarks.setAttribute("d", d);
     return d !== "";
+  }
+
+  /** Draw the segment boundaries (path data, "" for none). */
+  setBoundaries(d) {
+    this.boundaries.setAttribute("d", d);
   }
 
   /** Show `nodes` as selected (only the cells whose state changes are touched). */
