@@ -16,6 +16,13 @@ from tests.support.lab_server import jupyter_lab  # noqa: F401 - the session-wid
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
+def pytest_collection_modifyitems(config, items):
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main thread while the
+    # session's Chromium lives, and tests that drive asyncio themselves (the training monitor's) need
+    # the main thread free of one.  The sort is stable, so the order is otherwise unchanged.
+    items.sort(key=lambda item: "chromium" in item.fixturenames)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """A headless Debian Chromium launched through Playwright (session-wide)."""
