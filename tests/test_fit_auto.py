@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from somnium import SOM, _auto
+from somnium.callbacks import EpochInfo, FitPlan
 from somnium.datasets import load_penguins, make_blobs
 from somnium.lattice import Lattice
 
@@ -158,3 +159,68 @@ def test_fit_auto_quantizes_10_percent_better_than_the_old_schedule_at_a_similar
     assert new.mapsize_ == old.mapsize_
     assert new.calculate_mean_bmu_distance() <= 0.9 * old.calculate_mean_bmu_distance()
     assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.05
+
+
+# ------------------------------------------------------ the run's decisions
+def _info(radius, te, qe=1.0, phase_epoch=1):
+    metrics = {"topographic_error": te, "quantization_error": qe}
+    return EpochInfo(0, "batch-2", phase_epoch, 1, radius, 1.0, metrics)
+
+
+def test_a_guard_stop_converges_halfway_back_then_settles_at_the_accepted_radius():
+    run = _auto.AutoRun([])
+    run.plan(Lattice(6, 10, "hexa"), 4)
+    fine = run.next_phase()
+    assert (fine.role, fine.radiusin, fine.radiusfin) == ("fine", 1.0, _auto.FINAL_RADIUS)
+    assert run.on_epoch_end(_info(1.0, 0.02)) is False
+    assert run.on_epoch_end(_info(0.9, 0.05)) is False
+    assert run.on_epoch_end(_info(0.8, 0.02 + _auto.TE_BUDGET + 0.01)) is True  # folded: stop
+    converge = run.next_phase()
+    assert converge.role == "converge" and converge.radiusin == converge.radiusfin == pytest.approx(0.85)
+    assert run.on_epoch_end(_info(0.85, 0.2)) is True  # folded again
+    settle = run.next_phase()
+    assert (settle.role, settle.radiusin, settle.guarded) == ("settle", 0.9, False)
+    assert run.on_epoch_end(_info(0.9, 0.2, qe=1.0, phase_epoch=1)) is False  # unguarded
+    assert run.on_epoch_end(_info(0.9, 0.2, qe=0.999, phase_epoch=2)) is True  # plateau
+    assert run.next_phase() is None
+    assert not run.user_stopped
+
+
+def test_without_a_guard_stop_the_converge_phase_runs_at_the_final_radius_until_the_plateau():
+    run = _auto.AutoRun([])
+    run.plan(Lattice(6, 10, "hexa"), 4)
+    fine = run.next_phase()
+    for k in range(fine.epochs):
+        radius = fine.radiusin + (fine.radiusfin - fine.radiusin) * k / (fine.epochs - 1)
+        assert run.on_epoch_end(_info(radius, 0.03, qe=1.0 - 0.05 * k)) is False
+    converge = run.next_phase()
+    assert converge.radiusin == converge.radiusfin == _auto.FINAL_RADIUS
+    assert run.on_epoch_end(_info(0.5, 0.03, qe=0.60, phase_epoch=1)) is False
+    assert run.on_epoch_end(_info(0.5, 0.03, qe=0.55, phase_epoch=2)) is False  # still improving
+    assert run.on_epoch_end(_info(0.5, 0.03, qe=0.549, phase_epoch=3)) is True
+    assert run.next_phase() is None
+
+
+def test_a_user_stop_ends_the_run_and_the_user_callbacks_see_everything():
+    events = []
+
+    class User:
+        def on_fit_begin(self, plan):
+            events.append("begin")
+
+        def on_epoch_end(self, info):
+            events.append(info.radius)
+            return info.radius < 0.95
+
+        def on_fit_end(self, result):
+            events.append("end")
+
+    run = _auto.AutoRun([User()])
+    run.plan(Lattice(6, 10, "hexa"), 4)
+    run.next_phase()
+    run.on_fit_begin(FitPlan("batch", "batch-2", 6, 7, 100, 20))
+    assert run.on_epoch_end(_info(1.0, 0.02)) is False
+    assert run.on_epoch_end(_info(0.9, 0.02)) is True
+    run.on_fit_end(None)
+    assert run.user_stopped and run.next_phase() is None
+    assert events == ["begin", 1.0, 0.9, "end"]
