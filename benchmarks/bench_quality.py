@@ -314,6 +314,23 @@ def machine():
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, numpy {np.__version__}"
 
 
+def print_table(rows_out):
+    """The markdown table of the README (one row per data set and library; QE relative to the best)."""
+    print("| data (N×D, map) | library | QE | TE | trust. | time s | QE / best |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for dname in dict.fromkeys(r["data"] for r in rows_out):
+        group = [r for r in rows_out if r["data"] == dname]
+        best = min(r["qe"] for r in group)
+        for r in group:
+            n, d = r["shape"]
+            head = f"{dname} ({n}×{d}, {r['map'][0]}×{r['map'][1]})"
+            secs = f"{r['seconds']:.3f}" if r["seconds"] < 10 else f"{r['seconds']:.1f}"
+            print(
+                f"| {head} | {r['library']} | {r['qe']:.3f} | {r['te']:.3f} | {r['trust']:.3f} | {secs}"
+                f"{'' if r['runs'] > 1 else '¹'} | {r['qe'] / best:.2f} |"
+            )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -321,7 +338,21 @@ def main(argv=None):
     parser.add_argument("--libraries", default="", help="comma-separated names from PEERS (and 'original')")
     parser.add_argument("--original", default="", help="path of a checkout of ivallesp/somnium")
     parser.add_argument("--json", default="", help="also write the results here")
+    parser.add_argument(
+        "--table-from", default="", help="only print the table of saved --json files (later ones win)"
+    )
     args = parser.parse_args(argv)
+    if args.table_from:
+        merged = {}
+        for path in args.table_from.split(","):
+            with open(path) as f:
+                for r in json.load(f):
+                    merged[r["data"], r["library"]] = r
+        order = list(dict.fromkeys(r["data"] for r in merged.values()))
+        libs = list(dict.fromkeys(r["library"] for r in merged.values()))
+        rows = sorted(merged.values(), key=lambda r: (order.index(r["data"]), libs.index(r["library"])))
+        print_table(rows)
+        return
     peers = dict(PEERS)
     if args.original:
         peers["Original Somnium 400+400"] = (original_factory(args.original), None)
@@ -354,19 +385,7 @@ def main(argv=None):
             )  # fmt: skip
             print(f"# {dname} {label}: QE {qe:.4f} TE {te:.3f} trust {trust:.4f} {seconds:.3f}s", flush=True)
     print()
-    print("| data (N×D, map) | library | QE | TE | trust. | time s | QE / best |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for dname in dict.fromkeys(r["data"] for r in rows_out):
-        group = [r for r in rows_out if r["data"] == dname]
-        best = min(r["qe"] for r in group)
-        for r in group:
-            n, d = r["shape"]
-            head = f"{dname} ({n}×{d}, {r['map'][0]}×{r['map'][1]})"
-            secs = f"{r['seconds']:.3f}" if r["seconds"] < 10 else f"{r['seconds']:.1f}"
-            print(
-                f"| {head} | {r['library']} | {r['qe']:.3f} | {r['te']:.3f} | {r['trust']:.3f} | {secs}"
-                f"{'' if r['runs'] > 1 else '¹'} | {r['qe'] / best:.2f} |"
-            )
+    print_table(rows_out)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows_out, f, indent=1, default=list)
