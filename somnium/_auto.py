@@ -86,12 +86,24 @@ def fine_start(lattice) -> float:
     return max(1.0, min(rough_radii(lattice)[1], longest / 12.0))
 
 
-def fine_epoch_count(lattice) -> int:
-    span = fine_start(lattice) - FINAL_RADIUS
+def fine_epoch_count(lattice, end: float = FINAL_RADIUS) -> int:
+    span = fine_start(lattice) - end
     return int(min(FINE_EPOCHS_MAX, max(FINE_EPOCHS_MIN, math.ceil(FINE_EPOCHS_PER_UNIT * span))))
 
 
-def auto_schedule(n_rows: int, n_features: int, lattice, rough_epochs=None, fine_epochs=None) -> list[Phase]:
+def final_radius(neighborhood: str = "gaussian") -> float:
+    """Where the fine phase ends: 0.5 for the Gaussian; 1 for the kernels that vanish beyond their radius.
+
+    A bubble, cut Gaussian or Epanechikov kernel of radius < 1 reaches no neighbour (Epanechikov already
+    gives them weight 0 at radius 1): below 1 the map would turn into k-means and the guard would stop it
+    at once, so these kernels end at 1 as before.
+    """
+    return FINAL_RADIUS if neighborhood == "gaussian" else 1.0
+
+
+def auto_schedule(
+    n_rows: int, n_features: int, lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
+) -> list[Phase]:
     """The phases fit_auto runs on a map of ``lattice`` for ``n_rows`` x ``n_features`` data.
 
     ``rough_epochs`` / ``fine_epochs`` (the seed's overrides) fix those phases' lengths; a fixed fine
@@ -102,12 +114,13 @@ def auto_schedule(n_rows: int, n_features: int, lattice, rough_epochs=None, fine
     del n_rows, n_features  # the plan depends on the map; the data act through the guard and the plateau
     rough = AUTO_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
     r0, r1 = rough_radii(lattice)
+    end = final_radius(neighborhood)
     phases = [Phase("rough", rough, r0, r1, guarded=False)]
     if fine_epochs is not None:
-        phases.append(Phase("fine", int(fine_epochs), fine_start(lattice), FINAL_RADIUS, guarded=False))
+        phases.append(Phase("fine", int(fine_epochs), fine_start(lattice), end, guarded=False))
         return phases
-    phases.append(Phase("fine", fine_epoch_count(lattice), fine_start(lattice), FINAL_RADIUS))
-    phases.append(Phase("converge", CONVERGE_EPOCHS, FINAL_RADIUS, FINAL_RADIUS))
+    phases.append(Phase("fine", fine_epoch_count(lattice, end), fine_start(lattice), end))
+    phases.append(Phase("converge", CONVERGE_EPOCHS, end, end))
     return phases
 
 
@@ -151,8 +164,10 @@ class AutoRun(Callback):
             return 0, self.rough_epochs + planned
         return self.done, self.done + self.phase.epochs + planned
 
-    def plan(self, lattice, n_features: int):
-        phases = auto_schedule(self.n_rows, n_features, lattice, self.rough_epochs, self.fine_epochs)
+    def plan(self, lattice, n_features: int, neighborhood: str = "gaussian"):
+        phases = auto_schedule(
+            self.n_rows, n_features, lattice, self.rough_epochs, self.fine_epochs, neighborhood
+        )
         self.pending = phases[1:]  # the rough phase has run
         self.reference_radius = max(1.0, phases[1].radiusin)
 

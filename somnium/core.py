@@ -689,7 +689,8 @@ class SOM:
         """Batch training with a schedule chosen from the map and the data; no tuning needed.
 
         A rough phase orders the map with a wide neighbourhood; a fine phase
-        shrinks the radius to 0.5, stopped early by a guard if the
+        shrinks the radius to 0.5 (Gaussian; the kernels that vanish beyond
+        their radius stop at 1), stopped early by a guard if the
         topographic error starts to climb (the map folds); a last phase at
         that radius runs until the quantization error stops improving.  The
         rule lives in :mod:`somnium._auto` with the measurements that chose
@@ -728,7 +729,7 @@ class SOM:
             [auto],
             run=auto.run(),
         )
-        auto.plan(self.lattice_, self._state.codebook.shape[1])
+        auto.plan(self.lattice_, self._state.codebook.shape[1], self.neighborhood)
         while (phase := auto.next_phase()) is not None:
             radii = (phase.radiusin, phase.radiusfin)
             self._fit_batch(

@@ -20,6 +20,11 @@ def _longest(lattice):
 
 
 # ------------------------------------------------------------ the schedule
+@pytest.fixture(scope="module")
+def penguins():
+    return load_penguins(numeric_only=True)
+
+
 @pytest.mark.parametrize("rows, cols", SIZES)
 def test_the_radius_never_grows_and_ends_below_one(rows, cols):
     lattice = Lattice(rows, cols, "hexa")
@@ -58,6 +63,14 @@ def test_the_schedule_scales_with_the_map():
         assert step <= 1.0
 
 
+@pytest.mark.parametrize("neighborhood", ["bubble", "cut_gaussian", "epanechicov"])
+def test_kernels_that_vanish_beyond_their_radius_end_at_one(neighborhood, penguins):
+    phases = _auto.auto_schedule(500, 8, Lattice(8, 12, "hexa"), neighborhood=neighborhood)
+    assert phases[-1].radiusfin == 1.0 and phases[1].radiusfin == 1.0
+    model = SOM(neighborhood=neighborhood, random_state=0).fit_auto(penguins)
+    assert min(model.history_["radius"]) == pytest.approx(1.0)
+
+
 def test_the_overrides_fix_both_phases_and_drop_the_converge_phase():
     phases = _auto.auto_schedule(500, 8, Lattice(8, 12, "hexa"), rough_epochs=3, fine_epochs=4)
     assert [(p.role, p.epochs, p.guarded) for p in phases] == [("rough", 3, False), ("fine", 4, False)]
@@ -65,11 +78,6 @@ def test_the_overrides_fix_both_phases_and_drop_the_converge_phase():
 
 
 # ---------------------------------------------------------------- the run
-@pytest.fixture(scope="module")
-def penguins():
-    return load_penguins(numeric_only=True)
-
-
 def test_the_seed_override_runs_exactly_its_epochs(penguins):
     model = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, rough_epochs=3, fine_epochs=4)
     history = model.history_
