@@ -18,7 +18,7 @@ import numpy as np
 from .lattice import Lattice
 from .metrics import HISTORY_METRICS
 
-__all__ = ["HISTORY_KEYS", "FittedState", "History", "NodeStatistics"]
+__all__ = ["HISTORY_KEYS", "FittedState", "History", "NodeStatistics", "SeedCodebook"]
 
 #: Columns of ``history_``: the seed's three metrics first, in its order, then the rest.
 HISTORY_KEYS = (*HISTORY_METRICS, "epoch", "phase", "radius", "learning_rate")
@@ -138,3 +138,36 @@ class FittedState:
 
     def with_training_statistics(self, bmu, nodes: NodeStatistics) -> FittedState:
         return replace(self, bmu=bmu, nodes=nodes)
+
+
+class SeedCodebook:
+    """Compatibility view of the original ``model.codebook`` (read-only copies)."""
+
+    __slots__ = ("lattice", "matrix")
+
+    def __init__(self, matrix: np.ndarray, lattice: Lattice):
+        matrix.flags.writeable = False
+        object.__setattr__(self, "matrix", matrix)
+        object.__setattr__(self, "lattice", lattice)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("model.codebook is a read-only view; train the model to change it.")
+
+    @property
+    def n_rows(self) -> int:
+        return self.lattice.rows
+
+    @property
+    def n_columns(self) -> int:
+        return self.lattice.cols
+
+    @property
+    def nnodes(self) -> int:
+        return self.lattice.n_nodes
+
+    @property
+    def mapsize(self) -> tuple[int, int]:
+        return (self.lattice.rows, self.lattice.cols)
+
+    def __repr__(self) -> str:
+        return f"SeedCodebook({self.n_rows}x{self.n_columns} {self.lattice.name}, {self.matrix.shape[1]} features)"

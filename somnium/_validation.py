@@ -23,7 +23,9 @@ __all__ = [
     "is_dask_dataframe",
     "is_dataframe",
     "is_series",
+    "matched_columns",
     "not_fitted_message",
+    "validated_rows",
 ]
 
 #: Largest count of values (rows x columns, nodes x features, ...) any single array built from an
@@ -150,6 +152,16 @@ def column_names(columns) -> list[str]:
     return names
 
 
+def check_numeric_columns(X) -> None:
+    """Every column of a DataFrame (pandas or Dask) is numeric."""
+    bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not is_numeric_dtype(dt)]
+    if bad:
+        raise InvalidValuesInDataSet(
+            f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
+            "first (e.g. X = df.select_dtypes('number'))."
+        )
+
+
 def as_float_array(X, feature_names=None) -> np.ndarray:
     """Validate ``X`` (array-like or DataFrame) and return a finite float64 2-D array."""
     if X is None:
@@ -167,12 +179,7 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
             )
         X = np.ma.getdata(X)
     if is_dataframe(X):
-        bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not is_numeric_dtype(dt)]
-        if bad:
-            raise InvalidValuesInDataSet(
-                f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
-                "first (e.g. X = df.select_dtypes('number'))."
-            )
+        check_numeric_columns(X)
         feature_names = column_names(X.columns)
         try:
             array = X.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -223,3 +230,74 @@ def check_size(n_values: int, what: str, limit: int = MAX_ARRAY_VALUES) -> None:
             f"{what} would hold {n_values:,} values ({8 * n_values / 2**30:.1f} GiB as float64), above "
             f"Somnium's limit of {limit:,}; use a smaller map or fewer rows per call."
         )
+
+
+def scipy_metric_names():
+    """The metric names SciPy's ``cdist`` accepts."""
+    from scipy.spatial import distance
+
+    names = getattr(distance, "_METRICS_NAMES", None)
+    if names:
+        return tuple(sorted(names))
+    return (  # pragma: no cover - fallback for SciPy without the private list
+        "braycurtis",
+        "canberra",
+        "chebyshev",
+        "cityblock",
+        "correlation",
+        "cosine",
+        "euclidean",
+        "jensenshannon",
+        "mahalanobis",
+        "minkowski",
+        "seuclidean",
+        "sqeuclidean",
+    )
+
+
+def validated_rows(X, feature_names=None, n_features=None, min_rows: int = 1) -> np.ndarray:
+    """``X`` as finite float64 rows, its columns matched by name (reordered if needed) to ``feature_names``.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+    feature_names : sequence of str, optional
+        The fitted columns; a DataFrame must have exactly these (in any order).
+    n_features : int, optional
+        The fitted feature count.
+    min_rows : int
+        Training needs 2.
+    """
+    if is_dataframe(X):
+        X = matched_columns(X, feature_names)
+    array = as_float_array(X)
+    if n_features is not None and array.shape[1] != n_features:
+        detail = f": {list(feature_names)}" if feature_names is not None else ""
+        raise InvalidValuesInDataSet(
+            f"X has {array.shape[1]} features, but SOM was fitted with {n_features}{detail}."
+        )
+    if array.shape[0] < min_rows:
+        raise InvalidValuesInDataSet(f"Training needs at least {min_rows} rows, got {array.shape[0]}.")
+    return array
+
+
+def matched_columns(X, feature_names):
+    """A DataFrame (pandas or Dask) with exactly the fitted columns, in their order (as given when None)."""
+    if feature_names is not None:
+        expected = list(feature_names)
+        given = column_names(X.columns)
+        missing = [c for c in expected if c not in given]
+        extra = [c for c in given if c not in expected]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {missing}")
+            if extra:
+                parts.append(f"unexpected columns {extra}")
+            raise InvalidValuesInDataSet(
+                f"X's columns do not match those the SOM was fitted with: {'; '.join(parts)}. "
+                f"Expected exactly {expected}."
+            )
+        if given != expected:
+            X = X.iloc[:, [given.index(name) for name in expected]]
+    return X

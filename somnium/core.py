@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 import warnings
-from contextlib import contextmanager
-from dataclasses import replace
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
 from . import _auto, _online, engine, persistence
 from ._state import FittedState as _FittedState
-from ._state import History, NodeStatistics
+from ._state import History, SeedCodebook
+from ._training import Training, node_statistics
 from ._validation import (
-    as_float_array,
     check_int,
     check_option,
     check_real,
@@ -32,8 +30,11 @@ from ._validation import (
     is_dask_collection,
     is_dataframe,
     not_fitted_message,
+    scipy_metric_names,
+    validated_rows,
 )
-from .callbacks import EpochInfo, FitPlan, FitResult, as_callbacks, notify
+from .callbacks import EpochInfo, as_callbacks
+from .engine import estimate_mapsize
 from .exceptions import (
     FitInProgressError,
     InvalidValuesInDataSet,
@@ -43,7 +44,6 @@ from .exceptions import (
     NormalizationFunctionNotFound,
 )
 from .lattice import LATTICES, Lattice
-from .metrics import HISTORY_METRICS
 from .neighborhood import NeighborhoodOperator, check_neighborhood
 from .normalization import NORMALIZATIONS, get_normalizer
 
@@ -52,77 +52,12 @@ __all__ = ["SOM", "EpochInfo", "estimate_mapsize"]
 INITIALIZATIONS = ("pca", "random")
 DECAYS = ("linear", "exponential")
 DTYPES = ("float32", "float64")
-#: Upper bound on the node count chosen by ``mapsize="auto"``.
-AUTO_MAX_NODES = 10_000
 #: Largest map accepted (nodes); the codebook and the per-node statistics grow with it.
 MAX_NODES = 1_000_000
 
 _FIT_GUARD = threading.Lock()
 #: SciPy metrics that estimate a variance or covariance from the rows of each call.
 _DATA_DEPENDENT_METRICS = ("seuclidean", "mahalanobis")
-
-
-def _scipy_metric_names():
-    from scipy.spatial import distance
-
-    names = getattr(distance, "_METRICS_NAMES", None)
-    if names:
-        return tuple(sorted(names))
-    return (  # pragma: no cover - fallback for SciPy without the private list
-        "braycurtis",
-        "canberra",
-        "chebyshev",
-        "cityblock",
-        "correlation",
-        "cosine",
-        "euclidean",
-        "jensenshannon",
-        "mahalanobis",
-        "minkowski",
-        "seuclidean",
-        "sqeuclidean",
-    )
-
-
-def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_nodes: int = AUTO_MAX_NODES):
-    """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
-
-    The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
-    covariance eigenvalues (the long side along the columns, so maps are
-    landscape like a screen), so the map's shape follows the data's principal plane.
-
-    Parameters
-    ----------
-    X : array-like, shape (n_rows, n_features)
-    mapsize_scale : float, default 5
-    lattice : str, default "hexa"
-        Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same drawn shape.
-    max_nodes : int, default 10000
-        Cap on the total for very large ``N``.
-
-    Returns
-    -------
-    (rows, cols) : tuple of int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rows, cols = estimate_mapsize(np.random.default_rng(0).normal(size=(400, 3)) * [3, 1, 1])
-    >>> rows * cols > 50
-    True
-    """
-    X = as_float_array(X)
-    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(X.shape[0])))), max_nodes)
-    if X.shape[1] >= 2 and X.shape[0] >= 2:
-        _, values, _ = engine.principal_axes(X, 2)
-        ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
-    else:
-        ratio = 1.0
-    # cols / rows that makes the drawn map's width / height equal to ratio
-    side_ratio = ratio * (math.sqrt(0.75) if LATTICES.get(lattice, ("rect",))[0] == "hexa" else 1.0)
-    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes / side_ratio)))))
-    cols = max(2, int(round(n_nodes / rows)))
-    return rows, cols
 
 
 def _data_argument(X, data, method: str):
@@ -219,7 +154,7 @@ class SOM:
         )
         self.initialization = check_option(initialization, INITIALIZATIONS, "initialization")
         if not callable(distance_metric):
-            check_option(distance_metric, _scipy_metric_names(), "distance_metric")
+            check_option(distance_metric, scipy_metric_names(), "distance_metric")
             if distance_metric in _DATA_DEPENDENT_METRICS:
                 raise ValueError(
                     f"distance_metric={distance_metric!r} estimates its parameters from whichever rows are "
@@ -283,7 +218,10 @@ class SOM:
     # ------------------------------------------------------------ fitted state
     def __getattr__(self, name):
         # Only reached for missing attributes: fitted ones on an unfitted model get the same
-        # actionable error as predict().
+        # actionable error as predict().  A property whose own error is an AttributeError (such as
+        # ModelNotTrainedError from bmu_ after a Dask fit) also lands here: let it speak for itself.
+        if isinstance(getattr(type(self), name, None), property) and self.__dict__.get("_state") is not None:
+            return getattr(type(self), name).fget(self)
         if name.endswith("_") and not name.startswith("_") and name != "feature_names_in_":
             raise ModelNotTrainedError(self._not_fitted(f"reading {name}"))
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -373,34 +311,10 @@ class SOM:
     # --------------------------------------------------------------- inputs
     def _input(self, X, state=None, fitting: bool = False) -> np.ndarray:
         """Validate ``X`` against the fitted columns and return float64 rows (normalised when fitted)."""
-        if is_dataframe(X) and state is not None and state.feature_names is not None:
-            expected = list(state.feature_names)
-            given = column_names(X.columns)
-            missing = [c for c in expected if c not in given]
-            extra = [c for c in given if c not in expected]
-            if missing or extra:
-                parts = []
-                if missing:
-                    parts.append(f"missing columns {missing}")
-                if extra:
-                    parts.append(f"unexpected columns {extra}")
-                raise InvalidValuesInDataSet(
-                    f"X's columns do not match those the SOM was fitted with: {'; '.join(parts)}. "
-                    f"Expected exactly {expected}."
-                )
-            if given != expected:
-                X = X.iloc[:, [given.index(name) for name in expected]]
-        array = as_float_array(X)
-        if state is not None and array.shape[1] != state.n_features:
-            detail = f": {list(state.feature_names)}" if state.feature_names is not None else ""
-            raise InvalidValuesInDataSet(
-                f"X has {array.shape[1]} features, but SOM was fitted with {state.n_features}{detail}."
-            )
-        if fitting and array.shape[0] < 2:
-            raise InvalidValuesInDataSet(f"Training needs at least 2 rows, got {array.shape[0]}.")
         if state is None:
-            return array
-        return state.normalizer.transform(array)
+            return validated_rows(X, min_rows=2 if fitting else 1)
+        rows = validated_rows(X, state.feature_names, state.n_features, min_rows=2 if fitting else 1)
+        return state.normalizer.transform(rows)
 
     def _rng(self) -> np.random.Generator:
         if "_generator" not in self.__dict__:
@@ -558,6 +472,7 @@ class SOM:
         collect_history,
         callbacks,
         run=None,
+        guarded=False,
     ) -> bool:
         """:meth:`fit`; ``radii`` is a pair or a function of the lattice.  Returns True if stopped."""
         epochs = check_int(epochs, "epochs")
@@ -571,7 +486,7 @@ class SOM:
                 "prototypes out of the data and leave most nodes empty (measured: 88-94% empty). Train "
                 "with fit_online(...) (sequential, where the Mexican hat is defined), or use 'gaussian'."
             )
-        with self._training():
+        with nullcontext() if guarded else self._training():
             state, data = self._prepare(X)
             radiusin, radiusfin = radii(state.lattice) if callable(radii) else radii
             radiusin, radiusfin = self._default_radii(radiusin, radiusfin, state.lattice, decay)
@@ -585,7 +500,7 @@ class SOM:
                 radius = float(engine.schedule(radiusin, radiusfin, epochs, decay, e, e + 1)[0])
                 return engine.batch_update(codebook, stats, operator, radius, learning_rate), radius
 
-            return _Training(self, "batch", state, data, epochs, callbacks, collect_history, run).run_batch(
+            return Training(self, "batch", state, data, epochs, callbacks, collect_history, run).run_batch(
                 epoch_rows, update, learning_rate
             )
 
@@ -673,7 +588,7 @@ class SOM:
                 )
                 return work, float(radii[-1]), float(rates[-1])
 
-            _Training(self, "online", state, data, epochs, callbacks, collect_history).run_online(run_epoch)
+            Training(self, "online", state, data, epochs, callbacks, collect_history).run_online(run_epoch)
         return self
 
     def fit_auto(
@@ -717,24 +632,35 @@ class SOM:
         if fine_epochs is not None:
             fine_epochs = check_int(fine_epochs, "fine_epochs")
         auto = _auto.AutoRun(as_callbacks(callbacks), rough_epochs, fine_epochs)
-        # the rough phase prepares the map (its size may be "auto"); the rest of the plan follows from it
-        self._fit_batch(
-            X,
-            auto.rough_epochs,
-            _auto.rough_radii,
-            "linear",
-            1.0,
-            1.0,
-            collect_history,
-            [auto],
-            run=auto.run(),
-        )
-        auto.plan(self.lattice_, self._state.codebook.shape[1], self.neighborhood)
-        while (phase := auto.next_phase()) is not None:
-            radii = (phase.radiusin, phase.radiusfin)
+        with self._training():  # one guard over every phase: no other fit can slip in between
+            # the rough phase prepares the map (its size may be "auto"); the rest of the plan follows from it
             self._fit_batch(
-                X, phase.epochs, radii, phase.decay, 1.0, 1.0, collect_history, [auto], run=auto.run()
+                X,
+                auto.rough_epochs,
+                _auto.rough_radii,
+                "linear",
+                1.0,
+                1.0,
+                collect_history,
+                [auto],
+                run=auto.run(),
+                guarded=True,
             )
+            auto.plan(self.lattice_, self._state.codebook.shape[1], self.neighborhood)
+            while (phase := auto.next_phase()) is not None:
+                radii = (phase.radiusin, phase.radiusfin)
+                self._fit_batch(
+                    X,
+                    phase.epochs,
+                    radii,
+                    phase.decay,
+                    1.0,
+                    1.0,
+                    collect_history,
+                    [auto],
+                    run=auto.run(),
+                    guarded=True,
+                )
         return self
 
     # -------------------------------------------------------------- predict
@@ -785,7 +711,7 @@ class SOM:
         stats, _ = self._data(X, state).statistics(
             state.codebook, state.lattice, with_metrics=True, n_jobs=self.n_jobs
         )
-        return _node_statistics(stats)
+        return node_statistics(stats)
 
     def calculate_quantization_error(self, X=None) -> float:
         """Mean over rows of the per-feature mean absolute error to the BMU (normalised units).
@@ -806,6 +732,53 @@ class SOM:
         """Mean Euclidean distance to the BMU (normalised units)."""
         return float(self._statistics(X, "calculate_mean_bmu_distance()").metrics["mean_bmu_distance"])
 
+    def quality_report(self, X, k: int = 10, max_rows: int = 2000, random_state=0) -> dict:
+        """Every quality measure of the map on ``X`` (normally the training data), in one dict.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        k : int, default 10
+            Neighbourhood size of trustworthiness, continuity and neighbourhood preservation.
+        max_rows : int, default 2000
+            Above this many rows the rank measures use a seeded sample of ``max_rows`` rows (their
+            ``*_stderr`` entries give the sampling error); the other measures use every row.
+
+        Returns
+        -------
+        dict
+            ``quantization_error``, ``topographic_error``, ``vacancy_rate``, ``mean_squared_distance``,
+            ``mean_bmu_distance``, ``trustworthiness``, ``continuity``, ``neighborhood_preservation``
+            (+ ``*_stderr``, ``k``, ``rows``), ``topographic_product`` (+ ``_p1``, ``_p2``; NaN above
+            3000 nodes) and ``distortion`` (the SOM energy at the last training radius).
+            ``pandas.Series(report)`` shows it as a table.
+        """
+        from . import metrics
+
+        state = self._fitted("quality_report()")
+        data = self._data(X, state)
+        stats, bmus = data.statistics(
+            state.codebook, state.lattice, with_metrics=True, return_bmus=True, n_jobs=self.n_jobs
+        )
+        report = dict(stats.metrics())
+        report.update(
+            metrics.neighborhood_ranks(data.X, bmus, state.lattice, k, max_rows, random_state=random_state)
+        )
+        try:
+            report.update(metrics.topographic_product(state.codebook, state.lattice))
+        except ValueError:
+            report.update(
+                dict.fromkeys(
+                    ("topographic_product", "topographic_product_p1", "topographic_product_p2"), math.nan
+                )
+            )
+        radii = state.history.view(state.n_epochs)["radius"]
+        radius = radii[-1] if radii else 1.0
+        report["distortion"] = metrics.distortion(
+            data.X, state.codebook, bmus, state.lattice, self.neighborhood, radius
+        )
+        return report
+
     def umatrix(self) -> np.ndarray:
         """U-matrix: mean distance from each prototype to its neighbours' (normalised units)."""
         from .metrics import umatrix
@@ -822,17 +795,25 @@ class SOM:
         return self._statistics(X, "node_quantization_error()").quantization_error()
 
     # ---------------------------------------------------------- persistence
-    def save(self, path, format: str = "somnium"):
+    def save(self, path, format: str = "somnium", *, segments=None):
         """Save the model atomically (see :mod:`somnium.persistence`).
 
-        ``format="pickle"`` is available for trusted round trips only; it can
-        be loaded only with ``SOM.load(path, allow_pickle=True)``.
+        Parameters
+        ----------
+        path : str or Path
+        format : {"somnium", "pickle"}
+            ``"pickle"`` is for trusted round trips only; it loads only with
+            ``SOM.load(path, allow_pickle=True)``.
+        segments : somnium.segments.Segments, optional
+            Named segments saved in the same file; read them back with
+            ``Segments.load(model, path)``.
         """
         state = self._fitted("save()")
         if format == "pickle":
             persistence.write_pickle(path, self)
             return
-        persistence.write_model(path, self.get_params(), state, format=format)
+        attachments = {"segments": segments.to_json()} if segments is not None else None
+        persistence.write_model(path, self.get_params(), state, format=format, attachments=attachments)
 
     @classmethod
     def load(cls, path, allow_pickle: bool = False) -> SOM:
@@ -849,225 +830,8 @@ class SOM:
         return model
 
 
-class SeedCodebook:
-    """Compatibility view of the original ``model.codebook`` (read-only copies)."""
-
-    __slots__ = ("lattice", "matrix")
-
-    def __init__(self, matrix: np.ndarray, lattice: Lattice):
-        matrix.flags.writeable = False
-        object.__setattr__(self, "matrix", matrix)
-        object.__setattr__(self, "lattice", lattice)
-
-    def __setattr__(self, name, value):
-        raise AttributeError("model.codebook is a read-only view; train the model to change it.")
-
-    @property
-    def n_rows(self) -> int:
-        return self.lattice.rows
-
-    @property
-    def n_columns(self) -> int:
-        return self.lattice.cols
-
-    @property
-    def nnodes(self) -> int:
-        return self.lattice.n_nodes
-
-    @property
-    def mapsize(self) -> tuple[int, int]:
-        return (self.lattice.rows, self.lattice.cols)
-
-    def __repr__(self) -> str:
-        return f"SeedCodebook({self.n_rows}x{self.n_columns} {self.lattice.name}, {self.matrix.shape[1]} features)"
-
-
 def _distributed():
     """The Dask adapter, imported only when Dask input arrives (importing somnium never imports dask)."""
     from . import distributed
 
     return distributed
-
-
-def _node_statistics(stats) -> NodeStatistics:
-    return NodeStatistics(
-        hits=stats.hits,
-        abs_error=stats.node_abs_error,
-        metrics=stats.metrics(),
-        n_rows=stats.n_rows,
-    )
-
-
-class _Training:
-    """One training phase: its epochs, commits, measurements and callbacks.
-
-    Epoch ``k``'s row of ``history_`` describes the map at the end of epoch
-    ``k``.  A batch epoch's own pass measures the codebook it starts from, so
-    epoch ``k`` is measured by epoch ``k + 1``'s pass and the last one by the
-    final pass (which also gives ``bmu_``): no extra pass.  Callbacks for
-    epoch ``k`` therefore run once that measurement exists.
-    """
-
-    def __init__(self, model, kind, state, data, epochs, callbacks, collect_history, run=None):
-        self.model = model
-        self.kind = kind
-        self.state = state  # the last committed (or initial, uncommitted) state
-        self.data = data
-        self.epochs = epochs
-        self.callbacks = callbacks
-        self.with_metrics = bool(collect_history or callbacks)
-        self.phase = f"{kind}-{state.n_phases + 1}"
-        self.committed = 0
-        self.start = time.perf_counter()
-        offset, total = run if run is not None else (0, epochs)
-        self.run_offset, self.run_epochs = offset, total
-
-    def begin(self):
-        plan = FitPlan(
-            kind=self.kind,
-            phase=self.phase,
-            n_epochs=self.epochs,
-            first_epoch=self.state.n_epochs + 1,
-            n_rows=self.data.n_rows,
-            run_epochs=self.run_epochs,
-            run_offset=self.run_offset,
-            model=self.model,
-        )
-        notify(self.callbacks, "on_fit_begin", plan)
-
-    def commit(self, codebook, radius, rate):
-        """The one place a completed epoch becomes the model's state."""
-        if not np.isfinite(codebook).all():
-            raise FloatingPointError(
-                f"Training diverged in epoch {self.state.n_epochs + 1}: prototypes became NaN or infinite, so "
-                "that epoch was not kept. Check the data's scale (normalization='none' with huge values "
-                "overflows) and the neighbourhood."
-            )
-        state = self.state
-        if self.committed == 0:
-            state = replace(state, n_phases=state.n_phases + 1)
-        state.history.append(self.phase, radius, rate)
-        self.state = state.with_epoch(codebook)
-        self.model._state = self.state
-        self.committed += 1
-
-    def measured(self, stats) -> bool:
-        """Record the metrics of the last committed epoch and tell the callbacks; True to stop."""
-        metrics = stats.metrics() if stats is not None else {}
-        epoch = self.state.n_epochs
-        self.state.history.set_metrics(epoch, metrics)
-        record = self.state.history.row(epoch)
-        info = EpochInfo(
-            epoch=epoch,
-            phase=self.phase,
-            phase_epoch=self.committed,
-            n_epochs=self.epochs,
-            radius=record["radius"],
-            learning_rate=record["learning_rate"],
-            metrics={key: record[key] for key in HISTORY_METRICS},
-            elapsed=time.perf_counter() - self.start,
-            n_rows=self.data.n_rows,
-            run_epoch=self.run_offset + self.committed,
-            run_epochs=self.run_epochs,
-            model=self.model,
-        )
-        return notify(self.callbacks, "on_epoch_end", info)
-
-    def finalize(self, stats, bmus):
-        """Attach the training data's BMUs and per-node statistics to the committed state."""
-        self.state = self.state.with_training_statistics(bmus, _node_statistics(stats))
-        self.model._state = self.state
-
-    def final_pass(self):
-        return self.data.statistics(
-            self.state.codebook,
-            self.state.lattice,
-            with_metrics=True,
-            return_bmus=True,
-            n_jobs=self.model.n_jobs,
-        )
-
-    def end(self, stopped, error):
-        result = FitResult(
-            phase=self.phase,
-            epochs_run=self.committed,
-            stopped=stopped,
-            error=error,
-            elapsed=time.perf_counter() - self.start,
-            model=self.model,
-        )
-        notify(self.callbacks, "on_fit_end", result)
-
-    def run_batch(self, epoch_rows, update, learning_rate) -> bool:
-        self.begin()
-        stopped, error, final = False, None, None
-        n_jobs = self.model.n_jobs
-        try:
-            with engine.thread_limits(n_jobs):
-                codebook = self.state.codebook
-                for e in range(self.epochs):
-                    rows = epoch_rows()
-                    full = rows is self.data
-                    stats, bmus = rows.statistics(
-                        codebook,
-                        self.state.lattice,
-                        with_metrics=self.with_metrics,
-                        return_bmus=full and self.with_metrics,
-                        n_jobs=n_jobs,
-                    )
-                    if self.committed:
-                        final = (stats, bmus) if full else None
-                        if self.measured(stats if self.with_metrics else None):
-                            stopped = True
-                            break
-                    codebook, radius = update(codebook, stats, e)
-                    self.commit(codebook, radius, learning_rate)
-                    final = None
-                if not stopped:
-                    final = self.final_pass()
-                    self.finalize(*final)
-                    stopped = self.measured(final[0] if self.with_metrics else None)
-                    final = None
-                elif final is not None:
-                    self.finalize(*final)
-                    final = None
-        except BaseException as caught:
-            error = caught
-            raise
-        finally:
-            if error is not None and self.committed and self.state.nodes is None:
-                self._finish_after_error(final)
-            self.end(stopped, error)
-        return stopped
-
-    def run_online(self, run_epoch) -> bool:
-        self.begin()
-        stopped, error = False, None
-        try:
-            with engine.thread_limits(self.model.n_jobs):
-                codebook = self.state.codebook
-                for e in range(self.epochs):
-                    codebook, radius, rate = run_epoch(codebook, e)
-                    self.commit(codebook, radius, rate)
-                    if self.with_metrics or e == self.epochs - 1:
-                        final = self.final_pass()
-                        self.finalize(*final)
-                        if self.measured(final[0] if self.with_metrics else None):
-                            stopped = True
-                            break
-        except BaseException as caught:
-            error = caught
-            raise
-        finally:
-            if error is not None and self.committed and self.state.nodes is None:
-                self._finish_after_error(None)
-            self.end(stopped, error)
-        return stopped
-
-    def _finish_after_error(self, final):
-        # The committed epoch stands; measure it so bmu_ and the metrics exist. A second interrupt here
-        # leaves the committed epoch without them (bmu_ then says so).
-        try:
-            self.finalize(*(final if final is not None else self.final_pass()))
-        except Exception:  # the original error is what the user needs to see
-            pass

@@ -26,7 +26,8 @@ import numpy as np
 from scipy.spatial import distance as scipy_distance
 
 from . import metrics
-from .lattice import Lattice
+from ._validation import as_float_array
+from .lattice import LATTICES, Lattice
 from .neighborhood import NeighborhoodOperator
 
 __all__ = [
@@ -34,9 +35,14 @@ __all__ = [
     "EpochStatistics",
     "TrainingData",
     "batch_update",
+    "covariance_axes",
     "epoch_statistics",
+    "estimate_mapsize",
     "find_bmus",
+    "mapsize_from_spectrum",
+    "pca_codebook",
     "pca_initialization",
+    "random_codebook",
     "random_initialization",
     "schedule",
 ]
@@ -121,7 +127,8 @@ class TrainingData:
         """
         if self.X.size == 0:
             return
-        scale = float(np.max(np.abs(self.X - self.center)))
+        # max |x - c| from the column extremes: no N x D temporary
+        scale = float(np.max(np.maximum(self.X.max(axis=0) - self.center, self.center - self.X.min(axis=0))))
         n_features = self.X.shape[1]
 
         def fits(dtype):
@@ -241,10 +248,28 @@ def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(codebook, dtype=np.float64)
 
 
+_tiles = threading.local()
+
+
+def _tile(n_rows: int, n_nodes: int, dtype) -> np.ndarray:
+    """This thread's distance tile, reused across chunks and epochs.
+
+    A fresh 32 MB output per GEMM costs page faults that halve the GEMM rate
+    on this kind of machine; the tile is only ever read within its chunk.
+    """
+    size = n_rows * n_nodes
+    buffer = getattr(_tiles, "buffer", None)
+    if buffer is None or buffer.dtype != dtype or buffer.size < size:
+        buffer = np.empty(max(size, _TILE_BYTES // np.dtype(dtype).itemsize), dtype=dtype)
+        _tiles.buffer = buffer
+    return buffer[:size].reshape(n_rows, n_nodes)
+
+
 def _chunk_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
     """Distances (up to a per-row constant on the GEMM path) from rows to every node."""
     if data.uses_gemm:
-        return data.Xc[rows] @ prepared
+        chunk = data.Xc[rows]
+        return np.matmul(chunk, prepared, out=_tile(chunk.shape[0], prepared.shape[1], data.dtype))
     return scipy_distance.cdist(data.X[rows], prepared, metric=data.metric)
 
 
@@ -392,18 +417,36 @@ def principal_axes(X: np.ndarray, n_components: int = 2):
     mean = X.mean(axis=0)
     centred = X - mean
     cov = centred.T @ centred / max(X.shape[0] - 1, 1)
+    values, vectors = covariance_axes(cov, n_components)
+    return mean, values, vectors
+
+
+def covariance_axes(cov: np.ndarray, n_components: int = 2):
+    """Top eigenvalues and eigenvectors of a covariance matrix (from memory or a Dask reduction)."""
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1][:n_components]
-    return mean, np.maximum(values[order], 0.0), vectors[:, order]
+    vectors = vectors[:, order]
+    # An eigenvector's sign is arbitrary (it differs between LAPACK builds); fix it so that its
+    # largest-magnitude entry is positive, as scikit-learn's svd_flip does, for reproducible maps.
+    largest = np.argmax(np.abs(vectors), axis=0)
+    vectors = vectors * np.sign(vectors[largest, np.arange(vectors.shape[1])])
+    return np.maximum(values[order], 0.0), vectors
 
 
 def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
     """Codebook spanning the plane of the two principal components.
 
     ``w = mean + c1 sqrt(l1) v1 + c2 sqrt(l2) v2`` with ``c`` spanning [-1, 1]
-    along the map's long and short axes respectively.
+    along the map's long and short axes respectively: the first principal
+    component runs along the map's long side, from left (top) to right
+    (bottom), each component's sign fixed so its largest entry is positive.
     """
     mean, values, vectors = principal_axes(X, 2)
+    return pca_codebook(mean, values, vectors, lattice)
+
+
+def pca_codebook(mean, values, vectors, lattice: Lattice) -> np.ndarray:
+    """:func:`pca_initialization` from the mean and principal axes (e.g. of a Dask covariance reduction)."""
     axes = _map_axes_unit(lattice)
     codebook = np.repeat(mean[None, :], lattice.n_nodes, axis=0)
     for k in range(min(2, len(values))):
@@ -413,5 +456,60 @@ def pca_initialization(X: np.ndarray, lattice: Lattice) -> np.ndarray:
 
 def random_initialization(X: np.ndarray, n_nodes: int, rng: np.random.Generator) -> np.ndarray:
     """Codebook drawn uniformly within each feature's range."""
-    low, high = X.min(axis=0), X.max(axis=0)
-    return low + (high - low) * rng.random((n_nodes, X.shape[1]))
+    return random_codebook(X.min(axis=0), X.max(axis=0), n_nodes, rng)
+
+
+def random_codebook(low, high, n_nodes: int, rng: np.random.Generator) -> np.ndarray:
+    """:func:`random_initialization` from the per-feature minimum and maximum."""
+    return low + (high - low) * rng.random((n_nodes, len(low)))
+
+
+# ------------------------------------------------------------------ map size
+#: Upper bound on the node count chosen by ``mapsize="auto"``.
+AUTO_MAX_NODES = 10_000
+
+
+def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_nodes: int = AUTO_MAX_NODES):
+    """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
+
+    The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
+    covariance eigenvalues (the long side along the columns, so maps are
+    landscape like a screen), so the map's shape follows the data's principal plane.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_rows, n_features)
+    mapsize_scale : float, default 5
+    lattice : str, default "hexa"
+        Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same drawn shape.
+    max_nodes : int, default 10000
+        Cap on the total for very large ``N``.
+
+    Returns
+    -------
+    (rows, cols) : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cols = estimate_mapsize(np.random.default_rng(0).normal(size=(400, 3)) * [3, 1, 1])
+    >>> rows * cols > 50
+    True
+    """
+    X = as_float_array(X)
+    values = principal_axes(X, 2)[1] if X.shape[1] >= 2 and X.shape[0] >= 2 else None
+    return mapsize_from_spectrum(X.shape[0], values, mapsize_scale, lattice, max_nodes)
+
+
+def mapsize_from_spectrum(n_rows, values, mapsize_scale=5.0, lattice="hexa", max_nodes=AUTO_MAX_NODES):
+    """:func:`estimate_mapsize` from the row count and the two largest covariance eigenvalues (or None)."""
+    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(n_rows)))), max_nodes)
+    if values is not None:
+        ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
+    else:
+        ratio = 1.0
+    # cols / rows that makes the drawn map's width / height equal to ratio
+    side_ratio = ratio * (math.sqrt(0.75) if LATTICES.get(lattice, ("rect",))[0] == "hexa" else 1.0)
+    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes / side_ratio)))))
+    cols = max(2, int(round(n_nodes / rows)))
+    return rows, cols

@@ -7,6 +7,7 @@ catch it.
 """
 
 __all__ = [
+    "ClusterError",
     "InvalidValuesInDataSet",
     "LatticeTypeNotFound",
     "ModelFileError",
@@ -52,3 +53,10 @@ class ModelFileError(SomniumError, ValueError):
 
 class FitInProgressError(SomniumError, RuntimeError):
     """A fit was started on a model that is already training (one fit per model at a time)."""
+
+
+class ClusterError(SomniumError, RuntimeError):
+    """The Dask cluster failed during a pass over the data (scheduler gone, workers lost for good).
+
+    A fit keeps its last completed epoch; the original Dask error is chained as ``__cause__``.
+    """

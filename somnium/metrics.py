@@ -63,14 +63,17 @@ def from_statistics(n_rows, hits, abs_error, sq_distance, topographic_errors, di
 __all__ = [
     "HISTORY_METRICS",
     "METRIC_LABELS",
+    "distortion",
     "from_statistics",
     "hits",
     "label_shares",
     "mean_bmu_distance",
+    "neighborhood_ranks",
     "node_quantization_error",
     "quantization_error",
     "row_abs_error",
     "topographic_error",
+    "topographic_product",
     "umatrix",
     "vacancy_rate",
 ]
@@ -198,3 +201,157 @@ def label_shares(bmu, labels, n_nodes: int):
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
     return classes, shares
+
+
+# --------------------------------------------------------------------- neighbourhood-rank measures
+def _stable_ranks(distances: np.ndarray) -> np.ndarray:
+    """Rank of every column in each row (0 = nearest), ties ordered by column index."""
+    order = np.argsort(distances, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(distances.shape[0])[:, None]
+    ranks[rows, order] = np.arange(distances.shape[1])[None, :]
+    return ranks
+
+
+def _rank_matrices(X, positions_distance, n):
+    """Input-space and map-space ranks of every pair among ``n`` points (self excluded: rank 0)."""
+    from scipy.spatial.distance import cdist
+
+    d_in = cdist(X, X)
+    d_out = positions_distance
+    np.fill_diagonal(d_in, -1.0)  # the point itself ranks first in both spaces
+    np.fill_diagonal(d_out, -1.0)
+    return _stable_ranks(d_in), _stable_ranks(d_out)
+
+
+def _rank_penalties(X, bmu, lattice, k):
+    """Per-row trustworthiness and continuity penalties and neighbourhood overlaps (exact, O(n^2))."""
+    n = X.shape[0]
+    if not 1 <= k < n / 2:
+        raise ValueError(f"k must be between 1 and {int(np.ceil(n / 2)) - 1} for {n} rows, got {k}.")
+    node_distances = lattice.distance_matrix(np.unique(bmu))
+    lookup = np.full(lattice.n_nodes, -1)
+    lookup[np.unique(bmu)] = np.arange(len(np.unique(bmu)))
+    d_out = node_distances[lookup[bmu]][:, bmu]
+    r_in, r_out = _rank_matrices(X, d_out.astype(np.float64), n)
+    in_knn = (r_in >= 1) & (r_in <= k)
+    out_knn = (r_out >= 1) & (r_out <= k)
+    trust = np.where(out_knn & ~in_knn, r_in - k, 0).sum(axis=1)
+    cont = np.where(in_knn & ~out_knn, r_out - k, 0).sum(axis=1)
+    overlap = (in_knn & out_knn).sum(axis=1) / k
+    return trust.astype(np.float64), cont.astype(np.float64), overlap
+
+
+def neighborhood_ranks(X, bmu, lattice, k: int = 10, max_rows: int = 2000, random_state=0) -> dict:
+    """Trustworthiness, continuity and neighbourhood preservation of the map (Venna & Kaski 2001).
+
+    A row's neighbours on the map are the rows whose BMUs are nearest on the
+    lattice (wrap included); rows sharing a distance are ordered by row index,
+    so the result is deterministic.
+
+    - trustworthiness: ``1 - 2/(n k (2n - 3k - 1)) sum_i sum_{j in U_k(i)} (r(i, j) - k)`` where
+      ``U_k(i)`` are map neighbours that are not data neighbours and ``r`` the data-space rank;
+    - continuity: the same with the spaces swapped;
+    - neighborhood_preservation: mean share of the ``k`` data neighbours that are also map neighbours.
+
+    Exact for ``n <= max_rows``; above, computed on a seeded random sample of
+    ``max_rows`` rows, and ``*_stderr`` gives the standard error of that estimate
+    (per-row contributions' standard deviation / sqrt(rows)).
+
+    Returns
+    -------
+    dict
+        ``trustworthiness``, ``continuity``, ``neighborhood_preservation``, their ``*_stderr``, ``k`` and ``rows``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    bmu = np.asarray(bmu, dtype=np.int64)
+    n = X.shape[0]
+    sampled = n > max_rows
+    if sampled:
+        rows = np.sort(np.random.default_rng(random_state).choice(n, max_rows, replace=False))
+        X, bmu, n = X[rows], bmu[rows], max_rows
+    trust, cont, overlap = _rank_penalties(X, bmu, lattice, k)
+    scale = 2.0 / (n * k * (2 * n - 3 * k - 1))
+    result = {
+        "trustworthiness": 1.0 - scale * trust.sum(),
+        "continuity": 1.0 - scale * cont.sum(),
+        "neighborhood_preservation": float(overlap.mean()),
+        "k": int(k),
+        "rows": int(n),
+    }
+    for name, per_row in (("trustworthiness", trust), ("continuity", cont)):
+        result[f"{name}_stderr"] = float(scale * n * per_row.std() / np.sqrt(n)) if sampled else 0.0
+    result["neighborhood_preservation_stderr"] = float(overlap.std() / np.sqrt(n)) if sampled else 0.0
+    return result
+
+
+def topographic_product(codebook, lattice, max_nodes: int = 3000) -> dict:
+    """Topographic product of Bauer & Pawelzik (1992) and its two components.
+
+    For node ``j`` and ``k = 1 .. M-1``, with ``n_k^A(j)`` its k-th nearest node
+    on the lattice and ``n_k^V(j)`` in prototype space (ties by node index):
+    ``Q1 = d_V(w_j, w_{n_k^A}) / d_V(w_j, w_{n_k^V})``,
+    ``Q2 = d_A(j, n_k^A) / d_A(j, n_k^V)``;
+    ``P1``, ``P2`` are the means over ``j, k`` of ``log`` of the geometric means
+    of ``Q1`` (resp. ``Q2``) over ``l <= k``, and ``P = (P1 + P2) / 2``.
+    ``P`` near 0 means the map's dimension matches the data's; ``P < 0`` a
+    map folded into too few dimensions, ``P > 0`` too many.  The two
+    components can cancel (a shuffled map), so they are reported too.
+
+    Raises ValueError above ``max_nodes`` (the measure is O(M^2 log M)).
+    """
+    from scipy.spatial.distance import cdist
+
+    codebook = np.asarray(codebook, dtype=np.float64)
+    m = codebook.shape[0]
+    if m < 3:
+        raise ValueError("The topographic product needs at least 3 nodes.")
+    if m > max_nodes:
+        raise ValueError(
+            f"The topographic product is O(M^2 log M); the map has {m} nodes (limit {max_nodes})."
+        )
+    d_v = cdist(codebook, codebook)
+    d_a = lattice.distance_matrix()
+    for d in (d_v, d_a):
+        np.fill_diagonal(d, -1.0)
+    order_a = np.argsort(d_a, axis=1, kind="stable")[:, 1:]
+    order_v = np.argsort(d_v, axis=1, kind="stable")[:, 1:]
+    rows = np.arange(m)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q1 = d_v[rows, order_a] / d_v[rows, order_v]
+        q2 = d_a[rows, order_a] / d_a[rows, order_v]
+    counts = np.arange(1, m)[None, :]
+    log_p1 = np.cumsum(np.log(q1), axis=1) / counts
+    log_p2 = np.cumsum(np.log(q2), axis=1) / counts
+    finite = np.isfinite(log_p1) & np.isfinite(log_p2)  # identical prototypes give 0/0
+    p1, p2 = float(log_p1[finite].mean()), float(log_p2[finite].mean())
+    return {
+        "topographic_product": (p1 + p2) / 2.0,
+        "topographic_product_p1": p1,
+        "topographic_product_p2": p2,
+    }
+
+
+def distortion(X, codebook, bmu, lattice, neighborhood: str = "gaussian", radius: float = 1.0) -> float:
+    """The SOM's energy: ``(1/N) sum_i sum_j h(d(b_i, j), radius) ||x_i - w_j||^2``.
+
+    Computed from per-node sufficient statistics (hits, sums, sums of squared
+    norms) smoothed by the neighbourhood operator, so it costs one smoothing,
+    not an N x M pass.  At ``radius = 0`` it is the mean squared distance to the BMU.
+    """
+    from .neighborhood import NeighborhoodOperator
+
+    X = np.asarray(X, dtype=np.float64)
+    codebook = np.asarray(codebook, dtype=np.float64)
+    bmu = np.asarray(bmu, dtype=np.int64)
+    n_nodes, n_features = codebook.shape
+    counts = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
+    sums = np.stack([np.bincount(bmu, weights=X[:, d], minlength=n_nodes) for d in range(n_features)], axis=1)
+    squares = np.bincount(bmu, weights=np.einsum("ij,ij->i", X, X), minlength=n_nodes)
+    smoothed = NeighborhoodOperator(lattice, neighborhood).smooth(
+        np.column_stack([counts, squares, sums]), radius
+    )
+    h_counts, h_squares, h_sums = smoothed[:, 0], smoothed[:, 1], smoothed[:, 2:]
+    norms = np.einsum("ij,ij->i", codebook, codebook)
+    energy = h_squares - 2.0 * np.einsum("ij,ij->i", h_sums, codebook) + h_counts * norms
+    return float(energy.sum() / max(X.shape[0], 1))

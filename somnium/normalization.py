@@ -444,17 +444,24 @@ class BoxCoxNormalizer(Normalizer):
         )
 
     def _fit(self, X):
-        n_features = X.shape[1]
-        self.lambda_ = np.ones(n_features)
         self.geometric_mean_ = np.exp(np.log(X.astype(np.float64)).mean(axis=0))
-        stride = -(-X.shape[0] // self.max_fit_rows)
-        for column in range(n_features):
-            values = X[::stride, column].astype(np.float64) / self.geometric_mean_[column]
-            if values.min() != values.max():
-                _, self.lambda_[column] = scipy.stats.boxcox(values)
+        self._fit_lambda(X[:: self.fit_stride(X.shape[0])])
         standard = StandardNormalizer()
         standard._fit(self._boxcox(X))
         self.center_, self.scale_ = standard.center_, standard.scale_
+
+    @classmethod
+    def fit_stride(cls, n_rows: int) -> int:
+        """Lambda is estimated on every ``fit_stride``-th row (at most :attr:`max_fit_rows` rows)."""
+        return -(-n_rows // cls.max_fit_rows)
+
+    def _fit_lambda(self, sample: np.ndarray) -> None:
+        """Per-column maximum-likelihood lambda on ``sample``, once ``geometric_mean_`` is known."""
+        self.lambda_ = np.ones(sample.shape[1])
+        for column in range(sample.shape[1]):
+            values = sample[:, column].astype(np.float64) / self.geometric_mean_[column]
+            if values.min() != values.max():
+                _, self.lambda_[column] = scipy.stats.boxcox(values)
 
     def _boxcox(self, X):
         # float64 whatever the input: with large |lambda| float32 loses too much.

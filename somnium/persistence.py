@@ -51,6 +51,7 @@ __all__ = [
     "MAX_MEMBER_BYTES",
     "MAX_META_BYTES",
     "MAX_TOTAL_BYTES",
+    "read_attachment",
     "read_model",
     "write_model",
     "write_pickle",
@@ -69,6 +70,7 @@ MAX_NODES = 1_000_000
 #: Largest feature count a file may describe.
 MAX_FEATURES = 1_000_000
 _META = "somnium.json"
+_ATTACHMENT_PREFIX = "attachments/"
 _PICKLE_MAGIC = b"somnium-pickle\n"
 _PARAM_KEYS = (
     "mapsize",
@@ -103,8 +105,12 @@ def _atomic_write(path: Path, write) -> None:
 
 
 # ------------------------------------------------------------------ writing
-def write_model(path, params: dict, state: FittedState, format: str = "somnium") -> None:
-    """Write ``state`` (with the estimator's ``params``) to ``path`` atomically."""
+def write_model(path, params: dict, state: FittedState, format: str = "somnium", attachments=None) -> None:
+    """Write ``state`` (with the estimator's ``params``) to ``path`` atomically.
+
+    ``attachments`` maps a name to JSON text stored beside the model (``<name>.json``, e.g. the
+    named segments); :func:`read_attachment` reads one back, bounded.
+    """
     from . import __version__
 
     check_option(format, ("somnium", "pickle"), "format")
@@ -154,8 +160,28 @@ def write_model(path, params: dict, state: FittedState, format: str = "somnium")
                 buffer = io.BytesIO()
                 np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
                 archive.writestr(f"{name}.npy", buffer.getvalue())
+            for name, text in (attachments or {}).items():
+                archive.writestr(f"{_ATTACHMENT_PREFIX}{name}.json", text)
 
     _atomic_write(Path(path), write)
+
+
+def read_attachment(path, name: str, limit: int = MAX_META_BYTES) -> str | None:
+    """The JSON text attached to a model file under ``name`` (None if there is none), at most ``limit`` bytes."""
+    path = Path(path)
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a Somnium model file.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            reader = _ArchiveReader(archive, path)
+            member = f"{_ATTACHMENT_PREFIX}{name}.json"
+            if member not in reader.infos:
+                return None
+            return reader.read(member, limit).decode("utf-8")
+    except ModelFileError:
+        raise
+    except Exception as error:
+        raise ModelFileError(f"{path} is damaged: {type(error).__name__}: {error}") from None
 
 
 def write_pickle(path, model) -> None:

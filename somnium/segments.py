@@ -15,6 +15,8 @@ import html
 import json
 import numbers
 import warnings
+import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -412,6 +414,36 @@ class Segments:
             owner[unique] = position
             segments._nodes[name] = unique
         return segments
+
+    def save(self, path) -> None:
+        """Write :meth:`to_json` to ``path`` atomically (to keep them inside a model file: ``model.save(path, segments=...)``)."""
+        from .persistence import _atomic_write
+
+        text = self.to_json(indent=1).encode("utf-8")
+        _atomic_write(Path(path), lambda handle: handle.write(text))
+
+    @classmethod
+    def load(cls, model, path) -> Segments:
+        """Segments from a JSON file written by :meth:`save`, or from a model file saved with ``segments=``.
+
+        Raises
+        ------
+        ValueError
+            If the file holds no segments or invalid ones (every field is checked).
+        """
+        from .persistence import read_attachment
+
+        path = Path(path)
+        if zipfile.is_zipfile(path):
+            text = read_attachment(path, "segments", limit=MAX_JSON_BYTES)
+            if text is None:
+                raise ValueError(
+                    f"{path} is a model file without segments; save them with model.save(path, segments=...)."
+                )
+            return cls.from_json(model, text)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_JSON_BYTES + 1)
+        return cls.from_json(model, data)
 
     def to_json(self, indent: int | None = None) -> str:
         """:meth:`to_dict` as JSON text (ASCII; any name round-trips exactly)."""

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 WIDGET_JS = REPO / "widget_js"
 STATIC = REPO / "somnium" / "static"
 EXCLUDED_DIRECTORIES = {"node_modules", "tests"}
-BUNDLES = ["map_view.js"]
+BUNDLES = ["map_view.js", "component_planes.js", "training_monitor.js"]
 STALE = "run `npm run build` in widget_js and commit somnium/static/"
 
 

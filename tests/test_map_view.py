@@ -50,8 +50,13 @@ def brute_force_bmu(model, X):
     return distances.argmin(axis=1)
 
 
-def decode(buffer, dtype="<f4"):
-    return np.frombuffer(buffer, dtype=dtype)
+def wire(view, name):
+    """A binary array trait as the browser receives it: dtype, shape and little-endian bytes."""
+    value = view.get_state(name)[name]
+    assert isinstance(value["data"], bytes)
+    return np.frombuffer(
+        value["data"], dtype="<" + {"float32": "f4", "uint32": "u4"}[value["dtype"]]
+    ).reshape(value["shape"])
 
 
 # ------------------------------------------------------------------ construction
@@ -62,12 +67,12 @@ def test_an_unfitted_model_is_refused_with_a_hint():
 
 def test_geometry_travels_as_float32_copies_of_the_lattice(view, model):
     lattice = model.lattice_
-    vertices = decode(view.cell_vertices).reshape(lattice.n_nodes, -1, 2)
+    vertices = wire(view, "_cell_vertices").reshape(lattice.n_nodes, -1, 2)
     np.testing.assert_array_equal(vertices, lattice.cell_vertices().astype(np.float32))
     np.testing.assert_array_equal(
-        decode(view.cell_centers).reshape(-1, 2), lattice.coordinates.astype(np.float32)
+        wire(view, "_cell_centers").reshape(-1, 2), lattice.coordinates.astype(np.float32)
     )
-    assert view.lattice == {
+    assert view._lattice == {
         "rows": 6,
         "cols": 7,
         "name": "hexa",
@@ -86,18 +91,34 @@ def test_every_lattice_kind_builds_with_its_cell_shape_and_wrap(lattice):
     model = SOM(mapsize=(4, 5), lattice=lattice, random_state=0).fit(X, epochs=2)
     view = MapView(model, data=X)
     expected_wrap = (lattice.startswith(("toroidal", "cylindrical")), lattice.startswith("toroidal"))
-    assert (view.lattice["wraps_x"], view.lattice["wraps_y"]) == expected_wrap
-    assert view.lattice["n_vertices"] == (6 if lattice.endswith("hexa") else 4)
-    assert len(view.cell_vertices) == 20 * view.lattice["n_vertices"] * 2 * 4
+    assert (view._lattice["wraps_x"], view._lattice["wraps_y"]) == expected_wrap
+    assert view._lattice["n_vertices"] == (6 if lattice.endswith("hexa") else 4)
+    assert wire(view, "_cell_vertices").shape == (20, view._lattice["n_vertices"], 2)
 
 
 def test_arrays_are_sent_as_binary_not_json_lists(view):
-    state = view.get_state()
-    for name in ("cell_vertices", "cell_centers", "layer_values", "hit_counts", "top_features", "top_scores"):
-        assert isinstance(state[name], bytes), name
-    small = {k: v for k, v in state.items() if not isinstance(v, bytes)}
-    json.dumps(small)  # everything else is small JSON
-    assert not any(isinstance(v, float) for opts in state["layer_options"] for v in opts)
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    state, buffer_paths, _buffers = _remove_buffers(view.get_state())
+    arrays = [
+        "_cell_vertices",
+        "_cell_centers",
+        "_layer_values",
+        "_hit_counts",
+        "_top_features",
+        "_top_scores",
+    ]
+    assert sorted(path for path, _ in buffer_paths) == sorted(arrays)
+    assert all(key == "data" for _, key in buffer_paths)
+    for name in arrays:
+        assert state[name]["dtype"] in ("float32", "uint32") and isinstance(state[name]["shape"], list)
+    json.dumps(state)  # everything else is small JSON
+    assert not any(isinstance(v, float) for opts in state["_layer_options"] for v in opts)
+
+
+def test_wire_only_traits_are_private(view):
+    public = {name for name in view.keys if not name.startswith("_")}
+    assert public - {"layout", "tabbable", "tooltip"} == {"color", "brush_mode", "selection"}
 
 
 def test_the_committed_bundle_is_what_the_view_sends(view):
@@ -148,7 +169,7 @@ def test_non_integer_selections_are_rejected(view, bad):
 def test_a_browser_click_reaches_observers_and_selected_rows(view, model, frame):
     seen = []
     view.observe(lambda change: seen.append(change["new"]), "selected")
-    view.set_state({"selected": [7, 3]})  # what the front end sends on a click
+    view.selection.set_state({"nodes": [7, 3]})  # what the front end sends on a click
     assert seen == [[3, 7]]
     bmu = brute_force_bmu(model, frame[FEATURES])
     expected = frame[np.isin(bmu, [3, 7])]
@@ -158,15 +179,15 @@ def test_a_browser_click_reaches_observers_and_selected_rows(view, model, frame)
 def test_the_same_selection_from_the_browser_does_not_notify_again(view):
     seen = []
     view.observe(lambda change: seen.append(change["new"]), "selected")
-    view.set_state({"selected": [3, 7]})
-    view.set_state({"selected": [7, 3]})
+    view.selection.set_state({"nodes": [3, 7]})
+    view.selection.set_state({"nodes": [7, 3]})
     assert seen == [[3, 7]]
 
 
 def test_an_invalid_browser_selection_leaves_the_selection_unchanged(view):
     view.selected = [1]
     with pytest.raises(traitlets.TraitError):
-        view.set_state({"selected": [99]})
+        view.selection.set_state({"nodes": [99]})
     assert view.selected == [1]
 
 
@@ -274,7 +295,7 @@ def test_selected_rows_round_trip_through_select_rows(view):
 # ------------------------------------------------------------------------ layers
 def test_layers_on_offer(view):
     assert view.layers == ["umatrix", "hits", "quality", *FEATURES, "target"]
-    labels = dict(view.layer_options)
+    labels = dict(view._layer_options)
     assert labels["umatrix"] == "U-matrix"
     assert labels["target"] == "target (mean of rows)"
     assert labels[FEATURES[3]] == FEATURES[3]  # names stay plain text; the browser renders them as text
@@ -282,55 +303,55 @@ def test_layers_on_offer(view):
 
 def test_umatrix_is_the_default_layer(view, model):
     assert view.color == "umatrix"
-    np.testing.assert_allclose(decode(view.layer_values), model.umatrix(), rtol=1e-6)
+    np.testing.assert_allclose(wire(view, "_layer_values"), model.umatrix(), rtol=1e-6)
 
 
 def test_hits_layer_counts_rows_and_marks_empty_nodes(model, frame):
     view = MapView(model, data=frame, color="hits")
     counts = np.bincount(brute_force_bmu(model, frame[FEATURES]), minlength=42)
-    np.testing.assert_array_equal(decode(view.hit_counts, "<u4"), counts)
-    np.testing.assert_array_equal(decode(view.layer_values), np.where(counts > 0, counts, np.nan))
-    assert view.layer_info == {"key": "hits", "label": "Hits", "integer": True}
+    np.testing.assert_array_equal(wire(view, "_hit_counts"), counts)
+    np.testing.assert_array_equal(wire(view, "_layer_values"), np.where(counts > 0, counts, np.nan))
+    assert view._layer_info == {"key": "hits", "label": "Hits", "integer": True}
 
 
 def test_quality_layer_matches_the_model(view, model, frame):
     view.color = "quality"
     np.testing.assert_allclose(
-        decode(view.layer_values), model.node_quantization_error(frame[FEATURES]), rtol=1e-5, equal_nan=True
+        wire(view, "_layer_values"), model.node_quantization_error(frame[FEATURES]), rtol=1e-5, equal_nan=True
     )
 
 
 def test_a_feature_layer_shows_prototypes_in_input_units(view, model):
     view.color = "income"
-    np.testing.assert_allclose(decode(view.layer_values), model.codebook_[:, 0], rtol=1e-6)
-    assert view.layer_info["label"] == "income"
+    np.testing.assert_allclose(wire(view, "_layer_values"), model.codebook_[:, 0], rtol=1e-6)
+    assert view._layer_info["label"] == "income"
 
 
 def test_a_data_column_layer_is_the_mean_of_each_nodes_rows(view, frame):
     view.color = "target"
     expected = frame["target"].groupby(view.bmu).mean().reindex(range(42))
-    np.testing.assert_allclose(decode(view.layer_values), expected, rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True)
 
 
 def test_a_per_node_array_becomes_the_custom_layer(view):
     values = np.linspace(0, 1, 42)
     view.color = values
     assert view.color == "custom"
-    np.testing.assert_allclose(decode(view.layer_values), values, rtol=1e-6)
-    assert ["custom", "custom"] in view.layer_options
+    np.testing.assert_allclose(wire(view, "_layer_values"), values, rtol=1e-6)
+    assert ["custom", "custom"] in view._layer_options
 
 
 def test_a_named_series_keeps_its_name(model, frame):
     view = MapView(model, data=frame, color=pd.Series(np.arange(42.0), name="mean prediction"))
     assert view.color == "mean prediction"
-    assert view.layer_info["label"] == "mean prediction"
+    assert view._layer_info["label"] == "mean prediction"
 
 
 def test_add_layer_adds_a_menu_entry(view):
     view.add_layer("risk", np.arange(42), label="Risk score")
-    assert ["risk", "Risk score"] in view.layer_options
+    assert ["risk", "Risk score"] in view._layer_options
     view.color = "risk"
-    assert view.layer_info == {"key": "risk", "label": "Risk score", "integer": False}
+    assert view._layer_info == {"key": "risk", "label": "Risk score", "integer": False}
 
 
 def test_add_layer_refuses_to_shadow_a_feature(view):
@@ -353,23 +374,24 @@ def test_an_unknown_layer_name_lists_the_choices(view):
 
 def test_the_layer_menu_in_the_browser_switches_the_layer(view, model):
     view.set_state({"color": "age"})
-    np.testing.assert_allclose(decode(view.layer_values), model.codebook_[:, 1], rtol=1e-6)
-    assert view.layer_info["key"] == "age"
+    np.testing.assert_allclose(wire(view, "_layer_values"), model.codebook_[:, 1], rtol=1e-6)
+    assert view._layer_info["key"] == "age"
 
 
 # ----------------------------------------------------------------- hover details
 def test_top_features_are_the_largest_absolute_z_scores(view, model):
     k = view.top_k
     assert k == 3
-    indices = decode(view.top_features, "<u4").reshape(42, k)
-    scores = decode(view.top_scores).reshape(42, k)
+    indices = wire(view, "_top_features")
+    scores = wire(view, "_top_scores")
+    assert indices.shape == scores.shape == (42, k)
     codebook = model.codebook_
     node = 17
     z = [(codebook[node, j] - codebook[:, j].mean()) / codebook[:, j].std() for j in range(len(FEATURES))]
     expected = sorted(range(len(FEATURES)), key=lambda j: -abs(z[j]))[:k]
     assert indices[node].tolist() == expected
     np.testing.assert_allclose(scores[node], [z[j] for j in expected], rtol=1e-5)
-    assert view.feature_names == FEATURES
+    assert view._feature_names == FEATURES
 
 
 def test_brush_mode_is_validated(view):

@@ -2,8 +2,9 @@
 
 The page (tests/support/harness/) loads somnium/static/map_view.js the way anywidget
 does (fetch -> Blob URL -> import()) and renders it with a fake model whose
-state is a real MapView's synced state; what the browser would send back to
-Python is read from the fake model's save_changes() log.
+state is a real MapView's synced state, next to a fake model of its Selection
+(resolved through widget_manager.get_model); what the browser would send back
+to Python is read from the fake models' save_changes() logs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from matplotlib.path import Path as PolygonPath
 
 from somnium import SOM
 from somnium.widgets import MapView
-from tests.support.harness.harness_server import serve_harness, widget_state
+from tests.support.harness.harness_server import model_states, serve_harness, widget_state
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,7 @@ def browser_page(page):
 def mount(page, url, view, **options):
     page.goto(f"{url}/")
     page.wait_for_function("window.harnessReady === true")
+    options = {"models": model_states(view), **options}
     result = page.evaluate(
         "([state, options]) => window.harness.mount(state, options)", [widget_state(view), options]
     )
@@ -73,8 +75,22 @@ def push(page, view, *names):
     )
 
 
+def push_selection(page, view):
+    """Send the selection from Python to the browser's Selection model, as a kernel message would."""
+    page.evaluate(
+        "([id, nodes]) => window.harness.models.get(id).fromPython({nodes})",
+        [view.selection.model_id, view.selection.nodes],
+    )
+
+
 def saved(page):
+    """What the view's own model sent to Python."""
     return page.evaluate("window.harness.model.saved")
+
+
+def selection_saved(page, view):
+    """What the browser's Selection model sent to Python."""
+    return page.evaluate("id => window.harness.models.get(id).saved", view.selection.model_id)
 
 
 def selected_in_dom(page):
@@ -175,9 +191,10 @@ def test_a_click_selects_one_node_and_tells_python(browser_page, harness_url, vi
     mount(browser_page, harness_url, view)
     browser_page.click('[data-neuron="12"]')
     assert selected_in_dom(browser_page) == [12]
-    assert saved(browser_page)[-1] == {"selected": [12]}
+    assert selection_saved(browser_page, view)[-1] == {"nodes": [12]}
+    assert saved(browser_page) == []  # the view's own model carries no selection
     # Python receives exactly that message and filters the rows
-    view.set_state(saved(browser_page)[-1])
+    view.selection.set_state(selection_saved(browser_page, view)[-1])
     assert view.selected == [12]
     pd.testing.assert_frame_equal(view.selected_rows, view._data[view.bmu == 12])
 
@@ -190,7 +207,7 @@ def test_modifier_clicks_add_and_remove_nodes(browser_page, harness_url, view):
     assert selected_in_dom(browser_page) == [5, 9, 30]
     browser_page.click('[data-neuron="5"]', modifiers=["Shift"])
     assert selected_in_dom(browser_page) == [9, 30]
-    assert saved(browser_page)[-1] == {"selected": [9, 30]}
+    assert selection_saved(browser_page, view)[-1] == {"nodes": [9, 30]}
 
 
 def test_a_click_on_empty_space_and_escape_clear(browser_page, harness_url, view):
@@ -202,7 +219,7 @@ def test_a_click_on_empty_space_and_escape_clear(browser_page, harness_url, view
     browser_page.click('[data-neuron="7"]')
     browser_page.keyboard.press("Escape")
     assert selected_in_dom(browser_page) == []
-    assert saved(browser_page)[-1] == {"selected": []}
+    assert selection_saved(browser_page, view)[-1] == {"nodes": []}
 
 
 def drag(page, points):
@@ -220,7 +237,7 @@ def test_a_rectangle_brush_selects_the_cells_whose_centres_it_covers(browser_pag
     coords = view.model.lattice_.coordinates
     inside = (coords[:, 0] >= 0.8) & (coords[:, 0] <= 4.2) & (coords[:, 1] >= 0.3) & (coords[:, 1] <= 2.9)
     assert selected_in_dom(browser_page) == np.flatnonzero(inside).tolist()
-    assert saved(browser_page)[-1] == {"selected": np.flatnonzero(inside).tolist()}
+    assert selection_saved(browser_page, view)[-1] == {"nodes": np.flatnonzero(inside).tolist()}
 
 
 def test_a_shift_brush_adds_to_the_selection(browser_page, harness_url, view):
@@ -245,13 +262,14 @@ def test_a_lasso_selects_the_cells_inside_the_drawn_shape(browser_page, harness_
 def test_a_selection_set_in_python_is_shown(browser_page, harness_url, view):
     mount(browser_page, harness_url, view)
     view.selected = [3, 20, 21]
-    push(browser_page, view, "selected")
+    push_selection(browser_page, view)
     assert selected_in_dom(browser_page) == [3, 20, 21]
     assert "3 nodes selected" in browser_page.locator(".somnium-map__status").text_content()
     view.select_rows(view._data["income"] > 1500)
-    push(browser_page, view, "selected")
+    push_selection(browser_page, view)
     assert selected_in_dom(browser_page) == view.selected
-    assert saved(browser_page) == []  # showing Python's selection sends nothing back
+    # showing Python's selection sends nothing back
+    assert saved(browser_page) == [] and selection_saved(browser_page, view) == []
 
 
 # ----------------------------------------------------------- hover and layers
@@ -268,7 +286,7 @@ def test_hovering_a_cell_shows_its_details(browser_page, harness_url, view):
     assert f"Node {node}" in text
     assert f"Hits\n{hits}" in text or f"Hits\t{hits}" in text
     assert f"{income:.4g}" in text.replace(",", "")
-    z_top = view.feature_names[int(np.frombuffer(view.top_features, "<u4")[node * 3])]
+    z_top = view._feature_names[int(view._top_features[node, 0])]
     assert "Sets it apart" in text and z_top in text
     browser_page.mouse.move(1, 1)
     tooltip.wait_for(state="hidden")
@@ -280,7 +298,7 @@ def test_the_layer_menu_asks_python_and_redraws_with_the_answer(browser_page, ha
     browser_page.select_option(".somnium-map__layer", "age")
     assert saved(browser_page)[-1] == {"color": "age"}
     view.set_state(saved(browser_page)[-1])  # Python computes the layer ...
-    push(browser_page, view, "layer_values", "layer_info")  # ... and sends it back
+    push(browser_page, view, "_layer_values", "_layer_info")  # ... and sends it back
     assert browser_page.locator(".somnium-map__colorbar-label").text_content() == "age"
     ages = view.model.codebook_[:, 1]
     assert browser_page.locator(".somnium-map__tick-min").text_content() == f"{ages.min():.4g}"
@@ -293,7 +311,7 @@ def test_the_layer_menu_asks_python_and_redraws_with_the_answer(browser_page, ha
 def test_a_layer_set_from_python_updates_menu_and_colour_bar(browser_page, harness_url, view):
     mount(browser_page, harness_url, view)
     view.color = np.arange(48.0)
-    push(browser_page, view, "layer_options", "color", "layer_values", "layer_info")
+    push(browser_page, view, "_layer_options", "color", "_layer_values", "_layer_info")
     assert browser_page.locator(".somnium-map__layer").input_value() == "custom"
     assert browser_page.locator(".somnium-map__colorbar-label").text_content() == "custom"
     assert browser_page.locator(".somnium-map__tick-max").text_content() == "47"
@@ -356,7 +374,7 @@ def test_screenshots(browser_page, harness_url, model, frame, artifacts_dir):
         view = MapView(model, data=frame, color="umatrix")
         mount(browser_page, harness_url, view, theme=theme)
         view.selected = [19, 20, 27, 28]
-        push(browser_page, view, "selected")
+        push_selection(browser_page, view)
         browser_page.hover('[data-neuron="36"]')
         browser_page.locator(".somnium-map__tooltip").wait_for(state="visible")
         path = artifacts_dir / f"map_view_{theme}.png"
@@ -367,8 +385,11 @@ def test_screenshots(browser_page, harness_url, model, frame, artifacts_dir):
 def test_render_returns_a_cleanup_that_removes_every_listener(browser_page, harness_url, view):
     mount(browser_page, harness_url, view)
     assert browser_page.evaluate("window.harness.model.listenerCount()") > 0
+    selection = f"window.harness.models.get('{view.selection.model_id}')"
+    assert browser_page.evaluate(f"{selection}.listenerCount()") > 0
     browser_page.evaluate("window.harness.cleanup()")
     assert browser_page.evaluate("window.harness.model.listenerCount()") == 0
+    assert browser_page.evaluate(f"{selection}.listenerCount()") == 0
     assert browser_page.locator(".somnium-map").count() == 0
 
 

@@ -396,3 +396,26 @@ def test_json_for_another_map_size_is_refused(segments):
     other = SOM((5, 5), random_state=0).fit(np.random.default_rng(0).normal(size=(50, 3)), epochs=1)
     with pytest.raises(ValueError, match="map of 20 nodes, but this model has 25"):
         Segments.from_json(other, segments.to_json())
+
+
+# ------------------------------------------------------------- files (model file and JSON)
+def test_segments_travel_inside_the_model_file_and_on_their_own(tmp_path):
+    from somnium import SOM
+    from somnium.segments import Segments
+
+    X = np.random.default_rng(0).normal(size=(120, 3))
+    model = SOM(mapsize=(3, 4), random_state=0).fit(X, epochs=2)
+    segments = Segments(model)
+    segments.add("<img src=x onerror=alert(1)>", [0, 1, 2])
+    segments.add("rest", [5, 6])
+    model.save(tmp_path / "m.som", segments=segments)
+    loaded_model = SOM.load(tmp_path / "m.som")
+    again = Segments.load(loaded_model, tmp_path / "m.som")
+    assert again.names == segments.names
+    for name in segments.names:
+        np.testing.assert_array_equal(again.nodes(name), segments.nodes(name))
+    segments.save(tmp_path / "s.json")
+    assert Segments.load(model, tmp_path / "s.json").names == segments.names
+    model.save(tmp_path / "plain.som")
+    with pytest.raises(ValueError, match="without segments"):
+        Segments.load(model, tmp_path / "plain.som")

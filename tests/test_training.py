@@ -425,3 +425,19 @@ def test_radius_zero_online_moves_only_the_winner():
 def test_exponential_decay_to_zero_is_refused():
     with pytest.raises(ValueError, match="linear"):
         SOM(mapsize=(3, 3)).fit(blobs(50, 2), epochs=2, radiusin=2, radiusfin=0, decay="exponential")
+
+
+def test_pca_initialisation_is_oriented_by_a_fixed_rule():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)) * [5.0, 2.0, 0.5]
+    model = SOM(mapsize=(4, 8), lattice="rect", normalization="none", dtype="float64", random_state=0)
+    model.fit(X, epochs=1, radiusin=100, radiusfin=100)  # a huge radius barely moves the initial plane
+    _, _, vectors = engine.principal_axes(X, 2)
+    for k in range(2):
+        assert vectors[np.argmax(np.abs(vectors[:, k])), k] > 0
+    init = engine.pca_initialization(X, model.lattice_)
+    # along the long side (columns) the first component grows left to right
+    first = (init - X.mean(axis=0)) @ vectors[:, 0]
+    assert np.all(np.diff(first.reshape(4, 8), axis=1) > 0)
+    # and the result does not depend on the order of the rows
+    np.testing.assert_allclose(engine.pca_initialization(X[::-1], model.lattice_), init, atol=1e-9)

@@ -21,7 +21,7 @@ import * as esbuild from "esbuild";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const STATIC = join(HERE, "..", "somnium", "static");
-const ENTRIES = ["map_view.js"];
+const ENTRIES = ["map_view.js", "component_planes.js", "training_monitor.js"];
 const EXCLUDED_DIRECTORIES = new Set(["node_modules", "tests"]);
 
 function sourceFiles(directory = HERE) {

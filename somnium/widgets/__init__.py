@@ -1,9 +1,15 @@
-"""Interactive JupyterLab views of a fitted SOM (anywidget).
+"""Interactive JupyterLab views of a fitted SOM (anywidget), linked through one shared selection.
 
->>> from somnium.widgets import MapView  # doctest: +SKIP
->>> view = MapView(model, data=df, color="umatrix")  # doctest: +SKIP
+>>> from somnium.widgets import Explorer  # doctest: +SKIP
+>>> explorer = Explorer(model, df)  # map + component planes + profile, one selection  # doctest: +SKIP
+>>> explorer.selected_rows  # doctest: +SKIP
 """
 
+from .component_planes import ComponentPlanes
+from .explorer import Explorer
 from .map_view import MapView
+from .segment_profile import SegmentProfile
+from .selection import Selection
+from .training_monitor import TrainingMonitor
 
-__all__ = ["MapView"]
+__all__ = ["ComponentPlanes", "Explorer", "MapView", "SegmentProfile", "Selection", "TrainingMonitor"]

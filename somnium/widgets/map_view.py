@@ -2,12 +2,11 @@
 
 The map is drawn in the browser from the model's lattice (binary geometry, see
 :mod:`somnium.widgets._base`); Python computes every colour layer and sends it
-as a float32 buffer, and the browser sends back only the selection.
+as a float32 array, and the browser edits only the shared selection.
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,22 +14,14 @@ import numpy as np
 import traitlets
 
 from .. import metrics
-from ..exceptions import ModelNotTrainedError
-from ._base import STATIC_DIR, SomniumWidget, float32_bytes, uint32_bytes
+from .._validation import check_int, is_dask_collection, is_dataframe, is_series
+from ._base import STATIC_DIR, SomniumWidget
+from ._rows import DaskRows, RowIndex, is_dask_frame, model_features
+from ._traits import FloatArray, UIntArray
 
 __all__ = ["MapView"]
 
 BUILT_IN_LAYERS = ("umatrix", "hits", "quality")
-
-
-def _is_dataframe(data) -> bool:
-    return type(data).__module__.startswith("pandas") and hasattr(data, "columns") and hasattr(data, "iloc")
-
-
-def _is_series(data) -> bool:
-    return (
-        type(data).__module__.startswith("pandas") and hasattr(data, "index") and not hasattr(data, "columns")
-    )
 
 
 @dataclass
@@ -54,7 +45,11 @@ class MapView(SomniumWidget):
         extra columns besides the model's features -- numeric ones become
         "row mean per node" colour layers.  Without ``data`` the hits and
         quality layers use the training data and :attr:`selected_rows` is
-        unavailable.
+        unavailable.  A Dask DataFrame (or 2-D Dask array) is never pulled to
+        the client: the hits, quality and "mean of rows" layers are Dask
+        reductions (only per-node numbers come back; a column's missing values
+        are skipped), :attr:`selected_rows` is a lazy Dask DataFrame, and
+        :attr:`selected_index` / :attr:`bmu` are unavailable (no positions).
     color : str or array-like, default "umatrix"
         Initial colour layer: ``"umatrix"``, ``"hits"``, ``"quality"``, a
         feature name (prototype values in input units), a numeric column of
@@ -71,9 +66,15 @@ class MapView(SomniumWidget):
         across all nodes (per feature: (value - mean over nodes) / std over nodes).
     brush_mode : {"rectangle", "lasso"}, default "rectangle"
         What dragging on the map draws.
+    selection : Selection, optional
+        The selection to show and edit, shared with other views; a new one by default.
+    rows : RowIndex, optional
+        An existing row index of ``data`` to share instead of building one (the Explorer does).
 
     Attributes
     ----------
+    selection : Selection
+        The (shared) selection; ``selection.nodes`` is the same list as :attr:`selected`.
     selected : list of int
         Selected node indices, sorted and unique; assign any iterable of node
         indices (duplicates are collapsed, out-of-range indices raise
@@ -98,30 +99,35 @@ class MapView(SomniumWidget):
     _css = STATIC_DIR / "map_view.css"
 
     color = traitlets.Any("umatrix").tag(sync=True)
-    layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
-    layer_info = traitlets.Dict().tag(sync=True)  # {"key", "label", "integer"} of the shown layer
-    layer_values = traitlets.Bytes().tag(sync=True)  # float32 (n_nodes,), NaN = no value
-    hit_counts = traitlets.Bytes().tag(sync=True)  # uint32 (n_nodes,)
-    feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    top_k = traitlets.Int(0).tag(sync=True)
-    top_features = traitlets.Bytes().tag(sync=True)  # uint32 (n_nodes, top_k) feature indices
-    top_scores = traitlets.Bytes().tag(sync=True)  # float32 (n_nodes, top_k) z-scores
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
+    _layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
+    _layer_info = traitlets.Dict().tag(sync=True)  # {"key", "label", "integer"} of the shown layer
+    _layer_values = FloatArray().tag(sync=True)  # (n_nodes,), NaN = no value
+    _hit_counts = UIntArray().tag(sync=True)  # (n_nodes,), empty without rows
+    _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _top_features = UIntArray().tag(sync=True)  # (n_nodes, top_k) feature indices
+    _top_scores = FloatArray().tag(sync=True)  # (n_nodes, top_k) z-scores
 
     def __init__(
-        self, model, data=None, color="umatrix", *, bmu=None, top_k: int = 3, brush_mode: str = "rectangle"
+        self,
+        model,
+        data=None,
+        color="umatrix",
+        *,
+        bmu=None,
+        top_k: int = 3,
+        brush_mode: str = "rectangle",
+        selection=None,
+        rows: RowIndex | None = None,
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
-        if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 0:
-            raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}.")
-        self._data = data if data is None or _is_dataframe(data) else np.asarray(data)
-        self._bmu = self._resolve_bmu(model, self._data, bmu, n_nodes)
-        self._counts = metrics.hits(self._bmu, n_nodes) if self._bmu is not None else None
-        if self._bmu is not None:
-            # Rows grouped by node: one stable argsort makes every later
-            # selection a gather of contiguous runs (see selected_index).
-            self._rows_by_node = np.argsort(self._bmu, kind="stable")
-            self._group_start = np.concatenate(([0], np.cumsum(self._counts)))
+        top_k = check_int(top_k, "top_k", minimum=0)
+        if rows is None and is_dask_collection(data):
+            rows = self._dask_rows(model, data, bmu)
+        self._rows = rows if rows is not None else RowIndex.for_model(model, data, bmu)
+        self._data = self._rows.data if self._rows is not None else None
+        self._bmu = self._rows.bmu if self._rows is not None else None
+        self._counts = self._rows.counts if self._rows is not None else None
         self._constructed = False
         self._layer_cache: dict[str, np.ndarray] = {}
         self._layers: dict[str, _Layer] = {}
@@ -129,16 +135,16 @@ class MapView(SomniumWidget):
         self.n_nodes = n_nodes
         key = self._layer_key(color)
 
-        names = model.feature_names()
-        top_features, top_scores, k = self._standouts(model.codebook_, top_k)
+        top_features, top_scores = self._standouts(model.codebook_, top_k)
         super().__init__(
             model,
-            feature_names=names,
-            top_k=k,
-            top_features=uint32_bytes(top_features),
-            top_scores=float32_bytes(top_scores),
-            hit_counts=uint32_bytes(self._counts) if self._counts is not None else b"",
-            layer_options=self._options(),
+            selection=selection,
+            rows=self._rows,
+            _feature_names=model.feature_names(),
+            _top_features=top_features,
+            _top_scores=top_scores,
+            _hit_counts=self._counts,
+            _layer_options=self._options(),
             color=key,
             brush_mode=brush_mode,
             **self._layer_payload(key),
@@ -147,87 +153,59 @@ class MapView(SomniumWidget):
 
     # --------------------------------------------------------------- rows
     @staticmethod
-    def _resolve_bmu(model, data, bmu, n_nodes):
-        if data is None:
-            if bmu is not None:
-                raise ValueError("bmu= describes the rows of data=; pass data as well.")
-            try:
-                return np.asarray(model.bmu_, dtype=np.int64)
-            except ModelNotTrainedError:  # e.g. a loaded model without its training BMUs
-                return None
-        n_rows = len(data)
-        if bmu is None:
-            return np.asarray(model.predict(MapView._model_features(model, data)), dtype=np.int64)
-        bmu = np.asarray(bmu)
-        if bmu.ndim != 1 or bmu.shape[0] != n_rows:
+    def _dask_rows(model, data, bmu) -> DaskRows:
+        """Dask rows: hits and every extra numeric column's per-node mean in one groupby pass."""
+        if bmu is not None:
             raise ValueError(
-                f"bmu must hold one node index per row of data ({n_rows}), got shape {bmu.shape}."
+                "bmu= is not supported with Dask data; the view computes the BMUs partition-wise."
             )
-        if bmu.dtype.kind not in "iu":
-            raise ValueError(f"bmu must hold integer node indices, got dtype {bmu.dtype}.")
-        if n_rows and (bmu.min() < 0 or bmu.max() >= n_nodes):
-            raise ValueError(f"bmu holds node indices outside 0..{n_nodes - 1}.")
-        return bmu.astype(np.int64, copy=False)
+        columns = []
+        if is_dask_frame(data):
+            features = set(model.feature_names())
+            dtypes = data.dtypes
+            columns = [
+                c
+                for c in data.columns
+                if str(c) not in features and getattr(dtypes[c], "kind", "O") in "biuf"
+            ]
+        return DaskRows(model, data, columns)
 
-    @staticmethod
-    def _model_features(model, data):
-        """The model's feature columns of a DataFrame that may carry extra columns."""
-        if _is_dataframe(data):
-            names = model.feature_names()
-            if (
-                set(names) <= {str(c) for c in data.columns}
-                and getattr(model, "feature_names_in_", None) is not None
-            ):
-                by_name = {str(c): c for c in data.columns}
-                return data[[by_name[name] for name in names]]
-        return data
+    @property
+    def top_k(self) -> int:
+        """How many standout features the hover card lists."""
+        return int(self._top_features.shape[1]) if self._top_features is not None else 0
 
     @property
     def bmu(self) -> np.ndarray | None:
-        """Best matching unit of each row of ``data`` (training rows without ``data``)."""
+        """Best matching unit of each row of ``data`` (training rows without ``data``; None for Dask data)."""
         return self._bmu
 
     @property
     def selected_index(self) -> np.ndarray:
         """Positions (0-based, ascending) of the rows whose BMU is selected.
 
-        Runs in time proportional to the selected rows plus the selected nodes
-        when few rows are selected, and falls back to one vectorised pass over
-        all BMUs when many are.
+        Raises ``DaskRowsError`` (a ``ValueError``) for Dask data: use ``selected_rows.index``.
         """
-        if self._bmu is None:
+        if self._rows is None:
             raise ValueError("This view has no rows: pass data= to MapView to map rows onto the map.")
-        nodes = np.asarray(self.selected, dtype=np.int64)
-        n_rows = self._bmu.shape[0]
-        if nodes.size == 0:
-            return np.empty(0, dtype=np.int64)
-        starts = self._group_start[nodes]
-        lengths = self._group_start[nodes + 1] - starts
-        total = int(lengths.sum())
-        if total * 8 >= n_rows:
-            mask = np.zeros(self.n_nodes, dtype=bool)
-            mask[nodes] = True
-            return np.flatnonzero(mask[self._bmu])
-        # Positions of every selected run inside _rows_by_node, then back to row order.
-        run_offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        rows = self._rows_by_node[run_offsets + np.arange(total)]
-        rows.sort()
-        return rows
+        return self._rows.positions(self.selected)
 
     @property
     def selected_rows(self):
         """The rows of ``data`` whose BMU is selected, in their original order.
 
         A DataFrame keeps its index (``data.iloc[selected_index]``); an array
-        returns ``data[selected_index]``.
+        returns ``data[selected_index]``.  For Dask data it is lazy: a Dask DataFrame
+        (index and columns kept) or array filtered to the selected nodes, the BMUs
+        computed partition-wise; nothing runs until it is computed (``.head()``,
+        ``.compute()``, ``.to_parquet(...)``).
         """
         if self._data is None:
             raise ValueError(
                 "selected_rows needs the rows: create the view with MapView(model, data=...). "
                 "Without data, selected_index gives positions in the training data."
             )
-        index = self.selected_index
-        return self._data.iloc[index] if _is_dataframe(self._data) else self._data[index]
+        return self._rows.rows(self.selected)
 
     def select_rows(self, rows) -> None:
         """Select the nodes that hold the given rows.
@@ -242,54 +220,25 @@ class MapView(SomniumWidget):
             * other integers: index labels of a DataFrame, or row positions
               of an array.
 
+            For Dask data: a Dask boolean Series aligned with ``data``
+            (``ddf["x"] > 0``), a Dask DataFrame of rows with the model's
+            features (``ddf[ddf["x"] > 0]``: their BMUs), a pandas DataFrame or
+            Series (index labels; a boolean Series: where True) or index labels.
+            One pass over the data; only node indices reach the client.
+
         Raises
         ------
         ValueError
-            If the view has no rows or a mask has the wrong length.
+            If the view has no rows or a mask has the wrong length (``DaskRowsError``,
+            a ``ValueError``, for a boolean array with Dask data, which has no positions).
         KeyError
             If labels are not in ``data``'s index.
         IndexError
             If positions are out of range.
         """
-        positions = self._row_positions(rows)
-        self.selected = np.unique(self._bmu[positions])
-
-    def _row_positions(self, rows) -> np.ndarray:
-        if self._bmu is None:
+        if self._rows is None:
             raise ValueError("This view has no rows: pass data= to MapView to select rows.")
-        n_rows = self._bmu.shape[0]
-        frame = self._data if _is_dataframe(self._data) else None
-        if _is_dataframe(rows) or (_is_series(rows) and rows.dtype != bool):
-            if frame is None:
-                raise ValueError("Selecting by DataFrame or Series needs the view's data to be a DataFrame.")
-            return self._label_positions(frame, rows.index)
-        if _is_series(rows) and frame is not None and not rows.index.equals(frame.index):
-            rows = rows.reindex(frame.index, fill_value=False)
-        values = np.asarray(rows)
-        if values.dtype == bool:
-            if values.shape != (n_rows,):
-                raise ValueError(
-                    f"A boolean mask needs one entry per row ({n_rows}), got shape {values.shape}."
-                )
-            return np.flatnonzero(values)
-        if frame is not None:
-            return self._label_positions(frame, values.ravel())
-        if values.size and values.dtype.kind not in "iu":
-            raise ValueError(f"Row positions must be integers or a boolean mask, got dtype {values.dtype}.")
-        positions = values.astype(np.int64).ravel()
-        if positions.size and (positions.min() < -n_rows or positions.max() >= n_rows):
-            raise IndexError(f"Row positions out of range for {n_rows} rows.")
-        return positions
-
-    @staticmethod
-    def _label_positions(frame, labels) -> np.ndarray:
-        import pandas as pd
-
-        labels = pd.Index(labels)
-        missing = labels[~labels.isin(frame.index)]
-        if len(missing):
-            raise KeyError(f"{len(missing)} label(s) not in data's index, e.g. {list(missing[:5])}.")
-        return np.flatnonzero(frame.index.isin(labels))
+        self.selected = self._rows.nodes_of(rows)
 
     # ------------------------------------------------------------- layers
     def _register_layers(self, model):
@@ -303,7 +252,11 @@ class MapView(SomniumWidget):
         for j, name in enumerate(model.feature_names()):
             key = name if name not in layers else f"feature:{name}"
             layers[key] = _Layer(name, lambda j=j: codebook[:, j])
-        if _is_dataframe(self._data):
+        if isinstance(self._rows, DaskRows):
+            for column, means in self._rows.column_means.items():
+                key = column if column not in layers else f"column:{column}"
+                layers[key] = _Layer(f"{column} (mean of rows)", lambda means=means: means)
+        elif is_dataframe(self._data):
             features = set(model.feature_names())
             for column in self._data.columns:
                 name = str(column)
@@ -315,7 +268,9 @@ class MapView(SomniumWidget):
     def _quality(self, model):
         if self._data is None:
             return model.node_quantization_error()
-        normalized = model.normalize(self._model_features(model, self._data))
+        if isinstance(self._rows, DaskRows):
+            return model.node_quantization_error(self._rows.features)  # one Dask pass
+        normalized = model.normalize(model_features(model, self._data))
         return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
 
     def _row_mean(self, column) -> np.ndarray:
@@ -352,12 +307,12 @@ class MapView(SomniumWidget):
         self._layers[name] = _Layer(label or name, lambda: array, custom=True)
         self._layer_cache.pop(name, None)
         if self._constructed:
-            self.layer_options = self._options()
+            self._layer_options = self._options()
             if self.color == name:
                 self._show_layer(name)
 
     def _per_node_values(self, values) -> np.ndarray:
-        if _is_series(values) or _is_dataframe(values):
+        if is_series(values) or is_dataframe(values):
             values = values.to_numpy()
         array = np.asarray(values)
         if array.dtype.kind not in "biuf":
@@ -377,7 +332,7 @@ class MapView(SomniumWidget):
                     f"Unknown colour layer {color!r}. Choose one of {shown}, or pass one value per node."
                 )
             return color
-        name = getattr(color, "name", None) if _is_series(color) else None
+        name = getattr(color, "name", None) if is_series(color) else None
         key = (
             str(name)
             if name is not None
@@ -393,8 +348,8 @@ class MapView(SomniumWidget):
         if key not in self._layer_cache:
             self._layer_cache[key] = np.asarray(layer.compute(), dtype=np.float64)
         return {
-            "layer_values": float32_bytes(self._layer_cache[key]),
-            "layer_info": {"key": key, "label": layer.label, "integer": layer.integer},
+            "_layer_values": self._layer_cache[key],
+            "_layer_info": {"key": key, "label": layer.label, "integer": layer.integer},
         }
 
     @property
@@ -413,8 +368,8 @@ class MapView(SomniumWidget):
     def _show_layer(self, key):
         payload = self._layer_payload(key)
         with self.hold_sync():
-            self.layer_values = payload["layer_values"]
-            self.layer_info = payload["layer_info"]
+            self._layer_values = payload["_layer_values"]
+            self._layer_info = payload["_layer_info"]
 
     # ------------------------------------------------------ hover details
     @staticmethod
@@ -430,4 +385,4 @@ class MapView(SomniumWidget):
         with np.errstate(invalid="ignore", divide="ignore"):
             z = np.where(std > 0, (codebook - codebook.mean(axis=0)) / np.where(std > 0, std, 1), 0.0)
         order = np.argsort(-np.abs(z), axis=1, kind="stable")[:, :k]
-        return order.astype(np.uint32), np.take_along_axis(z, order, axis=1), k
+        return order, np.take_along_axis(z, order, axis=1)

@@ -47,3 +47,21 @@ export function toFloat32(data) {
 export function toUint32(data) {
   return decode(data, Uint32Array, (view, offset) => view.getUint32(offset, true));
 }
+
+/**
+ * An array trait as Python's somnium.widgets._traits sends it:
+ * {dtype: "float32" | "uint32", shape: number[], data: DataView}.
+ * @returns {{data: Float32Array | Uint32Array, shape: number[]}}
+ */
+export function decodeArray(value) {
+  if (value == null) return { data: new Float32Array(0), shape: [0] };
+  const decoders = { float32: toFloat32, uint32: toUint32 };
+  const decoder = decoders[value.dtype];
+  if (!decoder) throw new TypeError(`unsupported array dtype ${String(value.dtype)}`);
+  const data = decoder(value.data);
+  const expected = value.shape.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) {
+    throw new RangeError(`array of shape [${value.shape}] needs ${expected} values, got ${data.length}`);
+  }
+  return { data, shape: value.shape };
+}

@@ -49,3 +49,19 @@ test("a buffer that is not whole 4-byte values is rejected", () => {
 test("non-binary input is rejected with a clear error", () => {
   assert.throws(() => toFloat32([1, 2, 3]), /expected binary data/);
 });
+
+test("decodeArray reads an array trait with its dtype and shape", async () => {
+  const { decodeArray } = await import("../lib/binary.js");
+  const bytes = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+  const { data, shape } = decodeArray({ dtype: "float32", shape: [3, 2], data: new DataView(bytes.buffer) });
+  assert.deepEqual(Array.from(data), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(shape, [3, 2]);
+  assert.throws(
+    () => decodeArray({ dtype: "float32", shape: [4, 2], data: new DataView(bytes.buffer) }),
+    RangeError,
+  );
+  assert.throws(
+    () => decodeArray({ dtype: "int8", shape: [1], data: new DataView(bytes.buffer) }),
+    TypeError,
+  );
+});

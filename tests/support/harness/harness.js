@@ -1,10 +1,14 @@
 // A static page that loads a built view bundle the way anywidget does
 // (fetch the text -> Blob URL -> import()) and renders it with a fake model.
 //
-// window.harness.mount(state, options) renders the view; state is the
-// widget's synced state with bytes traits as {"$bytes": "<base64>"} (see
-// tests/support/harness/harness_server.py).  The fake model records every save_changes()
-// so tests can read what the browser would send to Python.
+// window.harness.mount(state, options) renders one view; state is the
+// widget's synced state with bytes as {"$bytes": "<base64>"} at any depth (see
+// tests/support/harness/harness_server.py).  options.models holds the other
+// widget models the view references ({model_id: state}, e.g. its Selection):
+// they live in one registry that every fake model's widget_manager.get_model
+// resolves, as in JupyterLab.  window.harness.mountMany(views, options) renders
+// several views on one page sharing those models.  Every fake model records
+// its save_changes() so tests can read what the browser would send to Python.
 
 const DARK_THEME = {
   "--jp-layout-color0": "#111111",
@@ -20,8 +24,25 @@ const DARK_THEME = {
   "--jp-brand-color1": "#42a5f5",
 };
 
+/** What anywidget's model.widget_manager offers: get_model(id) -> Promise<model>. */
+export class FakeWidgetManager {
+  constructor() {
+    this.models = new Map();
+  }
+  register(id, model) {
+    this.models.set(id, model);
+    return model;
+  }
+  async get_model(id) {
+    const model = this.models.get(id);
+    if (!model) throw new Error(`widget model ${id} not found`);
+    return model;
+  }
+}
+
 export class FakeModel {
-  constructor(state) {
+  constructor(state, widgetManager = new FakeWidgetManager()) {
+    this.widget_manager = widgetManager;
     this.state = { ...state };
     this.listeners = new Map();
     this.pending = {};
@@ -79,11 +100,18 @@ function toDataView(base64, unaligned) {
   return new DataView(bytes.buffer, offset, binary.length);
 }
 
+function decodeValue(value, unaligned) {
+  if (Array.isArray(value)) return value.map((item) => decodeValue(item, unaligned));
+  if (value && typeof value === "object") {
+    if ("$bytes" in value) return toDataView(value.$bytes, unaligned);
+    return decodeState(value, unaligned);
+  }
+  return value;
+}
+
 function decodeState(state, unaligned = false) {
   const out = {};
-  for (const [name, value] of Object.entries(state)) {
-    out[name] = value && typeof value === "object" && "$bytes" in value ? toDataView(value.$bytes, unaligned) : value;
-  }
+  for (const [name, value] of Object.entries(state)) out[name] = decodeValue(value, unaligned);
   return out;
 }
 
@@ -116,18 +144,33 @@ async function loadBundle(name) {
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
 
+const loaded = new Map();
+function bundleFor(name) {
+  if (!loaded.has(name)) loaded.set(name, loadBundle(name));
+  return loaded.get(name);
+}
+
+function registerModels(models, unaligned) {
+  const manager = new FakeWidgetManager();
+  for (const [id, state] of Object.entries(models)) manager.register(id, new FakeModel(decodeState(state, unaligned), manager));
+  window.harness.manager = manager;
+  window.harness.models = manager.models;
+  return manager;
+}
+
 /**
  * Render a view into #host.  Resolves with timings in ms: loading the bundle,
- * the synchronous render() call, and render() start to the frame after the
- * first paint (the double requestAnimationFrame).
+ * render() until its promise settles (data-ready), and render() start to the
+ * frame after the first paint (the double requestAnimationFrame).
  */
-async function mount(state, { bundle = "map_view", theme = "light", unaligned = false, width = null } = {}) {
+async function mount(state, { bundle = "map_view", theme = "light", unaligned = false, width = null, models = {} } = {}) {
   applyTheme(theme);
   const host = document.getElementById("host");
   if (width) host.style.width = `${width}px`;
-  const model = new FakeModel(decodeState(state, unaligned));
+  const manager = registerModels(models, unaligned);
+  const model = new FakeModel(decodeState(state, unaligned), manager);
   const loadStarted = performance.now();
-  const widget = await loadBundle(bundle);
+  const widget = await bundleFor(bundle);
   const renderStarted = performance.now();
   const cleanup = await widget.render({ model, el: host });
   const rendered = performance.now();
@@ -141,5 +184,33 @@ async function mount(state, { bundle = "map_view", theme = "light", unaligned = 
   };
 }
 
-window.harness = { mount, applyTheme, model: null, cleanup: null };
+/**
+ * Render several views, each into its own child of #host, on shared models.
+ * views: [{state, bundle}]; window.harness.views[i] = {model, cleanup}.
+ * Resolves with each view's render time in ms.
+ */
+async function mountMany(views, { theme = "light", width = null, models = {} } = {}) {
+  applyTheme(theme);
+  const host = document.getElementById("host");
+  if (width) host.style.width = `${width}px`;
+  const manager = registerModels(models, false);
+  window.harness.views = [];
+  const times = [];
+  for (const [index, { state, bundle }] of views.entries()) {
+    const el = document.createElement("div");
+    el.className = "harness-view";
+    el.dataset.view = String(index);
+    host.append(el);
+    const model = new FakeModel(decodeState(state), manager);
+    const widget = await bundleFor(bundle);
+    const started = performance.now();
+    const cleanup = await widget.render({ model, el });
+    times.push(performance.now() - started);
+    window.harness.views.push({ model, cleanup });
+  }
+  await nextPaint();
+  return times;
+}
+
+window.harness = { mount, mountMany, applyTheme, model: null, cleanup: null, models: new Map(), views: [] };
 window.harnessReady = true;

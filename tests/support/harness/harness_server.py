@@ -4,7 +4,7 @@ Everything is served under a random token path (``/<token>/``); any other
 path gets 403, so nothing else on the machine can read from it.  Below the
 token, ``/`` and ``/harness.js`` come from this folder and ``/static/...``
 from ``somnium/static/`` (the committed bundles, exactly what users get).
-Used by tests/test_map_view_browser.py and benchmarks/bench_map_view.py.
+Used by the browser tests (tests/test_*_browser.py) and benchmarks/bench_map_view.py, bench_linked_views.py.
 """
 
 from __future__ import annotations
@@ -23,16 +23,29 @@ STATIC_DIR = HARNESS_DIR.parents[2] / "somnium" / "static"
 _SKIPPED = {"_esm", "_css", "layout", "_dom_classes", "tooltip"}
 
 
-def widget_state(widget) -> dict:
-    """A widget's synced state as JSON, bytes traits as ``{"$bytes": base64}``."""
-    state = {}
-    for name, value in widget.get_state().items():
-        if name in _SKIPPED:
-            continue
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            value = {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
-        state[name] = value
-    return state
+def _encode(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(item) for item in value]
+    return value
+
+
+def widget_state(widget, names=None) -> dict:
+    """A widget's synced state as JSON, bytes at any depth as ``{"$bytes": base64}``."""
+    return {name: _encode(value) for name, value in widget.get_state(names).items() if name not in _SKIPPED}
+
+
+def model_states(*widgets) -> dict:
+    """``{model_id: state}`` of the widget models the given views reference (their selections)."""
+    models = {}
+    for widget in widgets:
+        selection = getattr(widget, "selection", None)
+        if selection is not None:
+            models[selection.model_id] = widget_state(selection)
+    return models
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

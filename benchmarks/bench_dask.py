@@ -1,0 +1,203 @@
+"""Dask training: per-epoch overhead against the in-memory fit, a large lazily generated run, scaling on paper.
+
+Usage::
+
+    python benchmarks/bench_dask.py                 # W2 overhead + a 10M x 16 generated run + the model
+    python benchmarks/bench_dask.py --rows 50000000 # the 50M x 16 run of the issue (minutes)
+    python benchmarks/bench_dask.py --skip-large    # W2 overhead and the model only
+
+The cluster is ``LocalCluster(n_workers=2, threads_per_worker=1)`` (processes), as in the tests.  W2 is
+200,000 x 32 rows on a 50x50 hexagonal map, float32 distances, 5 epochs; the in-memory fit uses
+``n_jobs=-1`` (both cores), the Dask fit the data persisted on the workers in 8 partitions.  Epoch times
+come from the callbacks (so both sides measure the metrics too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import pickle
+import resource
+import statistics
+import time
+
+import numpy as np
+
+from somnium import SOM
+
+
+def epoch_times(model: SOM, X, epochs: int) -> list[float]:
+    stamps = []
+    model.fit(
+        X, epochs=epochs, radiusin=12, radiusfin=2, callbacks=lambda info: stamps.append(time.perf_counter())
+    )
+    return [b - a for a, b in itertools.pairwise(stamps)]
+
+
+def generated_block(block_info=None):
+    """Partition ``i`` of a lazily generated data set: 16 features, seeded by the partition index."""
+    index = block_info[None]["chunk-location"][0]
+    rows, columns = block_info[None]["chunk-shape"]
+    rng = np.random.default_rng(index)
+    return (
+        rng.random((rows, columns), dtype=np.float32) + np.arange(columns, dtype=np.float32) * 0.1
+    ).astype(np.float64)
+
+
+def _one(block, spec, index):
+    return 1
+
+
+def worker_peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def w2_overhead(client, epochs: int = 5) -> dict:
+    import dask.array as da
+
+    X = np.random.default_rng(0).normal(size=(200_000, 32)) * np.linspace(3, 0.5, 32)
+    memory = SOM(mapsize=(50, 50), n_jobs=-1, random_state=0)
+    memory_times = epoch_times(memory, X, epochs + 1)
+    from distributed import get_task_stream
+
+    with client.as_current():
+        dask_X = client.persist(da.from_array(X, chunks=(25_000, 32)))
+        SOM(mapsize=(50, 50), random_state=0).fit(dask_X, epochs=1)  # warm the workers' imports
+        with get_task_stream(client) as stream:
+            dask_times = epoch_times(SOM(mapsize=(50, 50), random_state=0), dask_X, epochs + 1)
+    busy = sum(
+        span["stop"] - span["start"]
+        for task in stream.data
+        if "somnium-statistics" in str(task["key"])
+        for span in task["startstops"]
+        if span["action"] == "compute"
+    )
+    passes = epochs + 2  # the fit's epochs + 1 statistics passes and the final pass
+    in_memory, on_dask = statistics.median(memory_times), statistics.median(dask_times)
+    return {
+        "in_memory_s_per_epoch": in_memory,
+        "dask_s_per_epoch": on_dask,
+        "overhead_s": on_dask - in_memory,
+        "overhead_pct": 100 * (on_dask / in_memory - 1),
+        # Where the Dask epoch goes: the partitions' own compute (per worker) and the rest (scheduling,
+        # the codebook's scatter, result transfers, the client's update).
+        "task_compute_s_per_epoch_per_worker": busy / passes / len(client.scheduler_info()["workers"]),
+    }
+
+
+def large_run(client, n_rows: int, epochs: int, rows_per_partition: int = 500_000) -> dict:
+    import dask.array as da
+
+    n_blocks = math.ceil(n_rows / rows_per_partition)
+    chunks = ((rows_per_partition,) * (n_blocks - 1) + (n_rows - rows_per_partition * (n_blocks - 1),), (16,))
+    X = da.map_blocks(generated_block, chunks=chunks, dtype=np.float64)
+    client.run(lambda: None)
+    with client.as_current():
+        model = SOM(mapsize=(50, 50), random_state=0)
+        start = time.perf_counter()
+        times = epoch_times(model, X, epochs)
+        total = time.perf_counter() - start
+        workers = client.run(worker_peak_rss)
+    per_epoch = statistics.median(times) if times else math.nan
+    return {
+        "rows": n_rows,
+        "gigabytes_float64": n_rows * 16 * 8 / 1e9,
+        "partitions": n_blocks,
+        "epochs": epochs,
+        "total_s": total,
+        "s_per_epoch": per_epoch,
+        "rows_per_s": n_rows / per_epoch,
+        "client_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_peak_mb": [v / 1e6 for v in workers.values()],
+    }
+
+
+def scaling_model(client) -> dict:
+    """Per-partition and per-reduction costs measured here, extrapolated to 1B rows."""
+    from somnium import distributed as sd
+    from somnium.engine import EpochStatistics
+
+    rows_per_partition, n_features = 1_000_000, 16
+    X = generated_block({None: {"chunk-location": (0,), "chunk-shape": (rows_per_partition, n_features)}})
+    model = SOM(mapsize=(50, 50), random_state=0).fit(X[:50_000], epochs=1)
+    state = model._state
+    spec = sd._PassSpec(
+        state.normalizer,
+        state.center,
+        "float32",
+        "euclidean",
+        None,
+        state.codebook,
+        state.lattice,
+        False,
+        False,
+    )
+    start = time.perf_counter()
+    stats = sd._partition_statistics(X, spec, 0)
+    partition_s = time.perf_counter() - start
+    payload = len(pickle.dumps(stats))
+    other = EpochStatistics(stats.n_rows, stats.hits.copy(), stats.sums.copy())
+    start = time.perf_counter()
+    for _ in range(20):
+        _ = stats + other
+    add_s = (time.perf_counter() - start) / 20
+    # Scheduler cost per task: a pass of trivial tasks on this cluster.
+    import dask.array as da
+
+    with client.as_current():
+        probe = sd.DaskData(
+            client.persist(da.ones((400, 1), chunks=1)), None, None, "float32", "euclidean", None
+        )
+        start = time.perf_counter()
+        probe.map_reduce("probe", _one, None)
+        per_task_s = (time.perf_counter() - start) / (400 * (1 + 1 / (sd.SPLIT_EVERY - 1)))
+    network_bytes_per_s = 1e9  # 10 GbE, optimistic; the reduction sends one M x D payload per tree edge
+    predictions = {}
+    for workers in (100, 1000):
+        n_partitions = 1000
+        waves = math.ceil(n_partitions / workers)
+        depth = math.ceil(math.log(n_partitions, sd.SPLIT_EVERY))
+        compute = waves * partition_s
+        reduction = depth * (sd.SPLIT_EVERY * (add_s + payload / network_bytes_per_s))
+        scheduler = n_partitions * (1 + 1 / (sd.SPLIT_EVERY - 1)) * per_task_s
+        predictions[workers] = {
+            "epoch_s": compute + reduction + scheduler,
+            "map_s": compute,
+            "reduce_s": reduction,
+            "scheduler_s": scheduler,
+        }
+    # The reduction dominates when a partition's compute is shorter than depth * split_every * payload cost.
+    return {
+        "partition_rows": rows_per_partition,
+        "partition_s": partition_s,
+        "statistics_payload_mb": payload / 1e6,
+        "add_s": add_s,
+        "scheduler_per_task_ms": per_task_s * 1e3,
+        "predictions_1B_rows": predictions,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=10_000_000, help="rows of the generated run (16 features)"
+    )
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--skip-large", action="store_true")
+    args = parser.parse_args()
+
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        print("W2 (200k x 32, 50x50, median s/epoch):", w2_overhead(client))
+        print("scaling model:", scaling_model(client))
+        if not args.skip_large:
+            print("generated run:", large_run(client, args.rows, args.epochs))
+
+
+if __name__ == "__main__":
+    main()

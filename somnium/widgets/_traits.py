@@ -1,0 +1,119 @@
+"""Trait types that validate and encode themselves, so no view encodes bytes by hand.
+
+* :class:`FloatArray` / :class:`UIntArray`: a NumPy array held in Python, sent to the browser as
+  ``{"dtype": "float32" | "uint32", "shape": [...], "data": <little-endian bytes>}``.  ipywidgets
+  lifts the bytes out of the message into a binary buffer and the front end puts them back as a
+  ``DataView`` (decoded by ``widget_js/lib/binary.js``'s ``decodeArray``).
+* :class:`NodeSelection`: a sorted list of unique node indices, checked against the owner's
+  ``n_nodes``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import traitlets
+
+__all__ = ["FloatArray", "NodeSelection", "UIntArray"]
+
+
+class _BinaryArray(traitlets.TraitType):
+    """A NumPy array of one wire dtype; ``None`` stands for "nothing to send" (an empty array)."""
+
+    wire_dtype: str = ""
+    kind = "an array"
+
+    def __init__(self, default_value=None, **kwargs):
+        super().__init__(default_value=default_value, allow_none=True, **kwargs)
+        self.metadata.setdefault("to_json", self._to_json)
+        self.metadata.setdefault("from_json", self._from_json)
+
+    def validate(self, obj, value):
+        if value is None:
+            return None
+        try:
+            array = np.asarray(value)
+        except Exception:  # anything that is not array-like
+            self.error(obj, value)
+        return self._cast(obj, array)
+
+    def _cast(self, obj, array):
+        raise NotImplementedError
+
+    def _to_json(self, value, widget):
+        if value is None:
+            return {"dtype": self.wire_dtype, "shape": [0], "data": b""}
+        array = np.ascontiguousarray(value, dtype=np.dtype(self.wire_dtype).newbyteorder("<"))
+        return {"dtype": self.wire_dtype, "shape": list(array.shape), "data": array.tobytes()}
+
+    def _from_json(self, value, widget):
+        if value is None:
+            return None
+        data = np.frombuffer(bytes(value["data"]), dtype=np.dtype(self.wire_dtype).newbyteorder("<"))
+        return data.reshape(value["shape"])
+
+
+class FloatArray(_BinaryArray):
+    """Real numbers, sent as float32 (NaN stays NaN: it means "no value")."""
+
+    wire_dtype = "float32"
+    info_text = "an array of real numbers"
+
+    def _cast(self, obj, array):
+        if array.dtype.kind not in "biuf":
+            raise traitlets.TraitError(
+                f"{self.name} must hold real numbers, got an array of dtype {array.dtype}."
+            )
+        return array.astype(np.float64, copy=False)
+
+
+class UIntArray(_BinaryArray):
+    """Non-negative integers (counts, indices), sent as uint32."""
+
+    wire_dtype = "uint32"
+    info_text = "an array of non-negative integers"
+
+    def _cast(self, obj, array):
+        if array.size == 0:
+            return array.astype(np.int64)
+        if array.dtype.kind not in "iu":
+            raise traitlets.TraitError(
+                f"{self.name} must hold integers, got an array of dtype {array.dtype}."
+            )
+        if array.min() < 0 or array.max() > np.iinfo(np.uint32).max:
+            raise traitlets.TraitError(f"{self.name} must hold integers between 0 and 2**32 - 1.")
+        return array.astype(np.int64, copy=False)
+
+
+class NodeSelection(traitlets.TraitType):
+    """A list of node indices, stored sorted and without duplicates.
+
+    Accepts any iterable of integers (a list, a set, a NumPy array); repeated
+    indices are collapsed (selecting a node twice selects it).  Indices outside
+    ``0 .. n_nodes - 1`` of the owner (its ``n_nodes`` attribute), booleans and
+    non-integers are rejected with a :class:`traitlets.TraitError` that names
+    the bad value.
+    """
+
+    default_value: list = []
+    info_text = "a list of node indices"
+
+    def validate(self, obj, value):
+        if isinstance(value, (str, bytes)) or not np.iterable(value):
+            self.error(obj, value)
+        nodes = []
+        for item in value:
+            if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
+                raise traitlets.TraitError(
+                    f"{self.name} must hold integer node indices, got {item!r} ({type(item).__name__})."
+                )
+            nodes.append(int(item))
+        n_nodes = obj.n_nodes
+        bad = [node for node in nodes if not 0 <= node < n_nodes]
+        if bad:
+            raise traitlets.TraitError(
+                f"{self.name}: node index {bad[0]} is out of range for a map with {n_nodes} nodes "
+                f"(valid indices are 0 to {n_nodes - 1})."
+            )
+        return sorted(set(nodes))

@@ -1,0 +1,352 @@
+"""SegmentProfile: how the rows of a node set differ from all rows (bqplot).
+
+Everything a profile needs is summed per node once, at construction: row counts, sums and sums of
+squares of every numeric column (NaN-aware) and counts of every category.  A profile of any node set
+(the shared selection, or a segment's nodes) then adds up those per-node rows: it costs time
+proportional to the selected nodes, not to the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bqplot
+import ipywidgets
+import numpy as np
+
+from .._validation import check_int, is_dataframe
+from ._rows import RowIndex
+from ._traits import NodeSelection
+from .selection import check_selection, link_shortcut
+
+__all__ = ["NodeSummaries", "SegmentProfile"]
+
+#: Bar colours that read on JupyterLab's light and dark themes (bqplot's own axes and text follow
+#: the theme through its --bq-* variables).
+SELECTION_COLOUR = "#1e88e5"
+REST_COLOUR = "#9e9e9e"
+OTHER = "(other)"
+
+
+@dataclass
+class _Categories:
+    name: str
+    labels: list[str]
+    counts: np.ndarray  # (n_nodes, n_labels)
+
+
+class NodeSummaries:
+    """Per-node sums of ``data``'s columns, so any node set is profiled in O(its nodes).
+
+    Parameters
+    ----------
+    rows : RowIndex
+        The rows (with their data) and the node of each.
+    max_categories : int
+        Categories kept per categorical column (the most frequent overall; the rest are counted
+        together as "(other)").
+    """
+
+    def __init__(self, rows: RowIndex, max_categories: int = 8):
+        data = rows.data
+        if data is None:
+            raise ValueError("A profile needs the rows themselves: pass data=.")
+        self.n_nodes = rows.n_nodes
+        self.node_rows = rows.counts.astype(np.float64)
+        bmu = rows.bmu
+        if is_dataframe(data):
+            numeric = [c for c in data.columns if data[c].dtype.kind in "iuf"]
+            categorical = [c for c in data.columns if c not in numeric]
+            values = data[numeric].to_numpy(dtype=np.float64) if numeric else np.empty((len(data), 0))
+            self.numeric_names = [str(c) for c in numeric]
+        else:
+            values = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
+            categorical = []
+            self.numeric_names = [f"x{j}" for j in range(values.shape[1])]
+        finite = np.isfinite(values)
+        clean = np.where(finite, values, 0.0)
+        self.counts = _per_node(bmu, finite.astype(np.float64), self.n_nodes)
+        self.sums = _per_node(bmu, clean, self.n_nodes)
+        self.squares = _per_node(bmu, clean**2, self.n_nodes)
+        self.categories = [self._categories(data[c], bmu, max_categories) for c in categorical]
+
+    def _categories(self, column, bmu, max_categories) -> _Categories:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(column, sort=False)
+        frequency = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        keep = np.argsort(-frequency, kind="stable")[:max_categories]
+        labels = [str(uniques[k]) for k in keep]
+        remap = np.full(len(uniques) + 1, len(keep), dtype=np.int64)  # others -> last slot
+        remap[keep] = np.arange(len(keep))
+        n_labels = len(keep) + (len(uniques) > len(keep))
+        if n_labels > len(keep):
+            labels.append(OTHER)
+        valid = codes >= 0
+        slot = remap[codes[valid]]
+        counts = np.bincount(bmu[valid] * n_labels + slot, minlength=self.n_nodes * n_labels)
+        return _Categories(
+            str(column.name), labels, counts.reshape(self.n_nodes, n_labels).astype(np.float64)
+        )
+
+    def numeric(self, nodes):
+        """Per numeric column: n, mean and std (population) of the rows on ``nodes`` and of all rows.
+
+        Returns a dict of arrays (one entry per column) with keys ``n_selected``, ``mean_selected``,
+        ``std_selected``, ``mean_all``, ``std_all``.
+        """
+        nodes = np.asarray(nodes, dtype=np.int64)
+        selected = _moments(self.counts[nodes].sum(0), self.sums[nodes].sum(0), self.squares[nodes].sum(0))
+        overall = _moments(self.counts.sum(0), self.sums.sum(0), self.squares.sum(0))
+        return {
+            "n_selected": selected[0],
+            "mean_selected": selected[1],
+            "std_selected": selected[2],
+            "mean_all": overall[1],
+            "std_all": overall[2],
+        }
+
+    def shares(self, nodes):
+        """Per categorical column: (labels, share inside the node set, share outside it)."""
+        mask = np.zeros(self.n_nodes, dtype=bool)
+        mask[np.asarray(nodes, dtype=np.int64)] = True
+        out = []
+        for category in self.categories:
+            inside = category.counts[mask].sum(0)
+            outside = category.counts[~mask].sum(0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out.append(
+                    (
+                        category.name,
+                        category.labels,
+                        inside / inside.sum() if inside.sum() else np.full(len(inside), np.nan),
+                        outside / outside.sum() if outside.sum() else np.full(len(outside), np.nan),
+                    )
+                )
+        return out
+
+
+def _per_node(bmu, values, n_nodes) -> np.ndarray:
+    """Sum of ``values`` (rows x columns) per node: (n_nodes, columns)."""
+    out = np.zeros((n_nodes, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(bmu, weights=values[:, j], minlength=n_nodes)
+    return out
+
+
+def _moments(n, sums, squares):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, sums / np.maximum(n, 1), np.nan)
+        variance = np.where(n > 0, squares / np.maximum(n, 1) - mean**2, np.nan)
+    return n, mean, np.sqrt(np.clip(variance, 0.0, None))
+
+
+class SegmentProfile(ipywidgets.VBox):
+    """How the selected rows differ from all rows: a bqplot chart that follows the selection.
+
+    Numeric columns: the selection's mean in standard units of the population,
+    ``z = (mean_selected - mean_all) / std_all`` (bars; the whiskers are the 95 % interval of the
+    selection's mean, ``± 1.96 · std_selected / sqrt(n_selected) / std_all``), the ``max_features``
+    largest ``|z|`` first.  Categorical columns of a DataFrame: the share of each of the most
+    frequent categories inside the selection against outside it.
+
+    Parameters
+    ----------
+    model : SOM
+        A fitted model.
+    data : pandas.DataFrame or ndarray
+        The rows to profile (any columns: numeric ones are compared by mean, the others by share).
+    selection : Selection, optional
+        The node set to profile, shared with other views; a new one by default.
+    bmu : array-like of int, optional
+        Best matching unit of each row (skips ``model.predict``).
+    max_features : int, default 12
+        Numeric columns shown (largest ``|z|`` first).
+    max_categories : int, default 5
+        Categories shown per categorical column.
+
+    Attributes
+    ----------
+    selection : Selection
+    selected : list of int
+        Shortcut of ``selection.nodes``.
+    numeric_table : pandas.DataFrame
+        The numbers behind the numeric chart for the current selection (see :meth:`compare`).
+
+    Notes
+    -----
+    The chart is redrawn by Python when ``selection.nodes`` changes, so it follows a browser
+    selection once the kernel is free.
+    """
+
+    selected = NodeSelection()  # Python-only shortcut of selection.nodes
+
+    def __init__(
+        self,
+        model,
+        data,
+        selection=None,
+        *,
+        bmu=None,
+        max_features: int = 12,
+        max_categories: int = 5,
+        rows: RowIndex | None = None,
+    ):
+        n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
+        if data is None and rows is None:
+            raise ValueError("SegmentProfile needs the rows to profile: pass data=.")
+        self.max_features = check_int(max_features, "max_features")
+        self.max_categories = check_int(max_categories, "max_categories")
+        self.n_nodes = n_nodes
+        self._rows = rows if rows is not None else RowIndex.for_model(model, data, bmu)
+        self.summaries = NodeSummaries(self._rows, max_categories=max(self.max_categories, 1))
+        self.selection = check_selection(selection, n_nodes)
+        self.selection._attach_rows(self._rows)
+        self._build_charts()
+        super().__init__(children=self._children())
+        self.add_class("somnium-profile")
+        link_shortcut(self, self.selection)
+        self.selection.observe(self._redraw, "nodes")
+        self._redraw()
+
+    # ------------------------------------------------------------------ numbers
+    def compare(self, nodes):
+        """Numeric columns of the rows on ``nodes`` against all rows, largest ``|z|`` first.
+
+        Works for any node set (a segment's nodes, say), not only the selection.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by column name: ``mean_selected``, ``mean_all``, ``std_all``, ``z``,
+            ``z_low``, ``z_high`` (95 % interval of ``z``), ``n_selected``.
+        """
+        import pandas as pd
+
+        stats = self.summaries.numeric(self._check_nodes(nodes))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(stats["std_all"] > 0, stats["std_all"], np.nan)
+            z = (stats["mean_selected"] - stats["mean_all"]) / scale
+            half = 1.96 * stats["std_selected"] / np.sqrt(np.maximum(stats["n_selected"], 1)) / scale
+        table = pd.DataFrame(
+            {
+                "mean_selected": stats["mean_selected"],
+                "mean_all": stats["mean_all"],
+                "std_all": stats["std_all"],
+                "z": z,
+                "z_low": z - half,
+                "z_high": z + half,
+                "n_selected": stats["n_selected"].astype(np.int64),
+            },
+            index=pd.Index(self.summaries.numeric_names, name="column"),
+        )
+        order = np.argsort(-np.nan_to_num(np.abs(z), nan=-1.0), kind="stable")
+        return table.iloc[order]
+
+    def compare_categories(self, nodes):
+        """Share of each category inside ``nodes``' rows and outside them, per categorical column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``column``, ``category``, ``share_selected``, ``share_rest``.
+        """
+        import pandas as pd
+
+        records = []
+        for name, labels, inside, outside in self.summaries.shares(self._check_nodes(nodes)):
+            for label, a, b in zip(labels, inside, outside, strict=True):
+                records.append({"column": name, "category": label, "share_selected": a, "share_rest": b})
+        return pd.DataFrame(records, columns=["column", "category", "share_selected", "share_rest"])
+
+    @property
+    def numeric_table(self):
+        """:meth:`compare` of the current selection."""
+        return self.compare(self.selection.nodes)
+
+    def _check_nodes(self, nodes):
+        nodes = np.unique(np.asarray(list(nodes), dtype=np.int64))
+        if nodes.size and (nodes.min() < 0 or nodes.max() >= self.n_nodes):
+            raise ValueError(f"node indices must be between 0 and {self.n_nodes - 1}.")
+        return nodes
+
+    # ------------------------------------------------------------------ charts
+    def _build_charts(self):
+        x = bqplot.OrdinalScale()
+        y = bqplot.LinearScale()
+        self._z_bars = bqplot.Bars(
+            x=[],
+            y=[],
+            scales={"x": x, "y": y},
+            colors=[SELECTION_COLOUR],
+            padding=0.3,
+            tooltip=bqplot.Tooltip(fields=["x", "y"], formats=["", ".2f"], labels=["column", "z"]),
+        )
+        self._z_whiskers = bqplot.Lines(
+            x=[], y=[], scales={"x": x, "y": y}, colors=[REST_COLOUR], stroke_width=2
+        )
+        self.numeric_figure = bqplot.Figure(
+            marks=[self._z_bars, self._z_whiskers],
+            axes=[
+                bqplot.Axis(scale=x, grid_lines="none", tick_rotate=-30),
+                bqplot.Axis(scale=y, side="left", label="selection mean (std units)"),
+            ],
+            fig_margin={"top": 50, "bottom": 80, "left": 60, "right": 20},
+            layout=ipywidgets.Layout(width="100%", height="300px"),
+            title="",
+        )
+        cx = bqplot.OrdinalScale()
+        cy = bqplot.LinearScale(min=0.0, max=1.0)  # shares; a min without a max leaves bqplot no domain
+        self._share_bars = bqplot.Bars(
+            x=[],
+            y=[],
+            scales={"x": cx, "y": cy},
+            type="grouped",
+            colors=[SELECTION_COLOUR, REST_COLOUR],
+            padding=0.2,
+        )
+        self.category_figure = bqplot.Figure(
+            marks=[self._share_bars],
+            axes=[
+                bqplot.Axis(scale=cx, grid_lines="none", tick_rotate=-30),
+                bqplot.Axis(scale=cy, side="left", label="share of rows", tick_format=".0%"),
+            ],
+            fig_margin={"top": 40, "bottom": 90, "left": 60, "right": 20},
+            layout=ipywidgets.Layout(width="100%", height="300px"),
+            title="Share of rows per category: selection (blue) vs the rest (grey)",
+        )
+
+    def _children(self):
+        return (
+            [self.numeric_figure, self.category_figure]
+            if self.summaries.categories
+            else [self.numeric_figure]
+        )
+
+    def _redraw(self, change=None):
+        nodes = self.selection.nodes
+        n_rows = int(self.summaries.node_rows[nodes].sum()) if nodes else 0
+        total = int(self.summaries.node_rows.sum())
+        if not nodes:
+            title = f"Select nodes on a map to profile their rows ({total:,} rows in all)"
+        else:
+            title = (
+                f"{n_rows:,} of {total:,} rows on {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
+                "mean vs all rows (z)"
+            )
+        table = self.compare(nodes).head(self.max_features) if nodes else self.compare([]).iloc[:0]
+        table = table[np.isfinite(table["z"])]
+        names = list(table.index)
+        with self._z_bars.hold_sync(), self._z_whiskers.hold_sync():
+            self._z_bars.x = names
+            self._z_bars.y = table["z"].to_numpy()
+            self._z_whiskers.x = [[name, name] for name in names]
+            self._z_whiskers.y = table[["z_low", "z_high"]].to_numpy()
+        self.numeric_figure.title = title
+        if self.summaries.categories:
+            shares = self.compare_categories(nodes)
+            keep = shares.groupby("column", sort=False).head(self.max_categories)
+            labels = [f"{c}: {k}" for c, k in zip(keep["column"], keep["category"], strict=True)]
+            with self._share_bars.hold_sync():
+                self._share_bars.x = labels
+                self._share_bars.y = np.nan_to_num(keep[["share_selected", "share_rest"]].to_numpy().T)

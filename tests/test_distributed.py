@@ -1,0 +1,428 @@
+"""Dask input: the same fit, predictions and metrics as in memory, on a real multi-process LocalCluster.
+
+One ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)`` serves the module; tests that use
+it run inside ``client.as_current()``, the others on Dask's local scheduler. The reference for every
+Dask result is the same call on the in-memory data.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from somnium import SOM
+from somnium.exceptions import ClusterError, InvalidValuesInDataSet, ModelNotTrainedError
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+pd = pytest.importorskip("pandas")
+distributed = pytest.importorskip("distributed")
+
+CODEBOOK_TOLERANCE = 1e-6
+HISTORY_TOLERANCE = 1e-9
+METRICS = ("quantization_error", "topographic_error", "vacancy_rate", "mean_squared_distance")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-process LocalCluster for this module (not set as the default client: tests opt in)."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as dask_client,
+    ):
+        yield dask_client
+
+
+@pytest.fixture
+def on_cluster(client):
+    with client.as_current():
+        yield client
+
+
+def make_data(n_rows=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n_rows, 4)) * [3.0, 1.0, 0.5, 2.0] + [10.0, 0.0, -1.0, 5.0]
+
+
+def make_frame(n_rows=1200, seed=0):
+    X = make_data(n_rows, seed)
+    return pd.DataFrame(X, columns=["alpha", "beta", "gamma", "delta"], index=np.arange(n_rows) * 3 + 1)
+
+
+def model(**params):
+    return SOM(**{"mapsize": (6, 5), "dtype": "float64", "random_state": 0, **params})
+
+
+def assert_same_fit(dask_model, memory_model):
+    np.testing.assert_allclose(dask_model.codebook_, memory_model.codebook_, rtol=0, atol=CODEBOOK_TOLERANCE)
+    dask_history, memory_history = dask_model.history_, memory_model.history_
+    assert dask_history["epoch"] == memory_history["epoch"]
+    assert dask_history["radius"] == memory_history["radius"]
+    for key in METRICS:
+        np.testing.assert_allclose(dask_history[key], memory_history[key], rtol=HISTORY_TOLERANCE)
+
+
+# ----------------------------------------------------------------- packaging
+def test_importing_somnium_does_not_import_dask():
+    code = "import somnium, somnium.core, sys; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+
+
+def test_dask_input_without_the_extra_names_it(monkeypatch):
+    X = da.from_array(make_data(), chunks=300)
+    monkeypatch.delitem(sys.modules, "somnium.distributed", raising=False)
+    monkeypatch.setitem(sys.modules, "dask", None)
+    with pytest.raises(ImportError, match=r"somnium\[dask\]"):
+        model().fit(X, epochs=1)
+
+
+# ------------------------------------------------------- same fit as in memory
+def test_array_fit_on_the_cluster_equals_the_in_memory_fit(on_cluster):
+    X = make_data()
+    memory = model().fit(X, epochs=5, collect_history=True)
+    dask_model = model().fit(da.from_array(X, chunks=250), epochs=5, collect_history=True)
+    assert_same_fit(dask_model, memory)
+    assert dask_model.mapsize_ == memory.mapsize_
+    np.testing.assert_array_equal(dask_model.node_hits(), memory.node_hits())
+
+
+def test_dataframe_fit_on_the_cluster_equals_the_in_memory_fit_and_keeps_names(on_cluster):
+    frame = make_frame()
+    memory = model().fit_auto(frame)
+    dask_model = model().fit_auto(dd.from_pandas(frame, npartitions=5))
+    assert_same_fit(dask_model, memory)
+    assert list(dask_model.feature_names_in_) == ["alpha", "beta", "gamma", "delta"]
+    assert dask_model.feature_names() == memory.feature_names()
+    np.testing.assert_array_equal(dask_model.predict(frame), memory.predict(frame))  # in-memory rows too
+
+
+def test_a_dask_fitted_model_saves_and_loads_with_its_node_statistics(tmp_path):
+    fitted = model().fit(da.from_array(make_data(), chunks=300), epochs=2)
+    fitted.save(tmp_path / "dask.som")
+    loaded = SOM.load(tmp_path / "dask.som")
+    np.testing.assert_array_equal(loaded.node_hits(), fitted.node_hits())
+    np.testing.assert_array_equal(loaded.codebook_, fitted.codebook_)
+
+
+@pytest.mark.parametrize(
+    ("normalization", "initialization"),
+    [
+        ("standard", "pca"),
+        ("minmax", "random"),
+        ("log", "pca"),
+        ("logistic", "random"),
+        ("boxcox", "pca"),
+        ("none", "random"),
+    ],
+)
+def test_local_scheduler_fit_equals_the_in_memory_fit(normalization, initialization):
+    X = np.abs(make_data()) + 0.5
+    params = {"normalization": normalization, "initialization": initialization, "mapsize": "auto"}
+    memory = model(**params).fit(X, epochs=3, collect_history=True)
+    dask_model = model(**params).fit(da.from_array(X, chunks=(300, 2)), epochs=3, collect_history=True)
+    assert dask_model.mapsize_ == memory.mapsize_
+    assert_same_fit(dask_model, memory)
+
+
+def test_continued_fit_equals_the_in_memory_continued_fit():
+    X = make_data()
+    memory = (
+        model().fit(X, epochs=2, collect_history=True).fit(X, epochs=2, radiusin=1.5, collect_history=True)
+    )
+    dask_X = da.from_array(X, chunks=400)
+    dask_model = model().fit(dask_X, epochs=2, collect_history=True)
+    dask_model.fit(dask_X, epochs=2, radiusin=1.5, collect_history=True)
+    assert_same_fit(dask_model, memory)
+
+
+def test_subsampled_epochs_use_the_requested_share_of_rows():
+    seen = []
+    X = da.from_array(make_data(), chunks=250)
+    model().fit(X, epochs=2, subsample_ratio=0.25, callbacks=lambda info: seen.append(info.n_rows))
+    assert seen == [1200, 1200]  # n_rows describes the training data
+    first = model().fit(X, epochs=3, subsample_ratio=0.25).codebook_
+    again = model().fit(X, epochs=3, subsample_ratio=0.25).codebook_
+    np.testing.assert_array_equal(first, again)
+
+
+# ------------------------------------------------------------ predict, metrics
+def test_predict_is_lazy_and_equals_in_memory(on_cluster):
+    X = make_data()
+    fitted = model().fit(da.from_array(X, chunks=250), epochs=3)
+    bmus = fitted.predict(da.from_array(X, chunks=300))
+    assert isinstance(bmus, da.Array) and bmus.dtype == np.int64
+    np.testing.assert_array_equal(bmus.compute(), fitted.predict(X))
+
+
+def test_predict_on_a_dataframe_is_a_lazy_series_with_the_index(on_cluster):
+    frame = make_frame()
+    fitted = model().fit(dd.from_pandas(frame, npartitions=4), epochs=3)
+    shuffled = dd.from_pandas(frame[["delta", "alpha", "gamma", "beta"]], npartitions=3)
+    bmus = fitted.predict(shuffled)
+    assert isinstance(bmus, dd.Series)
+    result = bmus.compute()
+    assert result.index.equals(frame.index)
+    np.testing.assert_array_equal(result.to_numpy(), fitted.predict(frame))
+
+
+def test_normalize_is_lazy_and_equals_in_memory():
+    X = make_data()
+    fitted = model(normalization="minmax").fit(X, epochs=2)
+    normalized = fitted.normalize(da.from_array(X, chunks=500))
+    assert isinstance(normalized, da.Array)
+    np.testing.assert_allclose(normalized.compute(), fitted.normalize(X), rtol=0, atol=1e-12)
+    frame = make_frame()
+    fitted = model().fit(frame, epochs=2)
+    lazy = fitted.normalize(dd.from_pandas(frame, npartitions=3))
+    assert isinstance(lazy, dd.DataFrame) and list(lazy.columns) == list(frame.columns)
+    np.testing.assert_allclose(lazy.compute().to_numpy(), fitted.normalize(frame), rtol=0, atol=1e-12)
+
+
+def test_metrics_of_dask_data_equal_in_memory(on_cluster):
+    X = make_data()
+    fitted = model().fit(X, epochs=4)
+    dask_X = da.from_array(X, chunks=300)
+    for method in (
+        "calculate_quantization_error",
+        "calculate_topographic_error",
+        "calculate_vacancy_rate",
+        "calculate_mean_bmu_distance",
+    ):
+        assert getattr(fitted, method)(dask_X) == pytest.approx(getattr(fitted, method)(X), rel=1e-12)
+    np.testing.assert_array_equal(fitted.node_hits(dask_X), fitted.node_hits(X))
+
+
+def test_a_dask_fit_keeps_node_statistics_but_no_training_bmus():
+    X = make_data()
+    fitted = model().fit(da.from_array(X, chunks=300), epochs=2)
+    assert fitted.node_hits().sum() == len(X)
+    with pytest.raises(ModelNotTrainedError, match="a Dask fit does not keep them"):
+        fitted.bmu_
+
+
+def test_column_chunks_are_merged():
+    X = make_data()
+    memory = model().fit(X, epochs=2)
+    dask_model = model().fit(da.from_array(X, chunks=(500, 1)), epochs=2)
+    np.testing.assert_allclose(dask_model.codebook_, memory.codebook_, atol=CODEBOOK_TOLERANCE)
+
+
+def test_n_jobs_is_ignored_with_one_warning():
+    X = da.from_array(make_data(), chunks=400)
+    som = model(n_jobs=2)
+    with pytest.warns(UserWarning, match="n_jobs=2 is ignored") as caught:
+        som.fit(X, epochs=1)
+        som.predict(X)
+    assert len([w for w in caught if "n_jobs" in str(w.message)]) == 1
+
+
+# --------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_partition_with_nan_or_inf_is_named(on_cluster, bad):
+    X = make_data()
+    X[700, 2] = bad
+    with pytest.raises(InvalidValuesInDataSet, match=r"Partition 2 of X contains 1 NaN or infinite.*row 200"):
+        model().fit(da.from_array(X, chunks=250), epochs=1)
+
+
+def test_a_dataframe_partition_with_nan_is_named_with_the_column():
+    frame = make_frame()
+    frame.iloc[5, 1] = np.nan
+    with pytest.raises(InvalidValuesInDataSet, match=r"Partition 0 of X .*'beta'"):
+        model().fit(dd.from_pandas(frame, npartitions=3), epochs=1)
+
+
+def test_nan_in_new_data_fails_when_the_prediction_is_computed():
+    X = make_data()
+    fitted = model().fit(X, epochs=1)
+    bad = X.copy()
+    bad[-1, 0] = np.nan
+    with pytest.raises(InvalidValuesInDataSet, match="Partition 3 of X"):
+        fitted.predict(da.from_array(bad, chunks=300)).compute()
+
+
+def test_a_domain_error_names_the_partition():
+    X = np.abs(make_data()) + 1.0
+    X[650, 0] = -3.0
+    with pytest.raises(InvalidValuesInDataSet, match=r"Partition 1 of X.*'log' normalization requires"):
+        model(normalization="log").fit(da.from_array(X, chunks=600), epochs=1)
+
+
+def test_wrong_columns_are_refused():
+    fitted = model().fit(make_frame(), epochs=1)
+    wrong = dd.from_pandas(make_frame().rename(columns={"beta": "b"}), npartitions=2)
+    with pytest.raises(InvalidValuesInDataSet, match="missing columns"):
+        fitted.predict(wrong)
+    with pytest.raises(InvalidValuesInDataSet, match="X has 3 features"):
+        fitted.predict(da.from_array(make_data()[:, :3], chunks=100))
+
+
+def test_fit_online_refuses_dask_input():
+    with pytest.raises(InvalidValuesInDataSet, match="fit_online"):
+        model().fit_online(da.from_array(make_data(), chunks=300))
+
+
+# ------------------------------------------------------------------ callbacks
+def test_callbacks_report_every_epoch_on_the_cluster(on_cluster):
+    X = da.from_array(make_data(), chunks=200)
+    events = []
+
+    class Recorder:
+        def on_fit_begin(self, plan):
+            events.append(("begin", plan.n_epochs, plan.n_rows))
+
+        def on_epoch_end(self, info):
+            events.append(("epoch", info.epoch, info.metrics["quantization_error"]))
+
+        def on_fit_end(self, result):
+            events.append(("end", result.epochs_run, result.error))
+
+    fitted = model().fit(X, epochs=4, callbacks=[Recorder()])
+    assert events[0] == ("begin", 4, 1200)
+    assert [e[1] for e in events[1:-1]] == [1, 2, 3, 4]
+    assert [e[2] for e in events[1:-1]] == fitted.history_["quantization_error"]
+    assert events[-1] == ("end", 4, None)
+
+
+# --------------------------------------------------------------------- faults
+def _slow_block(block_info=None):
+    """A deterministic generated partition that takes a while (so a worker can die while it runs)."""
+    index = block_info[None]["chunk-location"][0]
+    time.sleep(0.05)
+    rows = block_info[None]["chunk-shape"][0]
+    return np.random.default_rng(index).normal(size=(rows, 4)) * [3.0, 1.0, 0.5, 2.0]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_epoch_costs_a_retry_not_the_fit(on_cluster):
+    X = da.map_blocks(_slow_block, chunks=((150,) * 12, (4,)), dtype=np.float64)
+    reference = model().fit(X.compute(), epochs=3)
+    pids = on_cluster.run(os.getpid)
+    victim = next(iter(pids.values()))
+    killed = threading.Event()
+
+    def kill_soon(info):
+        if info.epoch == 1:
+
+            def kill():
+                time.sleep(0.1)
+                os.kill(victim, signal.SIGKILL)
+                killed.set()
+
+            threading.Thread(target=kill, daemon=True).start()
+
+    fitted = model().fit(X, epochs=3, callbacks=kill_soon)
+    assert killed.is_set()
+    assert fitted.history_["epoch"] == [1, 2, 3]
+    np.testing.assert_allclose(fitted.codebook_, reference.codebook_, atol=CODEBOOK_TOLERANCE)
+
+
+def test_a_cluster_that_goes_away_leaves_the_last_completed_epoch():
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    dask_client = distributed.Client(cluster, set_as_default=False)
+    X = da.from_array(make_data(), chunks=300)
+    som = model()
+
+    def close_after_two(info):
+        if info.epoch == 2:
+            threading.Thread(target=cluster.close, daemon=True).start()
+            time.sleep(0.5)
+
+    try:
+        with dask_client.as_current(), pytest.raises(ClusterError, match="keeps its last completed epoch"):
+            som.fit(X, epochs=6, callbacks=close_after_two)
+    finally:
+        dask_client.close()
+        cluster.close()
+    assert som.history_["epoch"][-1] in (2, 3)
+
+
+def _generated_block(block_info=None):
+    index = block_info[None]["chunk-location"][0]
+    rows = block_info[None]["chunk-shape"][0]
+    return np.random.default_rng(index).random((rows, 16)) + np.arange(16) * 0.1
+
+
+@pytest.mark.slow
+def test_workers_with_little_memory_train_on_more_data_than_they_hold():
+    """2 workers x 400 MB train on 1.6 GB of generated float64 rows; the client never holds the rows."""
+    rows_per_block, n_blocks = 100_000, 125  # 125 x 12.8 MB = 1.6 GB, regenerated by every pass
+    X = da.map_blocks(_generated_block, chunks=((rows_per_block,) * n_blocks, (16,)), dtype=np.float64)
+    assert X.nbytes >= 4 * 400e6
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, memory_limit="400MB", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as dask_client,
+        dask_client.as_current(),
+    ):
+        fitted = SOM(mapsize=(4, 4), random_state=0).fit(X, epochs=1)
+        worker_rss = dask_client.run(lambda: __import__("psutil").Process().memory_info().rss)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    assert fitted.node_hits().sum() == rows_per_block * n_blocks
+    assert grown < 200e6, f"the client grew by {grown / 1e6:.0f} MB"
+    assert max(worker_rss.values()) < 400e6
+
+
+# ------------------------------------------------------------ map-view helpers
+def test_node_column_means_of_a_dask_frame_match_in_memory_group_means():
+    from somnium.distributed import node_column_means
+
+    frame = make_frame()
+    fitted = model().fit(frame, epochs=2)
+    frame["target"] = np.arange(len(frame), dtype=np.float64)
+    frame.loc[frame.index[3], "target"] = np.nan
+    hits, means = node_column_means(fitted, dd.from_pandas(frame, npartitions=4), ["target", "alpha"])
+    bmus = fitted.predict(frame[["alpha", "beta", "gamma", "delta"]])
+    np.testing.assert_array_equal(hits, np.bincount(bmus, minlength=30))
+    expected = frame.groupby(bmus)["target"].mean().reindex(range(30)).to_numpy()
+    np.testing.assert_allclose(means["target"], expected, rtol=1e-12)
+
+
+def test_rows_of_nodes_is_a_lazy_selection_keeping_the_index():
+    from somnium.distributed import rows_of_nodes
+
+    frame = make_frame()
+    fitted = model().fit(frame, epochs=2)
+    frame["label"] = 1.0
+    bmus = fitted.predict(frame[["alpha", "beta", "gamma", "delta"]])
+    selected = rows_of_nodes(fitted, dd.from_pandas(frame, npartitions=3), [0, 7])
+    assert isinstance(selected, dd.DataFrame)
+    pd.testing.assert_frame_equal(selected.compute(), frame[np.isin(bmus, [0, 7])])
+    array_rows = rows_of_nodes(fitted, da.from_array(make_data(), chunks=500), [7])
+    np.testing.assert_array_equal(array_rows.compute(), make_data()[bmus == 7])
+
+
+def test_empty_partitions_and_unknown_chunk_sizes_are_handled():
+    frame = make_frame().sort_values("alpha")
+    threshold = frame["alpha"].iloc[850]
+    kept = frame[frame["alpha"] < threshold]
+    lazy = dd.from_pandas(frame, npartitions=4, sort=False)
+    lazy = lazy[lazy["alpha"] < threshold]  # partition 3 is empty, partition 2 partly
+    assert lazy.map_partitions(len).compute().tolist()[-1] == 0
+    memory = model().fit(kept, epochs=3, collect_history=True)
+    assert_same_fit(model().fit(lazy, epochs=3, collect_history=True), memory)
+    array = da.from_array(frame.to_numpy(), chunks=300)
+    filtered = array[array[:, 0] < threshold]  # unknown chunk sizes, one of them 0
+    assert_same_fit(model().fit(filtered, epochs=3, collect_history=True), memory)
+
+
+def test_non_numeric_columns_and_1d_arrays_are_refused_with_the_in_memory_wording():
+    frame = make_frame().assign(name="x")
+    with pytest.raises(InvalidValuesInDataSet, match=r"Non-numeric columns \['name'\]"):
+        model().fit(dd.from_pandas(frame, npartitions=2), epochs=1)
+    with pytest.raises(InvalidValuesInDataSet, match="2-D"):
+        model().fit(da.ones(10, chunks=5), epochs=1)
