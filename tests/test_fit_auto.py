@@ -248,3 +248,20 @@ def test_a_user_stop_ends_the_run_and_the_user_callbacks_see_everything():
     run.on_fit_end(None)
     assert run.user_stopped and run.next_phase() is None
     assert events == ["begin", 1.0, 0.9, "end"]
+
+
+def test_listeners_see_the_last_phase_coming_and_no_stop_of_their_own(penguins):
+    """Plan-based listeners (the training monitor) finish on the phase whose plan reaches run_epochs."""
+    plans, results = [], []
+
+    class Listener:
+        def on_fit_begin(self, plan):
+            plans.append(plan)
+
+        def on_fit_end(self, result):
+            results.append(result)
+
+    SOM(random_state=0).fit_auto(penguins, callbacks=Listener())
+    last = [p.run_offset + p.n_epochs >= p.run_epochs for p in plans]
+    assert last == [False] * (len(plans) - 1) + [True]
+    assert not any(r.stopped for r in results)  # the guard's and the plateau's stops are fit_auto's own
