@@ -4,7 +4,7 @@ Every fit method (``fit``, ``fit_online``, ``fit_auto``, and Dask fits)
 accepts ``callbacks=``: a function, a :class:`Callback`, or a list of them.
 
 - ``on_fit_begin(plan)`` once per training phase, before its first epoch,
-  with a :class:`FitPlan` (``fit_auto`` runs two phases).
+  with a :class:`FitPlan` (``fit_auto`` runs three or four).
 - ``on_epoch_end(info)`` after every completed epoch, with an
   :class:`EpochInfo`; the model already holds that epoch's state.  Returning
   ``True`` stops training after this epoch (for ``fit_auto``: the whole run).
@@ -47,7 +47,8 @@ class FitPlan:
     n_rows : int
         Rows visited per epoch.
     run_epochs : int
-        Epochs planned for the whole call (both phases of ``fit_auto``).
+        Epochs planned for the whole call (all the phases of ``fit_auto``; an upper
+        bound there, since its plateau and guard may end a phase early).
     run_offset : int
         Epochs of the same call run in earlier phases.
     model : SOM

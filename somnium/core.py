@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from . import _online, engine, persistence
+from . import _auto, _online, engine, persistence
 from ._state import FittedState as _FittedState
 from ._state import History, SeedCodebook
 from ._training import Training, node_statistics
@@ -132,9 +132,6 @@ class SOM:
     >>> model.predict(X[:3]).shape
     (3,)
     """
-
-    #: Epochs of the two fit_auto phases, chosen by benchmarks/bench_fit_auto.py.
-    AUTO_EPOCHS = (6, 12)
 
     def __init__(
         self,
@@ -604,13 +601,15 @@ class SOM:
         *,
         data=None,
     ):
-        """Two-phase batch training with defaults that need no tuning.
+        """Batch training with a schedule chosen from the map and the data; no tuning needed.
 
-        A rough phase orders the map with a wide neighbourhood, then a fine
-        phase with a shrinking one converges it.  The default epoch counts
-        (:attr:`AUTO_EPOCHS`) were chosen by measurement: QE and TE within a
-        few percent of a 10x longer schedule.  A callback that stops the
-        rough phase also skips the fine one.
+        A rough phase orders the map with a wide neighbourhood; a fine phase
+        shrinks the radius to 0.5 (Gaussian; the kernels that vanish beyond
+        their radius stop at 1), stopped early by a guard if the
+        topographic error starts to climb (the map folds); a last phase at
+        that radius runs until the quantization error stops improving.  The
+        rule lives in :mod:`somnium._auto` with the measurements that chose
+        it.  A callback that returns True stops the whole run.
 
         Parameters
         ----------
@@ -618,45 +617,50 @@ class SOM:
         collect_history : bool, default True
         callbacks : see :meth:`fit`
         rough_epochs, fine_epochs : int, optional
-            Override the epochs of each phase (the seed's parameters).
+            Fix the epochs of each phase (the seed's parameters).  With
+            ``fine_epochs`` the fine phase runs whole to radius 0.5 and no
+            converge phase follows, so the run has exactly
+            ``rough_epochs + fine_epochs`` epochs.
 
         Returns
         -------
         self
         """
         X = _data_argument(X, data, "fit_auto")
-        rough = self.AUTO_EPOCHS[0] if rough_epochs is None else check_int(rough_epochs, "rough_epochs")
-        fine = self.AUTO_EPOCHS[1] if fine_epochs is None else check_int(fine_epochs, "fine_epochs")
-        callbacks = as_callbacks(callbacks)
-        with self._training():  # one guard over both phases: no other fit can slip in between
-            stopped = self._fit_batch(
+        if rough_epochs is not None:
+            rough_epochs = check_int(rough_epochs, "rough_epochs")
+        if fine_epochs is not None:
+            fine_epochs = check_int(fine_epochs, "fine_epochs")
+        auto = _auto.AutoRun(as_callbacks(callbacks), rough_epochs, fine_epochs)
+        with self._training():  # one guard over every phase: no other fit can slip in between
+            # the rough phase prepares the map (its size may be "auto"); the rest of the plan follows from it
+            self._fit_batch(
                 X,
-                rough,
-                _auto_rough_radii,
+                auto.rough_epochs,
+                _auto.rough_radii,
                 "linear",
                 1.0,
                 1.0,
                 collect_history,
-                callbacks,
-                run=(0, rough + fine),
+                [auto],
+                run=auto.run(),
                 guarded=True,
             )
-            if stopped:
-                return self
-            lattice = self.lattice_
-            fine_in = max(1.0, min(_auto_rough_radii(lattice)[1], max(lattice.rows, lattice.cols) / 12.0))
-            self._fit_batch(
-                X,
-                fine,
-                (fine_in, 1.0),
-                "exponential",
-                1.0,
-                1.0,
-                collect_history,
-                callbacks,
-                run=(rough, rough + fine),
-                guarded=True,
-            )
+            auto.plan(self.lattice_, self._state.codebook.shape[1], self.neighborhood)
+            while (phase := auto.next_phase()) is not None:
+                radii = (phase.radiusin, phase.radiusfin)
+                self._fit_batch(
+                    X,
+                    phase.epochs,
+                    radii,
+                    phase.decay,
+                    1.0,
+                    1.0,
+                    collect_history,
+                    [auto],
+                    run=auto.run(),
+                    guarded=True,
+                )
         return self
 
     # -------------------------------------------------------------- predict
@@ -831,8 +835,3 @@ def _distributed():
     from . import distributed
 
     return distributed
-
-
-def _auto_rough_radii(lattice):
-    rough_in = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
-    return rough_in, max(1.0, rough_in / 4.0)

@@ -368,15 +368,15 @@ def test_fit_online_reduces_error():
 
 
 # ---------------------------------------------------------------- fit_auto
-def test_fit_auto_trains_two_phases_on_an_auto_sized_map():
+def test_fit_auto_trains_rough_fine_and_converge_phases_on_an_auto_sized_map():
     X = blobs(500, 4)
     model = SOM(random_state=0).fit_auto(X)
     rows, cols = model.mapsize_
     assert 0.5 * 5 * np.sqrt(500) <= rows * cols <= 1.5 * 5 * np.sqrt(500)
     phases = model.history_["phase"]
-    assert phases[0] == "batch-1" and phases[-1] == "batch-2"
-    assert len(phases) == sum(SOM.AUTO_EPOCHS)
-    assert model.history_["radius"][-1] == pytest.approx(1.0)
+    assert phases[0] == "batch-1" and phases[-1] == "batch-3"
+    assert len(phases) <= 6 + 16 + 8
+    assert 0.5 <= model.history_["radius"][-1] < 1.0
     assert model.calculate_topographic_error() < 0.3
 
 
