@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import check_int, check_option, check_real
 from .metrics import HISTORY_METRICS, METRIC_LABELS
 
 __all__ = ["Callback", "EarlyStopping", "EpochInfo", "FitPlan", "FitResult", "TextProgress"]
@@ -222,8 +223,6 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor="quantization_error", patience=3, min_delta=1e-3, min_epochs=1):
-        from ._validation import check_int, check_option, check_real
-
         self.monitor = check_option(monitor, HISTORY_METRICS, "monitor")
         self.patience = check_int(patience, "patience", minimum=1)
         self.min_delta = check_real(min_delta, "min_delta", minimum=0.0)

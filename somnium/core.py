@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from . import _auto, _online, engine, persistence
+from . import _auto, _online, engine, metrics, persistence
 from ._state import FittedState as _FittedState
 from ._state import History, SeedCodebook
 from ._training import Training, node_statistics
@@ -753,8 +753,6 @@ class SOM:
             3000 nodes) and ``distortion`` (the SOM energy at the last training radius).
             ``pandas.Series(report)`` shows it as a table.
         """
-        from . import metrics
-
         state = self._fitted("quality_report()")
         data = self._data(X, state)
         stats, bmus = data.statistics(
@@ -781,10 +779,8 @@ class SOM:
 
     def umatrix(self) -> np.ndarray:
         """U-matrix: mean distance from each prototype to its neighbours' (normalised units)."""
-        from .metrics import umatrix
-
         state = self._fitted("umatrix()")
-        return umatrix(state.codebook, state.lattice)
+        return metrics.umatrix(state.codebook, state.lattice)
 
     def node_hits(self, X=None) -> np.ndarray:
         """Rows mapped to each node (training data when ``X`` is None), int64."""

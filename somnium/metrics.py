@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from .neighborhood import NeighborhoodOperator
+
 #: The per-epoch metrics kept in ``history_`` and given to callbacks, the seed's three first (its order).
 HISTORY_METRICS = ("quantization_error", "topographic_error", "vacancy_rate", "mean_squared_distance")
 
@@ -339,8 +341,6 @@ def distortion(X, codebook, bmu, lattice, neighborhood: str = "gaussian", radius
     norms) smoothed by the neighbourhood operator, so it costs one smoothing,
     not an N x M pass.  At ``radius = 0`` it is the mean squared distance to the BMU.
     """
-    from .neighborhood import NeighborhoodOperator
-
     X = np.asarray(X, dtype=np.float64)
     codebook = np.asarray(codebook, dtype=np.float64)
     bmu = np.asarray(bmu, dtype=np.int64)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._validation import is_dataframe, is_series
 from .exceptions import UnknownOptionError
+from .persistence import _atomic_write, read_attachment
 
 __all__ = ["MAX_JSON_BYTES", "MAX_NAME_LENGTH", "UNASSIGNED", "Segments"]
 
@@ -417,8 +418,6 @@ class Segments:
 
     def save(self, path) -> None:
         """Write :meth:`to_json` to ``path`` atomically (to keep them inside a model file: ``model.save(path, segments=...)``)."""
-        from .persistence import _atomic_write
-
         text = self.to_json(indent=1).encode("utf-8")
         _atomic_write(Path(path), lambda handle: handle.write(text))
 
@@ -431,8 +430,6 @@ class Segments:
         ValueError
             If the file holds no segments or invalid ones (every field is checked).
         """
-        from .persistence import read_attachment
-
         path = Path(path)
         if zipfile.is_zipfile(path):
             text = read_attachment(path, "segments", limit=MAX_JSON_BYTES)
