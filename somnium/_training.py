@@ -48,6 +48,10 @@ class Training:
         offset, total = run if run is not None else (0, epochs)
         self.run_offset, self.run_epochs = offset, total
 
+    def _n_chunks(self):
+        counter = getattr(self.data, "n_chunks", None)  # Dask data has no row chunks of ours
+        return counter(self.state.lattice.n_nodes) if counter is not None else 1
+
     def begin(self):
         plan = FitPlan(
             kind=self.kind,
@@ -129,7 +133,7 @@ class Training:
         stopped, error, final = False, None, None
         n_jobs = self.model.n_jobs
         try:
-            with engine.thread_limits(n_jobs):
+            with engine.thread_limits(n_jobs, self._n_chunks()):
                 codebook = self.state.codebook
                 for e in range(self.epochs):
                     rows = epoch_rows()
@@ -170,7 +174,7 @@ class Training:
         self.begin()
         stopped, error = False, None
         try:
-            with engine.thread_limits(self.model.n_jobs):
+            with engine.thread_limits(self.model.n_jobs, self._n_chunks()):
                 codebook = self.state.codebook
                 for e in range(self.epochs):
                     codebook, radius, rate = run_epoch(codebook, e)

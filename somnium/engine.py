@@ -54,26 +54,33 @@ _MAX_CHUNK_ROWS = 65536
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
-    """Threads of the row-chunk pool: 1 for None (BLAS threads instead), -1 = all cores."""
-    if n_jobs is None or n_jobs == 0:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return int(n_jobs)
+    """Threads of the row-chunk pool: every core for None or -1, ``k`` for ``k``, cores + 1 + k below -1."""
+    if n_jobs is None or n_jobs < 0:
+        cores = os.cpu_count() or 1
+        return cores if n_jobs is None else max(1, cores + 1 + n_jobs)
+    return max(1, int(n_jobs))
+
+
+def pool_size(n_jobs: int | None, n_chunks: int) -> int:
+    """Threads a pass over ``n_chunks`` row chunks runs on."""
+    return max(1, min(resolve_n_jobs(n_jobs), n_chunks))
 
 
 _limits = threading.local()
 
 
 @contextmanager
-def thread_limits(n_jobs: int | None):
-    """Pin BLAS to one thread when ``n_jobs`` is set: the pool over row chunks is then the only parallelism.
+def thread_limits(n_jobs: int | None, n_chunks: int | None = None):
+    """Pin BLAS to one thread whenever the pool over row chunks is the parallelism.
 
-    ``n_jobs=None`` leaves BLAS its own threads (all cores, as numpy does by
-    default).  Entering threadpoolctl rescans the loaded libraries (~2.5 ms),
-    so a fit enters this once and nested calls inside it are free.
+    That is when the pass has several chunks for several threads, or when the
+    user limited ``n_jobs`` to 1.  With ``n_jobs=None`` and a single chunk
+    (small data), BLAS keeps its own threads and threadpoolctl is never
+    entered (each entry rescans the loaded libraries, ~2.5 ms).  A fit enters
+    this once; nested calls inside it are free.
     """
-    if n_jobs is None or getattr(_limits, "active", False):
+    pinned = n_jobs is not None or (n_chunks is not None and pool_size(n_jobs, n_chunks) > 1)
+    if not pinned or getattr(_limits, "active", False):
         yield
         return
     from threadpoolctl import threadpool_limits
@@ -87,9 +94,9 @@ def thread_limits(n_jobs: int | None):
 
 
 def _map_chunks(work, slices, n_jobs):
-    """``work(rows)`` over row chunks, results in chunk order (a thread pool when ``n_jobs`` > 1)."""
-    workers = min(resolve_n_jobs(n_jobs), len(slices))
-    with thread_limits(n_jobs):
+    """``work(rows)`` over row chunks, results in chunk order (a thread pool when it has several threads)."""
+    workers = pool_size(n_jobs, len(slices))
+    with thread_limits(n_jobs, len(slices)):
         if workers <= 1:
             yield from map(work, slices)
             return
@@ -157,6 +164,10 @@ class TrainingData:
     @property
     def n_rows(self) -> int:
         return self.X.shape[0]
+
+    def n_chunks(self, n_nodes: int) -> int:
+        """Row chunks of a pass against ``n_nodes`` prototypes."""
+        return len(_row_slices(self, n_nodes))
 
     def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
         """One pass with a fixed codebook (:func:`epoch_statistics`); the interface the Dask data shares."""
