@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .callbacks import Callback, notify
+from .callbacks import Callback, EarlyStopping, notify
 
 #: Epochs of the rough (ordering) phase.
 AUTO_ROUGH_EPOCHS = 6
@@ -155,7 +155,10 @@ class AutoRun(Callback):
         self.fired_at = None  # radius of the epoch the guard stopped, in the current phase
         self.accepted = None  # last radius < 1 whose map passed the guard
         self.last_accepted_te = math.inf  # its TE
-        self._last_qe = math.nan
+        # The QE plateau of the converge phase: stop at the first epoch that improves by less than the delta.
+        self._plateau = EarlyStopping(
+            "quantization_error", patience=1, min_delta=self.plateau_delta, min_epochs=2
+        )
 
     # ----------------------------------------------------------- the plan
     def run(self) -> tuple[int, int]:
@@ -203,6 +206,7 @@ class AutoRun(Callback):
     # ------------------------------------------------------------ callbacks
     def on_fit_begin(self, plan):
         self.n_rows = plan.n_rows
+        self._plateau.on_fit_begin(plan)
         notify(self.user, "on_fit_begin", plan)
 
     def on_fit_end(self, result):
@@ -229,7 +233,4 @@ class AutoRun(Callback):
             self.best_te = min(self.best_te, te)
         if info.radius < 1.0:
             self.accepted, self.last_accepted_te = info.radius, te
-        previous, self._last_qe = self._last_qe, qe
-        if phase.role == "converge" and info.phase_epoch >= 2:
-            return math.isfinite(previous) and qe > previous * (1.0 - self.plateau_delta)
-        return False
+        return phase.role == "converge" and self._plateau.on_epoch_end(info)

@@ -51,6 +51,7 @@ import numpy as np
 
 from ._validation import check_int, check_option
 from .exceptions import ModelNotTrainedError
+from .lattice import neighbor_pairs
 
 __all__ = [
     "EMPTY_NODE_WEIGHT",
@@ -364,10 +365,7 @@ def contiguous_ward_merges(prototypes, weights, has_data, neighbors, empty_first
     alive = bytearray(capacity)
     alive[:n_nodes] = b"\x01" * n_nodes
 
-    source = np.repeat(np.arange(n_nodes), neighbors.shape[1])
-    target = neighbors.ravel()
-    keep = target > source  # each undirected edge once; drops the -1 padding
-    source, target = source[keep], target[keep]
+    source, target = neighbor_pairs(neighbors)
     adjacency = [set() for _ in range(n_nodes)]
     for a, b in zip(source.tolist(), target.tolist()):
         adjacency[a].add(b)
@@ -507,10 +505,7 @@ def _repair_contiguity(labels, centroids, prototypes, weights, neighbors) -> np.
     from scipy.sparse.csgraph import connected_components
 
     n_nodes = len(labels)
-    source = np.repeat(np.arange(n_nodes), neighbors.shape[1])
-    target = neighbors.ravel()
-    edge = target >= 0
-    source, target = source[edge], target[edge]
+    source, target = neighbor_pairs(neighbors)  # connected_components below is undirected
     same = labels[source] == labels[target]
     graph = coo_matrix((np.ones(same.sum()), (source[same], target[same])), shape=(n_nodes, n_nodes))
     n_pieces, piece = connected_components(graph, directed=False)
@@ -539,6 +534,7 @@ def _repair_contiguity(labels, centroids, prototypes, weights, neighbors) -> np.
     touching = [set() for _ in range(n_pieces)]
     for p, q in zip(piece[source[crossing]].tolist(), piece[target[crossing]].tolist()):
         touching[p].add(q)
+        touching[q].add(p)
     pending = sorted(np.flatnonzero(owner < 0).tolist(), key=lambda p: (piece_weight[p], piece_first[p]))
     while pending:
         waiting = []

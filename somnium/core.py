@@ -329,26 +329,41 @@ class SOM:
         feature_names = tuple(column_names(X_input.columns)) if is_dataframe(X_input) else None
         normalizer = get_normalizer(self.normalization).fit(X_raw, feature_names=feature_names)
         Xn = normalizer.transform(X_raw)
+        mean = Xn.mean(axis=0)
+        centred = Xn - mean
+        covariance = centred.T @ centred / max(Xn.shape[0] - 1, 1)
+        state = self._initial_state_from(
+            normalizer, feature_names, Xn.shape[0], mean, covariance, Xn.min(axis=0), Xn.max(axis=0)
+        )
+        return state, Xn
+
+    def _initial_state_from(self, normalizer, feature_names, n_rows, mean, covariance, low, high):
+        """The uncommitted first state from the normalised data's moments (in memory or by Dask reductions).
+
+        One covariance serves both ``mapsize="auto"`` (the side ratio) and the PCA initialisation.
+        """
+        n_features = mean.shape[0]
         if self.mapsize == "auto":
-            rows, cols = estimate_mapsize(Xn, self.mapsize_scale, self.lattice)
+            values = engine.covariance_axes(covariance, 2)[0] if n_features >= 2 and n_rows >= 2 else None
+            rows, cols = engine.mapsize_from_spectrum(n_rows, values, self.mapsize_scale, self.lattice)
         else:
             rows, cols = self._check_mapsize(self.mapsize)
-        check_size(rows * cols * Xn.shape[1], "The codebook")
+        check_size(rows * cols * n_features, "The codebook")
         lattice = Lattice(rows, cols, self.lattice)
         if self.initialization == "pca":
-            codebook = engine.pca_initialization(Xn, lattice)
+            values, vectors = engine.covariance_axes(covariance, 2)
+            codebook = engine.pca_codebook(mean, values, vectors, lattice)
         else:
-            codebook = engine.random_initialization(Xn, lattice.n_nodes, self._rng())
-        state = _FittedState(
+            codebook = engine.random_codebook(low, high, lattice.n_nodes, self._rng())
+        return _FittedState(
             codebook=codebook,
-            center=Xn.mean(axis=0),
+            center=mean,
             lattice=lattice,
             normalizer=normalizer,
-            n_features=X_raw.shape[1],
+            n_features=n_features,
             feature_names=feature_names,
             history=History(),
         )
-        return state, Xn
 
     def _prepare(self, X) -> tuple[_FittedState, engine.TrainingData]:
         """The state training starts from (committed, or a new uncommitted one) and the prepared rows."""

@@ -61,11 +61,10 @@ except ImportError as error:  # pragma: no cover - exercised by monkeypatching t
     ) from error
 
 from . import engine
-from ._state import FittedState, History
+from ._state import FittedState
 from ._validation import (
     check_finite,
     check_numeric_columns,
-    check_size,
     column_names,
     is_dask_dataframe,
     matched_columns,
@@ -622,28 +621,9 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
         normalized = raw.affine(*_affine_parameters(normalizer, raw.mean.shape[0]))
     else:
         normalized = data._moments(names, None, transform=_Normalize(normalizer), covariance=True)
-    n_rows, n_features = normalized.n, normalized.mean.shape[0]
-    covariance = normalized.m2 / max(n_rows - 1, 1)
-    if model.mapsize == "auto":
-        values = engine.covariance_axes(covariance, 2)[0] if n_features >= 2 else None
-        rows, cols = engine.mapsize_from_spectrum(n_rows, values, model.mapsize_scale, model.lattice)
-    else:
-        rows, cols = model._check_mapsize(model.mapsize)
-    check_size(rows * cols * n_features, "The codebook")
-    lattice = Lattice(rows, cols, model.lattice)
-    if model.initialization == "pca":
-        values, vectors = engine.covariance_axes(covariance, 2)
-        codebook = engine.pca_codebook(normalized.mean, values, vectors, lattice)
-    else:
-        codebook = engine.random_codebook(normalized.low, normalized.high, lattice.n_nodes, model._rng())
-    state = FittedState(
-        codebook=codebook,
-        center=normalized.mean,
-        lattice=lattice,
-        normalizer=normalizer,
-        n_features=n_features,
-        feature_names=names,
-        history=History(),
+    covariance = normalized.m2 / max(normalized.n - 1, 1)
+    state = model._initial_state_from(
+        normalizer, names, normalized.n, normalized.mean, covariance, normalized.low, normalized.high
     )
     return state, replace(data, center=normalized.mean)
 

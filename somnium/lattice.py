@@ -325,6 +325,11 @@ class Lattice:
         return row[row >= 0]
 
     @cached_property
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every pair of neighbours once, as two index arrays ``(a, b)`` with ``a < b``."""
+        return neighbor_pairs(self.neighbors)
+
+    @cached_property
     def degree(self) -> np.ndarray:
         """Number of neighbours of each node."""
         return (self.neighbors >= 0).sum(axis=1)
@@ -339,11 +344,10 @@ class Lattice:
         """Sparse symmetric ``(n_nodes, n_nodes)`` adjacency matrix (``scipy.sparse.csr_array``)."""
         from scipy import sparse
 
-        rows = np.repeat(np.arange(self.n_nodes), self.neighbors.shape[1])
-        cols = self.neighbors.ravel()
-        keep = cols >= 0
-        data = np.ones(int(keep.sum()), dtype=np.int8)
-        return sparse.csr_array((data, (rows[keep], cols[keep])), shape=(self.n_nodes,) * 2)
+        a, b = self.edges
+        rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+        data = np.ones(rows.size, dtype=np.int8)
+        return sparse.csr_array((data, (rows, cols)), shape=(self.n_nodes,) * 2)
 
     # ----------------------------------------------------------------- drawing
     def cell_vertices(self) -> np.ndarray:
@@ -368,3 +372,11 @@ class Lattice:
     def to_dict(self) -> dict:
         """JSON-friendly description (used by persistence and widgets)."""
         return {"rows": self.rows, "cols": self.cols, "name": self.name}
+
+
+def neighbor_pairs(neighbors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The undirected edges ``(a, b)``, ``a < b``, of a ``-1``-padded neighbour table."""
+    source = np.repeat(np.arange(neighbors.shape[0]), neighbors.shape[1])
+    target = np.asarray(neighbors).ravel()
+    keep = target > source  # each edge once; drops the -1 padding
+    return source[keep], target[keep]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import anywidget
 import ipywidgets
-import numpy as np
 import traitlets
 
 from ._rows import RowIndex
@@ -21,20 +20,10 @@ from ._segments import segment_layer
 from ._traits import FloatArray, NodeSelection, UIntArray
 from .selection import Selection, check_selection, link_shortcut
 
-__all__ = ["STATIC_DIR", "SomniumWidget", "float32_bytes", "uint32_bytes"]
+__all__ = ["STATIC_DIR", "SomniumWidget"]
 
 #: Where the committed JavaScript bundles live (built from widget_js/).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-
-
-def float32_bytes(values) -> bytes:
-    """``values`` as contiguous little-endian float32 bytes (NaN stays NaN)."""
-    return np.ascontiguousarray(values, dtype="<f4").tobytes()
-
-
-def uint32_bytes(values) -> bytes:
-    """``values`` as contiguous little-endian uint32 bytes."""
-    return np.ascontiguousarray(values, dtype="<u4").tobytes()
 
 
 class SomniumWidget(anywidget.AnyWidget):

@@ -51,19 +51,17 @@ def boundary_edges(lattice, labels) -> tuple[np.ndarray, np.ndarray]:
     """
     labels = np.asarray(labels)
     vertices = lattice.cell_vertices()
-    neighbors = lattice.neighbors
     lines, pairs = [], []
-    for a in range(lattice.n_nodes):
-        for b in neighbors[a]:
-            if b <= a or labels[a] == labels[b]:
-                continue
-            # the corners of a that are also corners of b
-            close = np.linalg.norm(vertices[a][:, None, :] - vertices[b][None, :, :], axis=-1) < _TOLERANCE
-            shared = vertices[a][close.any(axis=1)]
-            if len(shared) != 2:
-                continue  # neighbours across a seam
-            lines.append(shared.reshape(4))
-            pairs.append((a, int(b)))
+    sources, targets = lattice.edges
+    differ = labels[sources] != labels[targets]
+    for a, b in zip(sources[differ].tolist(), targets[differ].tolist()):
+        # the corners of a that are also corners of b
+        close = np.linalg.norm(vertices[a][:, None, :] - vertices[b][None, :, :], axis=-1) < _TOLERANCE
+        shared = vertices[a][close.any(axis=1)]
+        if len(shared) != 2:
+            continue  # neighbours across a seam
+        lines.append(shared.reshape(4))
+        pairs.append((a, b))
     return (
         np.asarray(lines, dtype=np.float64).reshape(-1, 4),
         np.asarray(pairs, dtype=np.int64).reshape(-1, 2),

@@ -35,6 +35,7 @@ import ipywidgets
 import numpy as np
 import traitlets
 
+from ..engine import principal_axes
 from ..exceptions import FitInProgressError, ModelNotTrainedError
 from ..metrics import METRIC_LABELS
 
@@ -889,11 +890,10 @@ class TrainingMonitor:
         codebook = model.normalized_codebook_
         if self._basis is None:
             sample = model.normalize(self._sample_raw) if self._sample_raw is not None else codebook
-            center = sample.mean(axis=0)
-            _, _, vt = np.linalg.svd(sample - center, full_matrices=False)
-            basis = vt[:2].T if vt.shape[0] >= 2 else np.eye(codebook.shape[1], 2)
+            center, _, axes = principal_axes(sample, 2)
+            basis = axes if axes.shape[1] == 2 else np.eye(codebook.shape[1], 2)
             self._basis = (center, basis)
-            self._edges = self._lattice_edges(model.lattice_)
+            self._edges = model.lattice_.edges
             if self._sample_raw is not None:
                 projected = (sample - center) @ basis
                 with self._sample_mark.hold_sync():
@@ -910,14 +910,6 @@ class TrainingMonitor:
         y = np.column_stack([nodes[a, 1], nodes[b, 1], gap]).ravel()
         with self._net_mark.hold_sync():
             self._net_mark.x, self._net_mark.y = x, y
-
-    @staticmethod
-    def _lattice_edges(lattice):
-        table = lattice.neighbors
-        a = np.repeat(np.arange(table.shape[0]), table.shape[1])
-        b = table.ravel()
-        keep = (b >= 0) & (a < b)
-        return a[keep], b[keep]
 
     def _display(self):
         try:
