@@ -289,14 +289,7 @@ class _ArchiveReader:
         expected = math.prod(shape)
         data = self.read(f"{name}.npy", MAX_MEMBER_BYTES)
         stream = io.BytesIO(data)
-        version = np.lib.format.read_magic(stream)
-        _expect(version in ((1, 0), (2, 0), (3, 0)), f"{name}: unknown .npy version {version}")
-        header = (
-            np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
-        )
-        file_shape, fortran, dtype = header
+        file_shape, fortran, dtype = _npy_header(stream, name)
         _expect(
             dtype.kind in kinds and dtype.itemsize in (1, 2, 4, 8) and not dtype.hasobject,
             f"{name}: dtype {dtype} is not allowed here",
@@ -309,6 +302,16 @@ class _ArchiveReader:
         values = np.frombuffer(data, dtype=dtype, count=expected, offset=offset)
         values = values.reshape(shape, order="F" if fortran else "C")
         return np.array(values, dtype=np.float64 if kinds == "f" else np.int64)
+
+
+def _npy_header(stream, name: str):
+    """``(shape, fortran_order, dtype)`` of a ``.npy`` stream, its header at most 10 kB."""
+    version = np.lib.format.read_magic(stream)
+    _expect(version in ((1, 0), (2, 0), (3, 0)), f"{name}: unknown .npy version {version}")
+    read_header = (
+        np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    )
+    return read_header(stream, max_header_size=10_000)
 
 
 def _expect(condition: bool, problem: str) -> None:
@@ -456,11 +459,7 @@ def _npy_length(reader, name) -> int:
     _expect(info is not None, f"{name}.npy is missing")
     with reader.archive.open(info) as entry:
         stream = io.BytesIO(entry.read(min(info.file_size, 11_000)))
-    version = np.lib.format.read_magic(stream)
-    read_header = (
-        np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    )
-    shape, _, _ = read_header(stream, max_header_size=10_000)
+    shape, _, _ = _npy_header(stream, name)
     _expect(len(shape) == 1, f"{name} is not 1-D")
     _expect(shape[0] * 8 <= MAX_MEMBER_BYTES, f"{name} is too long")
     return int(shape[0])
