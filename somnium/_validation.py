@@ -122,7 +122,8 @@ def is_dask_collection(obj) -> bool:
 
 
 def is_dask_dataframe(obj) -> bool:
-    return is_dask_collection(obj) and hasattr(obj, "columns") and hasattr(obj, "dtypes")
+    """A Dask DataFrame (not a Dask Series, which also answers to ``columns`` lookups)."""
+    return is_dask_collection(obj) and getattr(obj, "ndim", None) == 2 and hasattr(obj, "columns")
 
 
 def is_numeric_dtype(dtype) -> bool:

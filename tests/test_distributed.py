@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pytest
 
+import somnium
 from somnium import SOM
 from somnium.exceptions import ClusterError, InvalidValuesInDataSet, ModelNotTrainedError
 
@@ -81,6 +82,7 @@ def test_importing_somnium_does_not_import_dask():
 def test_dask_input_without_the_extra_names_it(monkeypatch):
     X = da.from_array(make_data(), chunks=300)
     monkeypatch.delitem(sys.modules, "somnium.distributed", raising=False)
+    monkeypatch.delattr(somnium, "distributed", raising=False)  # else `from . import distributed` finds it
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"somnium\[dask\]"):
         model().fit(X, epochs=1)

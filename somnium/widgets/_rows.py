@@ -162,11 +162,6 @@ class RowIndex:
         return np.flatnonzero(frame.index.isin(labels))
 
 
-def is_dask_frame(obj) -> bool:
-    """A Dask DataFrame (not a Dask Series, which also answers to ``columns``)."""
-    return is_dask_dataframe(obj) and getattr(obj, "ndim", None) == 2
-
-
 def _rows_with_labels(bmus, labels):
     """A partition's BMUs (a pandas Series) restricted to the rows whose index label is in ``labels``."""
     return bmus[bmus.index.isin(labels)]
@@ -246,13 +241,13 @@ class DaskRows:
         DataFrame or Series (its index labels; a boolean Series: the labels where it is True), or
         index labels.  One pass over ``data`` at most; only node indices reach the client.
         """
-        if not is_dask_frame(self.data):
+        if not is_dask_dataframe(self.data):
             raise DaskRowsError(
                 "select_rows needs the view's Dask data to be a DataFrame (rows are found by index label)."
             )
         bmus = self.bmus
         if is_dask_collection(rows):
-            if is_dask_frame(rows):
+            if is_dask_dataframe(rows):
                 from ..distributed import _model_features
 
                 nodes = self.model.predict(_model_features(self.model, rows)).unique()

@@ -14,9 +14,9 @@ import numpy as np
 import traitlets
 
 from .. import metrics
-from .._validation import check_int, is_dask_collection, is_dataframe, is_series
+from .._validation import check_int, is_dask_collection, is_dask_dataframe, is_dataframe, is_series
 from ._base import STATIC_DIR, SomniumWidget
-from ._rows import DaskRows, RowIndex, is_dask_frame, model_features
+from ._rows import DaskRows, RowIndex, model_features
 from ._traits import FloatArray, UIntArray
 
 __all__ = ["MapView"]
@@ -168,7 +168,7 @@ class MapView(SomniumWidget):
                 "bmu= is not supported with Dask data; the view computes the BMUs partition-wise."
             )
         columns = []
-        if is_dask_frame(data):
+        if is_dask_dataframe(data):
             features = set(model.feature_names())
             dtypes = data.dtypes
             columns = [
