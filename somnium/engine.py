@@ -49,8 +49,12 @@ __all__ = [
 
 #: Metrics whose BMU is the argmin of ``||w||^2 - 2 x.w`` (the GEMM path).
 EUCLIDEAN_METRICS = ("euclidean", "sqeuclidean")
-_TILE_BYTES = 32 * 2**20
-_MAX_CHUNK_ROWS = 65536
+#: Distance tile budget: small enough that argmin and the second-BMU search read the tile from cache.
+_TILE_BYTES = 2 * 2**20
+_MIN_TILE_ROWS = 16
+#: Rows per block (at least the map's node count, at most ``_MAX_BLOCK_ROWS``).
+_BLOCK_ROWS = 4096
+_MAX_BLOCK_ROWS = 2**20
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -93,8 +97,8 @@ def thread_limits(n_jobs: int | None, n_chunks: int | None = None):
             _limits.active = False
 
 
-def _map_chunks(work, slices, n_jobs):
-    """``work(rows)`` over row chunks, results in chunk order (a thread pool when it has several threads)."""
+def _map_blocks(work, slices, n_jobs):
+    """``work(rows)`` over row blocks, results in block order (a thread pool when it has several threads)."""
     workers = pool_size(n_jobs, len(slices))
     with thread_limits(n_jobs, len(slices)):
         if workers <= 1:
@@ -107,9 +111,11 @@ def _map_chunks(work, slices, n_jobs):
 class TrainingData:
     """Normalised rows prepared once for many BMU searches.
 
-    Holds the float64 rows (for exact statistics) and, for the float32 GEMM
-    path, a centred float32 copy: ``||w||^2 - 2 x.w`` cancels badly in float32
-    unless the data are centred, whatever the normalisation.
+    Holds the float64 rows (for exact statistics).  The float32 GEMM path
+    multiplies centred rows, ``||w||^2 - 2 x.w`` cancels badly in float32
+    unless the data are centred, whatever the normalisation; each tile of rows
+    is centred and cast as it is used (:func:`_tile_distances`), so no second
+    copy of the data is kept.
     """
 
     def __init__(self, X: np.ndarray, center: np.ndarray, dtype=np.float32, metric="euclidean"):
@@ -118,13 +124,6 @@ class TrainingData:
         self.dtype = np.dtype(dtype)
         self.metric = metric
         self._check_scale()
-        if self.uses_gemm:
-            # A trailing column of ones lets one GEMM add ||w||^2 (see _prepared_codebook).
-            self.Xc = np.empty((self.X.shape[0], self.X.shape[1] + 1), dtype=self.dtype)
-            np.subtract(self.X, self.center, out=self.Xc[:, :-1], casting="unsafe")
-            self.Xc[:, -1] = 1.0
-        else:
-            self.Xc = self.X
 
     def _check_scale(self):
         """Refuse values whose squared distances overflow; fall back from float32 to float64 when that suffices.
@@ -166,8 +165,8 @@ class TrainingData:
         return self.X.shape[0]
 
     def n_chunks(self, n_nodes: int) -> int:
-        """Row chunks of a pass against ``n_nodes`` prototypes."""
-        return len(_row_slices(self, n_nodes))
+        """Row blocks of a pass against ``n_nodes`` prototypes (what the thread pool shares out)."""
+        return len(_row_blocks(self, n_nodes))
 
     def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
         """One pass with a fixed codebook (:func:`epoch_statistics`); the interface the Dask data shares."""
@@ -185,7 +184,6 @@ class TrainingData:
     def subset(self, rows: np.ndarray) -> TrainingData:
         sub = TrainingData.__new__(TrainingData)
         sub.X, sub.center, sub.dtype, sub.metric = self.X[rows], self.center, self.dtype, self.metric
-        sub.Xc = self.Xc[rows] if self.uses_gemm else sub.X
         return sub
 
 
@@ -225,6 +223,21 @@ class EpochStatistics:
             node_abs_error,
         )
 
+    def __iadd__(self, other: EpochStatistics) -> EpochStatistics:
+        """Add ``other`` in place (a pass's running total: no new ``n_nodes x D`` arrays per block)."""
+        self.n_rows += other.n_rows
+        self.hits += other.hits
+        self.sums += other.sums
+        self.abs_error += other.abs_error
+        self.sq_distance += other.sq_distance
+        self.topographic_errors += other.topographic_errors
+        self.distance += other.distance
+        if self.node_abs_error is not None and other.node_abs_error is not None:
+            self.node_abs_error += other.node_abs_error
+        else:
+            self.node_abs_error = None
+        return self
+
     def metrics(self) -> dict:
         """The history metrics and the mean BMU distance (see :func:`somnium.metrics.from_statistics`)."""
         return metrics.from_statistics(
@@ -232,14 +245,31 @@ class EpochStatistics:
         )
 
 
-def _chunk_rows(n_nodes: int, itemsize: int) -> int:
-    return int(min(_MAX_CHUNK_ROWS, max(256, _TILE_BYTES // (itemsize * max(n_nodes, 1)))))
+def _block_rows(n_nodes: int) -> int:
+    """Rows whose statistics are summed together: the unit of the thread pool and of the summation order.
+
+    It depends on the map only (never on the thread count), so a fit's sums do not depend on ``n_jobs``,
+    and it grows with the map so the per-block ``n_nodes x D`` sums stay a small share of the work.
+    """
+    return int(min(_MAX_BLOCK_ROWS, max(_BLOCK_ROWS, n_nodes)))
 
 
-def _row_slices(data: TrainingData, n_nodes: int) -> list[slice]:
-    """Row chunks whose distance tile stays within the tile budget."""
-    chunk = _chunk_rows(n_nodes, data.dtype.itemsize if data.uses_gemm else 8)
-    return [slice(s, min(s + chunk, data.n_rows)) for s in range(0, data.n_rows, chunk)]
+def _tile_rows(n_nodes: int, itemsize: int, block_rows: int) -> int:
+    """Rows per distance tile: the tile stays within ``_TILE_BYTES`` (cache-sized) where the map allows."""
+    return int(min(block_rows, max(_MIN_TILE_ROWS, _TILE_BYTES // (itemsize * max(n_nodes, 1)))))
+
+
+def _row_blocks(data: TrainingData, n_nodes: int) -> list[slice]:
+    size = _block_rows(n_nodes)
+    return [slice(s, min(s + size, data.n_rows)) for s in range(0, data.n_rows, size)]
+
+
+def _tiles_of(data: TrainingData, block: slice, n_nodes: int):
+    """The block's row tiles, as slices of the data and of the block."""
+    size = _tile_rows(n_nodes, data.dtype.itemsize if data.uses_gemm else 8, block.stop - block.start)
+    for start in range(block.start, block.stop, size):
+        stop = min(start + size, block.stop)
+        yield slice(start, stop), slice(start - block.start, stop - block.start)
 
 
 def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
@@ -259,56 +289,76 @@ def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(codebook, dtype=np.float64)
 
 
-_tiles = threading.local()
+_scratch = threading.local()
 
 
-def _tile(n_rows: int, n_nodes: int, dtype) -> np.ndarray:
-    """This thread's distance tile, reused across chunks and epochs.
+def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
+    """This thread's reusable work array ``name``, viewed as ``shape`` (contents undefined).
 
-    A fresh 32 MB output per GEMM costs page faults that halve the GEMM rate
-    on this kind of machine; the tile is only ever read within its chunk.
+    Used for everything a block needs only while it runs (the distance tile, per-row BMUs and
+    errors): fresh temporaries of that size cost page faults on every use wherever the allocator
+    returns them to the system at once (Dask's workers set ``MALLOC_TRIM_THRESHOLD_``), and a
+    cache-sized tile is only fast if it stays put.  Only ever read within the block that wrote it.
     """
-    size = n_rows * n_nodes
-    buffer = getattr(_tiles, "buffer", None)
+    dtype = np.dtype(dtype)
+    size = math.prod(shape)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(name)
     if buffer is None or buffer.dtype != dtype or buffer.size < size:
-        buffer = np.empty(max(size, _TILE_BYTES // np.dtype(dtype).itemsize), dtype=dtype)
-        _tiles.buffer = buffer
-    return buffer[:size].reshape(n_rows, n_nodes)
+        buffer = buffers[name] = np.empty(size, dtype=dtype)
+    return buffer[:size].reshape(shape)
 
 
-def _chunk_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
+def _tile_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
     """Distances (up to a per-row constant on the GEMM path) from rows to every node."""
     if data.uses_gemm:
-        chunk = data.Xc[rows]
-        return np.matmul(chunk, prepared, out=_tile(chunk.shape[0], prepared.shape[1], data.dtype))
+        # Rows [x - c, 1]: a trailing one lets one GEMM add ||w||^2 (see _prepared_codebook).
+        n_rows, n_features = rows.stop - rows.start, data.X.shape[1]
+        centred = _scratch_array("centred", (n_rows, n_features + 1), data.dtype)
+        np.subtract(data.X[rows], data.center, out=centred[:, :-1], casting="unsafe")
+        centred[:, -1] = 1.0
+        out = _scratch_array("tile", (n_rows, prepared.shape[1]), data.dtype)
+        return np.matmul(centred, prepared, out=out)
     return scipy_distance.cdist(data.X[rows], prepared, metric=data.metric)
 
 
-def _chunk_statistics(data, rows, prepared, codebook, lattice, with_metrics, want_bmus):
-    scores = _chunk_distances(data, rows, prepared)
-    n_nodes = codebook.shape[0]
-    bmu = np.argmin(scores, axis=1)
-    X = data.X[rows]
-    hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
-    sums = np.empty((n_nodes, X.shape[1]))
-    for d in range(X.shape[1]):
-        sums[:, d] = np.bincount(bmu, weights=X[:, d], minlength=n_nodes)
-    stats = EpochStatistics(X.shape[0], hits, sums)
+def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus):
+    """One block's statistics: distances tile by tile (each read from cache), sums over the block."""
+    n_nodes, n_features = codebook.shape
+    n_rows = block.stop - block.start
+    bmu = np.empty(n_rows, dtype=np.intp) if want_bmus else _scratch_array("bmu", (n_rows,), np.intp)
     if with_metrics:
-        diff = X - codebook[bmu]
-        row_abs = np.abs(diff).mean(axis=1)
-        row_sq = np.einsum("ij,ij->i", diff, diff)
+        row_abs = _scratch_array("row_abs", (n_rows,), np.float64)
+        row_sq = _scratch_array("row_sq", (n_rows,), np.float64)
+        topographic_errors = 0
+    for rows, local in _tiles_of(data, block, n_nodes):
+        scores = _tile_distances(data, rows, prepared)
+        tile_bmu = bmu[local]
+        np.argmin(scores, axis=1, out=tile_bmu)
+        if not with_metrics:
+            continue
+        diff = _scratch_array("diff", (rows.stop - rows.start, n_features), np.float64)
+        np.take(codebook, tile_bmu, axis=0, out=diff)
+        np.subtract(data.X[rows], diff, out=diff)
+        np.einsum("ij,ij->i", diff, diff, out=row_sq[local])
+        np.abs(diff, out=diff)
+        np.mean(diff, axis=1, out=row_abs[local])
+        if n_nodes > 1:
+            # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
+            scores[np.arange(scores.shape[0]), tile_bmu] = np.inf
+            topographic_errors += int((~lattice.are_adjacent(tile_bmu, np.argmin(scores, axis=1))).sum())
+    X = data.X[block]
+    hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
+    sums = np.empty((n_nodes, n_features))
+    for d in range(n_features):
+        sums[:, d] = np.bincount(bmu, weights=X[:, d], minlength=n_nodes)
+    stats = EpochStatistics(n_rows, hits, sums)
+    if with_metrics:
         stats.abs_error = float(row_abs.sum())
         stats.sq_distance = float(row_sq.sum())
-        stats.distance = float(np.sqrt(row_sq).sum())
+        stats.distance = float(np.sqrt(row_sq, out=row_sq).sum())
         stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
-        if n_nodes > 1:
-            # Second BMU by masking the first: far cheaper than argpartition.
-            scores[np.arange(scores.shape[0]), bmu] = np.inf
-            second = np.argmin(scores, axis=1)
-            stats.topographic_errors = float((~lattice.are_adjacent(bmu, second)).sum())
-        else:
-            stats.topographic_errors = 0.0
+        stats.topographic_errors = float(topographic_errors)
     return stats, (bmu if want_bmus else None)
 
 
@@ -334,8 +384,8 @@ def epoch_statistics(
     return_bmus : bool
         Also return the BMU of every row.
     n_jobs : int or None
-        None: one thread of chunks, BLAS uses its own threads; k: k threads over
-        row chunks with BLAS pinned to one thread.
+        None: one thread of blocks, BLAS uses its own threads; k: k threads over
+        row blocks with BLAS pinned to one thread.
 
     Returns
     -------
@@ -344,15 +394,18 @@ def epoch_statistics(
     """
     prepared = _prepared_codebook(data, codebook)
 
-    def work(rows):
-        return _chunk_statistics(data, rows, prepared, codebook, lattice, with_metrics, return_bmus)
+    def work(block):
+        return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus)
 
     total = None
     bmu_parts = []
-    # Reduce as results arrive (in chunk order, so the sum does not depend on the
-    # thread count) instead of holding every chunk's M x D partial sums.
-    for stats, bmus in _map_chunks(work, _row_slices(data, codebook.shape[0]), n_jobs):
-        total = stats if total is None else total + stats
+    # Reduce as results arrive (in block order, so the sum does not depend on the thread count)
+    # instead of holding every block's M x D partial sums.
+    for stats, bmus in _map_blocks(work, _row_blocks(data, codebook.shape[0]), n_jobs):
+        if total is None:
+            total = stats
+        else:
+            total += stats
         if return_bmus:
             bmu_parts.append(bmus)
     bmus = np.concatenate(bmu_parts).astype(np.int64) if return_bmus else None
@@ -362,12 +415,16 @@ def epoch_statistics(
 def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = None) -> np.ndarray:
     """Best matching unit of every row, int64."""
     prepared = _prepared_codebook(data, codebook)
+    n_nodes = codebook.shape[0]
 
-    def work(rows):
-        return np.argmin(_chunk_distances(data, rows, prepared), axis=1)
+    def work(block):
+        bmu = np.empty(block.stop - block.start, dtype=np.int64)
+        for rows, local in _tiles_of(data, block, n_nodes):
+            np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
+        return bmu
 
-    parts = list(_map_chunks(work, _row_slices(data, codebook.shape[0]), n_jobs))
-    return np.concatenate(parts).astype(np.int64)
+    parts = list(_map_blocks(work, _row_blocks(data, n_nodes), n_jobs))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def batch_update(

@@ -9,6 +9,7 @@ import pytest
 from somnium import SOM, engine, metrics
 from somnium.callbacks import Callback, EarlyStopping, TextProgress
 from somnium.exceptions import FitInProgressError, ModelNotTrainedError
+from tests.support.reference import brute_bmus
 
 X = np.random.default_rng(1).normal(size=(300, 3))
 
@@ -178,11 +179,22 @@ def test_plain_functions_and_bad_callbacks():
 
 
 def test_stored_node_statistics_add_up_over_many_chunks(monkeypatch):
-    monkeypatch.setattr(engine, "_MAX_CHUNK_ROWS", 37)
+    # Blocks of 37 rows in tiles of 5: every block ends mid-tile and the last block is short.
+    monkeypatch.setattr(engine, "_BLOCK_ROWS", 37)
+    monkeypatch.setattr(engine, "_MAX_BLOCK_ROWS", 37)
     monkeypatch.setattr(engine, "_TILE_BYTES", 1)
+    monkeypatch.setattr(engine, "_MIN_TILE_ROWS", 5)
     model = SOM(mapsize=(4, 5), dtype="float64", random_state=0).fit(X, epochs=2)
     Xn, W, b = model.normalize(X), model.normalized_codebook_, model.bmu_
     np.testing.assert_allclose(
         model.node_quantization_error(), metrics.node_quantization_error(Xn, W, b), equal_nan=True
     )
     assert model.calculate_mean_bmu_distance() == pytest.approx(metrics.mean_bmu_distance(Xn, W, b))
+    # The blocked, tiled pass on two threads against brute force over all rows at once.
+    first, second, _ = brute_bmus(Xn, W)
+    model.n_jobs = 2
+    assert model.calculate_quantization_error(X) == pytest.approx(metrics.quantization_error(Xn, W, first))
+    assert model.calculate_topographic_error(X) == pytest.approx(
+        metrics.topographic_error(first, second, model.lattice_)
+    )
+    np.testing.assert_array_equal(model.predict(X), first)

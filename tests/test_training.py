@@ -52,7 +52,8 @@ def test_chunked_and_threaded_search_equal_single_pass(monkeypatch):
     X = blobs(3000, 5)
     model = SOM(mapsize=(6, 6), dtype="float64", random_state=0).fit(X, epochs=2)
     single = model.predict(X)
-    monkeypatch.setattr(engine, "_chunk_rows", lambda n_nodes, itemsize: 97)
+    monkeypatch.setattr(engine, "_block_rows", lambda n_nodes: 97)
+    monkeypatch.setattr(engine, "_tile_rows", lambda n_nodes, itemsize, block_rows: 13)
     model.n_jobs = 2
     np.testing.assert_array_equal(model.predict(X), single)
 
