@@ -73,7 +73,15 @@ from .exceptions import ClusterError, InvalidValuesInDataSet, SomniumError
 from .lattice import Lattice
 from .normalization import BoxCoxNormalizer, get_normalizer, normalizer_from_state
 
-__all__ = ["SPLIT_EVERY", "ClusterError", "DaskData", "active_client", "node_column_means", "rows_of_nodes"]
+__all__ = [
+    "SPLIT_EVERY",
+    "ClusterError",
+    "DaskData",
+    "active_client",
+    "node_column_means",
+    "rows_of_nodes",
+    "sample_rows",
+]
 
 #: Fan-in of the reduction tree: each summing task adds up to this many partitions' statistics.
 SPLIT_EVERY = 8
@@ -703,3 +711,45 @@ def rows_of_nodes(model, X, nodes):
     import dask.array as da
 
     return X[da.isin(bmus, nodes)]
+
+
+def _partition_sample(block, size, seed):
+    rows = np.random.default_rng(seed).choice(len(block), min(size, len(block)), replace=False)
+    rows.sort()
+    return block.iloc[rows] if hasattr(block, "iloc") else np.asarray(block)[rows]
+
+
+def sample_rows(X, n_rows: int, random_state=0, max_partitions: int = 32):
+    """Up to ``n_rows`` rows of Dask ``X``, reading at most ``max_partitions`` of its partitions.
+
+    For a picture of the data (a scatter plot, a projection basis, hits of a sample) on any size
+    of data: partitions are drawn at random (seeded), then rows uniformly within each.  It is a
+    sample of partitions, not of rows, so data sorted along the partitions are represented only as
+    well as the drawn partitions represent them.
+
+    Returns
+    -------
+    pandas.DataFrame (index kept) for a Dask DataFrame, ndarray for a Dask array.
+    """
+    if not is_dask_dataframe(X) and len(getattr(X, "chunks", ((), ()))[1]) > 1:
+        X = X.rechunk({1: -1})
+    parts = X.to_delayed()
+    parts = list(parts.ravel()) if hasattr(parts, "ravel") else list(parts)
+    rng = np.random.default_rng(random_state)
+    chosen = np.sort(rng.choice(len(parts), min(len(parts), max_partitions), replace=False))
+    per_partition = -(-n_rows // len(chosen))
+    seeds = rng.integers(0, 2**63, size=len(chosen))
+    pieces = dask.compute(
+        *(delayed(_partition_sample)(parts[i], per_partition, int(seed)) for i, seed in zip(chosen, seeds))
+    )
+    if is_dask_dataframe(X):
+        import pandas as pd
+
+        sample = pd.concat(pieces)
+        if len(sample) > n_rows:
+            sample = sample.iloc[np.sort(rng.choice(len(sample), n_rows, replace=False))]
+        return sample
+    sample = np.concatenate(pieces) if pieces else np.empty((0, X.shape[1]))
+    if len(sample) > n_rows:
+        sample = sample[np.sort(rng.choice(len(sample), n_rows, replace=False))]
+    return sample

@@ -436,3 +436,49 @@ def test_sigint_while_awaiting_stops_training_then_cancels_the_cell():
 def _interrupt_after_epoch(monitor, epoch):
     wait_for(lambda: monitor.epoch >= epoch)
     os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_a_dask_fit_is_monitored_from_a_sample_of_a_few_partitions():
+    da = pytest.importorskip("dask.array")
+    read = []
+
+    def block(block_info=None):
+        index = block_info[None]["chunk-location"][0]
+        read.append(index)
+        return np.random.default_rng(index).normal(size=(500, 4))
+
+    lazy = da.map_blocks(block, chunks=((500,) * 40, (4,)), dtype=np.float64)
+    model = new_model()
+    monitor = TrainingMonitor(model, display=False, map_layer="hits")
+    sampled = list(read)  # nothing read before the run starts
+    monitor.start(lazy, epochs=3).wait()
+    assert sampled == []
+    sample = monitor._sample_raw
+    assert isinstance(sample, np.ndarray) and len(sample) == tm.MAX_SAMPLE_ROWS
+    # the sample's rows are rows of the data: each one is in the block it came from
+    everything = np.concatenate([np.random.default_rng(i).normal(size=(500, 4)) for i in range(40)])
+    assert {tuple(r) for r in sample} <= {tuple(r) for r in everything}
+    # the fit itself is the in-memory fit; the monitor's map shows the sample's hits
+    reference = new_model().fit(everything, epochs=3)
+    np.testing.assert_allclose(model.codebook_, reference.codebook_, rtol=1e-6, atol=1e-9)
+    hits = np.bincount(model.predict(sample), minlength=42)
+    np.testing.assert_array_equal(np.nan_to_num(monitor._map_view.color_values), hits)
+    assert monitor._header.epoch == 3 and monitor.state == "done"
+
+
+def test_sample_rows_reads_at_most_max_partitions():
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from somnium.distributed import sample_rows
+
+    frame = pd.DataFrame({"a": np.arange(10_000.0), "b": np.arange(10_000) % 7})
+    frame.index = frame.index + 100
+    lazy = dd.from_pandas(frame, npartitions=50, sort=False)
+    seen = []
+    counted = lazy.map_partitions(lambda part: seen.append(part.index[0]) or part, meta=lazy._meta)
+    sample = sample_rows(counted, 300, max_partitions=10)
+    assert len(sample) == 300 and sample.index.is_unique
+    pd.testing.assert_frame_equal(sample, frame.loc[sample.index])  # real rows, index kept
+    assert len(set(seen)) <= 10
+    assert len(sample_rows(lazy, 10**6, max_partitions=50)) == len(frame)  # fewer rows than asked: all
+    assert len(sample_rows(lazy, 10**6)) == 32 * 200  # 32 partitions of 200 rows by default

@@ -35,6 +35,7 @@ import ipywidgets
 import numpy as np
 import traitlets
 
+from .._validation import is_dask_collection
 from ..engine import principal_axes
 from ..exceptions import FitInProgressError, ModelNotTrainedError
 from ..metrics import METRIC_LABELS
@@ -174,10 +175,11 @@ class TrainingMonitor:
     ----------
     model : SOM
         The model to train (fitted or not; training continues a fitted one).
-    data : array-like or DataFrame, optional
+    data : array-like, DataFrame or Dask collection, optional
         Rows for the "map in data space" panel in passive mode
         (``model.fit(X, callbacks=[monitor])``); :meth:`fit` and :meth:`start`
-        use their own ``X``.  At most 2,000 rows are drawn.
+        use their own ``X``.  At most 2,000 rows are drawn (from at most 32
+        partitions of Dask data: :func:`somnium.distributed.sample_rows`).
     map_layer : str, default "umatrix"
         What the live map shows: ``"umatrix"``, ``"hits"`` (of the data
         sample) or a feature name (its component plane).
@@ -821,6 +823,11 @@ class TrainingMonitor:
             function()
 
     def _sample_rows(self, X):
+        if is_dask_collection(X):
+            # Never len() or index Dask rows here: that would read (or pull) every partition.
+            from ..distributed import sample_rows
+
+            return sample_rows(X, MAX_SAMPLE_ROWS)
         n_rows = len(X)
         if n_rows <= MAX_SAMPLE_ROWS:
             return X
