@@ -19,6 +19,8 @@ __all__ = [
     "check_int",
     "check_option",
     "check_real",
+    "feature_columns",
+    "float_values",
     "is_dask_collection",
     "is_dask_dataframe",
     "is_dataframe",
@@ -126,6 +128,16 @@ def is_dask_dataframe(obj) -> bool:
     return is_dask_collection(obj) and getattr(obj, "ndim", None) == 2 and hasattr(obj, "columns")
 
 
+def float_values(block) -> np.ndarray:
+    """A DataFrame (missing values as NaN) or array-like as float64 values, without other checks."""
+    if hasattr(block, "to_numpy"):
+        try:
+            return block.to_numpy(dtype=np.float64, na_value=np.nan)
+        except TypeError:
+            return block.to_numpy(dtype=np.float64)
+    return np.asarray(block, dtype=np.float64)
+
+
 def is_numeric_dtype(dtype) -> bool:
     kind = getattr(dtype, "kind", None)
     if kind is None:  # pandas extension dtypes
@@ -182,10 +194,7 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
     if is_dataframe(X):
         check_numeric_columns(X)
         feature_names = column_names(X.columns)
-        try:
-            array = X.to_numpy(dtype=np.float64, na_value=np.nan)
-        except TypeError:
-            array = X.to_numpy(dtype=np.float64)
+        array = float_values(X)
     else:
         array = np.asarray(X)
         if array.dtype.kind not in "biuf":
@@ -280,6 +289,20 @@ def validated_rows(X, feature_names=None, n_features=None, min_rows: int = 1) ->
     if array.shape[0] < min_rows:
         raise InvalidValuesInDataSet(f"Training needs at least {min_rows} rows, got {array.shape[0]}.")
     return array
+
+
+def feature_columns(X, names):
+    """The columns ``names`` of a DataFrame (pandas or Dask) that may carry others, in that order.
+
+    Anything else, or a frame that lacks some of them, is returned as it is: the model's own check
+    (:func:`matched_columns`) then says what is missing.
+    """
+    if names is None or not (is_dataframe(X) or is_dask_dataframe(X)):
+        return X
+    given = column_names(X.columns)
+    if not set(names) <= set(given):
+        return X
+    return X.iloc[:, [given.index(name) for name in names]]
 
 
 def matched_columns(X, feature_names):

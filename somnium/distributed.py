@@ -21,6 +21,10 @@ reach the client:
   (centred on the training mean, as in memory); the
   :class:`~somnium.engine.EpochStatistics` are summed with ``+`` up the tree and
   the client applies :func:`~somnium.engine.batch_update`.
+- **Views** (:func:`node_sums`, :func:`node_column_means`): the per-node sums of a segment profile
+  (and the hits and row means an Explorer's map shows with them) take one pass, two with
+  non-numeric columns (their most frequent values first); selected rows and segment labels are lazy
+  (:func:`rows_of_nodes`, :func:`segment_labels`).
 
 What travels per pass is one :class:`_PassSpec` (codebook, normaliser, lattice,
 centre): with a ``distributed.Client`` it is scattered once with
@@ -62,10 +66,13 @@ except ImportError as error:  # pragma: no cover - exercised by monkeypatching t
 
 from . import engine
 from ._state import FittedState
+from ._summaries import CategoryTally, NodeSums, SumPlan, split_columns, sum_by_node
 from ._validation import (
     check_finite,
     check_numeric_columns,
     column_names,
+    feature_columns,
+    float_values,
     is_dask_dataframe,
     matched_columns,
 )
@@ -79,8 +86,10 @@ __all__ = [
     "DaskData",
     "active_client",
     "node_column_means",
+    "node_sums",
     "rows_of_nodes",
     "sample_rows",
+    "segment_labels",
 ]
 
 #: Fan-in of the reduction tree: each summing task adds up to this many partitions' statistics.
@@ -121,23 +130,13 @@ def _is_cluster_failure(error: BaseException) -> bool:
 
 
 # -------------------------------------------------------- per-partition work
-def _block_values(block) -> np.ndarray:
-    """A partition (ndarray or pandas DataFrame) as float64 rows."""
-    if hasattr(block, "to_numpy"):
-        try:
-            return block.to_numpy(dtype=np.float64, na_value=np.nan)
-        except TypeError:
-            return block.to_numpy(dtype=np.float64)
-    return np.asarray(block, dtype=np.float64)
-
-
 def _partition_label(index) -> str:
     return f"Partition {index} of X"
 
 
 def _checked_values(block, index, names, probe) -> np.ndarray:
     """The partition's rows, refused (naming the partition) with NaN/inf or values outside ``probe``'s domain."""
-    X = _block_values(block)
+    X = float_values(block)
     check_finite(X, names, where=_partition_label(index))
     if probe is not None:
         try:
@@ -217,7 +216,7 @@ def _partition_moments(block, spec, index):
 
 
 def _partition_rows(block, stride, index, start):
-    return _Rows(_block_values(block)[start::stride])
+    return _Rows(float_values(block)[start::stride])
 
 
 class _Rows:
@@ -259,7 +258,7 @@ def _normalized(block, spec: _PassSpec, index) -> np.ndarray:
     if spec.validate:
         X = _checked_values(block, index, spec.names, spec.normalizer)
     else:
-        X = _block_values(block)
+        X = float_values(block)
     return spec.normalizer.transform(X)
 
 
@@ -276,7 +275,7 @@ def _partition_statistics(block, spec: _PassSpec, index, selection=None):
     """One partition's :class:`~somnium.engine.EpochStatistics` for the pass's codebook."""
     if selection is not None:
         count, seed = selection
-        values = _block_values(block)
+        values = float_values(block)
         block = values[np.sort(np.random.default_rng(seed).choice(len(values), count, replace=False))]
     Xn = _normalized(block, spec, index)
     if Xn.shape[0] == 0:
@@ -658,12 +657,18 @@ class _Normalize:
         return self.normalizer.transform(X)
 
 
-# ------------------------------------------------- what a map view needs of Dask rows
+# ----------------------------------------------- what the views need of Dask rows
 def _model_features(model, X):
-    """The model's feature columns of a Dask DataFrame that may carry extra columns."""
-    if is_dask_dataframe(X) and getattr(model, "feature_names_in_", None) is not None:
-        return X[list(model.feature_names())]
-    return X
+    """The model's feature columns of a DataFrame that may carry extra columns."""
+    return feature_columns(X, getattr(model, "feature_names_in_", None))
+
+
+def _bmu_spec(model) -> _PassSpec:
+    """What a partition needs to find its rows' BMUs: not the whole model (no history, no training BMUs)."""
+    state = model._fitted("a pass over Dask rows")
+    names = None if state.feature_names is None else tuple(state.feature_names)
+    codebook = np.ascontiguousarray(state.codebook, dtype=np.float64)
+    return _PassSpec(state.normalizer, state.center, model.dtype, model.distance_metric, names, codebook)
 
 
 def node_column_means(model, X, columns=()) -> tuple[np.ndarray, dict]:
@@ -711,6 +716,103 @@ def rows_of_nodes(model, X, nodes):
     import dask.array as da
 
     return X[da.isin(bmus, nodes)]
+
+
+def _partition_tally(frame, columns, index):
+    return CategoryTally.of(frame, columns, partition=index)
+
+
+def _partition_node_sums(block, spec, index):
+    """One partition's :class:`~somnium._summaries.NodeSums`, its BMUs found as ``predict`` finds them."""
+    bmu_spec, plan = spec
+    width = len(plan.numeric) if plan.numeric is not None else block.shape[1]
+    if len(block) == 0:
+        return NodeSums.empty(plan, width)
+    features = feature_columns(block, bmu_spec.names)
+    if hasattr(features, "columns"):
+        features = matched_columns(features, bmu_spec.names)  # names what a partition lacks
+    bmus = _block_bmus(features, bmu_spec, {0: {"chunk-location": (index,)}})
+    return sum_by_node(bmus, block, plan)
+
+
+def node_sums(model, X, max_categories=8, also_numeric=()) -> tuple[SumPlan, NodeSums]:
+    """Per-node sums of every column of Dask ``X`` (what a segment profile adds up), by reductions.
+
+    Pass 1, only when a DataFrame has non-numeric columns: every partition's value counts, summed up
+    the tree, give each such column's ``max_categories`` most frequent values (ties: the value seen
+    first, as in memory).  Pass 2: every partition computes its BMUs with ``model.predict`` (on the
+    model's feature columns) and its :class:`~somnium._summaries.NodeSums` (rows per node; count, sum
+    and sum of squares of each numeric column's finite values; rows per node and kept value), summed up
+    the tree.  One pass for a Dask array or an all-numeric DataFrame, two otherwise.  Only
+    ``n_nodes x columns`` numbers reach the client, and pass 1 brings each non-numeric column's
+    distinct values with their counts (as ``value_counts`` would).  The codebook, normaliser and plan
+    travel once per pass, like a training pass's spec.
+
+    Parameters
+    ----------
+    model : SOM
+        A fitted model.
+    X : dask.dataframe.DataFrame or dask.array.Array
+        The rows; a DataFrame may carry any columns besides the model's features.
+    max_categories : int
+        Values kept per non-numeric column (the others are counted together as ``"(other)"``).
+    also_numeric : sequence
+        Further columns to sum as numbers (appended to the plan's numeric columns), e.g. booleans.
+
+    Returns
+    -------
+    plan : SumPlan
+    sums : NodeSums
+    """
+    if not is_dask_dataframe(X):
+        if getattr(X, "ndim", None) != 2 or not hasattr(X, "chunks"):
+            raise InvalidValuesInDataSet(
+                f"Unsupported Dask input {type(X).__name__}; pass a dask.dataframe.DataFrame "
+                "(series.to_frame() for one column) or a 2-D dask.array.Array."
+            )
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})  # a row's columns must be in one block
+    data = DaskData(X, None, None, model.dtype, model.distance_metric, None)
+    n_nodes = model.lattice_.n_nodes
+    if not is_dask_dataframe(X):
+        plan = SumPlan.of(n_nodes, None)
+    else:
+        numeric, categorical = split_columns(X.dtypes)
+        numeric += [c for c in also_numeric if c not in numeric]
+        tally = (
+            data.map_reduce("category-tally", _partition_tally, tuple(categorical)) if categorical else None
+        )
+        plan = SumPlan.of(n_nodes, numeric, categorical, tally, max_categories)
+    return plan, data.map_reduce("node-sums", _partition_node_sums, (_bmu_spec(model), plan))
+
+
+def _segment_of_rows(bmus, node_labels, categories):
+    import pandas as pd
+
+    codes = node_labels[bmus.to_numpy(dtype=np.int64)]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=categories), index=bmus.index, name="segment"
+    )
+
+
+def segment_labels(model, X, node_labels, names):
+    """The segment of every row of Dask ``X``, lazily: what :meth:`Segments.labels` returns for Dask data.
+
+    A categorical Dask Series named ``"segment"`` (categories ``names``; NaN for a node in no segment,
+    ``node_labels[node] == -1``), computed partition-wise from ``model.predict``; it keeps a DataFrame's
+    index and partitions, so ``X.assign(segment=...)`` lines up without a shuffle.
+    """
+    import pandas as pd
+
+    bmus = model.predict(_model_features(model, X))
+    if not is_dask_dataframe(X):
+        import dask.dataframe as dd
+
+        bmus = dd.from_dask_array(bmus)
+    categories = pd.Index(list(names), dtype=object)
+    meta = pd.Series(pd.Categorical.from_codes([], categories=categories), name="segment")
+    labels = np.asarray(node_labels, dtype=np.int64)
+    return bmus.map_partitions(_segment_of_rows, labels, categories, meta=meta)
 
 
 def _partition_sample(block, size, seed):

@@ -8,6 +8,7 @@ catch it.
 
 __all__ = [
     "ClusterError",
+    "DaskRowsError",
     "InvalidValuesInDataSet",
     "LatticeTypeNotFound",
     "ModelFileError",
@@ -59,4 +60,11 @@ class ClusterError(SomniumError, RuntimeError):
     """The Dask cluster failed during a pass over the data (scheduler gone, workers lost for good).
 
     A fit keeps its last completed epoch; the original Dask error is chained as ``__cause__``.
+    """
+
+
+class DaskRowsError(SomniumError, ValueError):
+    """What cannot be done with Dask rows without pulling every row (or every BMU) to the client.
+
+    The message says what to do instead (a lazy equivalent, or computing a subset first).
     """

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import is_dataframe, is_series
-from .exceptions import UnknownOptionError
+from ._validation import is_dask_collection, is_dataframe, is_series
+from .exceptions import DaskRowsError, UnknownOptionError
 from .persistence import _atomic_write, read_attachment
 
 __all__ = ["MAX_JSON_BYTES", "MAX_NAME_LENGTH", "UNASSIGNED", "Segments"]
@@ -234,25 +234,38 @@ class Segments:
 
     # -------------------------------------------------------------- rows
     def labels(self, data=None, bmu=None):
-        """The segment of every row, as a pandas categorical Series.
+        """The segment of every row, as a pandas categorical Series (a lazy Dask Series for Dask rows).
 
         Parameters
         ----------
-        data : DataFrame or array-like, optional
+        data : DataFrame or array-like, or dask.dataframe.DataFrame or dask.array.Array, optional
             Rows to label.  Without ``bmu`` their nodes come from
             ``model.predict`` (of the training columns, for a DataFrame).
             The Series takes a DataFrame's (or Series') index, else a RangeIndex.
+            Dask rows give a lazy Dask Series, computed partition-wise, with
+            the DataFrame's index and partitions:
+            ``ddf.assign(segment=segments.labels(ddf))`` lines up row by row.
         bmu : array-like of int, optional
-            The node of every row, when already known (skips the prediction).
+            The node of every row, when already known (skips the prediction);
+            not with Dask rows (``DaskRowsError``: they have no positions).
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or dask.dataframe.Series
             Named ``"segment"``, categorical with the categories :attr:`names`
             in order; NaN for rows whose node is in no segment.
         """
         import pandas as pd
 
+        if is_dask_collection(data):
+            if bmu is not None:
+                raise DaskRowsError(
+                    "labels(ddf, bmu=...) cannot line the BMUs up with Dask rows (they have no positions); "
+                    "drop bmu=: the labels are computed partition-wise from model.predict."
+                )
+            from .distributed import segment_labels
+
+            return segment_labels(self.model, data, self.node_labels(), self.names)
         bmu = self._bmu(data, bmu)
         codes = self.node_labels()[bmu]
         index = data.index if (is_dataframe(data) or is_series(data)) else pd.RangeIndex(len(bmu))
@@ -316,6 +329,12 @@ class Segments:
         return result
 
     def _bmu(self, data, bmu) -> np.ndarray:
+        if is_dask_collection(data):
+            raise DaskRowsError(
+                "Segments.profile needs the rows in memory (its medians are not a reduction). For Dask rows "
+                "profile the segments with SegmentProfile(model, ddf) or the Explorer, or group the "
+                "labelled rows on the cluster: ddf.assign(segment=segments.labels(ddf)).groupby('segment')."
+            )
         if bmu is not None:
             bmu = _as_node_array(bmu, "bmu", minimum=0, maximum=self.n_nodes - 1)
             if data is not None and len(data) != len(bmu):

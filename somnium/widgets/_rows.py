@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_dask_collection, is_dask_dataframe, is_dataframe, is_series
-from ..exceptions import ModelNotTrainedError, SomniumError
+from .._validation import feature_columns, is_dask_collection, is_dask_dataframe, is_dataframe, is_series
+from ..exceptions import DaskRowsError, ModelNotTrainedError
 
-__all__ = ["DaskRows", "DaskRowsError", "RowIndex", "model_features"]
-
-
-class DaskRowsError(SomniumError, ValueError):
-    """What a view cannot do with Dask rows without pulling every row (or every BMU) to the client."""
+__all__ = ["DaskRows", "DaskRowsError", "RowIndex", "model_features", "refuse_bmu"]
 
 
 def model_features(model, data):
-    """The model's feature columns of a DataFrame that may carry extra columns (other data as is)."""
-    if is_dataframe(data):
-        names = model.feature_names()
-        if (
-            set(names) <= {str(c) for c in data.columns}
-            and getattr(model, "feature_names_in_", None) is not None
-        ):
-            by_name = {str(c): c for c in data.columns}
-            return data[[by_name[name] for name in names]]
-    return data
+    """The model's feature columns of a DataFrame (pandas or Dask) that may carry extra columns."""
+    return feature_columns(data, getattr(model, "feature_names_in_", None))
 
 
 class RowIndex:
@@ -162,6 +150,15 @@ class RowIndex:
         return np.flatnonzero(frame.index.isin(labels))
 
 
+def refuse_bmu(bmu) -> None:
+    """``bmu=`` has no rows to align with in Dask data (no positions): refuse it, saying what to do."""
+    if bmu is not None:
+        raise DaskRowsError(
+            "bmu= is not supported with Dask data: the views compute the BMUs partition-wise "
+            "(model.predict); drop bmu=."
+        )
+
+
 def _rows_with_labels(bmus, labels):
     """A partition's BMUs (a pandas Series) restricted to the rows whose index label is in ``labels``."""
     return bmus[bmus.index.isin(labels)]
@@ -184,21 +181,25 @@ class DaskRows:
         The rows; a DataFrame may hold extra columns besides the model's features.
     columns : sequence, optional
         Numeric columns of ``data`` whose per-node mean (missing values skipped) to compute with the hits.
+    counts, column_means : optional
+        The hits and per-node means when a pass already computed them (then this makes no pass).
     """
 
     bmu = None
 
-    def __init__(self, model, data, columns=()):
+    def __init__(self, model, data, columns=(), *, counts=None, column_means=None):
         from .. import distributed
 
         self.model = model
         self.data = data
         self.n_nodes = int(model.lattice_.n_nodes)
         columns = list(columns)
-        if columns:
+        if counts is not None:
+            hits, self.column_means = counts, dict(column_means or {})
+        elif columns:
             hits, self.column_means = distributed.node_column_means(model, data, columns)
         else:  # one statistics pass on the features (extra non-numeric columns left out)
-            hits, self.column_means = model.node_hits(distributed._model_features(model, data)), {}
+            hits, self.column_means = model.node_hits(model_features(model, data)), {}
         self.counts = np.asarray(hits, dtype=np.int64)
         self._bmus = None
 
@@ -209,9 +210,7 @@ class DaskRows:
     @property
     def features(self):
         """The model's feature columns of ``data`` (lazy)."""
-        from ..distributed import _model_features
-
-        return _model_features(self.model, self.data)
+        return model_features(self.model, self.data)
 
     @property
     def bmus(self):
@@ -248,9 +247,7 @@ class DaskRows:
         bmus = self.bmus
         if is_dask_collection(rows):
             if is_dask_dataframe(rows):
-                from ..distributed import _model_features
-
-                nodes = self.model.predict(_model_features(self.model, rows)).unique()
+                nodes = self.model.predict(model_features(self.model, rows)).unique()
             elif getattr(getattr(rows, "dtype", None), "kind", None) == "b":
                 nodes = bmus[rows].unique()
             else:

@@ -12,11 +12,12 @@ import warnings
 import ipywidgets
 import numpy as np
 
+from .._validation import is_dask_collection
 from ..segments import Segments
 from ._rows import RowIndex
 from .component_planes import ComponentPlanes
 from .map_view import MapView
-from .segment_profile import SegmentProfile
+from .segment_profile import SegmentProfile, dask_summaries
 from .selection import Selection
 
 __all__ = ["Explorer"]
@@ -33,11 +34,15 @@ class Explorer(ipywidgets.VBox):
     ----------
     model : SOM
         A fitted model.
-    data : pandas.DataFrame or ndarray
+    data : pandas.DataFrame or ndarray, or dask.dataframe.DataFrame or dask.array.Array
         The rows to explore; their best matching units are computed once (``model.predict``)
-        unless ``bmu`` is given, and shared by every view.
+        unless ``bmu`` is given, and shared by every view.  Dask rows never reach the client: the
+        map's hits and "(mean of rows)" layers, the profile's sums and the segment list's row counts
+        all come from the same Dask reductions (one pass over the data, two when a DataFrame has
+        non-numeric columns; the map's "quality" layer adds one when first shown), and
+        :attr:`selected_rows` is a lazy Dask DataFrame.
     bmu : array-like of int, optional
-        Best matching unit of every row of ``data``.
+        Best matching unit of every row of ``data`` (not with Dask data: ``DaskRowsError``).
     color : str or array-like, default "umatrix"
         The map's initial colour layer (see :class:`MapView`).
     features : list of str, optional
@@ -66,17 +71,29 @@ class Explorer(ipywidgets.VBox):
     >>> explorer = Explorer(model, df)  # doctest: +SKIP
     >>> explorer  # select in the browser, type a name, press "Add segment", then:  # doctest: +SKIP
     >>> df["segment"] = explorer.segments.labels(df)  # doctest: +SKIP
+
+    With a Dask DataFrame the same calls stay lazy:
+
+    >>> explorer = Explorer(model, ddf)  # doctest: +SKIP
+    >>> explorer.selected_rows.to_parquet("selected/")  # doctest: +SKIP
+    >>> ddf = ddf.assign(segment=explorer.segments.labels(ddf))  # doctest: +SKIP
     """
 
     def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
-        rows = RowIndex.for_model(model, data, bmu)
+        summaries = None
+        if is_dask_collection(data):
+            summaries, rows = dask_summaries(
+                model, data, bmu, mean_columns=MapView._mean_columns(model, data)
+            )
+        else:
+            rows = RowIndex.for_model(model, data, bmu)
         if rows is None or rows.data is None:
             raise ValueError("Explorer needs the rows to explore: pass data=.")
         self.selection = Selection(model.lattice_.n_nodes)
         self.selection._attach_rows(rows)
         self.map = MapView(model, color=color, selection=self.selection, rows=rows)
         self.planes = ComponentPlanes(model, features=features, selection=self.selection)
-        self.profile = SegmentProfile(model, None, selection=self.selection, rows=rows)
+        self.profile = SegmentProfile(model, None, selection=self.selection, rows=rows, summaries=summaries)
         self.map.layout = ipywidgets.Layout(flex="1 1 45%", min_width="320px")
         self.planes.layout = ipywidgets.Layout(flex="1 1 55%", min_width="320px")
         top = ipywidgets.HBox(
@@ -115,7 +132,10 @@ class Explorer(ipywidgets.VBox):
 
     @property
     def selected_rows(self):
-        """The rows of ``data`` whose BMU is selected, in their original order (and index)."""
+        """The rows of ``data`` whose BMU is selected, in their original order (and index).
+
+        Lazy for Dask data: a Dask DataFrame filtered partition-wise; nothing runs until it is computed.
+        """
         return self.selection.rows
 
     # ------------------------------------------------------------- segments
@@ -155,7 +175,10 @@ class Explorer(ipywidgets.VBox):
         self.segment_name.value = ""
 
     def segment_table(self):
-        """Name, nodes, rows and share of all rows of every segment (a pandas DataFrame)."""
+        """Name, nodes, rows and share of all rows of every segment (a pandas DataFrame).
+
+        The row counts add up the per-node hits computed at construction: no pass over the data.
+        """
         import pandas as pd
 
         total = int(self._row_counts.sum())

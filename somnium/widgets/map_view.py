@@ -16,7 +16,7 @@ import traitlets
 from .. import metrics
 from .._validation import check_int, is_dask_collection, is_dask_dataframe, is_dataframe, is_series
 from ._base import STATIC_DIR, SomniumWidget
-from ._rows import DaskRows, RowIndex, model_features
+from ._rows import DaskRows, RowIndex, model_features, refuse_bmu
 from ._traits import FloatArray, UIntArray
 
 __all__ = ["MapView"]
@@ -62,7 +62,7 @@ class MapView(SomniumWidget):
     bmu : array-like of int, optional
         Best matching unit of each row of ``data``, to skip the prediction
         when it is already known (``bmu=model.bmu_`` when ``data`` is the
-        training data).
+        training data); not with Dask data (``DaskRowsError``).
     top_k : int, default 3
         How many "features that set the node apart" the hover card lists:
         the features whose prototype value has the largest absolute z-score
@@ -163,20 +163,19 @@ class MapView(SomniumWidget):
     @staticmethod
     def _dask_rows(model, data, bmu) -> DaskRows:
         """Dask rows: hits and every extra numeric column's per-node mean in one groupby pass."""
-        if bmu is not None:
-            raise ValueError(
-                "bmu= is not supported with Dask data; the view computes the BMUs partition-wise."
-            )
-        columns = []
-        if is_dask_dataframe(data):
-            features = set(model.feature_names())
-            dtypes = data.dtypes
-            columns = [
-                c
-                for c in data.columns
-                if str(c) not in features and getattr(dtypes[c], "kind", "O") in "biuf"
-            ]
-        return DaskRows(model, data, columns)
+        refuse_bmu(bmu)
+        return DaskRows(model, data, MapView._mean_columns(model, data))
+
+    @staticmethod
+    def _mean_columns(model, data) -> list:
+        """The columns of a Dask DataFrame shown as "(mean of rows)" layers: numeric, not features."""
+        if not is_dask_dataframe(data):
+            return []
+        features = set(model.feature_names())
+        dtypes = data.dtypes
+        return [
+            c for c in data.columns if str(c) not in features and getattr(dtypes[c], "kind", "O") in "biuf"
+        ]
 
     @property
     def top_k(self) -> int:

@@ -1,7 +1,8 @@
 """SegmentProfile: how the rows of a node set differ from all rows (bqplot).
 
 Everything a profile needs is summed per node once, at construction: row counts, sums and sums of
-squares of every numeric column (NaN-aware) and counts of every category.  A profile of any node set
+squares of every numeric column (NaN-aware) and counts of every category (:mod:`somnium._summaries`;
+for Dask rows by Dask reductions, :func:`somnium.distributed.node_sums`).  A profile of any node set
 (the shared selection, or a segment's nodes) then adds up those per-node rows: it costs time
 proportional to the selected nodes, not to the rows.
 """
@@ -14,8 +15,9 @@ import bqplot
 import ipywidgets
 import numpy as np
 
-from .._validation import check_int, is_dataframe
-from ._rows import RowIndex
+from .._summaries import split_columns, summarize
+from .._validation import check_int, is_dask_collection, is_dask_dataframe
+from ._rows import DaskRows, RowIndex, refuse_bmu
 from ._traits import NodeSelection
 from .selection import check_selection, link_shortcut
 
@@ -25,7 +27,8 @@ __all__ = ["NodeSummaries", "SegmentProfile"]
 #: the theme through its --bq-* variables).
 SELECTION_COLOUR = "#1e88e5"
 REST_COLOUR = "#9e9e9e"
-OTHER = "(other)"
+#: Categories shown per categorical column by default
+MAX_CATEGORIES = 5
 
 
 @dataclass
@@ -40,54 +43,45 @@ class NodeSummaries:
 
     Parameters
     ----------
-    rows : RowIndex
-        The rows (with their data) and the node of each.
+    rows : RowIndex or DaskRows
+        The rows (with their data) and the node of each.  For Dask rows the sums are Dask reductions
+        (:func:`somnium.distributed.node_sums`: one pass over the data, two with non-numeric columns);
+        only per-node numbers reach the client.
     max_categories : int
         Categories kept per categorical column (the most frequent overall; the rest are counted
         together as "(other)").
     """
 
-    def __init__(self, rows: RowIndex, max_categories: int = 8):
-        data = rows.data
-        if data is None:
-            raise ValueError("A profile needs the rows themselves: pass data=.")
-        self.n_nodes = rows.n_nodes
-        self.node_rows = rows.counts.astype(np.float64)
-        bmu = rows.bmu
-        if is_dataframe(data):
-            numeric = [c for c in data.columns if data[c].dtype.kind in "iuf"]
-            categorical = [c for c in data.columns if c not in numeric]
-            values = data[numeric].to_numpy(dtype=np.float64) if numeric else np.empty((len(data), 0))
-            self.numeric_names = [str(c) for c in numeric]
+    def __init__(self, rows, max_categories: int = 8):
+        if isinstance(rows, DaskRows):
+            from .. import distributed
+
+            plan, sums = distributed.node_sums(rows.model, rows.data, max_categories)
         else:
-            values = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
-            categorical = []
-            self.numeric_names = [f"x{j}" for j in range(values.shape[1])]
-        finite = np.isfinite(values)
-        clean = np.where(finite, values, 0.0)
-        self.counts = _per_node(bmu, finite.astype(np.float64), self.n_nodes)
-        self.sums = _per_node(bmu, clean, self.n_nodes)
-        self.squares = _per_node(bmu, clean**2, self.n_nodes)
-        self.categories = [self._categories(data[c], bmu, max_categories) for c in categorical]
+            if rows.data is None:
+                raise ValueError("A profile needs the rows themselves: pass data=.")
+            plan, sums = summarize(rows.bmu, rows.data, rows.n_nodes, max_categories)
+        self._adopt(plan, sums)
 
-    def _categories(self, column, bmu, max_categories) -> _Categories:
-        import pandas as pd
+    @classmethod
+    def from_sums(cls, plan, sums, n_numeric: int | None = None) -> NodeSummaries:
+        """Summaries of precomputed :class:`~somnium._summaries.NodeSums` (the first ``n_numeric`` numeric columns)."""
+        summaries = cls.__new__(cls)
+        summaries._adopt(plan, sums, n_numeric)
+        return summaries
 
-        codes, uniques = pd.factorize(column, sort=False)
-        frequency = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        keep = np.argsort(-frequency, kind="stable")[:max_categories]
-        labels = [str(uniques[k]) for k in keep]
-        remap = np.full(len(uniques) + 1, len(keep), dtype=np.int64)  # others -> last slot
-        remap[keep] = np.arange(len(keep))
-        n_labels = len(keep) + (len(uniques) > len(keep))
-        if n_labels > len(keep):
-            labels.append(OTHER)
-        valid = codes >= 0
-        slot = remap[codes[valid]]
-        counts = np.bincount(bmu[valid] * n_labels + slot, minlength=self.n_nodes * n_labels)
-        return _Categories(
-            str(column.name), labels, counts.reshape(self.n_nodes, n_labels).astype(np.float64)
-        )
+    def _adopt(self, plan, sums, n_numeric=None):
+        width = sums.counts.shape[1] if n_numeric is None else n_numeric
+        self.n_nodes = plan.n_nodes
+        self.node_rows = sums.rows
+        self.numeric_names = plan.numeric_names(sums.counts.shape[1])[:width]
+        self.counts = sums.counts[:, :width]
+        self.sums = sums.sums[:, :width]
+        self.squares = sums.squares[:, :width]
+        self.categories = [
+            _Categories(str(column), labels, counts)
+            for column, labels, counts in zip(plan.categorical, plan.labels(), sums.categories, strict=True)
+        ]
 
     def numeric(self, nodes):
         """Per numeric column: n, mean and std (population) of the rows on ``nodes`` and of all rows.
@@ -126,12 +120,22 @@ class NodeSummaries:
         return out
 
 
-def _per_node(bmu, values, n_nodes) -> np.ndarray:
-    """Sum of ``values`` (rows x columns) per node: (n_nodes, columns)."""
-    out = np.zeros((n_nodes, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.bincount(bmu, weights=values[:, j], minlength=n_nodes)
-    return out
+def dask_summaries(model, data, bmu=None, max_categories=MAX_CATEGORIES, mean_columns=()):
+    """:class:`NodeSummaries` and :class:`DaskRows` of Dask ``data`` from the same passes.
+
+    The hits and the per-node means of ``mean_columns`` (a map's "(mean of rows)" layers) come with
+    the profile's sums (:func:`somnium.distributed.node_sums`), so neither needs a pass of its own.
+    """
+    from .. import distributed
+
+    refuse_bmu(bmu)
+    plan, sums = distributed.node_sums(model, data, max_categories, also_numeric=mean_columns)
+    names = plan.numeric_names(sums.counts.shape[1])
+    profiled = len(split_columns(data.dtypes)[0]) if is_dask_dataframe(data) else len(names)
+    rows = DaskRows(
+        model, data, counts=sums.rows.astype(np.int64), column_means=sums.means(names, mean_columns)
+    )
+    return NodeSummaries.from_sums(plan, sums, profiled), rows
 
 
 def _moments(n, sums, squares):
@@ -154,16 +158,23 @@ class SegmentProfile(ipywidgets.VBox):
     ----------
     model : SOM
         A fitted model.
-    data : pandas.DataFrame or ndarray
+    data : pandas.DataFrame or ndarray, or dask.dataframe.DataFrame or dask.array.Array
         The rows to profile (any columns: numeric ones are compared by mean, the others by share).
+        Dask rows never reach the client: the per-node sums are Dask reductions, one pass over the
+        data (two when a DataFrame has non-numeric columns: their most frequent values first), each
+        partition's BMUs from ``model.predict``; only per-node numbers come back.  The profile's
+        numbers equal those of the same rows in memory.
     selection : Selection, optional
         The node set to profile, shared with other views; a new one by default.
     bmu : array-like of int, optional
-        Best matching unit of each row (skips ``model.predict``).
+        Best matching unit of each row (skips ``model.predict``); not with Dask data
+        (``DaskRowsError``: its BMUs are computed partition-wise).
     max_features : int, default 12
         Numeric columns shown (largest ``|z|`` first).
     max_categories : int, default 5
         Categories shown per categorical column.
+    rows, summaries : optional
+        The rows' index and their :class:`NodeSummaries`, when another view built them (the Explorer).
 
     Attributes
     ----------
@@ -189,8 +200,9 @@ class SegmentProfile(ipywidgets.VBox):
         *,
         bmu=None,
         max_features: int = 12,
-        max_categories: int = 5,
-        rows: RowIndex | None = None,
+        max_categories: int = MAX_CATEGORIES,
+        rows: RowIndex | DaskRows | None = None,
+        summaries: NodeSummaries | None = None,
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         if data is None and rows is None:
@@ -198,8 +210,11 @@ class SegmentProfile(ipywidgets.VBox):
         self.max_features = check_int(max_features, "max_features")
         self.max_categories = check_int(max_categories, "max_categories")
         self.n_nodes = n_nodes
+        kept = max(self.max_categories, 1)
+        if rows is None and is_dask_collection(data):
+            summaries, rows = dask_summaries(model, data, bmu, max_categories=kept)
         self._rows = rows if rows is not None else RowIndex.for_model(model, data, bmu)
-        self.summaries = NodeSummaries(self._rows, max_categories=max(self.max_categories, 1))
+        self.summaries = summaries if summaries is not None else NodeSummaries(self._rows, kept)
         self.selection = check_selection(selection, n_nodes)
         self.selection._attach_rows(self._rows)
         self.segments = None  # the Segments show_segment(name) reads (the Explorer sets it)
