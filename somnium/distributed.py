@@ -281,7 +281,8 @@ def _partition_statistics(block, spec: _PassSpec, index, selection=None):
     if Xn.shape[0] == 0:
         return _empty_statistics(spec)
     data = engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric)
-    stats, _ = engine.epoch_statistics(data, spec.codebook, spec.lattice, spec.with_metrics)
+    with engine.on_calling_thread():  # the worker's threads are the parallelism
+        stats, _ = engine.epoch_statistics(data, spec.codebook, spec.lattice, spec.with_metrics, n_jobs=1)
     return stats
 
 
@@ -290,7 +291,8 @@ def _block_bmus(block, spec: _PassSpec, block_info=None):
     Xn = _normalized(block, spec, index)
     if Xn.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    return engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric).bmus(spec.codebook)
+    with engine.on_calling_thread():
+        return engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric).bmus(spec.codebook, n_jobs=1)
 
 
 def _partition_bmus(frame, spec: _PassSpec, partition_info=None):
@@ -439,7 +441,9 @@ class DaskData:
         try:
             if client is None:
                 key = f"somnium-spec-{uuid.uuid4().hex[:12]}"
-                return dask.compute(build(TaskRef(key), {key: DataNode(key, spec)}))[0]
+                # The local scheduler's threads are the parallelism: one BLAS thread each.
+                with engine.thread_limits(1):
+                    return dask.compute(build(TaskRef(key), {key: DataNode(key, spec)}))[0]
             # In a list, so a tuple or dict spec travels as one object rather than one future per item.
             (future,) = client.scatter([spec], broadcast=True, hash=False)
             try:

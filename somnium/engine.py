@@ -97,6 +97,21 @@ def thread_limits(n_jobs: int | None, n_chunks: int | None = None):
             _limits.active = False
 
 
+@contextmanager
+def on_calling_thread():
+    """Passes inside run on the calling thread only and leave BLAS's thread count as it is.
+
+    For a Dask task: the worker's threads are the parallelism (and Dask's worker environment sets
+    BLAS to one thread), so a pass must neither start a pool nor rescan the loaded libraries.
+    """
+    previous = getattr(_limits, "active", False)
+    _limits.active = True
+    try:
+        yield
+    finally:
+        _limits.active = previous
+
+
 def _map_blocks(work, slices, n_jobs):
     """``work(rows)`` over row blocks, results in block order (a thread pool when it has several threads)."""
     workers = pool_size(n_jobs, len(slices))
@@ -347,11 +362,14 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
             # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
             scores[np.arange(scores.shape[0]), tile_bmu] = np.inf
             topographic_errors += int((~lattice.are_adjacent(tile_bmu, np.argmin(scores, axis=1))).sum())
-    X = data.X[block]
     hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
-    sums = np.empty((n_nodes, n_features))
-    for d in range(n_features):
-        sums[:, d] = np.bincount(bmu, weights=X[:, d], minlength=n_nodes)
+    # All columns in one bincount over (node, column) bins: the same additions in the same order as a
+    # bincount per column, with one output array instead of one per column.
+    bins = _scratch_array("bins", (n_rows, n_features), np.intp)
+    np.multiply(bmu[:, None], n_features, out=bins)
+    np.add(bins, np.arange(n_features), out=bins)
+    sums = np.bincount(bins.ravel(), weights=data.X[block].ravel(), minlength=n_nodes * n_features)
+    sums = sums.reshape(n_nodes, n_features)
     stats = EpochStatistics(n_rows, hits, sums)
     if with_metrics:
         stats.abs_error = float(row_abs.sum())
