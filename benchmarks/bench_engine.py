@@ -7,8 +7,8 @@ Usage::
 
 Each workload runs in its own subprocess so its peak memory (max RSS) is its
 own.  The floor (:func:`honest_floor`) is what no BMU search can avoid: the best
-chunked float32 GEMM on the engine's own chunk shape, into a reused output
-tile, plus one pass over that tile, with all cores.  Each workload runs at the
+tiled float32 GEMM into a reused output tile plus one pass over that tile, with
+all cores (BLAS threads, or one core's rate scaled perfectly to all cores).  Each workload runs at the
 defaults (``n_jobs=None``: BLAS threads) and with ``n_jobs=-1`` (a thread per core).
 """
 
@@ -31,17 +31,21 @@ WORKLOADS = {
 
 
 def honest_floor(n: int, d: int, m: int, repeats: int = 5) -> tuple[float, float]:
-    """Seconds for the irreducible part of an epoch, all BLAS threads, best of ``repeats``.
+    """Seconds for the irreducible part of an epoch on this machine, best of ``repeats``.
 
     The BMU search cannot do less than one GEMM per row tile (``(rows x d+1) @ (d+1 x m)``, into a
     reused output tile) plus one pass over the tile to find each row's minimum.  The floor is the
-    fastest of several tile heights (the engine's own and 256 to 4096 rows), so the engine's choice
-    of tile cannot flatter it.  Returns (seconds, the GEMM rate in flop/s on the fastest shape).
+    fastest of: BLAS's own threads on one tile at a time, and one core's rate with perfect scaling
+    over every core (single-threaded BLAS, time divided by the core count), each over several tile
+    heights (the engine's own and 256 to 4096 rows), so neither the engine's tile nor its threading
+    can flatter it.  Returns (seconds, the GEMM rate in flop/s of the fastest way).
     """
     import numpy as np
+    from threadpoolctl import threadpool_limits
 
     from somnium.engine import _block_rows, _tile_rows
 
+    cores = os.cpu_count() or 1
     rng = np.random.default_rng(0)
     best = None
     for rows in sorted({_tile_rows(m, 4, _block_rows(m)), 256, 1024, 4096}):
@@ -49,18 +53,20 @@ def honest_floor(n: int, d: int, m: int, repeats: int = 5) -> tuple[float, float
         a = rng.normal(size=(chunk, d + 1)).astype(np.float32)
         b = rng.normal(size=(d + 1, m)).astype(np.float32)
         out = np.empty((chunk, m), dtype=np.float32)
-        gemm_times, pass_times = [], []
-        for _ in range(repeats + 1):
-            t = time.perf_counter()
-            np.matmul(a, b, out=out)
-            gemm_times.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            out.argmin(axis=1)
-            pass_times.append(time.perf_counter() - t)
-        gemm, tile_pass = min(gemm_times[1:]), min(pass_times[1:])
-        floor = n / chunk * (gemm + tile_pass)
-        if best is None or floor < best[0]:
-            best = (floor, 2 * chunk * (d + 1) * m / gemm)
+        for threads, share in ((None, 1), (1, cores)):
+            gemm_times, pass_times = [], []
+            with threadpool_limits(limits=threads, user_api="blas"):
+                for _ in range(repeats + 1):
+                    t = time.perf_counter()
+                    np.matmul(a, b, out=out)
+                    gemm_times.append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    out.argmin(axis=1)
+                    pass_times.append(time.perf_counter() - t)
+            gemm, tile_pass = min(gemm_times[1:]) / share, min(pass_times[1:]) / share
+            floor = n / chunk * (gemm + tile_pass)
+            if best is None or floor < best[0]:
+                best = (floor, 2 * chunk * (d + 1) * m / gemm)
     return best
 
 
