@@ -49,7 +49,7 @@ class Training:
         self.run_offset, self.run_epochs = offset, total
 
     def _n_chunks(self):
-        counter = getattr(self.data, "n_chunks", None)  # Dask data has no row chunks of ours
+        counter = getattr(self.data, "n_chunks", None)  # Dask data has no row blocks of ours
         return counter(self.state.lattice.n_nodes) if counter is not None else 1
 
     def begin(self):

@@ -91,8 +91,8 @@ class SOM:
         Any SciPy ``cdist`` metric for the BMU search; ``"euclidean"`` and
         ``"sqeuclidean"`` use the fast GEMM path.
     n_jobs : int or None, default None
-        None uses every core: a thread per core over row chunks when the data
-        span several chunks, BLAS's own threads when they fit in one (small
+        None uses every core: a thread per core over row blocks when the data
+        span several blocks, BLAS's own threads when they fit in one (small
         data, no thread set-up cost); ``k`` limits the BMU search to ``k``
         threads (-1 = all cores, 1 = one core).
     mapsize_scale : float, default 5

@@ -6,7 +6,7 @@ space; :mod:`somnium.core` validates inputs and owns the state.
 One batch epoch reads top to bottom (Kohonen 2001, batch map):
 
 1. :func:`epoch_statistics` -- the best matching unit (BMU) of every row by a
-   chunked GEMM, and per node the hit count and the sum of its rows (plus,
+   tiled GEMM over row blocks, and per node the hit count and the sum of its rows (plus,
    when asked, the error terms the metrics need).
 2. :func:`batch_update` -- smooth those sums with the neighbourhood kernel and
    divide: ``w = (H @ S) / (H @ n)``.
@@ -66,7 +66,7 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
 
 
 def pool_size(n_jobs: int | None, n_chunks: int) -> int:
-    """Threads a pass over ``n_chunks`` row chunks runs on."""
+    """Threads a pass over ``n_chunks`` row blocks runs on."""
     return max(1, min(resolve_n_jobs(n_jobs), n_chunks))
 
 
@@ -75,7 +75,7 @@ _limits = threading.local()
 
 @contextmanager
 def thread_limits(n_jobs: int | None, n_chunks: int | None = None):
-    """Pin BLAS to one thread whenever the pool over row chunks is the parallelism.
+    """Pin BLAS to one thread whenever the pool over row blocks is the parallelism.
 
     That is when the pass has several chunks for several threads, or when the
     user limited ``n_jobs`` to 1.  With ``n_jobs=None`` and a single chunk

@@ -278,3 +278,113 @@ def test_explorer_screenshots_in_both_themes(jupyter_lab, page, artifacts_dir):
     page.evaluate(
         "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
     )
+
+
+DASK_SETUP = f"""
+import json, os
+import numpy as np
+import dask.dataframe as dd
+from distributed import Client, LocalCluster
+from somnium import SOM
+from somnium.datasets import load_penguins
+from somnium.widgets import Explorer
+
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                       dashboard_address=None)
+client = Client(cluster)
+cols = {FEATURES!r}
+df = load_penguins().dropna(subset=cols)
+ddf = dd.from_pandas(df, npartitions=4, sort=False)
+model = SOM(mapsize=(8, 10), lattice="hexa", random_state=0).fit(ddf[cols], epochs=10)
+explorer = Explorer(model, ddf)
+
+def write_json(name, payload):
+    with open(name + ".tmp", "w") as f:
+        json.dump(payload, f)
+    os.replace(name + ".tmp", name)
+
+write_json("explorer_lattice.json", {{"coordinates": model.lattice_.coordinates.tolist()}})
+
+def report(change):
+    nodes = [int(i) for i in explorer.selection.nodes]
+    lazy = explorer.selected_rows
+    brute = df.index[np.isin(model.predict(df[cols]), nodes)]
+    write_json("explorer_state.json", {{
+        "nodes": nodes,
+        "lazy": type(lazy).__module__.startswith("dask"),
+        "selected_rows": sorted(int(i) for i in lazy.compute().index),
+        "brute": sorted(int(i) for i in brute),
+        "title": explorer.profile.numeric_figure.title,
+    }})
+
+explorer.selection.observe(report, "nodes")
+explorer
+"""
+
+DASK_LABELS = """
+labels = explorer.segments.labels(ddf)
+computed = labels.compute()
+expected = explorer.segments.labels(df[cols])
+write_json("explorer_labels.json", {
+    "lazy": type(labels).__module__.startswith("dask"),
+    "names": list(explorer.segments.names),
+    "equal": bool(computed.astype(object).fillna("-").equals(expected.astype(object).fillna("-"))),
+    "counted": int(computed.notna().sum()),
+    "table_rows": [int(n) for n in explorer.segment_table()["rows"]],
+})
+client.close(); cluster.close()
+"""
+
+
+def test_explorer_on_a_dask_dataframe_in_jupyterlab(jupyter_lab, page):
+    """Explorer(model, ddf) on a 2-process LocalCluster: brush -> lazy selected_rows, Add segment -> lazy labels."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    root = jupyter_lab.root_dir
+    for stale in ("explorer_state.json", "explorer_lattice.json", "explorer_labels.json"):
+        (root / stale).unlink(missing_ok=True)
+    nb = lab.write_notebook(root / "explorer_dask.ipynb", [("code", DASK_SETUP), ("code", DASK_LABELS)])
+    lab.open_notebook(page, jupyter_lab, nb.name)
+    lab.wait_for_kernel_ready(page)
+    lab.run_cell(page, 0)
+    lab.wait_for_output(page, '.somnium-planes[data-ready="true"]', timeout=180)
+    lab.wait_for_output(page, '.somnium-map[data-ready="true"]', timeout=60)
+    lab.wait_until_idle(page, timeout=120)
+    assert lab.error_outputs(page) == []
+    coords = poll_json(root / "explorer_lattice.json", lambda d: True)["coordinates"]
+
+    page.locator(MAP).scroll_into_view_if_needed()
+    (ax, ay), (bx, by) = (
+        center(page, f'{MAP} [data-neuron="0"]'),
+        center(page, f'{MAP} [data-neuron="{len(coords) - 1}"]'),
+    )
+
+    def to_client(x, y):
+        return (
+            ax + (x - coords[0][0]) * (bx - ax) / (coords[-1][0] - coords[0][0]),
+            ay + (y - coords[0][1]) * (by - ay) / (coords[-1][1] - coords[0][1]),
+        )
+
+    x0, y0, x1, y1 = 0.8, 0.3, 4.2, 2.9
+    drag(page, [to_client(x0, y0), to_client(x1, y1)])
+    expected = [i for i, (x, y) in enumerate(coords) if x0 <= x <= x1 and y0 <= y <= y1]
+    assert selected_everywhere(page)["map"] == expected
+    state = poll_json(root / "explorer_state.json", lambda d: d["nodes"] == expected, timeout=60)
+    assert state["lazy"] and state["selected_rows"] == state["brute"] and len(state["brute"]) > 0
+    assert state["title"].startswith(f"{len(state['brute']):,} of")
+
+    page.locator('.jp-OutputArea .somnium-explorer input[placeholder="Segment name"]').fill("corner")
+    page.locator(".jp-OutputArea .somnium-explorer button", has_text="Add segment").click()
+    page.wait_for_function(
+        """(mapSel) => {
+          const names = document.querySelectorAll(mapSel + ' .somnium-segments__name');
+          return names.length > 0 && names[0].textContent === 'corner';
+        }""",
+        arg=MAP,
+        timeout=30_000,
+    )
+    lab.run_cell(page, 1)
+    labels = poll_json(root / "explorer_labels.json", lambda d: True, timeout=120)
+    assert labels["lazy"] and labels["names"] == ["corner"] and labels["equal"]
+    assert labels["counted"] == len(state["brute"]) == labels["table_rows"][0]
+    lab.wait_until_idle(page, timeout=60)
+    assert lab.error_outputs(page) == []
