@@ -459,8 +459,9 @@ class DaskData:
             else:
                 what = f"failed: {type(error).__name__}: {error}"
             raise ClusterError(
-                f"The Dask cluster (scheduler {address}) {what}, during a pass over the data. A fit keeps "
-                "its last completed epoch; start a new cluster and client, then call fit again to continue."
+                f"The Dask cluster (scheduler {address}) {what}, during a pass over the data. Start a new "
+                "cluster and client and repeat the call; a fit kept its last completed epoch, so fit again "
+                "to continue it."
             ) from error
 
     def map_reduce(self, name: str, func, spec, extra=None):

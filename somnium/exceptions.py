@@ -9,6 +9,7 @@ catch it.
 __all__ = [
     "ClusterError",
     "DaskRowsError",
+    "FitInProgressError",
     "InvalidValuesInDataSet",
     "LatticeTypeNotFound",
     "ModelFileError",

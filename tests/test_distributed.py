@@ -343,7 +343,7 @@ def test_a_cluster_that_goes_away_leaves_the_last_completed_epoch():
             time.sleep(0.5)
 
     try:
-        with dask_client.as_current(), pytest.raises(ClusterError, match="keeps its last completed epoch"):
+        with dask_client.as_current(), pytest.raises(ClusterError, match="kept its last completed epoch"):
             som.fit(X, epochs=6, callbacks=close_after_two)
     finally:
         dask_client.close()

@@ -335,6 +335,17 @@ def test_a_data_column_layer_is_the_mean_of_each_nodes_rows(view, frame):
     np.testing.assert_allclose(wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True)
 
 
+def test_missing_values_are_skipped_in_a_columns_node_means(model, frame):
+    holey = frame.copy()
+    holey.loc[holey.index[::5], "target"] = np.nan
+    holey.loc[holey.index[1::9], "target"] = np.inf  # not a number either: skipped like a missing one
+    view = MapView(model, data=holey, color="target")
+    finite = holey["target"].where(np.isfinite(holey["target"]))
+    expected = finite.groupby(view.bmu).mean().reindex(range(42))  # pandas skips NaN
+    np.testing.assert_allclose(wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True)  # float32 wire
+    assert np.isfinite(wire(view, "_layer_values")[np.bincount(view.bmu, minlength=42) > 5]).all()
+
+
 def test_a_per_node_array_becomes_the_custom_layer(view):
     values = np.linspace(0, 1, 42)
     view.color = values

@@ -281,9 +281,13 @@ class MapView(SomniumWidget):
         return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
 
     def _row_mean(self, column) -> np.ndarray:
-        sums = np.bincount(self._bmu, weights=np.asarray(column, dtype=np.float64), minlength=self.n_nodes)
+        """Per-node mean of a column's finite values (missing ones skipped, as pandas' groupby mean does)."""
+        values = np.asarray(column, dtype=np.float64)
+        finite = np.isfinite(values)
+        sums = np.bincount(self._bmu, weights=np.where(finite, values, 0.0), minlength=self.n_nodes)
+        counts = np.bincount(self._bmu, weights=finite, minlength=self.n_nodes)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._counts > 0, sums / np.maximum(self._counts, 1), np.nan)
+            return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
     def _options(self):
         return [[key, layer.label] for key, layer in self._layers.items()]
