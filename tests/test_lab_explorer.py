@@ -109,6 +109,24 @@ def drag(page, points):
     page.mouse.up()
 
 
+def brush_map(page, coords, x0, y0, x1, y1) -> list[int]:
+    """Brush the map over the lattice rectangle (x0, y0)-(x1, y1); return the nodes inside it."""
+    page.locator(MAP).scroll_into_view_if_needed()
+    (ax, ay), (bx, by) = (
+        center(page, f'{MAP} [data-neuron="0"]'),
+        center(page, f'{MAP} [data-neuron="{len(coords) - 1}"]'),
+    )
+
+    def to_client(x, y):
+        return (
+            ax + (x - coords[0][0]) * (bx - ax) / (coords[-1][0] - coords[0][0]),
+            ay + (y - coords[0][1]) * (by - ay) / (coords[-1][1] - coords[0][1]),
+        )
+
+    drag(page, [to_client(x0, y0), to_client(x1, y1)])
+    return [i for i, (x, y) in enumerate(coords) if x0 <= x <= x1 and y0 <= y <= y1]
+
+
 def cell_is_running(page, index: int) -> bool:
     """Whether cell ``index`` still shows the pending-execution prompt ``[*]``."""
     return page.evaluate(
@@ -149,21 +167,7 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     coords = open_explorer(jupyter_lab, page, "explorer.ipynb", hostile=True)
 
     # 1. Brush on the map: every plane shows the same nodes; Python gets the rows; the profile redraws.
-    page.locator(MAP).scroll_into_view_if_needed()
-    (ax, ay), (bx, by) = (
-        center(page, f'{MAP} [data-neuron="0"]'),
-        center(page, f'{MAP} [data-neuron="{len(coords) - 1}"]'),
-    )
-
-    def to_client(x, y):
-        return (
-            ax + (x - coords[0][0]) * (bx - ax) / (coords[-1][0] - coords[0][0]),
-            ay + (y - coords[0][1]) * (by - ay) / (coords[-1][1] - coords[0][1]),
-        )
-
-    x0, y0, x1, y1 = 0.8, 0.3, 4.2, 2.9
-    drag(page, [to_client(x0, y0), to_client(x1, y1)])
-    expected = [i for i, (x, y) in enumerate(coords) if x0 <= x <= x1 and y0 <= y <= y1]
+    expected = brush_map(page, coords, 0.8, 0.3, 4.2, 2.9)
     assert len(expected) >= 6
     shown = selected_everywhere(page)
     assert shown["map"] == expected
@@ -352,21 +356,7 @@ def test_explorer_on_a_dask_dataframe_in_jupyterlab(jupyter_lab, page):
     assert lab.error_outputs(page) == []
     coords = poll_json(root / "explorer_lattice.json", lambda d: True)["coordinates"]
 
-    page.locator(MAP).scroll_into_view_if_needed()
-    (ax, ay), (bx, by) = (
-        center(page, f'{MAP} [data-neuron="0"]'),
-        center(page, f'{MAP} [data-neuron="{len(coords) - 1}"]'),
-    )
-
-    def to_client(x, y):
-        return (
-            ax + (x - coords[0][0]) * (bx - ax) / (coords[-1][0] - coords[0][0]),
-            ay + (y - coords[0][1]) * (by - ay) / (coords[-1][1] - coords[0][1]),
-        )
-
-    x0, y0, x1, y1 = 0.8, 0.3, 4.2, 2.9
-    drag(page, [to_client(x0, y0), to_client(x1, y1)])
-    expected = [i for i, (x, y) in enumerate(coords) if x0 <= x <= x1 and y0 <= y <= y1]
+    expected = brush_map(page, coords, 0.8, 0.3, 4.2, 2.9)
     assert selected_everywhere(page)["map"] == expected
     state = poll_json(root / "explorer_state.json", lambda d: d["nodes"] == expected, timeout=60)
     assert state["lazy"] and state["selected_rows"] == state["brute"] and len(state["brute"]) > 0

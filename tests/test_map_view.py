@@ -342,7 +342,9 @@ def test_missing_values_are_skipped_in_a_columns_node_means(model, frame):
     view = MapView(model, data=holey, color="target")
     finite = holey["target"].where(np.isfinite(holey["target"]))
     expected = finite.groupby(view.bmu).mean().reindex(range(42))  # pandas skips NaN
-    np.testing.assert_allclose(wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True)  # float32 wire
+    np.testing.assert_allclose(
+        wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True
+    )  # float32 wire
     assert np.isfinite(wire(view, "_layer_values")[np.bincount(view.bmu, minlength=42) > 5]).all()
 
 
