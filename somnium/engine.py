@@ -305,6 +305,8 @@ def _prepared_codebook(data: TrainingData, codebook: np.ndarray) -> np.ndarray:
 
 
 _scratch = threading.local()
+#: Work arrays above this size are allocated per use rather than kept by the thread.
+_SCRATCH_KEEP_BYTES = 64 * 2**20
 
 
 def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
@@ -317,6 +319,8 @@ def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
     """
     dtype = np.dtype(dtype)
     size = math.prod(shape)
+    if size * dtype.itemsize > _SCRATCH_KEEP_BYTES:  # huge maps: not worth holding after the pass
+        return np.empty(shape, dtype=dtype)
     buffers = _scratch.__dict__.setdefault("buffers", {})
     buffer = buffers.get(name)
     if buffer is None or buffer.dtype != dtype or buffer.size < size:

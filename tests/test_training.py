@@ -442,3 +442,14 @@ def test_pca_initialisation_is_oriented_by_a_fixed_rule():
     assert np.all(np.diff(first.reshape(4, 8), axis=1) > 0)
     # and the result does not depend on the order of the rows
     np.testing.assert_allclose(engine.pca_initialization(X[::-1], model.lattice_), init, atol=1e-9)
+
+
+def test_work_arrays_kept_or_not_give_the_same_fit(monkeypatch):
+    # Huge maps allocate their work arrays per use instead of keeping them per thread: same numbers.
+    X = blobs(2000, 5)
+    kept = SOM(mapsize=(6, 7), dtype="float64", random_state=0).fit(X, epochs=3, collect_history=True)
+    monkeypatch.setattr(engine, "_SCRATCH_KEEP_BYTES", 0)
+    fresh = SOM(mapsize=(6, 7), dtype="float64", random_state=0).fit(X, epochs=3, collect_history=True)
+    np.testing.assert_array_equal(fresh.codebook_, kept.codebook_)
+    np.testing.assert_array_equal(fresh.bmu_, kept.bmu_)
+    assert fresh.history_["topographic_error"] == kept.history_["topographic_error"]
