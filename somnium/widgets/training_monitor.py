@@ -8,7 +8,8 @@ monitor is a callback of that fit (see :mod:`somnium.callbacks`).  The
 training thread only *records* each epoch and answers "stop?" from a
 :class:`threading.Event`; a small publisher thread sends what was recorded
 at most ``update_interval`` apart (about 10 updates/s) and redraws the maps
-at most ``map_interval`` apart (about 2/s).  Nothing is dropped: every
+at most ``map_interval`` apart (about 2/s), less often when a redraw is slow
+(at most :data:`MAP_DUTY` of the time).  Nothing is dropped: every
 epoch's metrics reach the curves, and the last epoch and the final state
 are always sent.  The Stop click's handler (which may run on any kernel
 thread) only sets the event.
@@ -52,6 +53,8 @@ CURVE_METRICS = ("quantization_error", "topographic_error", "vacancy_rate")
 _CURVE_COLORS = ("#1f77b4", "#d95f02", "#7570b3")
 #: Rows of the training data drawn in the "map in data space" panel.
 MAX_SAMPLE_ROWS = 2000
+#: Largest share of the wall-clock time the live maps' redraws may take (they share the GIL with training).
+MAP_DUTY = 0.02
 #: The first ipykernel that dispatches comm messages while a cell awaits.
 AWAIT_KERNEL = (7, 4)
 
@@ -263,6 +266,7 @@ class TrainingMonitor:
         self._final = False
         self._last_send = -math.inf
         self._last_map = -math.inf
+        self._map_cost = 0.0
         self.messages_sent = 0  # updates published to the browser (benchmarks read it)
         self._capture_owner()
         self._sample_raw = self._sample_rows(data) if data is not None else None
@@ -646,9 +650,12 @@ class TrainingMonitor:
                 if self.state != "running":
                     self._header.stop_enabled = False
             self._draw_curves(epochs, values, phases)
-            if final or now - self._last_map >= self.map_interval:
+            # The maps cost far more than the curves: redraw them at most map_interval apart, and
+            # never more often than keeps their share of the time under MAP_DUTY.
+            if final or now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):
                 self._draw_maps()
                 self._last_map = now
+                self._map_cost = time.perf_counter() - now
             self._last_send = now
             self.messages_sent += 1
 
