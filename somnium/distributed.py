@@ -679,34 +679,27 @@ def _bmu_spec(model) -> _PassSpec:
 def node_column_means(model, X, columns=()) -> tuple[np.ndarray, dict]:
     """Rows per node and the per-node mean of each of ``columns`` of a Dask DataFrame, in one pass.
 
-    What a map view's "hits" and "(mean of rows)" layers need of Dask rows, through the public API:
-    the BMUs (``model.predict``, lazy) and a Dask groupby (a tree reduction), so only
-    ``n_nodes x (1 + len(columns))`` numbers reach the client.  ``columns`` may be any numeric
-    columns (a target that is not a feature, say); missing values there are skipped.
+    What a map view's "hits" and "(mean of rows)" layers need of Dask rows: the per-node sums of
+    :func:`node_sums` (the same pass a profile makes), so only ``n_nodes x columns`` numbers reach
+    the client.  ``columns`` may be any numeric columns (a target that is not a feature, say);
+    missing and non-finite values there are skipped, as in memory.
 
     Returns
     -------
     hits : ndarray of int64, shape (n_nodes,)
     means : dict of column name -> ndarray of float64, shape (n_nodes,) (NaN where a node has no value)
     """
-    n_nodes = model.lattice_.n_nodes
-    bmus = model.predict(_model_features(model, X))
     columns = [c for c in columns]
     if columns and not is_dask_dataframe(X):
         raise InvalidValuesInDataSet("columns= needs a Dask DataFrame (named columns).")
     if not columns:
         return model.node_hits(X), {}
-    frame = X[columns].assign(_somnium_bmu=bmus)
-    groups = frame.groupby("_somnium_bmu")
-    sizes, means = dask.compute(groups.size(), groups[columns].mean())
-    hits = np.zeros(n_nodes, dtype=np.int64)
-    hits[sizes.index.to_numpy(dtype=np.int64)] = sizes.to_numpy()
-    result = {}
-    for column in columns:
-        values = np.full(n_nodes, np.nan)
-        values[means.index.to_numpy(dtype=np.int64)] = means[column].to_numpy(dtype=np.float64)
-        result[str(column)] = values
-    return hits, result
+    features = getattr(model, "feature_names_in_", None)
+    wanted = {str(c) for c in columns} | (set() if features is None else {str(name) for name in features})
+    frame = X[[label for label in X.columns if str(label) in wanted]]
+    plan, sums = node_sums(model, frame, max_categories=0)
+    names = plan.numeric_names(sums.counts.shape[1])
+    return sums.rows.astype(np.int64), sums.means(names, columns)
 
 
 def rows_of_nodes(model, X, nodes):

@@ -194,10 +194,14 @@ def test_on_a_two_process_local_cluster(model, frame):
 def test_missing_values_of_a_column_are_skipped_in_its_node_means(model, frame):
     holey = frame.copy()
     holey.loc[holey.index[::7], "target"] = np.nan
+    holey.loc[holey.index[2::11], "target"] = np.inf  # skipped too, as in memory
     view = MapView(model, data=dd.from_pandas(holey, npartitions=3, sort=False), color="target")
     bmus = model.predict(frame[FEATURES])
-    expected = holey.groupby(bmus)["target"].mean().reindex(range(model.lattice_.n_nodes)).to_numpy()
+    finite = holey["target"].where(np.isfinite(holey["target"]))
+    expected = finite.groupby(bmus).mean().reindex(range(model.lattice_.n_nodes)).to_numpy()
     np.testing.assert_allclose(view.color_values, expected, rtol=1e-12, equal_nan=True)
+    in_memory = MapView(model, data=holey, color="target")
+    np.testing.assert_allclose(view.color_values, in_memory.color_values, rtol=1e-12, equal_nan=True)
     np.testing.assert_array_equal(view._hit_counts, np.bincount(bmus, minlength=model.lattice_.n_nodes))
 
 
