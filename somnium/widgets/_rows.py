@@ -169,7 +169,7 @@ class DaskRows:
 
     The interface of :class:`RowIndex` a map view and a :class:`~somnium.widgets.Selection` use,
     by Dask reductions and lazy filters (:mod:`somnium.distributed`): the hits and the per-node
-    means of ``columns`` come from one groupby pass (only ``n_nodes`` numbers per column reach
+    means of ``columns`` come from one pass of per-node sums (only ``n_nodes`` numbers per column reach
     the client); :meth:`rows` is a lazy Dask DataFrame filtered to the nodes, BMUs computed
     partition-wise, index kept.  Positions have no meaning here (:meth:`positions` raises).
 

@@ -162,7 +162,7 @@ class MapView(SomniumWidget):
     # --------------------------------------------------------------- rows
     @staticmethod
     def _dask_rows(model, data, bmu) -> DaskRows:
-        """Dask rows: hits and every extra numeric column's per-node mean in one groupby pass."""
+        """Dask rows: hits and every extra numeric column's per-node mean in one pass of per-node sums."""
         refuse_bmu(bmu)
         return DaskRows(model, data, MapView._mean_columns(model, data))
 
@@ -281,7 +281,7 @@ class MapView(SomniumWidget):
         return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
 
     def _row_mean(self, column) -> np.ndarray:
-        """Per-node mean of a column's finite values (missing ones skipped, as pandas' groupby mean does)."""
+        """Per-node mean of a column's finite values (missing and infinite ones skipped, as on Dask)."""
         values = np.asarray(column, dtype=np.float64)
         finite = np.isfinite(values)
         sums = np.bincount(self._bmu, weights=np.where(finite, values, 0.0), minlength=self.n_nodes)
