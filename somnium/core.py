@@ -650,34 +650,17 @@ class SOM:
             fine_epochs = check_int(fine_epochs, "fine_epochs")
         auto = _auto.AutoRun(as_callbacks(callbacks), rough_epochs, fine_epochs)
         with self._training():  # one guard over every phase: no other fit can slip in between
-            # the rough phase prepares the map (its size may be "auto"); the rest of the plan follows from it
-            self._fit_batch(
-                X,
-                auto.rough_epochs,
-                _auto.rough_radii,
-                "linear",
-                1.0,
-                1.0,
-                collect_history,
-                [auto],
-                run=auto.run(),
-                guarded=True,
-            )
-            auto.plan(self.lattice_, self._state.codebook.shape[1], self.neighborhood)
-            while (phase := auto.next_phase()) is not None:
-                radii = (phase.radiusin, phase.radiusfin)
+
+            def phase(epochs, radii, decay):
                 self._fit_batch(
-                    X,
-                    phase.epochs,
-                    radii,
-                    phase.decay,
-                    1.0,
-                    1.0,
-                    collect_history,
-                    [auto],
-                    run=auto.run(),
-                    guarded=True,
+                    X, epochs, radii, decay, 1.0, 1.0, collect_history, [auto], run=auto.run(), guarded=True
                 )
+
+            # the rough phase prepares the map (its size may be "auto"); the rest of the plan follows from it
+            phase(auto.rough_epochs, _auto.rough_radii, "linear")
+            auto.plan(self.lattice_, self._state.codebook.shape[1], self.neighborhood)
+            while (step := auto.next_phase()) is not None:
+                phase(step.epochs, (step.radiusin, step.radiusfin), step.decay)
         return self
 
     # -------------------------------------------------------------- predict

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.environment import CHROMIUM_ARGS, REPO_ROOT, find_chromium, require
+from tests.support.harness.harness_server import serve_harness
 from tests.support.lab_server import jupyter_lab  # noqa: F401 - the session-wide Lab server fixture
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -51,3 +52,10 @@ def page(chromium):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def harness_url():
+    """The harness page server (the views' bundles without JupyterLab), one per session."""
+    with serve_harness() as url:
+        yield url

@@ -8,10 +8,6 @@ the selection once the kernel is free.
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
-
 import pytest
 
 from tests.support import lab_server as lab
@@ -66,20 +62,6 @@ while time.time() < deadline:
 
 MAP = ".jp-OutputArea .somnium-explorer .somnium-map:not(.somnium-planes__plane)"
 PLANES = ".jp-OutputArea .somnium-explorer .somnium-planes"
-
-
-def poll_json(path: Path, predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    data = None
-    while time.monotonic() < deadline:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            data = None
-        if data is not None and predicate(data):
-            return data
-        time.sleep(0.1)
-    raise AssertionError(f"{path.name} never satisfied the condition; last content: {data}")
 
 
 def selected_everywhere(page) -> dict:
@@ -156,7 +138,7 @@ def open_explorer(jupyter_lab, page, name, hostile=False):
     lab.wait_for_output(page, ".somnium-profile .bqplot", timeout=60)
     lab.wait_until_idle(page, timeout=120)
     assert lab.error_outputs(page) == []
-    return poll_json(root / "explorer_lattice.json", lambda d: True)["coordinates"]
+    return lab.poll_json(root / "explorer_lattice.json", lambda d: True)["coordinates"]
 
 
 def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
@@ -172,7 +154,7 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     shown = selected_everywhere(page)
     assert shown["map"] == expected
     assert len(shown["planes"]) == 4 and all(nodes == expected for nodes in shown["planes"].values())
-    state = poll_json(root / "explorer_state.json", lambda d: d["nodes"] == expected)
+    state = lab.poll_json(root / "explorer_state.json", lambda d: d["nodes"] == expected)
     assert state["selected_rows"] == state["brute"] and len(state["brute"]) > 0
     # the bqplot profile's DOM shows the new bars and the new title
     page.wait_for_function(
@@ -192,7 +174,7 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
 
     # 2. A click on a plane while a cell runs shows on every view before the cell ends.
     lab.run_cell(page, 1)
-    poll_json(root / "explorer_busy.json", lambda d: True)
+    lab.poll_json(root / "explorer_busy.json", lambda d: True)
     assert cell_is_running(page, 1)
     target = next(i for i in range(len(coords)) if i not in expected)
     plane = f'{PLANES} .somnium-map[data-plane="1"]'
@@ -205,7 +187,7 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
         path=str(artifacts_dir / "lab_explorer_busy_click.png")
     )
     lab.wait_until_idle(page, timeout=60)
-    state = poll_json(root / "explorer_state.json", lambda d: d["nodes"] == [target])
+    state = lab.poll_json(root / "explorer_state.json", lambda d: d["nodes"] == [target])
     assert state["selected_rows"] == state["brute"]
     assert lab.error_outputs(page) == []
     # the hostile column name is text in the profile's axis and the map's layer menu, never markup
@@ -354,11 +336,11 @@ def test_explorer_on_a_dask_dataframe_in_jupyterlab(jupyter_lab, page):
     lab.wait_for_output(page, '.somnium-map[data-ready="true"]', timeout=60)
     lab.wait_until_idle(page, timeout=120)
     assert lab.error_outputs(page) == []
-    coords = poll_json(root / "explorer_lattice.json", lambda d: True)["coordinates"]
+    coords = lab.poll_json(root / "explorer_lattice.json", lambda d: True)["coordinates"]
 
     expected = brush_map(page, coords, 0.8, 0.3, 4.2, 2.9)
     assert selected_everywhere(page)["map"] == expected
-    state = poll_json(root / "explorer_state.json", lambda d: d["nodes"] == expected, timeout=60)
+    state = lab.poll_json(root / "explorer_state.json", lambda d: d["nodes"] == expected, timeout=60)
     assert state["lazy"] and state["selected_rows"] == state["brute"] and len(state["brute"]) > 0
     assert state["title"].startswith(f"{len(state['brute']):,} of")
 
@@ -373,7 +355,7 @@ def test_explorer_on_a_dask_dataframe_in_jupyterlab(jupyter_lab, page):
         timeout=30_000,
     )
     lab.run_cell(page, 1)
-    labels = poll_json(root / "explorer_labels.json", lambda d: True, timeout=120)
+    labels = lab.poll_json(root / "explorer_labels.json", lambda d: True, timeout=120)
     assert labels["lazy"] and labels["names"] == ["corner"] and labels["equal"]
     assert labels["counted"] == len(state["brute"]) == labels["table_rows"][0]
     lab.wait_until_idle(page, timeout=60)

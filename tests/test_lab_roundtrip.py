@@ -7,31 +7,14 @@ Python state is read back through files the notebook's observers write (atomical
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.support import lab_server as lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.jupyterlab]
-
-
-def poll_json(path: Path, predicate, timeout: float = 30.0):
-    """Poll a JSON file written by the notebook until ``predicate(data)`` holds; return the data."""
-    deadline = time.monotonic() + timeout
-    data = None
-    while time.monotonic() < deadline:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            data = None
-        if data is not None and predicate(data):
-            return data
-        time.sleep(0.1)
-    raise AssertionError(f"{path.name} never satisfied the condition; last content: {data}")
 
 
 SMOKE_SETUP = '''
@@ -83,7 +66,7 @@ def test_lab_machinery_with_a_plain_anywidget(jupyter_lab, page):
     button = page.locator(".jp-OutputArea button.probe")
     button.click()
     button.click()
-    assert poll_json(jupyter_lab.root_dir / "probe.json", lambda d: d["clicks"] == 2)
+    assert lab.poll_json(jupyter_lab.root_dir / "probe.json", lambda d: d["clicks"] == 2)
     lab.run_cell(page, 1)
     page.locator('.jp-OutputArea button.probe[data-value="10"]').wait_for(timeout=30_000)
     assert lab.error_outputs(page) == []
@@ -179,20 +162,20 @@ def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
     )
     assert sorted(set(drawn)) == list(range(n_nodes))
 
-    hits = poll_json(root / "roundtrip_hits.json", lambda d: True)["hits"]
+    hits = lab.poll_json(root / "roundtrip_hits.json", lambda d: True)["hits"]
     occupied = [i for i, h in enumerate(hits) if h > 0]
     assert len(occupied) >= 5, hits
     a, b = occupied[0], occupied[-1]
 
     # 1. A plain click selects one cell.
     _cell(page, a).click()
-    state = poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == [a])
+    state = lab.poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == [a])
     assert state["selected_rows"] == state["brute"]
     assert len(state["selected_rows"]) == hits[a]
 
     # 2. A Shift-click adds a second one.
     _cell(page, b).click(modifiers=["Shift"])
-    state = poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == sorted([a, b]))
+    state = lab.poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == sorted([a, b]))
     assert state["selected_rows"] == state["brute"], (
         "selected_rows must be exactly the rows whose BMU is selected"
     )
@@ -216,7 +199,7 @@ def test_mapview_selection_round_trip(jupyter_lab, page, artifacts_dir):
         assert _cell(page, neuron).get_attribute("data-selected") == "true"
     for neuron in {a, b} - set(pushed):
         assert _cell(page, neuron).get_attribute("data-selected") != "true"
-    state = poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == pushed)
+    state = lab.poll_json(root / "roundtrip_state.json", lambda d: d["selected"] == pushed)
     assert state["selected_rows"] == state["brute"]
     lab.wait_until_idle(page)
     assert lab.error_outputs(page) == []

@@ -13,18 +13,12 @@ import pytest
 
 from somnium import SOM
 from somnium.widgets import ComponentPlanes, MapView, Selection
-from tests.support.harness.harness_server import model_states, serve_harness, widget_state
+from tests.support.harness.harness_server import model_states, widget_state
 
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
 FEATURES = ["income", "age", "score", XSS]
-
-
-@pytest.fixture(scope="module")
-def harness_url():
-    with serve_harness() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -16,18 +16,12 @@ from matplotlib.path import Path as PolygonPath
 
 from somnium import SOM
 from somnium.widgets import MapView
-from tests.support.harness.harness_server import model_states, serve_harness, widget_state
+from tests.support.harness.harness_server import model_states, widget_state
 
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
 FEATURES = ["income", "age", XSS]
-
-
-@pytest.fixture(scope="module")
-def harness_url():
-    with serve_harness() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

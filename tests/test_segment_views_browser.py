@@ -10,17 +10,11 @@ from somnium import SOM
 from somnium.segments import Segments
 from somnium.widgets import ComponentPlanes, MapView, Selection
 from somnium.widgets._segments import SEGMENT_PALETTE, UNASSIGNED_COLOR, boundary_edges
-from tests.support.harness.harness_server import model_states, serve_harness, widget_state
+from tests.support.harness.harness_server import model_states, widget_state
 
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def harness_url():
-    with serve_harness() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

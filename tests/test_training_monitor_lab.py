@@ -7,9 +7,7 @@ tests see several epochs stream into the DOM while the cell runs, then stop it.
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -49,16 +47,6 @@ def report(name):
 monitor = TrainingMonitor(model)
 EPOCHS = {EPOCHS}
 """
-
-
-def poll_json(path: Path, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            time.sleep(0.1)
-    raise AssertionError(f"{path.name} was never written")
 
 
 def dom_state(page):
@@ -135,7 +123,7 @@ def test_awaited_fit_streams_epochs_and_stop_ends_it(jupyter_lab, page, artifact
     latency = time.monotonic() - t0
     lab.wait_until_idle(page)
     assert lab.error_outputs(page) == []
-    result = poll_json(root / "monitor_await.json")
+    result = lab.poll_json(root / "monitor_await.json", timeout=60.0)
     assert result == {"epochs": stopped, "state": "stopped", "stopped_epoch": stopped, "bmu_ok": True}
     assert seen[-1]["epoch"] <= stopped < EPOCHS
     page.locator(MONITOR).first.screenshot(path=str(artifacts_dir / "lab_monitor_stopped.png"))
@@ -162,7 +150,7 @@ def test_background_start_and_stop_while_the_kernel_is_idle(jupyter_lab, page):
     stop_button(page).click()
     stopped = wait_for_state(page, "stopped")
     lab.run_cell(page, 2)
-    result = poll_json(root / "monitor_background.json")
+    result = lab.poll_json(root / "monitor_background.json", timeout=60.0)
     assert result == {"epochs": stopped, "state": "stopped", "stopped_epoch": stopped, "bmu_ok": True}
     assert stopped < EPOCHS
     lab.wait_until_idle(page)
@@ -190,7 +178,7 @@ def test_interrupt_during_an_awaited_fit_leaves_a_usable_model(jupyter_lab, page
     errors = lab.error_outputs(page)
     assert len(errors) == 1 and "CancelledError" in errors[0], errors
     lab.run_cell(page, 2)
-    result = poll_json(root / "monitor_interrupt.json")
+    result = lab.poll_json(root / "monitor_interrupt.json", timeout=60.0)
     assert result == {"epochs": stopped, "state": "stopped", "stopped_epoch": stopped, "bmu_ok": True}
-    assert poll_json(root / "monitor_interrupt_after.json") == {"epochs": stopped + 2}
+    assert lab.poll_json(root / "monitor_interrupt_after.json", timeout=60.0) == {"epochs": stopped + 2}
     assert (root / "interrupted.somnium").exists()

@@ -355,3 +355,18 @@ def cell_output_text(page, index: int) -> str:
         }""",
         index,
     )
+
+
+def poll_json(path: Path, predicate=lambda data: True, timeout: float = 30.0):
+    """Poll a JSON file written by a notebook until ``predicate(data)`` holds; return the data."""
+    deadline = time.monotonic() + timeout
+    data = None
+    while time.monotonic() < deadline:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = None
+        if data is not None and predicate(data):
+            return data
+        time.sleep(0.1)
+    raise AssertionError(f"{path.name} never satisfied the condition; last content: {data}")
