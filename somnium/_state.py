@@ -15,10 +15,22 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import engine
+from ._validation import check_mapsize, check_size, not_fitted_message
+from .exceptions import ModelNotTrainedError
 from .lattice import Lattice
 from .metrics import HISTORY_METRICS
 
-__all__ = ["HISTORY_KEYS", "FittedState", "History", "NodeStatistics", "SeedCodebook"]
+__all__ = [
+    "HISTORY_KEYS",
+    "FittedState",
+    "History",
+    "NodeStatistics",
+    "SeedCodebook",
+    "committed_state",
+    "initial_state",
+    "model_rng",
+]
 
 #: Columns of ``history_``: the seed's three metrics first, in its order, then the rest.
 HISTORY_KEYS = (*HISTORY_METRICS, "epoch", "phase", "radius", "learning_rate")
@@ -138,6 +150,73 @@ class FittedState:
 
     def with_training_statistics(self, bmu, nodes: NodeStatistics) -> FittedState:
         return replace(self, bmu=bmu, nodes=nodes)
+
+
+def committed_state(model, what: str = "this") -> FittedState:
+    """The model's last committed state, or :class:`ModelNotTrainedError` saying why there is none.
+
+    The one not-fitted check: the estimator, the Dask package and the views all read a model's fitted
+    state through it, never through the estimator's private attributes.
+    """
+    state = model.__dict__.get("_state")
+    if state is None:
+        if model.__dict__.get("_fitting"):
+            raise ModelNotTrainedError(
+                f"Training is in progress and no epoch has completed yet; wait for it before {what}."
+            )
+        raise ModelNotTrainedError(not_fitted_message(what))
+    return state
+
+
+def model_rng(model) -> np.random.Generator:
+    """The model's random generator, made from ``random_state`` at first use and shared by its fits."""
+    rng = model.__dict__.get("_generator")
+    if rng is None:
+        rng = model.__dict__["_generator"] = np.random.default_rng(model.random_state)
+    return rng
+
+
+def initial_state(
+    *,
+    mapsize,
+    lattice: str,
+    initialization: str,
+    mapsize_scale: float,
+    rng: np.random.Generator,
+    normalizer,
+    feature_names,
+    n_rows: int,
+    mean: np.ndarray,
+    covariance: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> FittedState:
+    """The uncommitted first state from the normalised data's moments (in memory or by Dask reductions).
+
+    One covariance serves both ``mapsize="auto"`` (the side ratio) and the PCA initialisation.
+    """
+    n_features = mean.shape[0]
+    if mapsize == "auto":
+        values = engine.covariance_axes(covariance, 2)[0] if n_features >= 2 and n_rows >= 2 else None
+        rows, cols = engine.mapsize_from_spectrum(n_rows, values, mapsize_scale, lattice)
+    else:
+        rows, cols = check_mapsize(mapsize)
+    check_size(rows * cols * n_features, "The codebook")
+    grid = Lattice(rows, cols, lattice)
+    if initialization == "pca":
+        values, vectors = engine.covariance_axes(covariance, 2)
+        codebook = engine.pca_codebook(mean, values, vectors, grid)
+    else:
+        codebook = engine.random_codebook(low, high, grid.n_nodes, rng)
+    return FittedState(
+        codebook=codebook,
+        center=mean,
+        lattice=grid,
+        normalizer=normalizer,
+        n_features=n_features,
+        feature_names=feature_names,
+        history=History(),
+    )
 
 
 class SeedCodebook:

@@ -98,6 +98,23 @@ def _real_range(minimum, maximum, exclusive) -> str:
     return f"in {low}, {high}"
 
 
+#: Largest map accepted (nodes); the codebook and the per-node statistics grow with it.
+MAX_NODES = 1_000_000
+
+
+def check_mapsize(mapsize) -> tuple[int, int]:
+    """A ``(rows, cols)`` pair of positive ints within :data:`MAX_NODES` nodes."""
+    if isinstance(mapsize, str) or not hasattr(mapsize, "__len__") or len(mapsize) != 2:
+        raise ValueError(f"mapsize must be 'auto' or a (rows, cols) pair, got {mapsize!r}.")
+    rows, cols = (check_int(v, "mapsize entries") for v in mapsize)
+    if rows * cols > MAX_NODES:
+        raise ValueError(
+            f"mapsize {rows}x{cols} has {rows * cols:,} nodes, above Somnium's limit of {MAX_NODES:,}; "
+            "a map larger than the data has no empty-free reading anyway (about 5*sqrt(N) nodes is usual)."
+        )
+    return rows, cols
+
+
 def not_fitted_message(what: str = "this") -> str:
     return f"This SOM is not trained yet; call fit(), fit_online() or fit_auto() before {what}."
 

@@ -19,17 +19,16 @@ import numpy as np
 
 from . import _auto, _online, engine, metrics, persistence
 from ._state import FittedState as _FittedState
-from ._state import History, SeedCodebook
+from ._state import SeedCodebook, committed_state, initial_state, model_rng
 from ._training import Training, node_statistics
 from ._validation import (
     check_int,
+    check_mapsize,
     check_option,
     check_real,
-    check_size,
     column_names,
     is_dask_collection,
     is_dataframe,
-    not_fitted_message,
     scipy_metric_names,
     validated_rows,
 )
@@ -52,8 +51,6 @@ __all__ = ["SOM", "EpochInfo", "estimate_mapsize"]
 INITIALIZATIONS = ("pca", "random")
 DECAYS = ("linear", "exponential")
 DTYPES = ("float32", "float64")
-#: Largest map accepted (nodes); the codebook and the per-node statistics grow with it.
-MAX_NODES = 1_000_000
 
 _FIT_GUARD = threading.Lock()
 #: SciPy metrics that estimate a variance or covariance from the rows of each call.
@@ -174,21 +171,9 @@ class SOM:
         self.random_state = random_state
         self.dtype = check_option(dtype, DTYPES, "dtype")
         if mapsize != "auto":
-            self._check_mapsize(mapsize)
+            check_mapsize(mapsize)
         self._state = None
         self._fitting = False
-
-    @staticmethod
-    def _check_mapsize(mapsize):
-        if isinstance(mapsize, str) or not hasattr(mapsize, "__len__") or len(mapsize) != 2:
-            raise ValueError(f"mapsize must be 'auto' or a (rows, cols) pair, got {mapsize!r}.")
-        rows, cols = (check_int(v, "mapsize entries") for v in mapsize)
-        if rows * cols > MAX_NODES:
-            raise ValueError(
-                f"mapsize {rows}x{cols} has {rows * cols:,} nodes, above Somnium's limit of {MAX_NODES:,}; "
-                "a map larger than the data has no empty-free reading anyway (about 5*sqrt(N) nodes is usual)."
-            )
-        return rows, cols
 
     def get_params(self) -> dict:
         """The constructor's parameters (scikit-learn convention)."""
@@ -234,15 +219,14 @@ class SOM:
         return self.__dict__.get("_state") is not None
 
     def _not_fitted(self, what: str) -> str:
-        if self.__dict__.get("_fitting"):
-            return f"Training is in progress and no epoch has completed yet; wait for it before {what}."
-        return not_fitted_message(what)
+        try:
+            committed_state(self, what)
+        except ModelNotTrainedError as error:
+            return str(error)
+        return ""
 
     def _fitted(self, what: str) -> _FittedState:
-        state = self.__dict__.get("_state")
-        if state is None:
-            raise ModelNotTrainedError(self._not_fitted(what))
-        return state
+        return committed_state(self, what)
 
     def _require_fitted(self, what="this"):
         self._fitted(what)
@@ -319,9 +303,7 @@ class SOM:
         return state.normalizer.transform(rows)
 
     def _rng(self) -> np.random.Generator:
-        if "_generator" not in self.__dict__:
-            self._generator = np.random.default_rng(self.random_state)
-        return self._generator
+        return model_rng(self)
 
     def _initial_state(self, X_input) -> tuple[_FittedState, np.ndarray]:
         """First fit: the normaliser, map size and initial codebook (uncommitted: no epoch yet)."""
@@ -338,31 +320,19 @@ class SOM:
         return state, Xn
 
     def _initial_state_from(self, normalizer, feature_names, n_rows, mean, covariance, low, high):
-        """The uncommitted first state from the normalised data's moments (in memory or by Dask reductions).
-
-        One covariance serves both ``mapsize="auto"`` (the side ratio) and the PCA initialisation.
-        """
-        n_features = mean.shape[0]
-        if self.mapsize == "auto":
-            values = engine.covariance_axes(covariance, 2)[0] if n_features >= 2 and n_rows >= 2 else None
-            rows, cols = engine.mapsize_from_spectrum(n_rows, values, self.mapsize_scale, self.lattice)
-        else:
-            rows, cols = self._check_mapsize(self.mapsize)
-        check_size(rows * cols * n_features, "The codebook")
-        lattice = Lattice(rows, cols, self.lattice)
-        if self.initialization == "pca":
-            values, vectors = engine.covariance_axes(covariance, 2)
-            codebook = engine.pca_codebook(mean, values, vectors, lattice)
-        else:
-            codebook = engine.random_codebook(low, high, lattice.n_nodes, self._rng())
-        return _FittedState(
-            codebook=codebook,
-            center=mean,
-            lattice=lattice,
+        return initial_state(
+            mapsize=self.mapsize,
+            lattice=self.lattice,
+            initialization=self.initialization,
+            mapsize_scale=self.mapsize_scale,
+            rng=self._rng(),
             normalizer=normalizer,
-            n_features=n_features,
             feature_names=feature_names,
-            history=History(),
+            n_rows=n_rows,
+            mean=mean,
+            covariance=covariance,
+            low=low,
+            high=high,
         )
 
     def _prepare(self, X) -> tuple[_FittedState, engine.TrainingData]:

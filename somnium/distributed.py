@@ -65,7 +65,7 @@ except ImportError as error:  # pragma: no cover - exercised by monkeypatching t
     ) from error
 
 from . import engine
-from ._state import FittedState
+from ._state import FittedState, committed_state, initial_state, model_rng
 from ._summaries import CategoryTally, NodeSums, SumPlan, split_columns, sum_by_node
 from ._validation import (
     check_finite,
@@ -634,8 +634,19 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
     else:
         normalized = data._moments(names, None, transform=_Normalize(normalizer), covariance=True)
     covariance = normalized.m2 / max(normalized.n - 1, 1)
-    state = model._initial_state_from(
-        normalizer, names, normalized.n, normalized.mean, covariance, normalized.low, normalized.high
+    state = initial_state(
+        mapsize=model.mapsize,
+        lattice=model.lattice,
+        initialization=model.initialization,
+        mapsize_scale=model.mapsize_scale,
+        rng=model_rng(model),
+        normalizer=normalizer,
+        feature_names=names,
+        n_rows=normalized.n,
+        mean=normalized.mean,
+        covariance=covariance,
+        low=normalized.low,
+        high=normalized.high,
     )
     return state, replace(data, center=normalized.mean)
 
@@ -670,7 +681,7 @@ def _model_features(model, X):
 
 def _bmu_spec(model) -> _PassSpec:
     """What a partition needs to find its rows' BMUs: not the whole model (no history, no training BMUs)."""
-    state = model._fitted("a pass over Dask rows")
+    state = committed_state(model, "a pass over Dask rows")
     names = None if state.feature_names is None else tuple(state.feature_names)
     codebook = np.ascontiguousarray(state.codebook, dtype=np.float64)
     return _PassSpec(state.normalizer, state.center, model.dtype, model.distance_metric, names, codebook)

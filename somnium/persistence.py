@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics
-from ._validation import check_option
+from ._validation import MAX_NODES, check_option
 from .exceptions import ModelFileError
 from .lattice import LATTICES, Lattice
 from .metrics import HISTORY_METRICS
@@ -66,7 +66,6 @@ MAX_MEMBER_BYTES = 4 * 2**30
 #: Largest total of uncompressed bytes read from one file.
 MAX_TOTAL_BYTES = 8 * 2**30
 #: Largest map a file may describe (nodes), as the estimator allows.
-MAX_NODES = 1_000_000
 #: Largest feature count a file may describe.
 MAX_FEATURES = 1_000_000
 _META = "somnium.json"
