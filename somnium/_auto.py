@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from ._validation import check_option
 from .callbacks import Callback, EarlyStopping, notify
 
 #: Epochs of the rough (ordering) phase.
@@ -64,6 +65,26 @@ TE_BUDGET = 0.06
 #: How far above the final radius the converge phase runs when the fine phase ended close to the TE budget.
 STEP_BACK = 0.075
 
+#: fit_auto's two schedules; the first is the default.
+EMPHASES = ("topology", "quantization")
+
+# ----------------------------------------------------------- emphasis="topology"
+#: Epochs of the topology schedule's rough phase (the map size sets its radii).
+TOPOLOGY_ROUGH_EPOCHS = 4
+#: Radius the rough phase hands over at (the original project's transition radius).
+TOPOLOGY_MID_RADIUS = 3.0
+#: Radius the topology schedule ends and converges at, for every kernel.
+TOPOLOGY_FINAL_RADIUS = 1.0
+#: Epochs of the exponential fine phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest on any data.
+TOPOLOGY_FINE_EPOCHS, TOPOLOGY_FINE_EPOCHS_MIN = 48, 6
+#: Most epochs of the converge phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest it may be given.
+TOPOLOGY_CONVERGE_EPOCHS, TOPOLOGY_CONVERGE_EPOCHS_MIN = 8, 2
+#: Up to this many rows the plan runs its full length; above, the fine and converge phases shrink
+#: with sqrt(TOPOLOGY_FULL_ROWS / n_rows), down to their minimums.
+TOPOLOGY_FULL_ROWS = 10_000
+#: The converge phase stops when the QE improves by less than this fraction in an epoch.
+TOPOLOGY_PLATEAU_DELTA = 0.001
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -77,8 +98,14 @@ class Phase:
     guarded: bool = True  # may the guard / plateau stop it
 
 
+def check_emphasis(emphasis) -> str:
+    """``emphasis`` if it is one of :data:`EMPHASES`, else the library's unknown-option error."""
+    return check_option(emphasis, EMPHASES, "emphasis")
+
+
+# ------------------------------------------------------- emphasis="quantization"
 def rough_radii(lattice) -> tuple[float, float]:
-    """Start and end radius of the rough phase (a third of the longest side, then a quarter of that)."""
+    """Start and end radius of the quantization rough phase (a third of the longest side, then a quarter)."""
     start = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
     return start, max(1.0, start / 4.0)
 
@@ -94,7 +121,7 @@ def fine_epoch_count(lattice, end: float = FINAL_RADIUS) -> int:
 
 
 def final_radius(neighborhood: str = "gaussian") -> float:
-    """Where the fine phase ends: 0.5 for the Gaussian; 1 for the kernels that vanish beyond their radius.
+    """Where the quantization fine phase ends: 0.5 for the Gaussian; 1 for the kernels that vanish beyond it.
 
     A bubble, cut Gaussian or Epanechikov kernel of radius < 1 reaches no neighbour (Epanechikov already
     gives them weight 0 at radius 1): below 1 the map would turn into k-means and the guard would stop it
@@ -103,17 +130,8 @@ def final_radius(neighborhood: str = "gaussian") -> float:
     return FINAL_RADIUS if neighborhood == "gaussian" else 1.0
 
 
-def auto_schedule(
-    n_rows: int, n_features: int, lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
-) -> list[Phase]:
-    """The phases fit_auto runs on a map of ``lattice`` for ``n_rows`` x ``n_features`` data.
-
-    ``rough_epochs`` / ``fine_epochs`` (the seed's overrides) fix those phases' lengths; a fixed fine
-    phase is run whole and is not followed by a converge phase.  The converge phase's radius is the
-    final radius unless the guard stops the fine phase earlier (see :class:`AutoMonitor`).
-    ``n_rows`` and ``n_features`` do not change the plan: they act through the measured errors.
-    """
-    del n_rows, n_features  # the plan depends on the map; the data act through the guard and the plateau
+def quantization_schedule(lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian") -> list[Phase]:
+    """The QE-leaning phases (the schedule of releases before the topology default; see the module notes)."""
     rough = AUTO_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
     r0, r1 = rough_radii(lattice)
     end = final_radius(neighborhood)
@@ -126,25 +144,99 @@ def auto_schedule(
     return phases
 
 
+# ----------------------------------------------------------- emphasis="topology"
+def topology_rough_radii(lattice) -> tuple[float, float]:
+    """Start and end radius of the topology rough phase: a third of the longest side (at least 1), then
+    :data:`TOPOLOGY_MID_RADIUS` or a quarter of the start, whichever is larger (never above the start)."""
+    start = max(TOPOLOGY_FINAL_RADIUS, max(lattice.rows, lattice.cols) / 3.0)
+    return start, min(start, max(TOPOLOGY_MID_RADIUS, start / 4.0))
+
+
+def size_factor(n_rows) -> float:
+    """1 up to :data:`TOPOLOGY_FULL_ROWS` rows, then ``sqrt(TOPOLOGY_FULL_ROWS / n_rows)``."""
+    if not n_rows or n_rows <= TOPOLOGY_FULL_ROWS:
+        return 1.0
+    return math.sqrt(TOPOLOGY_FULL_ROWS / n_rows)
+
+
+def topology_epochs(n_rows) -> tuple[int, int]:
+    """``(fine epochs, most converge epochs)`` of the topology schedule for ``n_rows`` rows."""
+    factor = size_factor(n_rows)
+    fine = max(TOPOLOGY_FINE_EPOCHS_MIN, round(TOPOLOGY_FINE_EPOCHS * factor))
+    converge = max(TOPOLOGY_CONVERGE_EPOCHS_MIN, round(TOPOLOGY_CONVERGE_EPOCHS * factor))
+    return int(fine), int(converge)
+
+
+def topology_schedule(n_rows, lattice, rough_epochs=None, fine_epochs=None) -> list[Phase]:
+    """The topology-first phases: rough to the mid radius, an exponential fine phase to radius 1, and a
+    converge phase at radius 1 until the QE stops improving (see the module notes)."""
+    rough = TOPOLOGY_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
+    r0, r1 = topology_rough_radii(lattice)
+    end = TOPOLOGY_FINAL_RADIUS
+    fine, converge = topology_epochs(n_rows)
+    # No TE guard: the radius never goes below 1, where batch maps fold (see emphasis="quantization").
+    phases = [Phase("rough", rough, r0, r1, guarded=False)]
+    if fine_epochs is not None:
+        phases.append(Phase("fine", int(fine_epochs), max(r1, end), end, "exponential", guarded=False))
+        return phases
+    phases.append(Phase("fine", fine, max(r1, end), end, "exponential", guarded=False))
+    phases.append(Phase("converge", converge, end, end))
+    return phases
+
+
+def auto_schedule(
+    n_rows: int,
+    n_features: int,
+    lattice,
+    rough_epochs=None,
+    fine_epochs=None,
+    neighborhood="gaussian",
+    emphasis="topology",
+) -> list[Phase]:
+    """The phases fit_auto runs on a map of ``lattice`` for ``n_rows`` x ``n_features`` data.
+
+    ``rough_epochs`` / ``fine_epochs`` (the seed's overrides) fix those phases' lengths; a fixed fine
+    phase is run whole and is not followed by a converge phase.  ``emphasis="quantization"``: the map
+    size sets the plan, and the data act through the measured errors (``n_rows`` and ``n_features`` do
+    not change it); the converge phase's radius is the final radius unless the guard stops the fine
+    phase earlier (see :class:`AutoRun`).  ``emphasis="topology"``: the fine and converge phases get
+    fewer epochs above :data:`TOPOLOGY_FULL_ROWS` rows (:func:`topology_epochs`).
+    """
+    del n_features  # the data act through the measured errors
+    if check_emphasis(emphasis) == "quantization":
+        return quantization_schedule(lattice, rough_epochs, fine_epochs, neighborhood)
+    return topology_schedule(n_rows, lattice, rough_epochs, fine_epochs)
+
+
 class AutoRun(Callback):
     """One fit_auto run: the plan, fit_auto's own stops, and the user's callbacks.
 
     It is the only callback fit_auto passes to each phase: the user's callbacks are notified first and
     a True from them is remembered in :attr:`user_stopped` (it ends the whole run); its own stops --
-    the TE guard and the QE plateau -- end only the current phase.
+    the TE guard (quantization emphasis) and the QE plateau -- end only the current phase.
 
-    Use: ``run()`` for the ``run=`` of the rough phase, then :meth:`plan` with the map, then
-    :meth:`next_phase` until it returns None.
+    Use: a rough phase of :attr:`rough_epochs` epochs at :meth:`rough_radii` with ``run=`` :meth:`run`,
+    then :meth:`plan` with the map, then :meth:`next_phase` until it returns None.
     """
 
     def __init__(
-        self, user_callbacks, rough_epochs=None, fine_epochs=None, te_budget=None, plateau_delta=None
+        self,
+        user_callbacks,
+        rough_epochs=None,
+        fine_epochs=None,
+        te_budget=None,
+        plateau_delta=None,
+        emphasis="topology",
     ):
+        self.emphasis = check_emphasis(emphasis)
+        topology = self.emphasis == "topology"
         self.user = list(user_callbacks)
-        self.rough_epochs = AUTO_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
+        default_rough = TOPOLOGY_ROUGH_EPOCHS if topology else AUTO_ROUGH_EPOCHS
+        self.rough_epochs = default_rough if rough_epochs is None else int(rough_epochs)
         self.fine_epochs = fine_epochs
         self.te_budget = TE_BUDGET if te_budget is None else float(te_budget)
-        self.plateau_delta = PLATEAU_DELTA if plateau_delta is None else float(plateau_delta)
+        default_delta = TOPOLOGY_PLATEAU_DELTA if topology else PLATEAU_DELTA
+        self.plateau_delta = default_delta if plateau_delta is None else float(plateau_delta)
         self.user_stopped = False
         self.n_rows = 0
         self.done = 0  # epochs completed in this run
@@ -161,17 +253,32 @@ class AutoRun(Callback):
         )
 
     # ----------------------------------------------------------- the plan
+    def rough_radii(self, lattice) -> tuple[float, float]:
+        """Start and end radius of the rough phase on ``lattice`` (the ``radii`` of its ``fit``)."""
+        return topology_rough_radii(lattice) if self.emphasis == "topology" else rough_radii(lattice)
+
     def run(self) -> tuple[int, int]:
         """``(epochs done, epochs planned)`` of the whole run, for ``_fit_batch(run=...)``."""
         planned = sum(p.epochs for p in self.pending)
         if not self.pending and self.phase.role == "rough":  # before plan(): the most it can be
-            planned = FINE_EPOCHS_MAX + CONVERGE_EPOCHS if self.fine_epochs is None else self.fine_epochs
+            if self.fine_epochs is not None:
+                planned = self.fine_epochs
+            elif self.emphasis == "topology":
+                planned = sum(topology_epochs(0))
+            else:
+                planned = FINE_EPOCHS_MAX + CONVERGE_EPOCHS
             return 0, self.rough_epochs + planned
         return self.done, self.done + self.phase.epochs + planned
 
     def plan(self, lattice, n_features: int, neighborhood: str = "gaussian"):
         phases = auto_schedule(
-            self.n_rows, n_features, lattice, self.rough_epochs, self.fine_epochs, neighborhood
+            self.n_rows,
+            n_features,
+            lattice,
+            self.rough_epochs,
+            self.fine_epochs,
+            neighborhood,
+            self.emphasis,
         )
         self.pending = phases[1:]  # the rough phase has run
         self.reference_radius = max(1.0, phases[1].radiusin)
@@ -182,14 +289,14 @@ class AutoRun(Callback):
             return None
         fired, self.fired_at = self.fired_at, None
         phase = self.pending.pop(0)
-        if phase.role == "converge":
+        if phase.role == "converge" and self.emphasis == "quantization":
             radius = self.converge_radius(phase.radiusin, fired)
             phase = replace(phase, radiusin=radius, radiusfin=radius)
         self.phase = phase
         return phase
 
     def converge_radius(self, final: float, fired) -> float:
-        """Where the converge phase runs, from how the fine phase ended.
+        """Where the quantization converge phase runs, from how the fine phase ended.
 
         Converging at a fixed radius lets the TE creep up a little more (a map close to folding folds), so
         when the fine phase ended in the upper half of the TE budget the converge phase keeps a step back:
