@@ -73,10 +73,10 @@ EMPHASES = ("topology", "quantization")
 TOPOLOGY_ROUGH_EPOCHS = 4
 #: Radius the rough phase hands over at (the original project's transition radius).
 TOPOLOGY_MID_RADIUS = 3.0
-#: Radius the topology schedule ends and converges at, for every kernel.
-TOPOLOGY_FINAL_RADIUS = 1.0
+#: Radius the topology schedule ends and converges at (Gaussian; the other kernels end at 1).
+TOPOLOGY_FINAL_RADIUS = 0.97
 #: Epochs of the exponential fine phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest on any data.
-TOPOLOGY_FINE_EPOCHS, TOPOLOGY_FINE_EPOCHS_MIN = 48, 6
+TOPOLOGY_FINE_EPOCHS, TOPOLOGY_FINE_EPOCHS_MIN = 64, 6
 #: Most epochs of the converge phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest it may be given.
 TOPOLOGY_CONVERGE_EPOCHS, TOPOLOGY_CONVERGE_EPOCHS_MIN = 8, 2
 #: Up to this many rows the plan runs its full length; above, the fine and converge phases shrink
@@ -84,6 +84,8 @@ TOPOLOGY_CONVERGE_EPOCHS, TOPOLOGY_CONVERGE_EPOCHS_MIN = 8, 2
 TOPOLOGY_FULL_ROWS = 10_000
 #: The converge phase stops when the QE improves by less than this fraction in an epoch.
 TOPOLOGY_PLATEAU_DELTA = 0.001
+#: The largest radius a topology fine phase starts at (for run_epochs before the map is known).
+TOPOLOGY_FINE_START_MAX = 100.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,9 @@ def final_radius(neighborhood: str = "gaussian") -> float:
     return FINAL_RADIUS if neighborhood == "gaussian" else 1.0
 
 
-def quantization_schedule(lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian") -> list[Phase]:
+def quantization_schedule(
+    lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
+) -> list[Phase]:
     """The QE-leaning phases (the schedule of releases before the topology default; see the module notes)."""
     rough = AUTO_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
     r0, r1 = rough_radii(lattice)
@@ -147,9 +151,9 @@ def quantization_schedule(lattice, rough_epochs=None, fine_epochs=None, neighbor
 # ----------------------------------------------------------- emphasis="topology"
 def topology_rough_radii(lattice) -> tuple[float, float]:
     """Start and end radius of the topology rough phase: a third of the longest side (at least 1), then
-    :data:`TOPOLOGY_MID_RADIUS` or a quarter of the start, whichever is larger (never above the start)."""
-    start = max(TOPOLOGY_FINAL_RADIUS, max(lattice.rows, lattice.cols) / 3.0)
-    return start, min(start, max(TOPOLOGY_MID_RADIUS, start / 4.0))
+    half of that, but not below :data:`TOPOLOGY_MID_RADIUS` (nor above the start)."""
+    start = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
+    return start, min(start, max(TOPOLOGY_MID_RADIUS, start / 2.0))
 
 
 def size_factor(n_rows) -> float:
@@ -159,27 +163,41 @@ def size_factor(n_rows) -> float:
     return math.sqrt(TOPOLOGY_FULL_ROWS / n_rows)
 
 
-def topology_epochs(n_rows) -> tuple[int, int]:
-    """``(fine epochs, most converge epochs)`` of the topology schedule for ``n_rows`` rows."""
+def topology_epochs(n_rows, start: float = TOPOLOGY_MID_RADIUS) -> tuple[int, int]:
+    """``(fine epochs, most converge epochs)`` of the topology schedule for ``n_rows`` rows.
+
+    The fine phase takes :data:`TOPOLOGY_FINE_EPOCHS` epochs from the mid radius (3) to 1, as many per
+    e-fold of the radius from a larger ``start``, both times :func:`size_factor`.
+    """
     factor = size_factor(n_rows)
-    fine = max(TOPOLOGY_FINE_EPOCHS_MIN, round(TOPOLOGY_FINE_EPOCHS * factor))
+    span = math.log(max(start, 1.0)) / math.log(TOPOLOGY_MID_RADIUS)  # e-folds down to 1, in units of 3 -> 1
+    fine = max(TOPOLOGY_FINE_EPOCHS_MIN, round(TOPOLOGY_FINE_EPOCHS * span * factor))
     converge = max(TOPOLOGY_CONVERGE_EPOCHS_MIN, round(TOPOLOGY_CONVERGE_EPOCHS * factor))
     return int(fine), int(converge)
 
 
-def topology_schedule(n_rows, lattice, rough_epochs=None, fine_epochs=None) -> list[Phase]:
-    """The topology-first phases: rough to the mid radius, an exponential fine phase to radius 1, and a
-    converge phase at radius 1 until the QE stops improving (see the module notes)."""
+def topology_final_radius(neighborhood: str = "gaussian") -> float:
+    """Where the topology schedule ends: :data:`TOPOLOGY_FINAL_RADIUS` for the Gaussian, 1 otherwise
+    (a bubble, cut Gaussian or Epanechikov kernel narrower than 1 reaches no neighbour)."""
+    return TOPOLOGY_FINAL_RADIUS if neighborhood == "gaussian" else 1.0
+
+
+def topology_schedule(
+    n_rows, lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
+) -> list[Phase]:
+    """The topology-first phases: a short rough phase, an exponential fine phase to about radius 1, and a
+    converge phase there until the QE stops improving (see the module notes)."""
     rough = TOPOLOGY_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
     r0, r1 = topology_rough_radii(lattice)
-    end = TOPOLOGY_FINAL_RADIUS
-    fine, converge = topology_epochs(n_rows)
-    # No TE guard: the radius never goes below 1, where batch maps fold (see emphasis="quantization").
+    end = topology_final_radius(neighborhood)
+    start = max(r1, end)
+    fine, converge = topology_epochs(n_rows, start)
+    # No TE guard: the radius stays at about 1, above where batch maps fold (see emphasis="quantization").
     phases = [Phase("rough", rough, r0, r1, guarded=False)]
     if fine_epochs is not None:
-        phases.append(Phase("fine", int(fine_epochs), max(r1, end), end, "exponential", guarded=False))
+        phases.append(Phase("fine", int(fine_epochs), start, end, "exponential", guarded=False))
         return phases
-    phases.append(Phase("fine", fine, max(r1, end), end, "exponential", guarded=False))
+    phases.append(Phase("fine", fine, start, end, "exponential", guarded=False))
     phases.append(Phase("converge", converge, end, end))
     return phases
 
@@ -205,7 +223,7 @@ def auto_schedule(
     del n_features  # the data act through the measured errors
     if check_emphasis(emphasis) == "quantization":
         return quantization_schedule(lattice, rough_epochs, fine_epochs, neighborhood)
-    return topology_schedule(n_rows, lattice, rough_epochs, fine_epochs)
+    return topology_schedule(n_rows, lattice, rough_epochs, fine_epochs, neighborhood)
 
 
 class AutoRun(Callback):
@@ -247,6 +265,7 @@ class AutoRun(Callback):
         self.fired_at = None  # radius of the epoch the guard stopped, in the current phase
         self.accepted = None  # last radius < 1 whose map passed the guard
         self.last_accepted_te = math.inf  # its TE
+        self.converge_te = math.inf  # the lowest TE of the converge phase so far (topology emphasis)
         # The QE plateau of the converge phase: stop at the first epoch that improves by less than the delta.
         self._plateau = EarlyStopping(
             "quantization_error", patience=1, min_delta=self.plateau_delta, min_epochs=2
@@ -264,7 +283,7 @@ class AutoRun(Callback):
             if self.fine_epochs is not None:
                 planned = self.fine_epochs
             elif self.emphasis == "topology":
-                planned = sum(topology_epochs(0))
+                planned = sum(topology_epochs(0, TOPOLOGY_FINE_START_MAX))
             else:
                 planned = FINE_EPOCHS_MAX + CONVERGE_EPOCHS
             return 0, self.rough_epochs + planned
@@ -292,6 +311,7 @@ class AutoRun(Callback):
         if phase.role == "converge" and self.emphasis == "quantization":
             radius = self.converge_radius(phase.radiusin, fired)
             phase = replace(phase, radiusin=radius, radiusfin=radius)
+        self.converge_te = math.inf
         self.phase = phase
         return phase
 
@@ -340,4 +360,13 @@ class AutoRun(Callback):
             self.best_te = min(self.best_te, te)
         if info.radius < 1.0:
             self.accepted, self.last_accepted_te = info.radius, te
-        return phase.role == "converge" and self._plateau.on_epoch_end(info)
+        if phase.role != "converge":
+            return False
+        plateau = self._plateau.on_epoch_end(info)  # called every epoch: it keeps its own best
+        if self.emphasis == "topology":
+            # converged when the QE has stopped improving and the TE has too (it often still falls
+            # for a few epochs after the QE has settled: the map unfolds the last kinks)
+            te_improved = te < self.converge_te
+            self.converge_te = min(self.converge_te, te)
+            return plateau and not te_improved
+        return plateau
