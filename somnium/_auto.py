@@ -80,7 +80,7 @@ TOPOLOGY_FINE_EPOCHS, TOPOLOGY_FINE_EPOCHS_MIN = 64, 6
 #: Most epochs of the converge phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest it may be given.
 TOPOLOGY_CONVERGE_EPOCHS, TOPOLOGY_CONVERGE_EPOCHS_MIN = 8, 2
 #: Up to this many rows the plan runs its full length; above, the fine and converge phases shrink
-#: with sqrt(TOPOLOGY_FULL_ROWS / n_rows), down to their minimums.
+#: with TOPOLOGY_FULL_ROWS / n_rows, down to their minimums (see :func:`size_factor`).
 TOPOLOGY_FULL_ROWS = 10_000
 #: The converge phase stops when the QE improves by less than this fraction in an epoch.
 TOPOLOGY_PLATEAU_DELTA = 0.001
@@ -157,10 +157,11 @@ def topology_rough_radii(lattice) -> tuple[float, float]:
 
 
 def size_factor(n_rows) -> float:
-    """1 up to :data:`TOPOLOGY_FULL_ROWS` rows, then ``sqrt(TOPOLOGY_FULL_ROWS / n_rows)``."""
+    """1 up to :data:`TOPOLOGY_FULL_ROWS` rows, then ``TOPOLOGY_FULL_ROWS / n_rows``: above that size
+    the fine and converge phases visit about as many rows in all as they do on TOPOLOGY_FULL_ROWS."""
     if not n_rows or n_rows <= TOPOLOGY_FULL_ROWS:
         return 1.0
-    return math.sqrt(TOPOLOGY_FULL_ROWS / n_rows)
+    return TOPOLOGY_FULL_ROWS / n_rows
 
 
 def topology_epochs(n_rows, start: float = TOPOLOGY_MID_RADIUS) -> tuple[int, int]:
