@@ -514,6 +514,9 @@ def main(argv=None):
     parser.add_argument(
         "--original", default="", help="the Python of an environment with ivallesp/somnium, or a checkout"
     )
+    parser.add_argument(
+        "--skip", default="", help="library:dataset pairs not to run (comma-separated), e.g. SimpSOM:digits"
+    )
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--plot", default="", help="draw QE against TE per data set into this PNG")
     parser.add_argument(
@@ -535,6 +538,10 @@ def main(argv=None):
         wanted = {name.strip().lower() for name in args.libraries.split(",")}
         peers = {k: v for k, v in peers.items() if any(w in k.lower() for w in wanted)}
     names = [n for n in args.datasets.split(",") if n] or None
+    skip = dict(SKIP)
+    for pair in filter(None, args.skip.split(",")):
+        library, dataset = pair.split(":")
+        skip[library, dataset] = "--skip"
     print(f"# {date.today().isoformat()}, {machine()}, {load_average()}", flush=True)
     runnable = {}
     for label, (train, module) in peers.items():
@@ -549,8 +556,8 @@ def main(argv=None):
         rows, cols = map_size(dname, Z)
         runs = {}
         for label, train in runnable.items():
-            if (label, dname) in SKIP:
-                print(f"# {dname} {label}: skipped, {SKIP[label, dname]}", flush=True)
+            if (label, dname) in skip:
+                print(f"# {dname} {label}: skipped, {skip[label, dname]}", flush=True)
                 continue
             runs[label] = [run_one(train, Z, rows, cols, 0)]
         # the repeated runs go round-robin over the libraries, so that a busy moment of the machine
