@@ -464,3 +464,49 @@ def poll_json(path: Path, predicate=lambda data: True, timeout: float = 30.0):
             return data
         time.sleep(0.1)
     raise AssertionError(f"{path.name} never satisfied the condition; last content: {data}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Maps in any host (Playwright locators pierce the shadow roots some hosts render widgets in)
+# --------------------------------------------------------------------------------------------------
+
+
+def map_center(page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).first.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def brush_lattice(page, map_selector: str, coords, x0: float, y0: float, x1: float, y1: float) -> list[int]:
+    """Drag a rectangle over the lattice rectangle (x0, y0)-(x1, y1) of the map ``map_selector``.
+
+    ``coords`` are the lattice's node coordinates (``model.lattice_.coordinates``); the client position of
+    a lattice point comes from the centres of the first and last cells.  Returns the nodes inside the
+    rectangle (the brute-force answer the views must agree with).
+    """
+    page.locator(map_selector).first.scroll_into_view_if_needed()
+    last = len(coords) - 1
+    (ax, ay), (bx, by) = (
+        map_center(page, f'{map_selector} [data-neuron="0"]'),
+        map_center(page, f'{map_selector} [data-neuron="{last}"]'),
+    )
+
+    def to_client(x, y):
+        return (
+            ax + (x - coords[0][0]) * (bx - ax) / (coords[last][0] - coords[0][0]),
+            ay + (y - coords[0][1]) * (by - ay) / (coords[last][1] - coords[0][1]),
+        )
+
+    page.mouse.move(*to_client(x0, y0))
+    page.mouse.down()
+    page.mouse.move(*to_client(x1, y1), steps=5)
+    page.mouse.up()
+    return [i for i, (x, y) in enumerate(coords) if x0 <= x <= x1 and y0 <= y <= y1]
+
+
+def selected_cells(page, map_selector: str) -> list[int]:
+    """Nodes the map ``map_selector`` (the first match) draws as selected."""
+    return sorted(
+        page.locator(map_selector)
+        .first.locator('[data-neuron][data-selected="true"]')
+        .evaluate_all("cells => cells.map(c => Number(c.dataset.neuron))")
+    )
