@@ -17,7 +17,6 @@ import pytest
 
 from tests.support import lab_server as hosts
 from tests.support.environment import REPO_ROOT, require
-from tests.support.lab_server import jupyter_notebook7  # noqa: F401 - the Notebook 7 server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.jupyterlab, pytest.mark.slow]
 
@@ -149,7 +148,7 @@ def test_marimo_map_brush_linked_views_and_python(marimo_dir, page, artifacts_di
         hosts.stop_process_group(server.process)
 
 
-CONTAINERS = '''import marimo
+CONTAINERS = """import marimo
 
 app = marimo.App()
 
@@ -186,7 +185,7 @@ def _(TrainingMonitor, model):
 
 if __name__ == "__main__":
     app.run()
-'''
+"""
 
 
 def test_marimo_says_which_views_it_cannot_show(marimo_dir, page):

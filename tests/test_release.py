@@ -172,7 +172,17 @@ def test_fresh_venv_installs_the_wheel_without_node_and_runs_getting_started(dis
 
     start = time.monotonic()
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", f"{dist['wheel']}[pandas]", "ipykernel", "nbclient", "nbformat"],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            f"{dist['wheel']}[pandas]",
+            "ipykernel",
+            "nbclient",
+            "nbformat",
+        ],
         capture_output=True,
         text=True,
         env=env,
