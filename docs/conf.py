@@ -59,6 +59,7 @@ myst_heading_anchors = 3
 # skips it while editing prose or docstrings (the pages then show no outputs; CI never sets it).
 nb_execution_mode = "off" if os.environ.get("SOMNIUM_DOCS_EXECUTE") == "off" else "force"
 nb_execution_timeout = 300
+nb_execution_in_temp = True  # files the notebooks write (saved models, JSON) never land in docs/
 nb_execution_raise_on_error = True  # a failing cell fails the build
 nb_execution_show_tb = True
 nb_merge_streams = True
@@ -94,6 +95,7 @@ nitpicky = False
 html_theme = "pydata_sphinx_theme"
 html_title = f"Somnium {release}"
 html_static_path = ["_static"]
+html_css_files = ["somnium-docs.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

@@ -39,6 +39,7 @@ SDIST_TOP = {
     "benchmarks",
     "README.md",
     "CHANGELOG.md",
+    "CONTRIBUTING.md",
     "LICENSE",
     "pyproject.toml",
     "PKG-INFO",
