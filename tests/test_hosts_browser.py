@@ -157,11 +157,15 @@ app = marimo.App()
 def _():
     from somnium import SOM
     from somnium.datasets import load_penguins
+    import marimo as mo
+
     from somnium.widgets import Explorer, SegmentProfile, TrainingMonitor
+    from somnium.widgets._hosts import current_host
 
     features = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
     df = load_penguins().dropna(subset=features)
     model = SOM(mapsize=(5, 6), random_state=0).fit(df[features], epochs=5)
+    mo.md(f"somnium sees host: {current_host()}")
     return Explorer, SegmentProfile, TrainingMonitor, df, model
 
 
@@ -197,6 +201,7 @@ def test_marimo_says_which_views_it_cannot_show(marimo_dir, page):
         page.goto(server.url, wait_until="domcontentloaded")
         notices = page.locator("[data-somnium-host-notice]")
         notices.nth(2).wait_for(timeout=120_000)
+        page.get_by_text("somnium sees host: marimo").wait_for(timeout=30_000)
         views = sorted(notices.evaluate_all("ns => ns.map(n => n.dataset.somniumHostNotice)"))
         assert views == ["Explorer", "SegmentProfile", "TrainingMonitor"]
         for i in range(3):
