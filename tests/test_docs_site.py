@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import lab_server as hosts
-from tests.support.environment import REPO_ROOT
+from tests.support.environment import REPO_ROOT, require
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -52,6 +53,11 @@ def site() -> Path:
         return Path(built)
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_nb")
+    fetched = (REPO_ROOT / "docs" / "_static" / "widgets" / "embed-amd.js").exists()
+    require(
+        fetched or shutil.which("npm") is not None,
+        "npm not installed (docs/build.py fetches the widget manager)",
+    )
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "docs" / "build.py")], capture_output=True, text=True, timeout=1200
     )
