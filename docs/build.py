@@ -85,7 +85,7 @@ def prepare_widget_js() -> None:
         shutil.copyfile(_nbextension(name), WIDGETS / f"{name}.js")
 
 
-def build(jobs: str = "1") -> float:
+def build(jobs: str = "auto") -> float:
     prepare_widget_js()
     start = time.monotonic()
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", jobs]
@@ -108,10 +108,15 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="serve the built site on 127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--clean", action="store_true", help="remove docs/_build first")
+    parser.add_argument(
+        "--jobs",
+        default="auto",
+        help="Sphinx processes (-j; default one per core: the notebooks run side by side)",
+    )
     args = parser.parse_args()
     if args.clean:
         shutil.rmtree(DOCS / "_build", ignore_errors=True)
-    seconds = build()
+    seconds = build(args.jobs)
     print(f"site built in {seconds:.1f} s: {OUT / 'index.html'}")
     if args.serve:
         serve(args.port)
