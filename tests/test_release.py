@@ -179,6 +179,8 @@ def test_fresh_venv_installs_the_wheel_without_node_and_runs_getting_started(dis
             "pip",
             "install",
             "-q",
+            "--no-compile",  # byte-compiling scipy, pandas and matplotlib costs more than this test needs
+            "--disable-pip-version-check",
             f"{dist['wheel']}[pandas]",
             "ipykernel",
             "nbclient",
