@@ -58,6 +58,8 @@ myst_heading_anchors = 3
 # Every build runs every notebook, so the pages show what the code does today.  SOMNIUM_DOCS_EXECUTE=off
 # skips it while editing prose or docstrings (the pages then show no outputs; CI never sets it).
 nb_execution_mode = "off" if os.environ.get("SOMNIUM_DOCS_EXECUTE") == "off" else "force"
+if nb_execution_mode == "off":  # unexecuted notebooks name no language for their cells
+    suppress_warnings = ["myst-nb.lexer"]
 nb_execution_timeout = 300
 nb_execution_in_temp = True  # files the notebooks write (saved models, JSON) never land in docs/
 nb_execution_raise_on_error = True  # a failing cell fails the build
