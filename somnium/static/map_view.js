@@ -638,7 +638,7 @@ function selectionChanges(flags, nodes) {
   for (let node = 0; node < flags.length; node++) if (next[node] !== flags[node]) changed.push(node);
   return { flags: next, changed };
 }
-var _events2, _cleanups2, _nNodes, _paths, _cells, _centers, _viewBox, _selection2, _flags, _hovered, _lastPointer, _frame, _drag, _brushMode, _HexMap_instances, listen_fn, emit_fn, propose_fn, nodeOf_fn, toLattice_fn, onPointerDown_fn, onPointerMove_fn, onFrame_fn, onPointerUp_fn, onPointerCancel_fn, onPointerLeave_fn, hover_fn, pointer_fn;
+var _events2, _cleanups2, _nNodes, _paths, _cells, _centers, _viewBox, _selection2, _flags, _hovered, _lastPointer, _frame, _drag, _brushMode, _HexMap_instances, listen_fn, propose_fn, nodeOf_fn, toLattice_fn, onPointerDown_fn, onPointerMove_fn, onFrame_fn, onPointerUp_fn, onPointerCancel_fn, onPointerLeave_fn, hover_fn, pointer_fn;
 var HexMap = class {
   /**
    * @param {HTMLElement} container where the map's <svg> is appended
@@ -830,11 +830,8 @@ listen_fn = function(type, method) {
   this.svg.addEventListener(type, handler);
   __privateGet(this, _cleanups2).push(() => this.svg.removeEventListener(type, handler));
 };
-emit_fn = function(event, value) {
-  __privateGet(this, _events2).emit(event, value);
-};
 propose_fn = function(next) {
-  if (!sameSelection(next, __privateGet(this, _selection2))) __privateMethod(this, _HexMap_instances, emit_fn).call(this, "select", next);
+  if (!sameSelection(next, __privateGet(this, _selection2))) __privateGet(this, _events2).emit("select", next);
 };
 nodeOf_fn = function(target) {
   const value = target instanceof Element ? target.getAttribute("data-neuron") : null;
@@ -908,12 +905,12 @@ onPointerLeave_fn = function() {
 };
 hover_fn = function(node) {
   if (node === __privateGet(this, _hovered)) {
-    if (node !== null) __privateMethod(this, _HexMap_instances, emit_fn).call(this, "hover", { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
+    if (node !== null) __privateGet(this, _events2).emit("hover", { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
     return;
   }
   __privateSet(this, _hovered, node);
   this.setHovered(node);
-  __privateMethod(this, _HexMap_instances, emit_fn).call(this, "hover", node === null ? null : { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
+  __privateGet(this, _events2).emit("hover", node === null ? null : { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
 };
 pointer_fn = function() {
   const pointer = __privateGet(this, _lastPointer);

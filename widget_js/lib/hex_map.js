@@ -262,12 +262,8 @@ export class HexMap {
     this.#cleanups.push(() => this.svg.removeEventListener(type, handler));
   }
 
-  #emit(event, value) {
-    this.#events.emit(event, value);
-  }
-
   #propose(next) {
-    if (!sameSelection(next, this.#selection)) this.#emit("select", next);
+    if (!sameSelection(next, this.#selection)) this.#events.emit("select", next);
   }
 
   #nodeOf(target) {
@@ -360,12 +356,12 @@ export class HexMap {
 
   #hover(node) {
     if (node === this.#hovered) {
-      if (node !== null) this.#emit("hover", { node, ...this.#pointer() });
+      if (node !== null) this.#events.emit("hover", { node, ...this.#pointer() });
       return;
     }
     this.#hovered = node;
     this.setHovered(node);
-    this.#emit("hover", node === null ? null : { node, ...this.#pointer() });
+    this.#events.emit("hover", node === null ? null : { node, ...this.#pointer() });
   }
 
   #pointer() {
