@@ -3,7 +3,8 @@
 import { Window } from "happy-dom";
 
 const window = new Window({ url: "http://localhost/" });
-const GLOBALS = [
+// Classes as they are; the frame functions bound to the window they belong to.
+for (const name of [
   "document",
   "Element",
   "HTMLElement",
@@ -11,10 +12,11 @@ const GLOBALS = [
   "KeyboardEvent",
   "MouseEvent",
   "PointerEvent",
-];
-for (const name of [...GLOBALS, "requestAnimationFrame", "cancelAnimationFrame"]) {
-  globalThis[name] =
-    typeof window[name] === "function" && !GLOBALS.includes(name) ? window[name].bind(window) : window[name];
+]) {
+  globalThis[name] = window[name];
+}
+for (const name of ["requestAnimationFrame", "cancelAnimationFrame"]) {
+  globalThis[name] = window[name].bind(window);
 }
 
 export { window };
