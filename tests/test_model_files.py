@@ -134,6 +134,7 @@ def test_a_version_1_file_still_loads(saved, tmp_path):
     parts = members(path)
     meta = json.loads(parts["somnium.json"])
     meta["format_version"] = 1
+    meta["lattice"].pop("shifted_rows")  # format 1 and 2 files shifted the odd rows
     meta["final_metrics"] = {
         k: v for k, v in meta.pop("nodes")["metrics"].items() if k != "mean_bmu_distance"
     }
@@ -141,6 +142,7 @@ def test_a_version_1_file_still_loads(saved, tmp_path):
     parts = {k: v for k, v in parts.items() if not k.startswith("nodes.")}
     parts["somnium.json"] = json.dumps(meta).encode()
     loaded = SOM.load(write(tmp_path / "v1.som", parts.items()))
+    assert loaded.lattice_.shifted_rows == "odd"
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     np.testing.assert_array_equal(loaded.node_hits(), model.node_hits())
     assert loaded.calculate_quantization_error() == pytest.approx(model.calculate_quantization_error())
