@@ -130,7 +130,14 @@ def _reconstructor(cls, base, state=None):
     return object.__new__(cls)
 
 
-_NUMPY = {}
+def _latin1_bytes(text, encoding="latin1"):
+    # Protocol 2 has no bytes opcode: it writes bytes as _codecs.encode(text, "latin1").
+    if not isinstance(text, str) or encoding != "latin1":
+        raise pickle.UnpicklingError("_codecs.encode is only read for bytes of protocol 2")
+    return text.encode("latin1")
+
+
+_NUMPY = {("_codecs", "encode"): _latin1_bytes}
 for _module in ("numpy.core", "numpy._core"):
     _NUMPY[(f"{_module}.multiarray", "_reconstruct")] = _reconstruct
     _NUMPY[(f"{_module}.multiarray", "scalar")] = _scalar
