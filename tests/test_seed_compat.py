@@ -329,7 +329,7 @@ def test_an_original_model_measures_qe_te_vr_as_the_original(tmp_path):
 @pytest.mark.parametrize("lattice", ["rect", "toroidal_hexa", "cylindrical_rect"])
 def test_every_original_normalization_and_lattice_converts(tmp_path, normalization, lattice):
     som, _, transform = seed_model(
-        rows=5, cols=4, lattice=lattice, normalization=normalization, history=False
+        rows=4, cols=5, lattice=lattice, normalization=normalization, history=False
     )
     model = load_seed(seed_file(tmp_path / "m.pkl", som))
     expected = scipy.spatial.distance.cdist(transform(SEED_NEW), som.codebook.matrix).argmin(axis=1)
