@@ -421,3 +421,55 @@ def test_every_node_has_the_originals_neighbours(name, rows, cols):
         lattice = Lattice(rows, cols, name)
     expected = original_neighbor_sets(rows, cols, name)
     assert [sorted(lattice.neighbors_of(i).tolist()) for i in range(lattice.n_nodes)] == expected
+
+
+# --------------------------------------------------------------------------- the original's map size
+def original_mapsize(n_rows, l1, l2, scale=5, drawn_factor=1.0):
+    """The original's estimate_mapsize from its definition (int() everywhere), on exact eigenvalues."""
+    total = int(scale * np.sqrt(n_rows))
+    aspect = np.sqrt(l1 / max(l2, 1e-10)) * drawn_factor
+    cols = max(1, int(np.sqrt(total * aspect)))
+    return max(1, int(total / cols)), cols
+
+
+def top_eigenvalues(X):
+    return np.sort(np.linalg.eigvalsh(np.cov(X, rowvar=False)))[::-1][:2]
+
+
+@pytest.mark.parametrize("n", [50, 100, 300, 1000, 3000, 10_000, 100_000])
+@pytest.mark.parametrize("ratio", [1.0, 1.5, 4.0, 10.0])
+def test_auto_mapsize_is_the_originals_grid_on_rectangular_maps(n, ratio):
+    from somnium.engine import mapsize_from_spectrum
+
+    values = np.array([ratio, 1.0])
+    assert mapsize_from_spectrum(n, values, 5, "rect") == original_mapsize(n, ratio, 1.0)
+    # hexagonal maps differ by design only: rows sqrt(3)/2 apart, so the drawn map keeps the data's aspect
+    hexa = mapsize_from_spectrum(n, values, 5, "hexa")
+    assert hexa == original_mapsize(n, ratio, 1.0, drawn_factor=np.sqrt(0.75))
+
+
+def test_estimate_mapsize_takes_the_originals_keywords_and_positional_form():
+    from somnium import estimate_mapsize
+
+    X = rng.normal(size=(2000, 3)) * [3.0, 1.0, 0.5]
+    l1, l2 = top_eigenvalues(X)
+    assert estimate_mapsize(X, lattice="rect") == original_mapsize(2000, l1, l2)
+    assert estimate_mapsize(data=X, scale=3, lattice="rect") == original_mapsize(2000, l1, l2, scale=3)
+    # max_aspect_ratio caps the ratio, as the original documents
+    assert estimate_mapsize(X, scale=5, max_aspect_ratio=1.5, lattice="rect") == original_mapsize(
+        2000, 1.5**2, 1
+    )
+    # the original's positional (data, scale, max_aspect_ratio), on its default lattice
+    assert estimate_mapsize(X, 5, 1.5) == estimate_mapsize(X, scale=5, max_aspect_ratio=1.5, lattice="hexa")
+    assert estimate_mapsize(X, 5, None) == estimate_mapsize(X)
+    with pytest.raises(ValueError, match="max_aspect_ratio"):
+        estimate_mapsize(X, max_aspect_ratio=0.5)
+    with pytest.raises(TypeError, match="once"):
+        estimate_mapsize(X, data=X)
+
+
+def test_som_auto_mapsize_picks_the_originals_grid_on_a_rectangular_map():
+    X = rng.normal(size=(1500, 3)) * [3.0, 1.0, 0.5]
+    model = SOM(mapsize="auto", lattice="rect", random_state=0).fit(X, epochs=1)
+    standardised = (X - X.mean(axis=0)) / X.std(axis=0)
+    assert model.mapsize_ == original_mapsize(1500, *top_eigenvalues(standardised))
