@@ -32,7 +32,7 @@ each library's trained codebook on the same z-scored data:
 - QE: mean Euclidean distance from each row to its BMU prototype.
 - TE: fraction of rows whose first and second BMU are not adjacent on the
   hexagonal lattice.  Each library's node order and hex layout is mapped
-  onto ``somnium.lattice.Lattice(rows, cols, "hexa")`` (odd-r offset rows)
+  onto ``somnium.lattice.Lattice(rows, cols, "hexa")`` (even rows shifted)
   by :func:`to_lattice`, which checks that the mapping preserves every
   pairwise node distance of the library's own layout.  Checked: for MiniSom
   this QE and TE equal its own ``quantization_error`` and hexagonal
@@ -100,21 +100,22 @@ def to_lattice(pos, rows, cols):
 
     ``pos`` are centres in lattice units (neighbours 1 apart, hex rows sqrt(3)/2 apart) in the library's
     own convention (odd or even rows shifted, rows possibly upside down).  Mirrors x if needed so that
-    odd rows are the shifted ones (odd-r, Somnium's convention) and checks that the mapping is an
-    isometry of the library's layout.
+    the shifted rows are Somnium's (:meth:`Lattice.row_offsets`: the even ones, as the original) and
+    checks that the mapping is an isometry of the library's layout.
     """
     pos = np.asarray(pos, dtype=float)
+    lattice = Lattice(rows, cols, "hexa")
+    offsets = lattice.row_offsets()
     r = np.rint((pos[:, 1] - pos[:, 1].min()) / SQ3).astype(int)
     x = pos[:, 0] - pos[:, 0].min()
     shift = (x - np.floor(x + 1e-9)) > 0.25  # nodes in half-shifted rows
-    if shift[r % 2 == 0].any():  # even rows shifted: mirror x
+    if shift[offsets[r] == 0].any():  # the other rows shifted: mirror x
         x = x.max() - x
     x = x - x.min()
-    c = np.rint(x - 0.5 * (r % 2)).astype(int)
+    c = np.rint(x - offsets[r]).astype(int)
     assert r.max() + 1 == rows and c.max() + 1 == cols, (r.max(), c.max(), rows, cols)
     nodes = r * cols + c
     assert len(np.unique(nodes)) == rows * cols
-    lattice = Lattice(rows, cols, "hexa")
     ref = lattice.coordinates[nodes]
     d_lib = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
     d_ref = np.hypot(*(ref[:, None, :] - ref[None, :, :]).transpose(2, 0, 1))
