@@ -25,7 +25,7 @@ from .exceptions import InvalidValuesInDataSet, ModelFileError
 from .lattice import LATTICES, Lattice
 from .normalization import normalizer_from_state
 
-__all__ = ["convert", "is_seed_model", "read_seed_model"]
+__all__ = ["convert", "identify", "is_pickle", "read_seed_model"]
 
 #: the original's lattice, normaliser and neighbourhood classes -> Somnium's names
 _LATTICE_CLASSES = {
@@ -171,33 +171,62 @@ class _SeedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError("persistent references are not part of an original Somnium model")
 
 
-def _first_global(head: bytes):
-    """The first global a pickle names, from its opcodes (never executed), or None."""
-    strings = []
+def _globals(head: bytes) -> list:
+    """The globals a pickle's first bytes name, in order, from its opcodes (never executed).
+
+    Only names that are plain strings pushed (or fetched from the memo) just before the opcode are
+    resolved; a truncated head ends the scan.
+    """
+    found, recent, memo = [], [None, None], {}
+
+    def push(value):
+        recent[:] = [recent[-1], value]
+
     try:
         for opcode, arg, _ in pickletools.genops(io.BytesIO(head)):
-            if opcode.name == "GLOBAL":
-                module, _, name = str(arg).partition(" ")
-                return module, name
-            if opcode.name == "STACK_GLOBAL":
-                return tuple(strings[-2:]) if len(strings) >= 2 else None
-            if isinstance(arg, str) and opcode.name.endswith("UNICODE"):
-                strings.append(arg)
-    except Exception:  # a truncated head ends the scan
+            name = opcode.name
+            if name == "GLOBAL":
+                module, _, qualname = str(arg).partition(" ")
+                found.append((module, qualname))
+                push(None)
+            elif name == "STACK_GLOBAL":
+                if isinstance(recent[0], str) and isinstance(recent[1], str):
+                    found.append((recent[0], recent[1]))
+                push(None)
+            elif name.endswith("UNICODE"):
+                push(arg)
+            elif name == "MEMOIZE":
+                memo[len(memo)] = recent[-1]
+            elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                memo[arg] = recent[-1]
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                push(memo.get(arg))
+            elif name not in ("FRAME", "PROTO"):
+                push(None)
+    except Exception:
+        pass
+    return found
+
+
+def identify(path) -> str | None:
+    """What a pickle holds, from its first opcodes: ``"original"`` (a model saved by the original
+    Somnium), ``"somnium"`` (this package's SOM pickled by ``pickle.dump``), or None (anything else)."""
+    with open(path, "rb") as handle:
+        head = handle.read(_SCAN_BYTES)
+    if not is_pickle(head):
         return None
-    return None
+    names = _globals(head)
+    if not names or names[0] != ("somnium.core", "SOM"):
+        return None
+    ours = [key for key in names if key[0].split(".")[0] == "somnium"]
+    if all(key in _SEED_CLASSES for key in ours) and any(key[0] == "somnium.neighborhood" for key in ours):
+        return "original"
+    return "somnium"
 
 
 def is_pickle(head: bytes) -> bool:
     """Whether ``head`` (a file's first bytes) starts a pickle of protocol 2 or later."""
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
-
-
-def is_seed_model(path) -> bool:
-    """Whether the pickle at ``path`` holds a ``somnium.core.SOM`` (read from its first opcodes only)."""
-    with open(path, "rb") as handle:
-        head = handle.read(_SCAN_BYTES)
-    return is_pickle(head) and _first_global(head) == ("somnium.core", "SOM")
 
 
 def read_seed_model(path, max_bytes: int):

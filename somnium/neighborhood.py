@@ -204,8 +204,7 @@ class NeighborhoodOperator:
         out = np.zeros((rows, cols, k))
         shifts = (0.0, 0.5, -0.5) if lat.is_hexagonal else (0.0,)
         _, dy = self._axis_distances(0.0)
-        offsets = lat.row_offsets()
-        unshifted = (offsets == 0.0)[:, None, None]
+        unshifted, targets = self._row_groups()
         for fx, fy in _separable_terms(self.name, radius):
             row_kernel = fy(dy)
             # Column pass: one product per horizontal shift.
@@ -213,15 +212,20 @@ class NeighborhoodOperator:
             if not lat.is_hexagonal:
                 out += (row_kernel @ col_pass[0.0].reshape(rows, -1)).reshape(rows, cols, k)
                 continue
-            for target in (0.0, 0.5):
-                sel = offsets == target
-                if not sel.any():
-                    continue
+            for target, sel in targets:
                 # A source row of offset o is seen from a target row of offset t with
                 # horizontal shift t - o.
                 mixed = np.where(unshifted, col_pass[target], col_pass[target - 0.5])
                 out[sel] += (row_kernel[sel] @ mixed.reshape(rows, -1)).reshape(-1, cols, k)
         return out.reshape(rows * cols, k)
+
+    def _row_groups(self):
+        """Rows without a shift (as a broadcastable mask), and each row offset with its rows."""
+        if "rows" not in self._axis_cache:
+            offsets = self.lattice.row_offsets()
+            groups = [(target, offsets == target) for target in (0.0, 0.5) if (offsets == target).any()]
+            self._axis_cache["rows"] = ((offsets == 0.0)[:, None, None], groups)
+        return self._axis_cache["rows"]
 
     # ---------------------------------------------------------------- stencil
     def _offsets(self, span, size, wraps):

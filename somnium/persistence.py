@@ -372,12 +372,23 @@ def _read(path, allow_pickle: bool):
 
 
 def _read_seed_model(path, allow_pickle: bool):
-    """A pickle: a model saved by the original Somnium is converted (with ``allow_pickle=True``)."""
-    if not _seed_files.is_seed_model(path):
+    """A pickle without Somnium's header: a model saved by the original Somnium is converted (with
+    ``allow_pickle=True``); a SOM of this package pickled by ``pickle.dump`` is unpickled (likewise)."""
+    kind = _seed_files.identify(path)
+    if kind is None:
         raise ModelFileError(
-            f"{path} is a pickle, not a Somnium model file (nor a model saved by the original Somnium)"
-            + ("." if allow_pickle else "; Somnium does not unpickle it.")
+            f"{path} is a pickle, not a Somnium model file (nor a model saved by the original Somnium); "
+            "Somnium does not unpickle it."
         )
+    if kind == "somnium":
+        if not allow_pickle:
+            raise ModelFileError(
+                f"{path} is a Somnium model pickled with pickle.dump (not with model.save); loading it can "
+                "execute code. If you trust the file, call SOM.load(path, allow_pickle=True); "
+                "model.save(new_path) then writes Somnium's safe format."
+            )
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
     if not allow_pickle:
         raise ModelFileError(
             f"{path} is a model saved by the original Somnium (ivallesp/somnium), whose save() writes a "
@@ -391,7 +402,7 @@ def _read_seed_model(path, allow_pickle: bool):
         "Only load pickles you trust; model.save(new_path) writes Somnium's format, which needs no "
         "allow_pickle.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
     stand_in = _seed_files.read_seed_model(path, MAX_TOTAL_BYTES)
     params, state = _seed_files.convert(stand_in, path, MAX_NODES, MAX_FEATURES)

@@ -419,3 +419,12 @@ def test_segments_json_names_the_whole_lattice_and_is_checked(change, expected):
     change(description["lattice"])
     with pytest.raises(ValueError, match=expected):
         Segments.from_dict(model, description)
+
+
+def test_a_somnium_model_pickled_with_pickle_dump_is_named_as_such(model, tmp_path):
+    path = tmp_path / "plain.pkl"
+    path.write_bytes(pickle.dumps(model))
+    with pytest.raises(ModelFileError, match="Somnium model pickled with pickle.dump"):
+        SOM.load(path)
+    loaded = SOM.load(path, allow_pickle=True)  # the user vouches for it, as for save(format="pickle")
+    np.testing.assert_array_equal(loaded.predict(DF.abs() + 0.1), model.predict(DF.abs() + 0.1))
