@@ -24,14 +24,16 @@ from functools import lru_cache
 import numpy as np
 from matplotlib import colormaps, patheffects
 from matplotlib import pyplot as plt
+from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import Colormap, ListedColormap, Normalize, to_rgba
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.textpath import TextPath
-from matplotlib.transforms import Affine2D, Bbox
+from matplotlib.transforms import Bbox, TransformedPatchPath
 
 from . import metrics
 from ._validation import check_option, require_fitted
@@ -571,81 +573,129 @@ class _CellNumber(Text):
     """A cell's number: a :class:`~matplotlib.text.Text` artist drawn from cached digit outlines.
 
     One per cell, so ``ax.texts`` lists them as ``ax.text`` would (the original's
-    ``plot_neuron_indices`` draws text).  Rendering 10,000 texts through FreeType
-    takes several times longer than filling their outlines, and the outline,
-    sized in lattice units, fits its cell at any figure size.  Position,
-    colour, alpha, visibility, clipping and font size are honoured; a change the
-    outline cannot follow (the text, rotation, alignment or font) falls back to
-    matplotlib's own text rendering.
+    ``plot_neuron_indices`` draws text).  Rendering 10,000 texts one by one takes
+    several times longer than filling their outlines in one path collection,
+    so the numbers of one map are drawn together by their :class:`_CellNumbers`,
+    which reads every label's position, colour, alpha, visibility and font size
+    when it draws.  The outline is sized in lattice units, so it fits its cell at
+    any figure size.  A change the outline cannot follow (the text, rotation,
+    alignment or font) hands that label to matplotlib's own text rendering.
     """
 
-    def __init__(self, x, y, text, outline, fontsize, **kwargs):
-        super().__init__(x, y, text, fontsize=fontsize, ha="center", va="center", parse_math=False, **kwargs)
-        self._outline = outline  # centred on the origin, y up, in lattice units at `fontsize`
-        self._outline_fontsize = fontsize
+    def __init__(self, x, y, text, outline, fontproperties):
+        # Text's own parameters, not aliases (ha=, fontsize=): those go through a much slower path.
+        super().__init__(
+            x,
+            y,
+            text,
+            fontproperties=fontproperties,
+            horizontalalignment="center",
+            verticalalignment="center",
+            parse_math=False,
+        )
+        self._outline = outline  # centred on the origin, y up, in lattice units at the font size
+        self._outline_fontsize = fontproperties.get_size_in_points()
         self._outline_style = self._style()
+        self._batch = None
+        self._placed = (None, None)
 
     def _style(self) -> tuple:
+        font = self._fontproperties
         return (
-            self.get_text(),
-            self.get_rotation(),
-            self.get_horizontalalignment(),
-            self.get_verticalalignment(),
-            tuple(self.get_fontfamily()),
-            self.get_fontstyle(),
-            self.get_fontweight(),
+            self._text,
+            self._rotation,
+            self._horizontalalignment,
+            self._verticalalignment,
+            tuple(font.get_family()),
+            font.get_style(),
+            font.get_weight(),
         )
 
     def _uses_outline(self) -> bool:
         return self.axes is not None and self._style() == self._outline_style
 
-    def _outline_transform(self):
-        scale = self.get_fontsize() / self._outline_fontsize
-        x, y = self.get_position()
-        flip_x = -1.0 if self.axes.xaxis_inverted() else 1.0
-        flip_y = -1.0 if self.axes.yaxis_inverted() else 1.0
-        return Affine2D().scale(scale * flip_x, scale * flip_y).translate(x, y) + self.axes.transData
+    def _data_path(self, flips) -> Path:
+        """The outline placed at the label's position in data units, upright on screen."""
+        key = (self.get_position(), self.get_fontsize(), flips)
+        if self._placed[0] != key:
+            scale = self.get_fontsize() / self._outline_fontsize * np.asarray(flips)
+            vertices = self._outline.vertices * scale + np.asarray(self.get_position(), dtype=np.float64)
+            self._placed = (key, Path(vertices, self._outline.codes))
+        return self._placed[1]
 
     def get_window_extent(self, renderer=None, dpi=None):
         if dpi is not None or not self._uses_outline():
             return super().get_window_extent(renderer, dpi)
-        corners = self._outline_transform().transform(self._outline.get_extents().corners())
-        return Bbox([corners.min(axis=0), corners.max(axis=0)])
+        corners = self._data_path(_axis_flips(self.axes)).get_extents().corners()
+        display = self.axes.transData.transform(corners)
+        return Bbox([display.min(axis=0), display.max(axis=0)])
 
     def draw(self, renderer):
         if not self._uses_outline():
             return super().draw(renderer)
+        batch = self._batch
+        if batch is None or batch.axes is not self.axes:
+            batch = _CellNumbers([self])
+            batch.axes, batch.figure = self.axes, self.figure
+            batch.draw(renderer)
+        # otherwise its _CellNumbers draws it with the other labels
+        self.stale = False
+
+
+def _axis_flips(ax) -> tuple[float, float]:
+    return (-1.0 if ax.xaxis_inverted() else 1.0, -1.0 if ax.yaxis_inverted() else 1.0)
+
+
+class _CellNumbers(Artist):
+    """Draws the outlines of its :class:`_CellNumber` labels in one path collection."""
+
+    def __init__(self, labels):
+        super().__init__()
+        self.labels = labels
+        self.set_zorder(Text.zorder)
+
+    def draw(self, renderer):
         if not self.get_visible():
             return
-        renderer.open_group("text", self.get_gid())
-        gc = renderer.new_gc()
-        gc.set_foreground(self.get_color())
-        gc.set_alpha(self.get_alpha())
-        gc.set_url(self.get_url())
-        self._set_gc_clip(gc)
-        face = to_rgba(self.get_color(), self.get_alpha())
-        renderer.draw_path(gc, self._outline, self._outline_transform(), face)
-        gc.restore()
-        renderer.close_group("text")
+        flips = _axis_flips(self.axes)
+        paths, colors = [], []
+        for label in self.labels:
+            if label.axes is self.axes and label.get_visible() and label._uses_outline():
+                paths.append(label._data_path(flips))
+                colors.append(to_rgba(label.get_color(), label.get_alpha()))
+        if paths:
+            collection = PathCollection(paths, facecolors=colors, edgecolors="none")
+            collection.set_transform(self.axes.transData)
+            collection.set_figure(self.figure)
+            collection.set_clip_on(False)
+            collection.draw(renderer)
         self.stale = False
 
 
 def _write_cell_numbers(ax, lattice, numbers) -> list:
-    """One :class:`_CellNumber` per node, in node order (``ax.texts``)."""
+    """One :class:`_CellNumber` per node, in node order (``ax.texts``), drawn by one :class:`_CellNumbers`."""
     texts = [str(int(number)) for number in numbers]
     outlines, size = _number_outlines(texts)
     # The font size in points that matches the outline at the axes' current scale (used if a label
     # falls back to matplotlib's text rendering).
     (x0, _), (x1, _) = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
-    fontsize = max(size * abs(x1 - x0) * 72.0 / ax.figure.dpi, 1.0)
+    font = FontProperties(size=max(size * abs(x1 - x0) * 72.0 / ax.figure.dpi, 1.0))
     labels = []
-    for (x, y), text, outline in zip(lattice.coordinates, texts, outlines):
-        label = _CellNumber(x, y, text, outline, fontsize, color="black")
+    clip = TransformedPatchPath(ax.patch)  # one clip path for all (add_artist would make one each)
+    for (x, y), text, outline in zip(lattice.coordinates.tolist(), texts, outlines):
+        label = _CellNumber(x, y, text, outline, font)
         # The numbers sit inside the map: no clipping to the axes, and the layout need not measure them.
+        label.set_clip_path(clip)
         label.set_clip_on(False)
         label.set_in_layout(False)
-        ax._add_text(label)
+        ax.add_artist(label)
         labels.append(label)
+    batch = _CellNumbers(labels)
+    batch.set_clip_on(False)
+    batch.set_in_layout(False)
+    ax.add_artist(batch)
+    for label in labels:
+        label._batch = batch
     return labels
 
 
