@@ -594,3 +594,24 @@ def test_label_shares_reject_missing_labels_with_a_clear_error():
         label_shares(np.array([0, 1, 1]), np.array(["a", None, "b"], dtype=object), 2)
     with pytest.raises(ValueError, match="first at row 2"):
         label_shares(np.array([0, 1, 1]), np.array([1.0, 2.0, np.nan]), 2)
+
+
+def test_neuron_index_texts_are_drawn_with_their_own_colour_and_visibility(models):
+    fig = visualization.plot_neuron_indices(models["rect"], figure_width=8)
+    ax = fig.axes[0]
+    ax.texts[5].set_visible(False)
+    ax.texts[6].set_color("red")
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    height = image.shape[0]
+
+    def cell_pixels(node):
+        box = ax.texts[node].get_window_extent()
+        x0, x1 = int(box.x0), int(np.ceil(box.x1))
+        y0, y1 = height - int(np.ceil(box.y1)), height - int(box.y0)
+        return image[y0:y1, x0:x1].reshape(-1, 3)
+
+    red = cell_pixels(6)
+    assert ((red[:, 0] > 200) & (red[:, 1] < 80) & (red[:, 2] < 80)).any()
+    assert (cell_pixels(5).min(axis=1) > 150).all()  # nothing dark where the hidden number was
+    assert (cell_pixels(7).max(axis=1) < 60).any()  # a black number
