@@ -38,7 +38,6 @@ from .exceptions import (
     FitInProgressError,
     InvalidValuesInDataSet,
     LatticeTypeNotFound,
-    ModelFileError,
     ModelNotTrainedError,
     NormalizationFunctionNotFound,
 )
@@ -788,28 +787,18 @@ class SOM:
             ``SOM.load(path, allow_pickle=True)``.
         segments : somnium.segments.Segments, optional
             Named segments saved in the same file; read them back with
-            ``Segments.load(model, path)``.
+            ``Segments.load(model, path)``.  Without it, the segments of the file
+            the model was loaded from (or last saved to) are kept.
         """
-        state = self._fitted("save()")
-        if format == "pickle":
-            persistence.write_pickle(path, self)
-            return
-        attachments = {"segments": segments.to_json()} if segments is not None else None
-        persistence.write_model(path, self.get_params(), state, format=format, attachments=attachments)
+        persistence.save_model(self, path, format, segments=segments)
 
     @classmethod
     def load(cls, path, allow_pickle: bool = False) -> SOM:
-        """Load a saved model; never executes code from the file unless ``allow_pickle=True``."""
-        loaded = persistence.read_model(path, allow_pickle=allow_pickle)
-        if isinstance(loaded, SOM):
-            return loaded
-        params, state = loaded
-        try:
-            model = cls(**params)
-        except (ValueError, TypeError) as error:
-            raise ModelFileError(f"{path} holds invalid model parameters: {error}") from None
-        model._state = state
-        return model
+        """Load a saved model; never executes code from the file unless ``allow_pickle=True``.
+
+        A model saved by the original Somnium (a pickle) is converted when ``allow_pickle=True``.
+        """
+        return persistence.load_model(cls, path, allow_pickle=allow_pickle)
 
 
 def _distributed():

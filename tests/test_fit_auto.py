@@ -174,11 +174,9 @@ def test_the_guard_keeps_the_topographic_error_within_its_budget(penguins):
 
 
 # ---------------------------------------------------------------- quality
-def _old_fit_auto(X, seed=0):
+def _old_fit_auto(X, mapsize, seed=0):
     """The schedule before issue #9: 6 linear epochs, then 12 exponential ones ending at radius 1."""
-    model = SOM(random_state=seed)
-    model.fit(X, 1, radiusin=1.0, radiusfin=1.0)  # only to size the map like fit_auto
-    rows, cols = model.mapsize_
+    rows, cols = mapsize
     model = SOM(mapsize=(rows, cols), random_state=seed)
     rough_in = max(1.0, max(rows, cols) / 3.0)
     rough_fin = max(1.0, rough_in / 4.0)
@@ -196,26 +194,31 @@ FOLDS = pytest.mark.xfail(
     "a 12% lower QE -- its documented trade-off; the topology default passes the TE bound on the same data",
     strict=False,
 )
-BLOBS = [None, (500, 4, 3), (1000, 8, 5)]
+# The grids mapsize="auto" chose when these tests were calibrated (issue 21 rounds the node count down as
+# the original Somnium does, which moves some grids: on 11 x 10 the 500 x 4 blobs' quantization TE ends more
+# than 0.05 above the old schedule's, on the old code too).
+BLOBS = [(None, (8, 12)), ((500, 4, 3), (10, 11)), ((1000, 8, 5), (12, 13))]
 BLOB_IDS = ["penguins", "blobs-500x4", "blobs-1000x8"]
 
 
-@pytest.mark.parametrize("blobs", [None, (500, 4, 3), pytest.param((1000, 8, 5), marks=FOLDS)], ids=BLOB_IDS)
-def test_the_quantization_emphasis_quantizes_10_percent_better_than_the_old_schedule(blobs, penguins):
+@pytest.mark.parametrize("blobs, mapsize", [*BLOBS[:2], pytest.param(*BLOBS[2], marks=FOLDS)], ids=BLOB_IDS)
+def test_the_quantization_emphasis_quantizes_10_percent_better_than_the_old_schedule(
+    blobs, mapsize, penguins
+):
     X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
-    old = _old_fit_auto(X)
-    new = SOM(random_state=0).fit_auto(X, emphasis="quantization")
+    old = _old_fit_auto(X, mapsize)
+    new = SOM(mapsize=mapsize, random_state=0).fit_auto(X, emphasis="quantization")
     assert new.mapsize_ == old.mapsize_
     assert new.calculate_mean_bmu_distance() <= 0.9 * old.calculate_mean_bmu_distance()
     assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.05
 
 
-@pytest.mark.parametrize("blobs", BLOBS, ids=BLOB_IDS)
-def test_the_topology_default_keeps_the_old_schedules_topology_at_a_lower_qe(blobs, penguins):
+@pytest.mark.parametrize("blobs, mapsize", BLOBS, ids=BLOB_IDS)
+def test_the_topology_default_keeps_the_old_schedules_topology_at_a_lower_qe(blobs, mapsize, penguins):
     """The old 6 + 12 epochs ended at radius 1 like the original's 400 + 400: TE within 0.01 of it."""
     X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
-    old = _old_fit_auto(X)
-    new = SOM(random_state=0).fit_auto(X)
+    old = _old_fit_auto(X, mapsize)
+    new = SOM(mapsize=mapsize, random_state=0).fit_auto(X)
     assert new.mapsize_ == old.mapsize_
     assert new.calculate_mean_bmu_distance() <= 1.01 * old.calculate_mean_bmu_distance()
     assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.01
@@ -332,34 +335,36 @@ def test_an_unknown_emphasis_is_refused_before_training(emphasis, penguins):
     assert not model.is_fitted
 
 
-# fit_auto's phases before the topology default (main at 50a7c86, `SOM(random_state=0).fit_auto(X)`),
-# written down from that release: (data, map, [(phase, epochs)], radius of every epoch, QE, TE).
+# fit_auto's phases before the topology default (main at 50a7c86, `SOM(random_state=0).fit_auto(X)`), with
+# the QE and TE re-recorded on the original's hexagonal convention (even rows shifted, issue 21) and the
+# grids that release chose pinned: (data, map, [(phase, epochs)], radius of every epoch, QE, TE).
 TODAY = [
     (
         None,
         (8, 12),
-        [("batch-1", 6), ("batch-2", 6), ("batch-3", 2)],
-        [4.0, 3.4, 2.8, 2.2, 1.6, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.575, 0.575],
-        0.3771075823371915,
-        0.06140350877192982,
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 3)],
+        [4.0, 3.4, 2.8, 2.2, 1.6, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.575, 0.575, 0.575],
+        0.37487996451394945,
+        0.05263157894736842,
     ),
     (
         (1000, 8, 5),
         (12, 13),
-        [("batch-1", 6), ("batch-2", 6), ("batch-3", 1)],
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 3)],
         [13 / 3, 3.683333333333, 3.033333333333, 2.383333333333, 1.733333333333, 1.083333333333]
-        + [1.083333333333, 0.966666666667, 0.85, 0.733333333333, 0.616666666667, 0.5, 0.575],
-        0.3770214262606352,
-        0.088,
+        + [1.083333333333, 0.966666666667, 0.85, 0.733333333333, 0.616666666667, 0.5]
+        + [0.558333333333] * 3,
+        0.3732680891977858,
+        0.08,
     ),
     (
         (500, 4, 3),
         (10, 11),
-        [("batch-1", 6), ("batch-2", 6), ("batch-3", 4)],
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 3)],
         [11 / 3, 3.133333333333, 2.6, 2.066666666667, 1.533333333333, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
-        + [0.575] * 4,
-        0.1783500299788953,
-        0.076,
+        + [0.575] * 3,
+        0.1791374469980766,
+        0.082,
     ),
 ]
 
@@ -369,9 +374,8 @@ def test_the_quantization_emphasis_reproduces_the_previous_schedule(
     blobs, mapsize, phases, radii, qe, te, penguins
 ):
     X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
-    model = SOM(random_state=0).fit_auto(X, emphasis="quantization")
+    model = SOM(mapsize=mapsize, random_state=0).fit_auto(X, emphasis="quantization")
     history = model.history_
-    assert model.mapsize_ == mapsize
     assert [(k, len(list(g))) for k, g in itertools.groupby(history["phase"])] == phases
     np.testing.assert_allclose(history["radius"], radii, rtol=0, atol=1e-9)
     assert model.calculate_mean_bmu_distance() == pytest.approx(qe, rel=1e-6)

@@ -70,7 +70,7 @@ def test_non_euclidean_metric_uses_that_metric():
 @pytest.mark.parametrize("lattice", list(LATTICES))
 @pytest.mark.parametrize("neighborhood", list(NEIGHBORHOODS))
 def test_one_batch_epoch_equals_a_plain_dense_implementation(lattice, neighborhood):
-    rows, cols = 5, 6  # odd row count: toroidal_hexa is the twisted torus here (its exact dense path)
+    rows, cols = 5, 6  # odd row count: toroidal_hexa is the odd-row torus (the original's seam)
     X = blobs(150, 3, seed=3)
     if (
         neighborhood == "mexican_hat"
