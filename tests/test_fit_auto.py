@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from somnium import SOM, _auto
-from somnium.callbacks import EpochInfo, FitPlan
+from somnium._params import batch_params
+from somnium.callbacks import EpochInfo
 from somnium.datasets import load_penguins, make_blobs
 from somnium.lattice import Lattice
 
@@ -184,7 +185,7 @@ def _info(radius, te, qe=1.0, phase_epoch=1):
 
 
 def test_a_guard_stop_converges_halfway_back_to_the_accepted_radius():
-    run = _auto.AutoRun([])
+    run = _auto.AutoRun()
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     assert (fine.role, fine.radiusin, fine.radiusfin) == ("fine", 1.0, _auto.FINAL_RADIUS)
@@ -195,11 +196,10 @@ def test_a_guard_stop_converges_halfway_back_to_the_accepted_radius():
     assert converge.role == "converge" and converge.radiusin == converge.radiusfin == pytest.approx(0.85)
     assert run.on_epoch_end(_info(0.85, 0.2)) is True  # the guard still watches
     assert run.next_phase() is None
-    assert not run.user_stopped
 
 
 def test_a_fine_phase_ending_close_to_the_budget_converges_a_step_back():
-    run = _auto.AutoRun([])
+    run = _auto.AutoRun()
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     for k in range(fine.epochs):
@@ -211,7 +211,7 @@ def test_a_fine_phase_ending_close_to_the_budget_converges_a_step_back():
 
 
 def test_without_a_guard_stop_the_converge_phase_runs_at_the_final_radius_until_the_plateau():
-    run = _auto.AutoRun([])
+    run = _auto.AutoRun()
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     for k in range(fine.epochs):
@@ -225,29 +225,31 @@ def test_without_a_guard_stop_the_converge_phase_runs_at_the_final_radius_until_
     assert run.next_phase() is None
 
 
-def test_a_user_stop_ends_the_run_and_the_user_callbacks_see_everything():
+def test_a_user_stop_ends_the_run_and_the_user_callbacks_see_everything(penguins):
     events = []
+    stop_at = _auto.AUTO_ROUGH_EPOCHS + 2  # inside the fine phase
 
     class User:
         def on_fit_begin(self, plan):
-            events.append("begin")
+            events.append(("begin", plan.phase))
 
         def on_epoch_end(self, info):
-            events.append(info.radius)
-            return info.radius < 0.95
+            events.append(info.run_epoch)
+            return info.run_epoch == stop_at
 
         def on_fit_end(self, result):
-            events.append("end")
+            events.append(("end", result.phase, result.stopped, result.run_over, result.run_epoch))
 
-    run = _auto.AutoRun([User()])
-    run.plan(Lattice(6, 10, "hexa"), 4)
-    run.next_phase()
-    run.on_fit_begin(FitPlan("batch", "batch-2", 6, 7, 100, 20))
-    assert run.on_epoch_end(_info(1.0, 0.02)) is False
-    assert run.on_epoch_end(_info(0.9, 0.02)) is True
-    run.on_fit_end(None)
-    assert run.user_stopped and run.next_phase() is None
-    assert events == ["begin", 1.0, 0.9, "end"]
+    SOM(mapsize=(6, 10), random_state=0).fit_auto(penguins, callbacks=User())
+    rough = list(range(1, _auto.AUTO_ROUGH_EPOCHS + 1))
+    assert events == [
+        ("begin", "batch-1"),
+        *rough,
+        ("end", "batch-1", False, False, _auto.AUTO_ROUGH_EPOCHS),
+        ("begin", "batch-2"),
+        *range(_auto.AUTO_ROUGH_EPOCHS + 1, stop_at + 1),
+        ("end", "batch-2", True, True, stop_at),
+    ]
 
 
 def test_listeners_see_the_last_phase_coming_and_no_stop_of_their_own(penguins):
@@ -265,3 +267,24 @@ def test_listeners_see_the_last_phase_coming_and_no_stop_of_their_own(penguins):
     last = [p.run_offset + p.n_epochs >= p.run_epochs for p in plans]
     assert last == [False] * (len(plans) - 1) + [True]
     assert not any(r.stopped for r in results)  # the guard's and the plateau's stops are fit_auto's own
+    # the one answer: each phase's result says whether the run is over, and counts the run's epochs
+    assert [r.run_over for r in results] == [False] * (len(results) - 1) + [True]
+    assert [r.run_epoch for r in results] == list(itertools.accumulate(r.epochs_run for r in results))
+
+
+def test_the_run_is_over_once_even_when_the_guard_ends_the_fine_phase():
+    """A guard stop ends the fine phase, not the run: the converge phase follows and ends the run."""
+    results = []
+
+    class Listener:
+        def on_fit_end(self, result):
+            results.append(result)
+
+    run = _auto.AutoRun(te_budget=0.0)  # every TE rise below radius 1 fires the guard
+    X = make_blobs(600, 6, n_clusters=8, random_state=3)
+    model = SOM(mapsize=(8, 10), random_state=0)
+    model._run(X, run, True, [Listener()], batch_params(model.get_params()))
+    phases = model.history_["phase"]
+    assert len(results) == 3 and results[-1].run_over and not any(r.run_over for r in results[:-1])
+    assert not any(r.stopped for r in results)
+    assert results[1].epochs_run == phases.count("batch-2") < _auto.fine_epoch_count(model.lattice_)
