@@ -12,6 +12,8 @@ import numbers
 import warnings
 from types import SimpleNamespace
 
+import numpy as np
+
 from ._validation import (
     check_int,
     check_mapsize,
@@ -154,11 +156,14 @@ def data_argument(X, data, method: str):
     return X
 
 
-def _is_target(value) -> bool:
-    """An array-like where an epoch count goes: scikit-learn's ``y`` (``fit(X, y)``)."""
+def _target_length(value) -> int | None:
+    """The length of an array-like where an epoch count goes (scikit-learn's ``y``), else None."""
     if value is None or isinstance(value, (numbers.Integral, str, bytes)):
-        return False
-    return hasattr(value, "__len__") and getattr(value, "ndim", 1) > 0
+        return None
+    if not (hasattr(value, "__len__") or hasattr(value, "__array__")):
+        return None
+    shape = np.asarray(value).shape
+    return shape[0] if shape else None
 
 
 def epochs_or_y(epochs, y, X):
@@ -170,12 +175,13 @@ def epochs_or_y(epochs, y, X):
     """
     n_rows = None if is_dask_collection(X) else getattr(X, "shape", (None,))[0]
     for target in (epochs, y):
-        if _is_target(target) and n_rows is not None and len(target) != n_rows:
+        length = _target_length(target)
+        if length is not None and n_rows is not None and length != n_rows:
             raise ValueError(
-                f"fit() got {len(target)} target values for {n_rows} rows of X. A SOM is unsupervised and "
+                f"fit() got {length} target values for {n_rows} rows of X. A SOM is unsupervised and "
                 "ignores scikit-learn's y, but it must match X; pass epochs as an integer."
             )
-    return 10 if epochs is None or _is_target(epochs) else epochs
+    return 10 if epochs is None or _target_length(epochs) is not None else epochs
 
 
 def sklearn_tags():

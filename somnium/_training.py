@@ -278,15 +278,16 @@ class Training:
         codebook = self.state.codebook
         for e in range(schedule.epochs):
             rows = data if schedule.subsample_ratio >= 1.0 else data.sample(schedule.subsample_ratio, rng)
+            measures_all = rows is data and self.with_metrics  # a final pass's equal (Dask keeps no BMUs)
             stats, bmus = rows.statistics(
                 codebook,
                 lattice,
                 with_metrics=self.with_metrics,
-                return_bmus=rows is data and self.with_metrics,
+                return_bmus=measures_all,
                 n_jobs=self.n_jobs,
             )
             if self.committed:  # this pass measured the last committed epoch
-                self.final = (stats, bmus) if bmus is not None else None
+                self.final = (stats, bmus) if measures_all else None
                 stop = self._measured(stats if self.with_metrics else None, phases)
                 if stop:
                     if self.final is not None:

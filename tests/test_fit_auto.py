@@ -288,3 +288,13 @@ def test_the_run_is_over_once_even_when_the_guard_ends_the_fine_phase():
     assert len(results) == 3 and results[-1].run_over and not any(r.run_over for r in results[:-1])
     assert not any(r.stopped for r in results)
     assert results[1].epochs_run == phases.count("batch-2") < _auto.fine_epoch_count(model.lattice_)
+
+
+def test_a_dask_run_keeps_the_training_statistics_after_its_own_stops():
+    """Dask passes keep no BMUs; a phase ended by the guard or the plateau still stores the per-node statistics."""
+    da = pytest.importorskip("dask.array")
+    X = make_blobs(900, 4, n_clusters=5, random_state=1)
+    model = SOM(mapsize=(5, 6), random_state=0).fit_auto(da.from_array(X, chunks=300))
+    assert len(model.history_["epoch"]) < 6 + _auto.fine_epoch_count(model.lattice_) + _auto.CONVERGE_EPOCHS
+    np.testing.assert_array_equal(model.node_hits(), np.bincount(model.predict(X), minlength=30))
+    assert model.calculate_quantization_error() == pytest.approx(model.calculate_quantization_error(X))
