@@ -41,6 +41,7 @@ __all__ = [
     "OnePhase",
     "OnlineSchedule",
     "Training",
+    "exclusive",
     "first_state",
     "node_statistics",
 ]
@@ -233,6 +234,9 @@ class Training:
         self.n_epochs = schedule.epochs
         self.committed, self.final, self.start = 0, None, time.perf_counter()
         self.run_offset, self.run_epochs = self.run_epoch, phases.planned(self.run_epoch)
+        lattice = self.state.lattice
+        radii = schedule.radii(lattice)  # checked, like the operator, before anyone hears the phase begin
+        operator = NeighborhoodOperator(lattice, self.neighborhood) if schedule.kind == "batch" else None
         plan = FitPlan(
             kind=schedule.kind,
             phase=self.phase,
@@ -247,8 +251,10 @@ class Training:
         phases.on_fit_begin(plan)
         stop, error, following = None, None, None
         try:
-            epochs = self._batch_epochs if schedule.kind == "batch" else self._online_epochs
-            stop = epochs(schedule, phases)
+            if operator is not None:
+                stop = self._batch_epochs(schedule, radii, operator, phases)
+            else:
+                stop = self._online_epochs(schedule, radii, phases)
             if stop != "callback":
                 following = phases.next(self.state)
         except BaseException as caught:
@@ -270,10 +276,9 @@ class Training:
             notify(self.callbacks, "on_fit_end", result)
         return following, result
 
-    def _batch_epochs(self, schedule: BatchSchedule, phases) -> str | None:
+    def _batch_epochs(self, schedule: BatchSchedule, radii, operator, phases) -> str | None:
         lattice, data = self.state.lattice, self.data
-        radiusin, radiusfin = schedule.radii(lattice)
-        operator = NeighborhoodOperator(lattice, self.neighborhood)
+        radiusin, radiusfin = radii
         rng = model_rng(self.model)
         codebook = self.state.codebook
         for e in range(schedule.epochs):
@@ -299,9 +304,9 @@ class Training:
         self._finalize(*self._final_pass())
         return self._measured(self.final[0] if self.with_metrics else None, phases)
 
-    def _online_epochs(self, schedule: OnlineSchedule, phases) -> str | None:
+    def _online_epochs(self, schedule: OnlineSchedule, radii, phases) -> str | None:
         lattice, data = self.state.lattice, self.data
-        radiusin, radiusfin = schedule.radii(lattice)
+        radiusin, radiusfin = radii
         n_rows, steps = data.n_rows, schedule.epochs * data.n_rows
         rng = model_rng(self.model)
         codebook = self.state.codebook
@@ -328,7 +333,7 @@ class Training:
                 self._finalize(*self._final_pass())
                 return self._measured(self.final[0] if self.with_metrics else None, phases)
             if self.with_metrics:
-                # Only the metrics are read after an inner epoch; BMUs and node statistics wait for a stop.
+                # The metrics are read now; the stored node statistics are built only if the phase stops here.
                 self.final = data.statistics(
                     codebook, lattice, with_metrics=True, return_bmus=True, n_jobs=self.n_jobs
                 )
