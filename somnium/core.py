@@ -12,27 +12,9 @@ import warnings
 
 import numpy as np
 
-from . import _auto, metrics, persistence
-from ._params import (
-    PARAMS,
-    batch_params,
-    check_params,
-    data_argument,
-    epochs_or_y,
-    new_params,
-    online_params,
-    sklearn_tags,
-)
+from . import _auto, _params, _training, metrics, persistence
 from ._state import SeedCodebook, committed_state, model_rng
-from ._training import (
-    BatchSchedule,
-    OnePhase,
-    OnlineSchedule,
-    Training,
-    exclusive,
-    first_state,
-    node_statistics,
-)
+from ._training import BatchSchedule, OnePhase, OnlineSchedule, Training
 from ._validation import is_dask_collection, validated_rows
 from .callbacks import EpochInfo, as_callbacks
 from .engine import TrainingData, estimate_mapsize
@@ -133,14 +115,15 @@ class SOM:
         self.mapsize_scale = mapsize_scale
         self.random_state = random_state
         self.dtype = dtype
-        check_params(self.get_params())  # the seed refused bad names at once; the objects are kept as given
+        # The seed refused bad names at once; the objects are kept as given (clone compares them by identity).
+        _params.check_params(self.get_params())
         self._state = None
         self._fitting = False
 
     # ------------------------------------------------------------ parameters
     def get_params(self, deep: bool = True) -> dict:
         """The constructor's parameters, as given (scikit-learn convention; ``deep`` changes nothing)."""
-        return {name: getattr(self, name) for name in PARAMS}
+        return {name: getattr(self, name) for name in _params.PARAMS}
 
     def set_params(self, **params) -> SOM:
         """Set constructor parameters (scikit-learn convention); returns self.
@@ -149,7 +132,7 @@ class SOM:
         ``normalization``, ``initialization`` or ``mapsize_scale`` discards the training: the next fit
         starts a new map (the other parameters apply to the next fit of the same map).
         """
-        restart = new_params(self.get_params(), params, self)
+        restart = _params.new_params(self.get_params(), params, self)
         for key, value in params.items():
             setattr(self, key, value)
         if "random_state" in params:
@@ -176,7 +159,7 @@ class SOM:
 
     def __sklearn_tags__(self):
         """scikit-learn's tags (see :func:`somnium._params.sklearn_tags`)."""
-        return sklearn_tags()
+        return _params.sklearn_tags()
 
     def score(self, X, y=None) -> float:
         """Minus the mean distance from each row of ``X`` to its BMU (normalised units): higher is better.
@@ -189,7 +172,7 @@ class SOM:
 
     def fit_predict(self, X, y=None):
         """:meth:`fit` (its defaults), then the BMU of every row of ``X``; ``y`` is ignored."""
-        self.fit(X)
+        self.fit(X, y=y)
         state = committed_state(self, "fit_predict()")
         return state.bmu.copy() if state.bmu is not None else self.predict(X)
 
@@ -270,7 +253,7 @@ class SOM:
         if is_dask_collection(X):
             return _distributed().DaskData.prepare_fit(self, state, X)
         if state is None:
-            state, Xn = first_state(X, params, model_rng(self))
+            state, Xn = _training.first_state(X, params, model_rng(self))
         else:
             Xn = self._input(X, state, fitting=True)
             state.history.truncate(state.n_epochs)
@@ -279,7 +262,7 @@ class SOM:
     def _run(self, X, phases, collect_history, callbacks, params):
         """Train on ``X`` through ``phases`` (see :mod:`somnium._training`)."""
         callbacks = as_callbacks(callbacks)
-        with exclusive(self):
+        with _training.exclusive(self):
             state, data = self._prepare(X, params)
             Training(self, state, data, callbacks, collect_history, params).run(phases)
 
@@ -335,11 +318,11 @@ class SOM:
             Bad data (NaN/inf, wrong shape or columns, non-numeric, too few rows); an unknown ``decay``;
             out-of-range numbers (epochs, radii, rates, ratios); the model is already training.
         """
-        X = data_argument(X, data, "fit")
+        X = _params.data_argument(X, data, "fit")
         schedule = BatchSchedule(
-            epochs_or_y(epochs, y, X), radiusin, radiusfin, decay, learning_rate, subsample_ratio
+            _params.epochs_or_y(epochs, y, X), radiusin, radiusfin, decay, learning_rate, subsample_ratio
         )
-        self._run(X, OnePhase(schedule), collect_history, callbacks, batch_params(self.get_params()))
+        self._run(X, OnePhase(schedule), collect_history, callbacks, _params.batch_params(self.get_params()))
         return self
 
     def fit_online(
@@ -381,7 +364,7 @@ class SOM:
         -------
         self
         """
-        X = data_argument(X, data, "fit_online")
+        X = _params.data_argument(X, data, "fit_online")
         if is_dask_collection(X):
             raise InvalidValuesInDataSet(
                 "fit_online visits rows one at a time and needs in-memory data; train Dask input with fit() "
@@ -390,7 +373,7 @@ class SOM:
         schedule = OnlineSchedule(
             epochs, radiusin, radiusfin, learning_rate_init, learning_rate_fin, decay, use_numba
         )
-        self._run(X, OnePhase(schedule), collect_history, callbacks, online_params(self.get_params()))
+        self._run(X, OnePhase(schedule), collect_history, callbacks, _params.online_params(self.get_params()))
         return self
 
     def fit_auto(
@@ -428,8 +411,8 @@ class SOM:
         -------
         self
         """
-        X = data_argument(X, data, "fit_auto")
-        params = batch_params(self.get_params())
+        X = _params.data_argument(X, data, "fit_auto")
+        params = _params.batch_params(self.get_params())
         run = _auto.AutoRun(rough_epochs, fine_epochs, neighborhood=params["neighborhood"], emphasis=emphasis)
         self._run(X, run, collect_history, callbacks, params)
         return self
@@ -459,7 +442,7 @@ class SOM:
 
     def predict(self, X=None, *, x=None) -> np.ndarray:
         """Best matching unit (node index, row-major, int64) of each row of ``X`` (or ``x=``, the seed's name)."""
-        X = data_argument(X, x, "predict")
+        X = _params.data_argument(X, x, "predict")
         state = committed_state(self, "predict()")
         return self._data(X, state).bmus(state.codebook, n_jobs=self.n_jobs)
 
@@ -477,7 +460,7 @@ class SOM:
         stats, _ = self._data(X, state).statistics(
             state.codebook, state.lattice, with_metrics=True, n_jobs=self.n_jobs
         )
-        return node_statistics(stats)
+        return _training.node_statistics(stats)
 
     def calculate_quantization_error(self, X=None) -> float:
         """Mean over rows of the per-feature mean absolute error to the BMU (normalised units).
@@ -571,7 +554,7 @@ class SOM:
             return
         attachments = {"segments": segments.to_json()} if segments is not None else None
         # The checked forms: plain numbers, and a neighbourhood alias under the seed's name every version reads.
-        params = check_params(self.get_params())
+        params = _params.check_params(self.get_params())
         persistence.write_model(path, params, state, format=format, attachments=attachments)
 
     @classmethod

@@ -12,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -77,9 +78,17 @@ SKIPPED_CHECKS = {
 }
 
 
-@parametrize_with_checks(
-    [SOM(random_state=0)], expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS, xfail_strict=True
-)
+with warnings.catch_warnings():
+    # SOM does not inherit from BaseEstimator on purpose: somnium never imports scikit-learn.
+    warnings.filterwarnings("ignore", "Estimator SOM does not inherit", UserWarning)
+    _checks = parametrize_with_checks(
+        [SOM(random_state=0)],
+        expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
+        xfail_strict=True,
+    )
+
+
+@_checks
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -106,6 +115,21 @@ def test_clone_keeps_each_parameter_object_and_starts_unfitted():
     copy = clone(model)  # clone checks that the constructor stores each parameter object unchanged
     assert not copy.is_fitted and copy.get_params()["mapsize"] == [4, 5]
     assert copy.fit(X, epochs=2).mapsize_ == (4, 5)
+
+
+def test_parameters_kept_as_given_are_saved_in_their_checked_forms(tmp_path):
+    model = SOM(
+        neighborhood="epanechnikov",
+        mapsize=[4, 5],
+        n_jobs=np.int64(1),
+        mapsize_scale=np.float32(4),
+        random_state=0,
+    ).fit(X, epochs=2)
+    model.save(tmp_path / "model.som")
+    loaded = SOM.load(tmp_path / "model.som")
+    expected = {**model.get_params(), "neighborhood": "epanechicov", "mapsize": (4, 5), "mapsize_scale": 4.0}
+    assert loaded.get_params() == expected and type(loaded.n_jobs) is int
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
 def test_set_params_returns_self_and_refuses_unknown_names_as_scikit_learn_does():
