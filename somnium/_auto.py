@@ -102,8 +102,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ._validation import check_option
-from .callbacks import Callback, EarlyStopping, notify
+from ._training import BatchSchedule
+from ._validation import check_int, check_option
+from .callbacks import EarlyStopping
 
 #: Epochs of the rough (ordering) phase.
 AUTO_ROUGH_EPOCHS = 6
@@ -120,7 +121,6 @@ PLATEAU_DELTA = 0.003
 TE_BUDGET = 0.06
 #: How far above the final radius the converge phase runs when the fine phase ended close to the TE budget.
 STEP_BACK = 0.075
-
 #: fit_auto's two schedules; the first is the default.
 EMPHASES = ("topology", "quantization")
 
@@ -283,38 +283,40 @@ def auto_schedule(
     return topology_schedule(n_rows, lattice, rough_epochs, fine_epochs, neighborhood)
 
 
-class AutoRun(Callback):
-    """One fit_auto run: the plan, fit_auto's own stops, and the user's callbacks.
+class AutoRun:
+    """One fit_auto run: its phases and its own stops (the phases object of :mod:`somnium._training`).
 
-    It is the only callback fit_auto passes to each phase: the user's callbacks are notified first and
-    a True from them is remembered in :attr:`user_stopped` (it ends the whole run); its own stops --
-    the TE guard (quantization emphasis) and the QE plateau -- end only the current phase.
-
-    Use: a rough phase of :attr:`rough_epochs` epochs at :meth:`rough_radii` with ``run=`` :meth:`run`,
-    then :meth:`plan` with the map, then :meth:`next_phase` until it returns None.
+    The training loop asks it for the first schedule (:meth:`first`, the rough phase on the map), for
+    each next one (:meth:`next`: after the rough phase it plans the rest with :meth:`plan`, then
+    :meth:`next_phase`), and for the epochs planned (:meth:`planned`).  It sees every phase begin and
+    every epoch end after the user's callbacks (which the loop notifies; a callback's stop ends the
+    run there); its own stops -- the TE guard (quantization emphasis) and the QE plateau -- end only
+    the current phase.
     """
+
+    needs_metrics = True  # the guard and the plateau read every epoch's TE and QE
 
     def __init__(
         self,
-        user_callbacks,
         rough_epochs=None,
         fine_epochs=None,
         te_budget=None,
         plateau_delta=None,
+        *,
+        neighborhood="gaussian",
         emphasis="topology",
     ):
         self.emphasis = check_emphasis(emphasis)
         topology = self.emphasis == "topology"
-        self.user = list(user_callbacks)
         default_rough = TOPOLOGY_ROUGH_EPOCHS if topology else AUTO_ROUGH_EPOCHS
-        self.rough_epochs = default_rough if rough_epochs is None else int(rough_epochs)
-        self.fine_epochs = fine_epochs
+        self.rough_epochs = default_rough if rough_epochs is None else check_int(rough_epochs, "rough_epochs")
+        self.fine_epochs = None if fine_epochs is None else check_int(fine_epochs, "fine_epochs")
         self.te_budget = TE_BUDGET if te_budget is None else float(te_budget)
         default_delta = TOPOLOGY_PLATEAU_DELTA if topology else PLATEAU_DELTA
         self.plateau_delta = default_delta if plateau_delta is None else float(plateau_delta)
-        self.user_stopped = False
+        self.neighborhood = neighborhood
         self.n_rows = 0
-        self.done = 0  # epochs completed in this run
+        self.planned_rest = False  # plan() has run
         self.best_te = math.inf  # the guard's reference: the lowest TE at radius <= reference_radius
         self.reference_radius = 1.0
         self.phase = Phase("rough", self.rough_epochs, math.nan, math.nan, guarded=False)
@@ -328,24 +330,41 @@ class AutoRun(Callback):
             "quantization_error", patience=1, min_delta=self.plateau_delta, min_epochs=2
         )
 
-    # ----------------------------------------------------------- the plan
+    # ------------------------------------------------- the training loop's side
     def rough_radii(self, lattice) -> tuple[float, float]:
-        """Start and end radius of the rough phase on ``lattice`` (the ``radii`` of its ``fit``)."""
+        """Start and end radius of the rough phase on ``lattice``."""
         return topology_rough_radii(lattice) if self.emphasis == "topology" else rough_radii(lattice)
 
-    def run(self) -> tuple[int, int]:
-        """``(epochs done, epochs planned)`` of the whole run, for ``_fit_batch(run=...)``."""
-        planned = sum(p.epochs for p in self.pending)
-        if not self.pending and self.phase.role == "rough":  # before plan(): the most it can be
-            if self.fine_epochs is not None:
-                planned = self.fine_epochs
-            elif self.emphasis == "topology":
-                planned = sum(topology_epochs(0, TOPOLOGY_FINE_START_MAX))
-            else:
-                planned = FINE_EPOCHS_MAX + CONVERGE_EPOCHS
-            return 0, self.rough_epochs + planned
-        return self.done, self.done + self.phase.epochs + planned
+    def first(self, lattice) -> BatchSchedule:
+        """The rough phase's schedule on ``lattice``."""
+        start, end = self.rough_radii(lattice)
+        self.phase = replace(self.phase, radiusin=start, radiusfin=end)
+        return self._schedule(self.phase)
 
+    def next(self, state) -> BatchSchedule | None:
+        """The schedule after the current phase (planned from the map after the rough one), or None."""
+        if not self.planned_rest:
+            self.plan(state.lattice, state.n_features, self.neighborhood)
+        phase = self.next_phase()
+        return None if phase is None else self._schedule(phase)
+
+    def planned(self, done: int) -> int:
+        """Epochs planned for the whole run once ``done`` are completed (an upper bound before :meth:`plan`)."""
+        if not self.planned_rest:  # the rough phase: the most the rest can be
+            if self.fine_epochs is not None:
+                rest = self.fine_epochs
+            elif self.emphasis == "topology":
+                rest = sum(topology_epochs(0, TOPOLOGY_FINE_START_MAX))
+            else:
+                rest = FINE_EPOCHS_MAX + CONVERGE_EPOCHS
+            return self.rough_epochs + rest
+        return done + self.phase.epochs + sum(p.epochs for p in self.pending)
+
+    @staticmethod
+    def _schedule(phase: Phase) -> BatchSchedule:
+        return BatchSchedule(phase.epochs, phase.radiusin, phase.radiusfin, phase.decay)
+
+    # ----------------------------------------------------------- the plan
     def plan(self, lattice, n_features: int, neighborhood: str = "gaussian"):
         phases = auto_schedule(
             self.n_rows,
@@ -358,10 +377,11 @@ class AutoRun(Callback):
         )
         self.pending = phases[1:]  # the rough phase has run
         self.reference_radius = max(1.0, phases[1].radiusin)
+        self.planned_rest = True
 
     def next_phase(self):
-        """The next phase to run, or None when the run is over (or the user stopped it)."""
-        if self.user_stopped or not self.pending:
+        """The next phase to run, or None when the run is over."""
+        if not self.pending:
             return None
         fired, self.fired_at = self.fired_at, None
         phase = self.pending.pop(0)
@@ -387,22 +407,13 @@ class AutoRun(Callback):
         comfortable = self.last_accepted_te <= self.best_te + 0.5 * self.te_budget
         return final if comfortable else min(1.0, final + STEP_BACK)
 
-    # ------------------------------------------------------------ callbacks
+    # ------------------------------------------------------ phases and epochs
     def on_fit_begin(self, plan):
         self.n_rows = plan.n_rows
         self._plateau.on_fit_begin(plan)
-        notify(self.user, "on_fit_begin", plan)
 
-    def on_fit_end(self, result):
-        if result is not None and result.stopped and not self.user_stopped:
-            result = replace(result, stopped=False)  # fit_auto's own stop (guard, plateau), not a callback's
-        notify(self.user, "on_fit_end", result)
-
-    def on_epoch_end(self, info):
-        self.done += 1
-        if notify(self.user, "on_epoch_end", info):
-            self.user_stopped = True
-            return True
+    def on_epoch_end(self, info) -> bool:
+        """True ends the current phase (the guard fired, or the converge phase reached its plateau)."""
         te = info.metrics.get("topographic_error", math.nan)
         qe = info.metrics.get("quantization_error", math.nan)
         if not (math.isfinite(te) and math.isfinite(qe)):
@@ -411,9 +422,7 @@ class AutoRun(Callback):
         if phase.guarded and info.radius < 1.0 and te > self.best_te + self.te_budget:
             self.fired_at = info.radius
             return True
-        if (
-            info.radius <= self.reference_radius + 1e-9
-        ):  # the reference: maps of the fine phase (and narrower)
+        if info.radius <= self.reference_radius + 1e-9:  # the reference: maps of the fine phase and narrower
             self.best_te = min(self.best_te, te)
         if info.radius < 1.0:
             self.accepted, self.last_accepted_te = info.radius, te

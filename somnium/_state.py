@@ -11,7 +11,9 @@ views read it through the estimator's public attributes.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 import numpy as np
 
@@ -30,6 +32,7 @@ __all__ = [
     "committed_state",
     "initial_state",
     "model_rng",
+    "not_trained_error",
 ]
 
 #: Columns of ``history_``: the seed's three metrics first, in its order, then the rest.
@@ -161,11 +164,34 @@ def committed_state(model, what: str = "this") -> FittedState:
     state = model.__dict__.get("_state")
     if state is None:
         if model.__dict__.get("_fitting"):
-            raise ModelNotTrainedError(
+            raise not_trained_error(
                 f"Training is in progress and no epoch has completed yet; wait for it before {what}."
             )
-        raise ModelNotTrainedError(not_fitted_message(what))
+        raise not_trained_error(not_fitted_message(what))
     return state
+
+
+def not_trained_error(message: str) -> ModelNotTrainedError:
+    """A :class:`ModelNotTrainedError`; once scikit-learn is loaded, also its ``NotFittedError``.
+
+    scikit-learn code (and its estimator checks) catch ``NotFittedError``.  Somnium never imports
+    scikit-learn: the combined class is made only when the user's program already has.
+    """
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    not_fitted = getattr(sklearn_exceptions, "NotFittedError", None)
+    if not isinstance(not_fitted, type) or not issubclass(not_fitted, Exception):
+        return ModelNotTrainedError(message)
+    return _also_not_fitted(not_fitted)(message)
+
+
+@cache
+def _also_not_fitted(not_fitted: type) -> type:
+    def __reduce__(self):  # pickles (and unpickles without scikit-learn) as the plain Somnium error
+        return ModelNotTrainedError, self.args
+
+    namespace = {"__module__": ModelNotTrainedError.__module__, "__doc__": ModelNotTrainedError.__doc__}
+    namespace["__reduce__"] = __reduce__
+    return type("ModelNotTrainedError", (ModelNotTrainedError, not_fitted), namespace)
 
 
 def model_rng(model) -> np.random.Generator:

@@ -208,6 +208,11 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
                 "(e.g. X.filled(value) or X[~X.mask.any(axis=1)])."
             )
         X = np.ma.getdata(X)
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise InvalidValuesInDataSet(
+            f"X is a sparse {type(X).__name__}; sparse input is not supported (a SOM's prototypes are dense). "
+            "Pass X.toarray() if it fits in memory."
+        )
     if is_dataframe(X):
         check_numeric_columns(X)
         feature_names = column_names(X.columns)
@@ -219,19 +224,22 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
                 raise InvalidValuesInDataSet(
                     f"X contains strings or objects (dtype {array.dtype}); pass numeric data."
                 )
-            raise InvalidValuesInDataSet(f"X has unsupported dtype {array.dtype}; pass real numbers.")
+            what = "Complex data not supported" if array.dtype.kind == "c" else "X has unsupported dtype"
+            raise InvalidValuesInDataSet(f"{what} (dtype {array.dtype}); pass real numbers.")
         array = np.asarray(array, dtype=np.float64)
     if array.ndim == 1:
         raise InvalidValuesInDataSet(
             f"X is 1-D with shape {array.shape}; a SOM needs a 2-D (rows, features) array. "
-            "Use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single row."
+            "Reshape your data: X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single row."
         )
     if array.ndim != 2:
         raise InvalidValuesInDataSet(f"X must be 2-D (rows, features), got shape {array.shape}.")
     if array.shape[0] == 0:
         raise InvalidValuesInDataSet("X has no rows; pass at least one row of data.")
     if array.shape[1] == 0:
-        raise InvalidValuesInDataSet("X has no columns (zero features).")
+        raise InvalidValuesInDataSet(
+            f"X has no columns: 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
+        )
     check_finite(array, feature_names)
     return array
 
@@ -304,7 +312,10 @@ def validated_rows(X, feature_names=None, n_features=None, min_rows: int = 1) ->
             f"X has {array.shape[1]} features, but SOM was fitted with {n_features}{detail}."
         )
     if array.shape[0] < min_rows:
-        raise InvalidValuesInDataSet(f"Training needs at least {min_rows} rows, got {array.shape[0]}.")
+        n = array.shape[0]
+        raise InvalidValuesInDataSet(
+            f"Training needs at least {min_rows} rows, got {n} sample{'s' * (n != 1)}."
+        )
     return array
 
 

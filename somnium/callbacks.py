@@ -9,7 +9,9 @@ accepts ``callbacks=``: a function, a :class:`Callback`, or a list of them.
   :class:`EpochInfo`; the model already holds that epoch's state.  Returning
   ``True`` stops training after this epoch (for ``fit_auto``: the whole run).
 - ``on_fit_end(result)`` once per phase, with a :class:`FitResult`, also when
-  training was stopped, interrupted or failed.
+  training was stopped, interrupted or failed.  ``result.run_over`` says
+  whether the user's call ends with this phase: the one answer to "is the
+  run over?" (``fit_auto``'s own stops end a phase, not the run).
 
 A plain function is treated as ``on_epoch_end``.  Callbacks run in the
 training thread; one that drives a user interface should only record what
@@ -115,7 +117,7 @@ class EpochInfo:
 
 @dataclass(frozen=True)
 class FitResult:
-    """How a training phase ended.
+    """How a training phase ended, and whether the user's call ended with it.
 
     Attributes
     ----------
@@ -123,11 +125,20 @@ class FitResult:
     epochs_run : int
         Epochs completed in this phase.
     stopped : bool
-        A callback asked to stop.
+        A callback asked to stop (this ends the whole call).  ``fit_auto``'s own
+        stops (its topographic guard and its plateau) end a phase and are not
+        reported here.
     error : BaseException or None
         The exception that ended training (``KeyboardInterrupt`` included), re-raised after the callbacks.
     elapsed : float
+        Seconds this phase ran.
     model : SOM
+    run_over : bool
+        No phase of the same call follows: the last phase ran, a callback
+        stopped it, or an error ended it.  Decided by the training loop alone,
+        so a listener never has to infer it from the plan.
+    run_epoch : int
+        Epochs completed in the whole call so far (all phases of ``fit_auto``).
     """
 
     phase: str
@@ -136,6 +147,8 @@ class FitResult:
     error: BaseException | None
     elapsed: float
     model: object = None
+    run_over: bool = True
+    run_epoch: int = 0
 
 
 class Callback:

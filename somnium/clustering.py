@@ -195,7 +195,7 @@ def cluster_map(
     >>> from somnium import SOM
     >>> from somnium.datasets import make_blobs
     >>> X = make_blobs(600, 3, 3, random_state=0)
-    >>> model = SOM((8, 8), random_state=0).fit_auto(X)
+    >>> model = SOM(mapsize=(8, 8), random_state=0).fit_auto(X)
     >>> labels, info = cluster_map(model, return_info=True)
     >>> labels.shape, info.k
     ((64,), 3)

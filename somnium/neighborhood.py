@@ -30,7 +30,7 @@ from ._validation import check_option
 from .exceptions import NeighborhoodFunctionNotFound
 from .lattice import Lattice
 
-__all__ = ["DENSE_MAX_NODES", "NEIGHBORHOODS", "NeighborhoodOperator", "kernel"]
+__all__ = ["DENSE_MAX_NODES", "NEIGHBORHOODS", "NEIGHBORHOOD_ALIASES", "NeighborhoodOperator", "kernel"]
 
 #: Largest map for which a dense M x M kernel (or distance matrix) may be held.
 DENSE_MAX_NODES = 3000
@@ -77,10 +77,16 @@ NEIGHBORHOODS = {
     "epanechicov": _epanechicov,
 }
 _TRUNCATED = {"bubble", "cut_gaussian", "epanechicov"}
+#: Other accepted spellings -> the name used everywhere else.  ``"epanechicov"`` is the seed's (misspelt)
+#: name and stays the canonical one, so model files keep the name every version reads.
+NEIGHBORHOOD_ALIASES = {"epanechnikov": "epanechicov"}
 
 
 def check_neighborhood(name: str) -> str:
-    return check_option(name, NEIGHBORHOODS, "neighborhood", NeighborhoodFunctionNotFound)
+    """The canonical name of neighbourhood ``name`` (an alias is accepted), or an error listing the names."""
+    valid = (*NEIGHBORHOODS, *NEIGHBORHOOD_ALIASES)
+    name = check_option(name, valid, "neighborhood", NeighborhoodFunctionNotFound)
+    return NEIGHBORHOOD_ALIASES.get(name, name)
 
 
 def kernel(name: str, distance, radius: float) -> np.ndarray:
@@ -88,7 +94,7 @@ def kernel(name: str, distance, radius: float) -> np.ndarray:
 
     gaussian ``exp(-d^2 / 2r^2)``; bubble ``[d <= r]``; cut_gaussian the
     Gaussian times ``[d <= r]``; mexican_hat ``(1 - d^2/r^2) exp(-d^2 / 2r^2)``
-    (negative between ``r`` and far away); epanechicov ``max(0, 1 - d^2/r^2)``.
+    (negative between ``r`` and far away); epanechicov (alias epanechnikov) ``max(0, 1 - d^2/r^2)``.
     At ``radius = 0`` every kernel is its limit: 1 on the node itself, 0 elsewhere.
     """
     distance = np.asarray(distance, dtype=np.float64)

@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _seed_files, engine
+from ._params import check_params
 from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics, committed_state
 from ._validation import MAX_NODES, check_option
 from .exceptions import InvalidValuesInDataSet, ModelFileError
@@ -249,7 +250,8 @@ def save_model(model, path, format: str = "somnium", segments=None) -> None:
                 f"The segments this model was loaded with no longer fit it ({error}) Pass "
                 "segments=... to replace them, or segments=Segments(model) to save none."
             ) from None
-    write_model(path, model.get_params(), state, format=format, attachments=attachments)
+    # The checked forms: plain numbers, and a neighbourhood alias under the seed's name every version reads.
+    write_model(path, check_params(model.get_params()), state, format=format, attachments=attachments)
     model.__dict__[_REMEMBERED] = attachments
 
 

@@ -56,7 +56,7 @@ class Segments:
     --------
     >>> from somnium import SOM
     >>> from somnium.datasets import make_blobs
-    >>> model = SOM((4, 5), random_state=0).fit(make_blobs(200, 3, random_state=0), epochs=3)
+    >>> model = SOM(mapsize=(4, 5), random_state=0).fit(make_blobs(200, 3, random_state=0), epochs=3)
     >>> segments = Segments(model)
     >>> segments.add("corner", [0, 1, 5])
     >>> segments.add("edge", [4, 9])

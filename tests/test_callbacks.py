@@ -94,6 +94,31 @@ def test_an_error_reaches_on_fit_end_and_the_caller(monkeypatch):
     assert len(model.history_["epoch"]) == 2
 
 
+def test_bad_radii_are_refused_before_the_callbacks_hear_of_a_phase():
+    recorder = Recorder()
+    model = SOM(mapsize=(3, 3), random_state=0)
+    with pytest.raises(ValueError, match="radiusfin"):
+        model.fit(X, epochs=2, radiusin=1.0, radiusfin=2.0, callbacks=recorder)
+    assert recorder.events == [] and not model.is_fitted
+
+
+def test_each_phase_result_says_whether_the_run_is_over():
+    results = []
+    model = SOM(mapsize=(4, 4), random_state=0)
+    model.fit(X, epochs=2, callbacks=Recorder())  # a plain fit: one phase, over
+    model.fit(
+        X, epochs=2, callbacks=type("R", (Callback,), {"on_fit_end": lambda self, r: results.append(r)})()
+    )
+    model.fit_auto(
+        X, 2, 3, callbacks=type("R", (Callback,), {"on_fit_end": lambda self, r: results.append(r)})()
+    )
+    assert [(r.phase, r.run_over, r.run_epoch, r.epochs_run) for r in results] == [
+        ("batch-2", True, 2, 2),
+        ("batch-3", False, 2, 2),
+        ("batch-4", True, 5, 3),
+    ]
+
+
 def test_a_fit_started_from_a_callback_is_refused():
     model = SOM(mapsize=(3, 3), random_state=0)
     errors = []

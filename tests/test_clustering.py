@@ -301,7 +301,7 @@ def test_clustering_is_deterministic(method, contiguous):
 @pytest.fixture(scope="module")
 def three_blob_model():
     X = make_blobs(1500, 4, 3, cluster_std=0.5, random_state=0)
-    return SOM((10, 10), random_state=0).fit_auto(X), X
+    return SOM(mapsize=(10, 10), random_state=0).fit_auto(X), X
 
 
 @pytest.mark.parametrize("method", ["ward", "kmeans"])
@@ -370,7 +370,7 @@ def test_a_model_without_training_rows_weighs_every_node_equally():
 
 def test_an_unfitted_model_raises_the_models_own_error():
     with pytest.raises(ModelNotTrainedError, match="not trained"):
-        cluster_map(SOM((5, 5)), 3)
+        cluster_map(SOM(mapsize=(5, 5)), 3)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 17, 2.5, "3", True])

@@ -473,3 +473,147 @@ def test_som_auto_mapsize_picks_the_originals_grid_on_a_rectangular_map():
     model = SOM(mapsize="auto", lattice="rect", random_state=0).fit(X, epochs=1)
     standardised = (X - X.mean(axis=0)) / X.std(axis=0)
     assert model.mapsize_ == original_mapsize(1500, *top_eigenvalues(standardised))
+
+
+# ---------------------------------------------------- the original's positional forms (issue 21)
+#: The original project's public signatures (ivallesp/somnium, somnium/core.py), parameter names in order.
+ORIGINAL_SIGNATURES = {
+    "__init__": [
+        "neighborhood",
+        "normalization",
+        "mapsize",
+        "lattice",
+        "distance_metric",
+        "n_jobs",
+        "initialization",
+        "mapsize_scale",
+    ],
+    "fit": [
+        "data",
+        "epochs",
+        "radiusin",
+        "radiusfin",
+        "decay",
+        "learning_rate",
+        "subsample_ratio",
+        "collect_history",
+    ],
+    "fit_auto": ["data", "rough_epochs", "fine_epochs"],
+    "fit_online": [
+        "data",
+        "epochs",
+        "radiusin",
+        "radiusfin",
+        "learning_rate_init",
+        "learning_rate_fin",
+        "decay",
+        "collect_history",
+    ],
+    "predict": ["x"],
+    "calculate_quantization_error": [],
+    "calculate_topographic_error": [],
+    "calculate_vacancy_rate": [],
+    "save": ["path"],
+    "load": ["path"],
+}
+#: Our name for the original's first data argument (its own name stays accepted as a keyword).
+RENAMED_FIRST = {"data": "X", "x": "X"}
+
+
+@pytest.mark.parametrize("method", list(ORIGINAL_SIGNATURES))
+def test_every_original_signature_is_a_prefix_of_ours(method):
+    import inspect
+
+    ours = [
+        p
+        for p in inspect.signature(getattr(SOM, method)).parameters.values()
+        if p.name not in ("self", "cls")
+    ]
+    positional = [p.name for p in ours if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    original = [RENAMED_FIRST.get(name, name) for name in ORIGINAL_SIGNATURES[method]]
+    assert positional[: len(original)] == original
+    # the original's first data argument keeps its name as a keyword
+    for name in ORIGINAL_SIGNATURES[method][:1]:
+        if name in RENAMED_FIRST:
+            assert name in {p.name for p in ours if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def test_the_original_positional_constructor():
+    model = SOM("gaussian", "standard", (6, 5))
+    assert (model.neighborhood, model.normalization, model.mapsize) == ("gaussian", "standard", (6, 5))
+    full = SOM("bubble", "minmax", (4, 3), "rect", "cityblock", 1, "random", 4)
+    assert full.get_params() == {
+        "neighborhood": "bubble",
+        "normalization": "minmax",
+        "mapsize": (4, 3),
+        "lattice": "rect",
+        "distance_metric": "cityblock",
+        "n_jobs": 1,
+        "initialization": "random",
+        "mapsize_scale": 4,
+        "random_state": None,
+        "dtype": "float32",
+    }
+    full.fit(data, 2)
+    assert full.mapsize_ == (4, 3) and full.lattice_.name == "rect"
+    with pytest.raises(TypeError):  # Somnium's own parameters are keyword-only
+        SOM("gaussian", "standard", (6, 5), "hexa", "euclidean", None, "pca", 5, 0)
+
+
+def test_the_previous_somnium_positional_order_is_refused_with_the_fix():
+    from somnium.exceptions import NeighborhoodFunctionNotFound
+
+    with pytest.raises(NeighborhoodFunctionNotFound, match=r"pass mapsize=\(6, 5\) by name"):
+        SOM((6, 5))
+
+
+def test_fit_auto_takes_the_original_positional_epochs():
+    rough_only = SOM(mapsize=(4, 4), random_state=0).fit_auto(data, 30)
+    phases = rough_only.history_["phase"]
+    assert phases.count("batch-1") == 30 and len(phases) > 30  # the rough phase, then the automatic rest
+    both = SOM(mapsize=(4, 4), random_state=0).fit_auto(data, 30, 30)
+    assert both.history_["phase"] == ["batch-1"] * 30 + ["batch-2"] * 30
+    with pytest.raises(TypeError):  # collect_history and callbacks are Somnium's: keyword-only
+        SOM(mapsize=(4, 4)).fit_auto(data, 3, 3, False)
+    with pytest.raises(ValueError, match="rough_epochs must be a positive integer"):
+        SOM(mapsize=(4, 4)).fit_auto(data, True)  # Somnium's old fit_auto(X, collect_history) says so
+
+
+def test_fit_and_fit_online_take_the_original_positional_arguments():
+    model = SOM(mapsize=(5, 5), random_state=0)
+    model.fit(data, 4, 3.0, 1.0, "exponential", 0.5, 1.0, True)
+    history = model.history_
+    np.testing.assert_allclose(history["radius"], 3.0 * (1 / 3.0) ** (np.arange(4) / 3))
+    assert history["learning_rate"] == [0.5] * 4 and np.isfinite(history["quantization_error"]).all()
+    model.fit_online(data, 2, 2.0, 1.0, 0.2, 0.05, "linear", True)
+    history = model.history_
+    assert history["phase"][-2:] == ["online-2"] * 2 and history["learning_rate"][-1] == pytest.approx(0.05)
+    assert history["radius"][-1] == pytest.approx(1.0) and np.isfinite(history["topographic_error"]).all()
+
+
+def test_predict_and_the_metrics_take_the_original_forms():
+    model = SOM(mapsize=(4, 4), random_state=0).fit(data, 3)
+    np.testing.assert_array_equal(model.predict(new_data), model.predict(x=new_data))
+    for name in ("quantization_error", "topographic_error", "vacancy_rate"):
+        method = getattr(model, f"calculate_{name}")
+        assert method() == pytest.approx(method(data))  # no argument: the training data, as the original
+
+
+def test_the_codebook_before_fit_says_the_model_is_not_trained():
+    from somnium.exceptions import ModelNotTrainedError
+
+    with pytest.raises(ModelNotTrainedError, match="not trained yet"):
+        SOM(mapsize=(4, 4)).codebook
+    assert not hasattr(SOM(), "codebook")  # ModelNotTrainedError is an AttributeError, as hasattr expects
+
+
+def test_the_epanechikov_kernel_answers_to_both_spellings(tmp_path):
+    seed = SOM(neighborhood="epanechicov", mapsize=(4, 4), random_state=0).fit(data, 3)
+    correct = SOM(neighborhood="epanechnikov", mapsize=(4, 4), random_state=0).fit(data, 3)
+    np.testing.assert_array_equal(correct.codebook_, seed.codebook_)
+    assert correct.get_params()["neighborhood"] == "epanechnikov"  # kept as given
+    correct.save(tmp_path / "m.som")  # saved under the seed's name, which every version reads
+    assert SOM.load(tmp_path / "m.som").neighborhood == "epanechicov"
+    online = SOM(neighborhood="epanechnikov", mapsize=(4, 4), random_state=0).fit_online(data, 1)
+    reference = SOM(neighborhood="epanechicov", mapsize=(4, 4), random_state=0).fit_online(data, 1)
+    np.testing.assert_array_equal(online.codebook_, reference.codebook_)

@@ -23,7 +23,7 @@ N_NODES = 20  # a 4 x 5 map
 def model():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
-    return SOM((4, 5), random_state=0).fit(X, epochs=3)
+    return SOM(mapsize=(4, 5), random_state=0).fit(X, epochs=3)
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_invalid_nodes_are_refused(segments, nodes, message):
 
 def test_an_unfitted_model_raises_the_models_own_error():
     with pytest.raises(ModelNotTrainedError):
-        Segments(SOM((3, 3)))
+        Segments(SOM(mapsize=(3, 3)))
 
 
 # -- labels -------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_labels_from_given_bmus_and_numpy_data(segments):
 def test_labels_of_a_numpy_trained_model(segments):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(100, 2))
-    plain = SOM((3, 3), random_state=0).fit(X, epochs=2)
+    plain = SOM(mapsize=(3, 3), random_state=0).fit(X, epochs=2)
     only = Segments(plain)
     only.add("top", [0, 1, 2])
     bmu = plain.predict(X)
@@ -394,7 +394,7 @@ def test_damaged_json_is_refused_with_a_clear_message(model, text, message):
 
 
 def test_json_for_another_map_size_is_refused(segments):
-    other = SOM((5, 5), random_state=0).fit(np.random.default_rng(0).normal(size=(50, 3)), epochs=1)
+    other = SOM(mapsize=(5, 5), random_state=0).fit(np.random.default_rng(0).normal(size=(50, 3)), epochs=1)
     with pytest.raises(ValueError, match="map of 20 nodes, but this model has 25"):
         Segments.from_json(other, segments.to_json())
 

@@ -315,6 +315,41 @@ def test_interrupt_during_an_epoch_leaves_the_last_completed_epoch(monkeypatch, 
     assert len(model.history_["epoch"]) == 5
 
 
+def test_an_interrupt_without_collected_metrics_still_measures_the_kept_epoch(monkeypatch):
+    # No history and no callbacks: the epochs' own passes measure nothing, so the kept epoch is measured
+    # after the interrupt (not filled with an unmeasured pass's NaN metrics and no BMUs).
+    X = blobs(300, 3)
+    model = SOM(mapsize=(5, 5), dtype="float64", random_state=0)
+    real_update = engine.batch_update
+    calls = {"n": 0}
+
+    def failing_update(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "batch_update", failing_update)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, epochs=5)
+    Xn, W = model.normalize(X), model.normalized_codebook_
+    first, _, _ = brute_bmus(Xn, W)
+    np.testing.assert_array_equal(model.bmu_, first)
+    assert model.calculate_quantization_error() == pytest.approx(np.abs(Xn - W[first]).mean(), rel=1e-12)
+
+
+def test_online_epochs_are_measured_once_each_and_the_last_keeps_the_bmus():
+    X = blobs(200, 3)
+    model = SOM(mapsize=(4, 4), dtype="float64", random_state=0)
+    seen = []
+    model.fit_online(X, epochs=3, callbacks=lambda info: seen.append(info.model.normalized_codebook_))
+    Xn = model.normalize(X)
+    for k, W in enumerate(seen):  # each epoch's metrics describe the map the callback saw
+        b, _, _ = brute_bmus(Xn, W)
+        assert model.history_["quantization_error"][k] == pytest.approx(np.abs(Xn - W[b]).mean(), rel=1e-10)
+    np.testing.assert_array_equal(model.bmu_, brute_bmus(Xn, model.normalized_codebook_)[0])
+
+
 def test_interrupt_in_the_first_epoch_leaves_the_model_unfitted(monkeypatch):
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
