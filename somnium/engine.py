@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import distance as scipy_distance
 
 from . import metrics
 from ._validation import as_float_array
@@ -52,9 +52,40 @@ EUCLIDEAN_METRICS = ("euclidean", "sqeuclidean")
 #: Distance tile budget: small enough that argmin and the second-BMU search read the tile from cache.
 _TILE_BYTES = 2 * 2**20
 _MIN_TILE_ROWS = 16
-#: Rows per block (at least the map's node count, at most ``_MAX_BLOCK_ROWS``).
-_BLOCK_ROWS = 4096
+#: Rows per block (at least the map's node count, at most ``_MAX_BLOCK_ROWS``): small enough that a
+#: few thousand rows split evenly over the threads, large enough that per-block sums stay a small share.
+_BLOCK_ROWS = 1024
 _MAX_BLOCK_ROWS = 2**20
+#: A pass (``2 N M (D + 1)`` GEMM flops) this large pays for loading numba (~0.4 s, +65 MB) by itself.
+_NUMBA_MIN_FLOPS = 2e10
+#: None: numba kernels when installed and worth loading (see :func:`numba_kernels`); True / False: always
+#: (when installed) / never. Tests set it to run both paths.
+USE_NUMBA: bool | None = None
+_kernels_module = None
+
+
+def numba_kernels(flops: float = math.inf):
+    """The compiled kernels of :mod:`somnium._kernels`, or None for the numpy path.
+
+    numba (the ``online`` extra) costs ~0.4 s and ~65 MB to import, more than a small fit takes, so a
+    pass loads it only when ``flops`` (its GEMM work) is large enough to pay for that, or when numba is
+    already loaded (an online fit, an earlier large pass, the user). Both paths give the same BMUs and
+    statistics (the same float32 distances, the same tie rules).
+    """
+    global _kernels_module
+    if USE_NUMBA is False:
+        return None
+    if _kernels_module is not None:
+        return _kernels_module or None
+    if USE_NUMBA is None and "numba" not in sys.modules and flops < _NUMBA_MIN_FLOPS:
+        return None
+    try:
+        from . import _kernels
+    except ImportError:
+        _kernels_module = False
+        return None
+    _kernels_module = _kernels
+    return _kernels
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -112,6 +143,20 @@ def on_calling_thread():
         _limits.active = previous
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A thread pool of ``workers`` threads kept for the process: starting threads every pass costs
+    more than a small map's whole epoch under load. Its threads are idle between passes."""
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="somnium")
+        return pool
+
+
 def _map_blocks(work, slices, n_jobs):
     """``work(rows)`` over row blocks, results in block order (a thread pool when it has several threads)."""
     workers = pool_size(n_jobs, len(slices))
@@ -119,8 +164,7 @@ def _map_blocks(work, slices, n_jobs):
         if workers <= 1:
             yield from map(work, slices)
             return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(work, slices)
+        yield from _pool(workers).map(work, slices)
 
 
 class TrainingData:
@@ -328,20 +372,33 @@ def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
     return buffer[:size].reshape(shape)
 
 
-def _tile_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
-    """Distances (up to a per-row constant on the GEMM path) from rows to every node."""
+def _tile_distances(data: TrainingData, rows: slice, prepared, transposed: bool = False) -> np.ndarray:
+    """Distances (up to a per-row constant on the GEMM path) from rows to every node.
+
+    ``transposed``: the GEMM path's tile as ``nodes x rows`` (for the numba kernels); the same products
+    summed in the same order, so the same float32 values as the ``rows x nodes`` tile.
+    """
     if data.uses_gemm:
         # Rows [x - c, 1]: a trailing one lets one GEMM add ||w||^2 (see _prepared_codebook).
         n_rows, n_features = rows.stop - rows.start, data.X.shape[1]
         centred = _scratch_array("centred", (n_rows, n_features + 1), data.dtype)
         np.subtract(data.X[rows], data.center, out=centred[:, :-1], casting="unsafe")
         centred[:, -1] = 1.0
+        if transposed:
+            out = _scratch_array("tile", (prepared.shape[1], n_rows), data.dtype)
+            return np.matmul(prepared.T, centred.T, out=out)
         out = _scratch_array("tile", (n_rows, prepared.shape[1]), data.dtype)
         return np.matmul(centred, prepared, out=out)
-    return scipy_distance.cdist(data.X[rows], prepared, metric=data.metric)
+    from scipy.spatial.distance import cdist
+
+    return cdist(data.X[rows], prepared, metric=data.metric)
 
 
-def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus):
+def _pass_flops(data: TrainingData, n_nodes: int) -> float:
+    return 2.0 * data.n_rows * n_nodes * (data.X.shape[1] + 1)
+
+
+def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus, kernels=None):
     """One block's statistics: distances tile by tile (each read from cache), sums over the block."""
     n_nodes, n_features = codebook.shape
     n_rows = block.stop - block.start
@@ -350,30 +407,37 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
         row_abs = _scratch_array("row_abs", (n_rows,), np.float64)
         row_sq = _scratch_array("row_sq", (n_rows,), np.float64)
         topographic_errors = 0
-    for rows, local in _tiles_of(data, block, n_nodes):
-        scores = _tile_distances(data, rows, prepared)
-        tile_bmu = bmu[local]
-        np.argmin(scores, axis=1, out=tile_bmu)
-        if not with_metrics:
-            continue
-        diff = _scratch_array("diff", (rows.stop - rows.start, n_features), np.float64)
-        np.take(codebook, tile_bmu, axis=0, out=diff)
-        np.subtract(data.X[rows], diff, out=diff)
-        np.einsum("ij,ij->i", diff, diff, out=row_sq[local])
-        np.abs(diff, out=diff)
-        np.mean(diff, axis=1, out=row_abs[local])
-        if n_nodes > 1:
-            # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
-            scores[np.arange(scores.shape[0]), tile_bmu] = np.inf
-            topographic_errors += int((~lattice.are_adjacent(tile_bmu, np.argmin(scores, axis=1))).sum())
-    hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
-    # All columns in one bincount over (node, column) bins: the same additions in the same order as a
-    # bincount per column, with one output array instead of one per column.
-    bins = _scratch_array("bins", (n_rows, n_features), np.intp)
-    np.multiply(bmu[:, None], n_features, out=bins)
-    np.add(bins, np.arange(n_features), out=bins)
-    sums = np.bincount(bins.ravel(), weights=data.X[block].ravel(), minlength=n_nodes * n_features)
-    sums = sums.reshape(n_nodes, n_features)
+    if kernels is not None and data.uses_gemm:
+        # One sweep per tile for the BMU, the second BMU's adjacency and the errors; sums in one loop.
+        neighbors = lattice.neighbors
+        for rows, local in _tiles_of(data, block, n_nodes):
+            tile = _tile_distances(data, rows, prepared, transposed=True)
+            if with_metrics:
+                topographic_errors += kernels.tile_top2(
+                    tile, data.X, rows.start, codebook, neighbors, bmu, row_abs, row_sq, local.start
+                )
+            else:
+                kernels.tile_argmin(tile, bmu, local.start)
+        hits = np.zeros(n_nodes)
+        sums = np.zeros((n_nodes, n_features))
+        kernels.node_sums(data.X, block.start, n_rows, bmu, 0, hits, sums)
+    else:
+        for rows, local in _tiles_of(data, block, n_nodes):
+            scores = _tile_distances(data, rows, prepared)
+            tile_bmu = bmu[local]
+            np.argmin(scores, axis=1, out=tile_bmu)
+            if with_metrics:
+                topographic_errors += _tile_metrics(
+                    data, rows, scores, tile_bmu, codebook, lattice, row_abs[local], row_sq[local]
+                )
+        hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
+        # All columns in one bincount over (node, column) bins: the same additions in the same order as a
+        # bincount per column, with one output array instead of one per column.
+        bins = _scratch_array("bins", (n_rows, n_features), np.intp)
+        np.multiply(bmu[:, None], n_features, out=bins)
+        np.add(bins, np.arange(n_features), out=bins)
+        sums = np.bincount(bins.ravel(), weights=data.X[block].ravel(), minlength=n_nodes * n_features)
+        sums = sums.reshape(n_nodes, n_features)
     stats = EpochStatistics(n_rows, hits, sums)
     if with_metrics:
         stats.abs_error = float(row_abs.sum())
@@ -382,6 +446,24 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
         stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
         stats.topographic_errors = float(topographic_errors)
     return stats, (bmu if want_bmus else None)
+
+
+def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_sq) -> int:
+    """numpy path: a tile's per-row errors (into ``row_abs``, ``row_sq``) and its topographic errors."""
+    n_rows, n_features = rows.stop - rows.start, codebook.shape[1]
+    diff = _scratch_array("diff", (n_rows, n_features), np.float64)
+    np.take(codebook, tile_bmu, axis=0, out=diff)
+    np.subtract(data.X[rows], diff, out=diff)
+    np.einsum("ij,ij->i", diff, diff, out=row_sq)
+    np.abs(diff, out=diff)
+    np.add.reduce(diff, axis=1, out=row_abs)
+    row_abs /= n_features
+    if codebook.shape[0] < 2:
+        return 0
+    # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
+    scores[np.arange(n_rows), tile_bmu] = np.inf
+    second = np.argmin(scores, axis=1)
+    return n_rows - int((lattice.neighbors[tile_bmu] == second[:, None]).any(axis=1).sum())
 
 
 def epoch_statistics(
@@ -415,9 +497,10 @@ def epoch_statistics(
     bmus : ndarray of int64 or None
     """
     prepared = _prepared_codebook(data, codebook)
+    kernels = numba_kernels(_pass_flops(data, codebook.shape[0])) if data.uses_gemm else None
 
     def work(block):
-        return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus)
+        return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus, kernels)
 
     total = None
     bmu_parts = []
@@ -430,7 +513,7 @@ def epoch_statistics(
             total += stats
         if return_bmus:
             bmu_parts.append(bmus)
-    bmus = np.concatenate(bmu_parts).astype(np.int64) if return_bmus else None
+    bmus = np.concatenate(bmu_parts).astype(np.int64, copy=False) if return_bmus else None
     return total, bmus
 
 
@@ -438,11 +521,15 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = Non
     """Best matching unit of every row, int64."""
     prepared = _prepared_codebook(data, codebook)
     n_nodes = codebook.shape[0]
+    kernels = numba_kernels(_pass_flops(data, n_nodes)) if data.uses_gemm else None
 
     def work(block):
         bmu = np.empty(block.stop - block.start, dtype=np.int64)
         for rows, local in _tiles_of(data, block, n_nodes):
-            np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
+            if kernels is not None:
+                kernels.tile_argmin(_tile_distances(data, rows, prepared, transposed=True), bmu, local.start)
+            else:
+                np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
         return bmu
 
     parts = list(_map_blocks(work, _row_blocks(data, n_nodes), n_jobs))

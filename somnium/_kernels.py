@@ -1,0 +1,346 @@
+"""numba kernels of the engine (the ``online`` extra); imported only through :func:`somnium.engine.numba_kernels`.
+
+Every kernel computes exactly what its numpy twin in :mod:`somnium.engine` / :mod:`somnium._online`
+computes (same comparisons, same tie rules, float64 statistics); the tests run both.
+
+Batch tiles are transposed here (``nodes x rows``), so the per-row running minimum, second and third
+values vectorise across rows with no horizontal reduction; the GEMM writes that layout directly.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# nogil: the engine's thread pool runs these concurrently; cache: no compile after the first run.
+_JIT = dict(nogil=True, cache=True, boundscheck=False)
+
+
+@numba.njit(**_JIT)
+def tile_argmin(tile, bmu, start):
+    """``bmu[start + r] = argmin_j tile[j, r]`` (first index on ties, as ``np.argmin``)."""
+    n_nodes, n_rows = tile.shape
+    best = np.full(n_rows, np.inf, dtype=tile.dtype)
+    index = np.zeros(n_rows, dtype=np.int32)
+    # Four nodes per sweep over the rows keep the running state in registers between them; selects,
+    # not branches, so the loop over rows vectorises.
+    stop = n_nodes - n_nodes % 4
+    for j in range(0, stop, 4):
+        for r in range(n_rows):
+            b = best[r]
+            i = index[r]
+            for k in range(4):
+                v = tile[j + k, r]
+                lower = v < b
+                b = v if lower else b
+                i = np.int32(j + k) if lower else i
+            best[r] = b
+            index[r] = i
+    for j in range(stop, n_nodes):
+        for r in range(n_rows):
+            v = tile[j, r]
+            lower = v < best[r]
+            best[r] = v if lower else best[r]
+            index[r] = np.int32(j) if lower else index[r]
+    for r in range(n_rows):
+        bmu[start + r] = index[r]
+
+
+@numba.njit(**_JIT)
+def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
+    """BMU, error terms and topographic errors of one transposed distance tile, in one sweep.
+
+    The sweep keeps, per row, the first minimum's index and the three smallest values (with
+    multiplicity: min/max only, no index bookkeeping, so it vectorises). The second BMU is then the
+    unique node other than the BMU holding the second value when the third is larger, found among the
+    BMU's neighbours or else known to be elsewhere; on an exact tie at the second value (duplicate
+    prototypes) the row is rescanned for the first such index, as masking the BMU and taking ``argmin``
+    again would give. Errors are float64 from the data and the float64 codebook.
+
+    Returns the number of rows whose second BMU is not a lattice neighbour of the first.
+    """
+    n_nodes, n_rows = tile.shape
+    n_features = X.shape[1]
+    b1 = np.full(n_rows, np.inf, dtype=tile.dtype)
+    b2 = np.full(n_rows, np.inf, dtype=tile.dtype)
+    b3 = np.full(n_rows, np.inf, dtype=tile.dtype)
+    i1 = np.zeros(n_rows, dtype=np.int32)
+    stop = n_nodes - n_nodes % 4
+    for j in range(0, stop, 4):
+        for r in range(n_rows):
+            low1 = b1[r]
+            low2 = b2[r]
+            low3 = b3[r]
+            i = i1[r]
+            for k in range(4):
+                v = tile[j + k, r]
+                low3 = min(low3, max(low2, v))
+                low2 = min(low2, max(low1, v))
+                lower = v < low1
+                low1 = v if lower else low1
+                i = np.int32(j + k) if lower else i
+            b1[r] = low1
+            b2[r] = low2
+            b3[r] = low3
+            i1[r] = i
+    for j in range(stop, n_nodes):
+        for r in range(n_rows):
+            v = tile[j, r]
+            low1 = b1[r]
+            low2 = b2[r]
+            b3[r] = min(b3[r], max(low2, v))
+            b2[r] = min(low2, max(low1, v))
+            lower = v < low1
+            b1[r] = v if lower else low1
+            i1[r] = np.int32(j) if lower else i1[r]
+    errors = 0
+    for r in range(n_rows):
+        first = i1[r]
+        bmu[start + r] = first
+        x = X[row0 + r]
+        w = codebook[first]
+        absolute = 0.0
+        square = 0.0
+        for f in range(n_features):
+            t = x[f] - w[f]
+            absolute += abs(t)
+            square += t * t
+        row_abs[start + r] = absolute / n_features
+        row_sq[start + r] = square
+        if n_nodes < 2:
+            continue
+        second_value = b2[r]
+        adjacent = False
+        if second_value < b3[r]:
+            # One node besides the BMU holds the second value: is it a neighbour? (No early exit: the
+            # loads are independent, so their cache misses overlap.)
+            for k in range(neighbors.shape[1]):
+                node = neighbors[first, k]
+                adjacent |= node >= 0 and tile[max(node, 0), r] == second_value
+        else:
+            second = -1
+            for j in range(n_nodes):
+                if j != first and tile[j, r] == second_value:
+                    second = j
+                    break
+            for k in range(neighbors.shape[1]):
+                if neighbors[first, k] == second:
+                    adjacent = True
+                    break
+        if not adjacent:
+            errors += 1
+    return errors
+
+
+@numba.njit(**_JIT)
+def node_sums(X, row0, n_rows, bmu, start, hits, sums):
+    """``hits[b] += 1`` and ``sums[b] += x`` for each row in order (the order ``np.bincount`` adds in)."""
+    n_features = X.shape[1]
+    for r in range(n_rows):
+        b = bmu[start + r]
+        hits[b] += 1.0
+        x = X[row0 + r]
+        s = sums[b]
+        for f in range(n_features):
+            s[f] += x[f]
+
+
+# ------------------------------------------------------------------ online
+GAUSSIAN, BUBBLE, CUT_GAUSSIAN, MEXICAN_HAT, EPANECHICOV = 0, 1, 2, 3, 4
+_EDGE = 1.0 + 1e-9
+
+
+@numba.njit(cache=True)
+def _nearest(delta, period):
+    return delta - period * np.round(delta / period)
+
+
+@numba.njit(cache=True)
+def _twisted_d2(dx, dy, period_x, period_y):
+    """Squared minimum-image distance on a hexagonal torus closed with a half-cell twist."""
+    best = np.inf
+    for k in (-1.0, 0.0, 1.0):
+        cdx = _nearest(dx + 0.5 * k, period_x)
+        cdy = dy + k * period_y
+        d2 = cdx * cdx + cdy * cdy
+        if d2 < best:
+            best = d2
+    return best
+
+
+@numba.njit(cache=True)
+def _weight(kernel_id, d2, gauss, radius):
+    """Kernel value at squared distance ``d2`` (``gauss`` = ``exp(-d2 / 2 r^2)`` where needed)."""
+    if kernel_id == GAUSSIAN:
+        return gauss
+    q = d2 / (radius * radius)
+    if kernel_id == BUBBLE:
+        return 1.0 if d2 <= (radius * _EDGE) ** 2 else 0.0
+    if kernel_id == CUT_GAUSSIAN:
+        return gauss if d2 <= (radius * _EDGE) ** 2 else 0.0
+    if kernel_id == MEXICAN_HAT:
+        return (1.0 - q) * gauss
+    return max(0.0, 1.0 - q)
+
+
+@numba.njit(**_JIT)
+def online_epoch(
+    X,
+    codebook,
+    order,
+    radii,
+    rates,
+    kernel_id,
+    reach,
+    offsets,
+    shift_ids,
+    unique_offsets,
+    row_height,
+    n_cols,
+    period_x,
+    period_y,
+    twisted,
+    neighbors,
+):
+    """One sequential epoch in place on ``codebook`` (see :func:`somnium._online.online_epoch`).
+
+    Per row: one sweep over the prototypes (kept transposed, ``features x nodes``, so the sweep and the
+    update vectorise over nodes), the two best units, then the update of the nodes within
+    ``reach * radius`` of the winner only, lattice row by lattice row. The Gaussian factors as
+    ``exp(-dx^2/2r^2) exp(-dy^2/2r^2)``: one exponential per lattice row and per column and row
+    offset, not one per node (except on the twisted torus, whose distance does not factor).
+    ``offsets`` are the lattice's row offsets, ``shift_ids`` index each row's offset in
+    ``unique_offsets``.
+    """
+    n_nodes, n_features = codebook.shape
+    n_rows_lattice = n_nodes // n_cols
+    n_shifts = unique_offsets.shape[0]
+    WT = np.ascontiguousarray(codebook.T)
+    dist = np.empty(n_nodes)
+    hits = np.zeros(n_nodes)
+    gx = np.empty((n_shifts, n_cols))
+    dx2 = np.empty((n_shifts, n_cols))
+    weights = np.empty(n_cols)
+    abs_error = 0.0
+    sq_distance = 0.0
+    te = 0
+    max_shift = 0.0
+    for a in range(n_shifts):
+        for b in range(n_shifts):
+            max_shift = max(max_shift, abs(unique_offsets[a] - unique_offsets[b]))
+    wrap_x = period_x > 0.0
+    wrap_y = period_y > 0.0
+    smooth = kernel_id == GAUSSIAN or kernel_id == CUT_GAUSSIAN or kernel_id == MEXICAN_HAT
+    for step in range(order.shape[0]):
+        x = X[order[step]]
+        for j in range(n_nodes):
+            dist[j] = 0.0
+        for f in range(n_features):
+            xf = x[f]
+            column = WT[f]
+            for j in range(n_nodes):
+                t = xf - column[j]
+                dist[j] += t * t
+        best = 0
+        best_d = np.inf
+        second = -1
+        second_d = np.inf
+        for j in range(n_nodes):
+            d = dist[j]
+            if d < second_d:
+                if d < best_d:
+                    second, second_d = best, best_d
+                    best, best_d = j, d
+                else:
+                    second, second_d = j, d
+        hits[best] += 1
+        e = 0.0
+        for f in range(n_features):
+            e += abs(x[f] - WT[f, best])
+        abs_error += e / n_features
+        sq_distance += best_d
+        if n_nodes > 1:
+            adjacent = False
+            for k in range(neighbors.shape[1]):
+                if neighbors[best, k] == second:
+                    adjacent = True
+            if not adjacent:
+                te += 1
+
+        radius = radii[step]
+        rate = rates[step]
+        if radius <= 0.0:  # every kernel's limit: the winner only
+            for f in range(n_features):
+                WT[f, best] += rate * (x[f] - WT[f, best])
+            continue
+        cut = reach * radius
+        cut2 = cut * cut
+        inv = 1.0 / (2.0 * radius * radius)
+        rb = best // n_cols
+        cb = best % n_cols
+        if twisted:
+            bx = cb + offsets[rb]
+            by = rb * row_height
+            for j in range(n_nodes):
+                r = j // n_cols
+                c = j % n_cols
+                d2 = _twisted_d2(c + offsets[r] - bx, r * row_height - by, period_x, period_y)
+                if d2 > cut2:
+                    continue
+                h = rate * _weight(kernel_id, d2, np.exp(-d2 * inv), radius)
+                if h != 0.0:
+                    for f in range(n_features):
+                        WT[f, j] += h * (x[f] - WT[f, j])
+            continue
+        # Columns within reach: a contiguous range on flat columns, the whole row when they wrap.
+        col_reach = int(np.floor(cut + max_shift)) + 1
+        if wrap_x:
+            c_lo, c_hi = 0, n_cols
+        else:
+            c_lo, c_hi = max(0, cb - col_reach), min(n_cols, cb + col_reach + 1)
+        for s in range(n_shifts):
+            shift = unique_offsets[s] - offsets[rb]
+            for c in range(c_lo, c_hi):
+                dx = c - cb + shift
+                if wrap_x:
+                    dx = _nearest(dx, period_x)
+                dx2[s, c] = dx * dx
+                if smooth:
+                    gx[s, c] = np.exp(-dx * dx * inv)
+        # Rows within reach, each once (wrapped rows at their minimum image).
+        row_reach = int(np.floor(cut / row_height)) + 1
+        if wrap_y and 2 * row_reach + 1 < n_rows_lattice:
+            first_row, last_row = rb - row_reach, rb + row_reach + 1
+        elif wrap_y:
+            first_row, last_row = 0, n_rows_lattice
+        else:
+            first_row, last_row = max(0, rb - row_reach), min(n_rows_lattice, rb + row_reach + 1)
+        for rr in range(first_row, last_row):
+            r = rr % n_rows_lattice
+            dy = (rr - rb) * row_height
+            if wrap_y and (last_row - first_row) == n_rows_lattice:
+                dy = _nearest(dy, period_y)
+            dy2 = dy * dy
+            if dy2 > cut2:
+                continue
+            gy = np.exp(-dy2 * inv) if smooth else 0.0
+            s = shift_ids[r]
+            any_weight = False
+            for c in range(c_lo, c_hi):
+                d2 = dx2[s, c] + dy2
+                h = 0.0
+                if d2 <= cut2:
+                    h = rate * _weight(kernel_id, d2, gx[s, c] * gy, radius)
+                weights[c] = h
+                if h != 0.0:
+                    any_weight = True
+            if not any_weight:
+                continue
+            base = r * n_cols
+            for f in range(n_features):
+                xf = x[f]
+                column = WT[f]
+                for c in range(c_lo, c_hi):
+                    column[base + c] += weights[c] * (xf - column[base + c])
+    codebook[:] = WT.T
+    return hits, abs_error, sq_distance, te
