@@ -183,6 +183,16 @@ def _weight(kernel_id, d2, gauss, radius):
     return max(0.0, 1.0 - q)
 
 
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _update(WT, x, weights, lo, hi):
+    """``w_j += weights[j - lo] (x - w_j)`` for nodes ``lo .. hi - 1`` of the transposed codebook."""
+    for f in range(WT.shape[0]):
+        xf = x[f]
+        segment = WT[f, lo:hi]
+        for k in range(segment.shape[0]):
+            segment[k] += weights[k] * (xf - segment[k])
+
+
 @numba.njit(**_JIT)
 def online_epoch(
     X,
@@ -201,6 +211,7 @@ def online_epoch(
     period_y,
     twisted,
     neighbors,
+    with_metrics,
 ):
     """One sequential epoch in place on ``codebook`` (see :func:`somnium._online.online_epoch`).
 
@@ -220,7 +231,7 @@ def online_epoch(
     hits = np.zeros(n_nodes)
     gx = np.empty((n_shifts, n_cols))
     dx2 = np.empty((n_shifts, n_cols))
-    weights = np.empty(n_cols)
+    weights = np.empty(n_nodes)
     abs_error = 0.0
     sq_distance = 0.0
     te = 0
@@ -235,7 +246,19 @@ def online_epoch(
         x = X[order[step]]
         for j in range(n_nodes):
             dist[j] = 0.0
-        for f in range(n_features):
+        # Four features per sweep over the nodes (added one after the other, as a plain loop over the
+        # features would): a quarter of the loads and stores of the running sums.
+        stop = n_features - n_features % 4
+        for f in range(0, stop, 4):
+            x0, x1, x2, x3 = x[f], x[f + 1], x[f + 2], x[f + 3]
+            c0, c1, c2, c3 = WT[f], WT[f + 1], WT[f + 2], WT[f + 3]
+            for j in range(n_nodes):
+                t0 = x0 - c0[j]
+                t1 = x1 - c1[j]
+                t2 = x2 - c2[j]
+                t3 = x3 - c3[j]
+                dist[j] = dist[j] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+        for f in range(stop, n_features):
             xf = x[f]
             column = WT[f]
             for j in range(n_nodes):
@@ -243,29 +266,35 @@ def online_epoch(
                 dist[j] += t * t
         best = 0
         best_d = np.inf
-        second = -1
-        second_d = np.inf
-        for j in range(n_nodes):
-            d = dist[j]
-            if d < second_d:
-                if d < best_d:
-                    second, second_d = best, best_d
-                    best, best_d = j, d
-                else:
-                    second, second_d = j, d
-        hits[best] += 1
-        e = 0.0
-        for f in range(n_features):
-            e += abs(x[f] - WT[f, best])
-        abs_error += e / n_features
-        sq_distance += best_d
-        if n_nodes > 1:
-            adjacent = False
-            for k in range(neighbors.shape[1]):
-                if neighbors[best, k] == second:
-                    adjacent = True
-            if not adjacent:
-                te += 1
+        if not with_metrics:
+            for j in range(n_nodes):
+                if dist[j] < best_d:
+                    best, best_d = j, dist[j]
+            hits[best] += 1
+        else:
+            second = -1
+            second_d = np.inf
+            for j in range(n_nodes):
+                d = dist[j]
+                if d < second_d:
+                    if d < best_d:
+                        second, second_d = best, best_d
+                        best, best_d = j, d
+                    else:
+                        second, second_d = j, d
+            hits[best] += 1
+            e = 0.0
+            for f in range(n_features):
+                e += abs(x[f] - WT[f, best])
+            abs_error += e / n_features
+            sq_distance += best_d
+            if n_nodes > 1:
+                adjacent = False
+                for k in range(neighbors.shape[1]):
+                    if neighbors[best, k] == second:
+                        adjacent = True
+                if not adjacent:
+                    te += 1
 
         radius = radii[step]
         rate = rates[step]
@@ -315,32 +344,41 @@ def online_epoch(
             first_row, last_row = 0, n_rows_lattice
         else:
             first_row, last_row = max(0, rb - row_reach), min(n_rows_lattice, rb + row_reach + 1)
+        # Whole lattice rows in one unbroken node range: weights for all of them, then one update
+        # with long loops; otherwise (partial rows, or rows wrapping at the seam) row by row.
+        one_range = c_lo == 0 and c_hi == n_cols and first_row >= 0 and last_row <= n_rows_lattice
         for rr in range(first_row, last_row):
             r = rr % n_rows_lattice
+            base = r * n_cols
+            row_weights = weights[base + c_lo : base + c_hi]
             dy = (rr - rb) * row_height
             if wrap_y and (last_row - first_row) == n_rows_lattice:
                 dy = _nearest(dy, period_y)
             dy2 = dy * dy
             if dy2 > cut2:
+                if one_range:
+                    row_weights[:] = 0.0
                 continue
             gy = np.exp(-dy2 * inv) if smooth else 0.0
             s = shift_ids[r]
-            any_weight = False
-            for c in range(c_lo, c_hi):
-                d2 = dx2[s, c] + dy2
-                h = 0.0
-                if d2 <= cut2:
-                    h = rate * _weight(kernel_id, d2, gx[s, c] * gy, radius)
-                weights[c] = h
-                if h != 0.0:
-                    any_weight = True
-            if not any_weight:
-                continue
-            base = r * n_cols
-            for f in range(n_features):
-                xf = x[f]
-                column = WT[f]
-                for c in range(c_lo, c_hi):
-                    column[base + c] += weights[c] * (xf - column[base + c])
+            row_dx2 = dx2[s, c_lo:c_hi]
+            row_gx = gx[s, c_lo:c_hi]
+            # One loop per kernel, zero-based over slices (numba then knows the indices are not
+            # negative), so each vectorises.
+            if kernel_id == GAUSSIAN:
+                g = rate * gy
+                for k in range(row_weights.shape[0]):
+                    row_weights[k] = g * row_gx[k] if row_dx2[k] + dy2 <= cut2 else 0.0
+            else:
+                for k in range(row_weights.shape[0]):
+                    d2 = row_dx2[k] + dy2
+                    row_weights[k] = rate * _weight(kernel_id, d2, row_gx[k] * gy, radius) if d2 <= cut2 else 0.0
+            if not one_range:
+                _update(WT, x, row_weights, base + c_lo, base + c_hi)
+        if one_range:
+            lo, hi = first_row * n_cols, last_row * n_cols
+            _update(WT, x, weights[lo:hi], lo, hi)
     codebook[:] = WT.T
+    if not with_metrics:
+        return hits, np.nan, np.nan, -1
     return hits, abs_error, sq_distance, te

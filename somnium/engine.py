@@ -56,28 +56,32 @@ _MIN_TILE_ROWS = 16
 #: few thousand rows split evenly over the threads, large enough that per-block sums stay a small share.
 _BLOCK_ROWS = 1024
 _MAX_BLOCK_ROWS = 2**20
-#: A pass (``2 N M (D + 1)`` GEMM flops) this large pays for loading numba (~0.4 s, +65 MB) by itself.
+#: GEMM work (``2 N M (D + 1)`` flops per pass, summed over the process's passes) that pays for loading
+#: numba (~0.4 s and ~65 MB): about 0.3 s of this machine's float32 GEMM.
 _NUMBA_MIN_FLOPS = 2e10
 #: None: numba kernels when installed and worth loading (see :func:`numba_kernels`); True / False: always
 #: (when installed) / never. Tests set it to run both paths.
 USE_NUMBA: bool | None = None
 _kernels_module = None
+_flops_done = 0.0
 
 
 def numba_kernels(flops: float = math.inf):
-    """The compiled kernels of :mod:`somnium._kernels`, or None for the numpy path.
+    """The compiled kernels of :mod:`somnium._kernels` for a pass of ``flops``, or None for the numpy path.
 
-    numba (the ``online`` extra) costs ~0.4 s and ~65 MB to import, more than a small fit takes, so a
-    pass loads it only when ``flops`` (its GEMM work) is large enough to pay for that, or when numba is
-    already loaded (an online fit, an earlier large pass, the user). Both paths give the same BMUs and
-    statistics (the same float32 distances, the same tie rules).
+    numba (the ``online`` extra) costs ~0.4 s and ~65 MB to import, more than a small fit takes, so
+    passes load it only once the process's GEMM work (this pass's included) is large enough to pay for
+    it, or when numba is already loaded (an online fit, the user). A script that fits iris never loads
+    it; a session that keeps fitting does, once. Both paths give the same BMUs and statistics (the same
+    float32 distances, the same tie rules).
     """
-    global _kernels_module
+    global _kernels_module, _flops_done
     if USE_NUMBA is False:
         return None
     if _kernels_module is not None:
         return _kernels_module or None
-    if USE_NUMBA is None and "numba" not in sys.modules and flops < _NUMBA_MIN_FLOPS:
+    _flops_done += flops
+    if USE_NUMBA is None and "numba" not in sys.modules and _flops_done < _NUMBA_MIN_FLOPS:
         return None
     try:
         from . import _kernels
@@ -102,6 +106,24 @@ def pool_size(n_jobs: int | None, n_chunks: int) -> int:
 
 
 _limits = threading.local()
+_controller = (None, -1)
+
+
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, rescanned only when modules were imported since.
+
+    The scan (every loaded shared library) costs milliseconds, a real share of a small fit; setting
+    limits through a kept controller costs microseconds. A library loaded since the last scan comes
+    with a module import, so the module count tells when to rescan.
+    """
+    global _controller
+    controller, n_modules = _controller
+    if controller is None or n_modules != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+        _controller = (controller, len(sys.modules))
+    return controller
 
 
 @contextmanager
@@ -111,16 +133,13 @@ def thread_limits(n_jobs: int | None, n_chunks: int | None = None):
     That is when the pass has several chunks for several threads, or when the
     user limited ``n_jobs`` to 1.  With ``n_jobs=None`` and a single chunk
     (small data), BLAS keeps its own threads and threadpoolctl is never
-    entered (each entry rescans the loaded libraries, ~2.5 ms).  A fit enters
-    this once; nested calls inside it are free.
+    entered.  A fit enters this once; nested calls inside it are free.
     """
     pinned = n_jobs is not None or (n_chunks is not None and pool_size(n_jobs, n_chunks) > 1)
     if not pinned or getattr(_limits, "active", False):
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         _limits.active = True
         try:
             yield
