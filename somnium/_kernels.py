@@ -183,6 +183,37 @@ def _weight(kernel_id, d2, gauss, radius):
     return max(0.0, 1.0 - q)
 
 
+_LANES = 8
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _argmin(values, lane_value, lane_index):
+    """``(argmin, min)`` of ``values``, first index on ties: eight interleaved running minima (they
+    vectorise), then the lowest index among the lanes holding the minimum."""
+    n = values.shape[0]
+    for lane in range(_LANES):
+        lane_value[lane] = np.inf
+        lane_index[lane] = n
+    stop = n - n % _LANES
+    for j in range(0, stop, _LANES):
+        for lane in range(_LANES):
+            v = values[j + lane]
+            lower = v < lane_value[lane]
+            lane_value[lane] = v if lower else lane_value[lane]
+            lane_index[lane] = j + lane if lower else lane_index[lane]
+    best, best_value = n, np.inf
+    for lane in range(_LANES):
+        v = lane_value[lane]
+        if v < best_value or (v == best_value and lane_index[lane] < best):
+            best, best_value = lane_index[lane], v
+    for j in range(stop, n):
+        if values[j] < best_value:
+            best, best_value = j, values[j]
+    if best == n:  # every value NaN or infinite: as np.argmin of all-equal values
+        best, best_value = 0, values[0]
+    return best, best_value
+
+
 @numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
 def _update(WT, x, weights, lo, hi):
     """``w_j += weights[j - lo] (x - w_j)`` for nodes ``lo .. hi - 1`` of the transposed codebook."""
@@ -231,6 +262,9 @@ def online_epoch(
     hits = np.zeros(n_nodes)
     gx = np.empty((n_shifts, n_cols))
     dx2 = np.empty((n_shifts, n_cols))
+    widest = np.empty(n_shifts)
+    lane_value = np.empty(_LANES)
+    lane_index = np.empty(_LANES, dtype=np.int64)
     weights = np.empty(n_nodes)
     abs_error = 0.0
     sq_distance = 0.0
@@ -267,9 +301,7 @@ def online_epoch(
         best = 0
         best_d = np.inf
         if not with_metrics:
-            for j in range(n_nodes):
-                if dist[j] < best_d:
-                    best, best_d = j, dist[j]
+            best, best_d = _argmin(dist, lane_value, lane_index)
             hits[best] += 1
         else:
             second = -1
@@ -329,11 +361,13 @@ def online_epoch(
             c_lo, c_hi = max(0, cb - col_reach), min(n_cols, cb + col_reach + 1)
         for s in range(n_shifts):
             shift = unique_offsets[s] - offsets[rb]
+            widest[s] = 0.0
             for c in range(c_lo, c_hi):
                 dx = c - cb + shift
                 if wrap_x:
                     dx = _nearest(dx, period_x)
                 dx2[s, c] = dx * dx
+                widest[s] = max(widest[s], dx * dx)
                 if smooth:
                     gx[s, c] = np.exp(-dx * dx * inv)
         # Rows within reach, each once (wrapped rows at their minimum image).
@@ -367,8 +401,12 @@ def online_epoch(
             # negative), so each vectorises.
             if kernel_id == GAUSSIAN:
                 g = rate * gy
-                for k in range(row_weights.shape[0]):
-                    row_weights[k] = g * row_gx[k] if row_dx2[k] + dy2 <= cut2 else 0.0
+                if widest[s] + dy2 <= cut2:  # the whole row within reach: no test per node
+                    for k in range(row_weights.shape[0]):
+                        row_weights[k] = g * row_gx[k]
+                else:
+                    for k in range(row_weights.shape[0]):
+                        row_weights[k] = g * row_gx[k] if row_dx2[k] + dy2 <= cut2 else 0.0
             else:
                 for k in range(row_weights.shape[0]):
                     d2 = row_dx2[k] + dy2
