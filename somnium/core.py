@@ -152,7 +152,8 @@ class SOM:
             normalization, NORMALIZATIONS, "normalization", NormalizationFunctionNotFound
         )
         self.initialization = check_option(initialization, INITIALIZATIONS, "initialization")
-        if not callable(distance_metric):
+        if not callable(distance_metric) and distance_metric not in engine.EUCLIDEAN_METRICS:
+            # Only other names need SciPy's list (importing scipy.spatial costs ~0.3 s).
             check_option(distance_metric, scipy_metric_names(), "distance_metric")
             if distance_metric in _DATA_DEPENDENT_METRICS:
                 raise ValueError(

@@ -19,7 +19,6 @@ import os
 import sys
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -162,13 +161,15 @@ def on_calling_thread():
         _limits.active = previous
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
+_pools: dict = {}
 _pools_lock = threading.Lock()
 
 
-def _pool(workers: int) -> ThreadPoolExecutor:
+def _pool(workers: int):
     """A thread pool of ``workers`` threads kept for the process: starting threads every pass costs
     more than a small map's whole epoch under load. Its threads are idle between passes."""
+    from concurrent.futures import ThreadPoolExecutor  # with logging, ~20 ms of import: when first used
+
     with _pools_lock:
         pool = _pools.get(workers)
         if pool is None:
