@@ -312,9 +312,7 @@ class SOM:
         feature_names = tuple(column_names(X_input.columns)) if is_dataframe(X_input) else None
         normalizer = get_normalizer(self.normalization).fit(X_raw, feature_names=feature_names)
         Xn = normalizer.transform(X_raw)
-        mean = Xn.mean(axis=0)
-        centred = Xn - mean
-        covariance = centred.T @ centred / max(Xn.shape[0] - 1, 1)
+        mean, covariance = engine.mean_covariance(Xn)  # chunked: no centred copy of the data
         state = self._initial_state_from(
             normalizer, feature_names, Xn.shape[0], mean, covariance, Xn.min(axis=0), Xn.max(axis=0)
         )

@@ -36,6 +36,7 @@ __all__ = [
     "batch_update",
     "covariance_axes",
     "epoch_statistics",
+    "mean_covariance",
     "estimate_mapsize",
     "find_bmus",
     "mapsize_from_spectrum",
@@ -55,9 +56,11 @@ _MIN_TILE_ROWS = 16
 #: few thousand rows split evenly over the threads, large enough that per-block sums stay a small share.
 _BLOCK_ROWS = 1024
 _MAX_BLOCK_ROWS = 2**20
-#: GEMM work (``2 N M (D + 1)`` flops per pass, summed over the process's passes) that pays for loading
-#: numba (~0.4 s and ~65 MB): about 0.3 s of this machine's float32 GEMM.
-_NUMBA_MIN_FLOPS = 2e10
+#: GEMM work of measuring passes (``2 N M (D + 1)`` flops each, summed over the process) that pays for
+#: loading numba (~0.4 s and ~65 MB): about a second of this machine's float32 GEMM. Only passes that
+#: collect metrics count: there the fused kernel saves a quarter of the pass or more, while a plain
+#: pass gains a few per cent.
+_NUMBA_MIN_FLOPS = 5e10
 #: None: numba kernels when installed and worth loading (see :func:`numba_kernels`); True / False: always
 #: (when installed) / never. Tests set it to run both paths.
 USE_NUMBA: bool | None = None
@@ -66,12 +69,13 @@ _flops_done = 0.0
 
 
 def numba_kernels(flops: float = math.inf):
-    """The compiled kernels of :mod:`somnium._kernels` for a pass of ``flops``, or None for the numpy path.
+    """The compiled kernels of :mod:`somnium._kernels`, or None for the numpy path.
 
-    numba (the ``online`` extra) costs ~0.4 s and ~65 MB to import, more than a small fit takes, so
-    passes load it only once the process's GEMM work (this pass's included) is large enough to pay for
-    it, or when numba is already loaded (an online fit, the user). A script that fits iris never loads
-    it; a session that keeps fitting does, once. Both paths give the same BMUs and statistics (the same
+    ``flops``: the GEMM work of the measuring pass asking (0 for a plain pass). numba (the ``online``
+    extra) costs ~0.4 s and ~65 MB to import, more than a small fit takes, so passes load it only once
+    the process's measuring work (this pass's included) is large enough to pay for it, or when numba is
+    already loaded (an online fit, the user). A script that fits iris never loads it; a session that
+    keeps fitting with history does, once. Both paths give the same BMUs and statistics (the same
     float32 distances, the same tie rules).
     """
     global _kernels_module, _flops_done
@@ -517,7 +521,8 @@ def epoch_statistics(
     bmus : ndarray of int64 or None
     """
     prepared = _prepared_codebook(data, codebook)
-    kernels = numba_kernels(_pass_flops(data, codebook.shape[0])) if data.uses_gemm else None
+    flops = _pass_flops(data, codebook.shape[0]) if with_metrics else 0.0
+    kernels = numba_kernels(flops) if data.uses_gemm else None
 
     def work(block):
         return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus, kernels)
@@ -541,7 +546,7 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = Non
     """Best matching unit of every row, int64."""
     prepared = _prepared_codebook(data, codebook)
     n_nodes = codebook.shape[0]
-    kernels = numba_kernels(_pass_flops(data, n_nodes)) if data.uses_gemm else None
+    kernels = numba_kernels(0.0) if data.uses_gemm else None
 
     def work(block):
         bmu = np.empty(block.stop - block.start, dtype=np.int64)
@@ -611,11 +616,25 @@ def _map_axes_unit(lattice: Lattice):
 
 def principal_axes(X: np.ndarray, n_components: int = 2):
     """Mean, top eigenvalues and eigenvectors of the covariance of ``X`` (numpy only)."""
-    mean = X.mean(axis=0)
-    centred = X - mean
-    cov = centred.T @ centred / max(X.shape[0] - 1, 1)
+    mean, cov = mean_covariance(X)
     values, vectors = covariance_axes(cov, n_components)
     return mean, values, vectors
+
+
+#: Rows per chunk of :func:`mean_covariance`: its centred copy stays a few MB whatever N.
+_COVARIANCE_ROWS = 16384
+
+
+def mean_covariance(X: np.ndarray):
+    """Column means and the covariance matrix of ``X`` (float64), chunk by chunk: no centred copy of the data."""
+    n_rows, n_features = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    cov = np.zeros((n_features, n_features))
+    for start in range(0, n_rows, _COVARIANCE_ROWS):
+        centred = X[start : start + _COVARIANCE_ROWS] - mean
+        cov += centred.T @ centred
+    cov /= max(n_rows - 1, 1)
+    return mean, cov
 
 
 def covariance_axes(cov: np.ndarray, n_components: int = 2):
