@@ -55,16 +55,22 @@ def probe(case: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
     runs = {name: [] for name in CASES}
     for _ in range(args.rounds):
         for name, case in CASES.items():
             runs[name].append(probe(case))
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {args.rounds} interleaved rounds")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {args.rounds} interleaved rounds"
+    )
     print("medians (min-max) over the rounds")
-    print(f"{'case':18} {'import s':>20} {'import CPU s':>12} {'1st fit_auto s':>20} {'2nd s':>6} {'peak MB':>8}  loaded")
+    print(
+        f"{'case':18} {'import s':>20} {'import CPU s':>12} {'1st fit_auto s':>20} {'2nd s':>6} {'peak MB':>8}  loaded"
+    )
 
     def spread(values):
         if not values:
@@ -72,6 +78,7 @@ def main() -> None:
         return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
     for name, results in runs.items():
+
         def get(key, results=results):
             return [r[key] for r in results if key in r]
 
@@ -81,6 +88,7 @@ def main() -> None:
             f"{name:18} {spread(get('import_s')):>20} {statistics.median(get('import_cpu_s')):12.3f} "
             f"{spread(get('first_fit_s')):>20} {second:>6} {statistics.median(get('peak_rss_mb')):8.0f}  {loaded}"
         )
+
 
 if __name__ == "__main__":
     main()

@@ -67,7 +67,9 @@ def probe(library: str, workload: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     try:
@@ -82,11 +84,15 @@ def main() -> None:
         for workload in WORKLOADS:
             for library in libraries:
                 runs.setdefault((workload, library), []).append(probe(library, workload))
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {args.rounds} interleaved rounds")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {args.rounds} interleaved rounds"
+    )
     print(f"{'workload':8} {'library':8} {'peak MB':>8} {'before fit MB':>14} {'fit s':>7}")
     for (workload, library), results in runs.items():
         med = {k: statistics.median(r[k] for r in results) for k in ("peak_mb", "before_mb", "seconds")}
-        print(f"{workload:8} {library:8} {med['peak_mb']:8.0f} {med['before_mb']:14.0f} {med['seconds']:7.2f}")
+        print(
+            f"{workload:8} {library:8} {med['peak_mb']:8.0f} {med['before_mb']:14.0f} {med['seconds']:7.2f}"
+        )
 
 
 if __name__ == "__main__":

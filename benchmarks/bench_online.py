@@ -20,8 +20,6 @@ import os
 import statistics
 import time
 
-import numpy as np
-
 from somnium import SOM
 from somnium.datasets import make_blobs
 
@@ -46,7 +44,9 @@ def minisom_rate(X):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     X = make_blobs(N, D, n_clusters=8, random_state=0)
@@ -66,7 +66,9 @@ def main():
         rates["numpy"].append(somnium_rate(X[:N_NUMPY], False))
         if have_minisom:
             rates["MiniSom"].append(minisom_rate(X))
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {args.rounds} interleaved rounds")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {args.rounds} interleaved rounds"
+    )
     print(f"{ROWS}x{COLS} hexagonal, D={D}, Gaussian; rows/s, median (min-max) of the rounds")
     print(f"  {'':8} {'wall clock':>28} {'CPU time':>28}")
     median = {}
@@ -82,7 +84,10 @@ def main():
     pairs = [("numba", "MiniSom"), ("numpy", "MiniSom"), ("numba", "numpy")]
     for a, b in pairs:
         if (b, 0) in median:
-            print(f"{a} / {b}: {median[a, 0] / median[b, 0]:.1f}x wall clock, {median[a, 1] / median[b, 1]:.1f}x CPU time")
+            print(
+                f"{a} / {b}: {median[a, 0] / median[b, 0]:.1f}x wall clock, {median[a, 1] / median[b, 1]:.1f}x CPU time"
+            )
+
 
 if __name__ == "__main__":
     main()

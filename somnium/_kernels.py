@@ -275,7 +275,7 @@ def online_epoch(
             max_shift = max(max_shift, abs(unique_offsets[a] - unique_offsets[b]))
     wrap_x = period_x > 0.0
     wrap_y = period_y > 0.0
-    smooth = kernel_id == GAUSSIAN or kernel_id == CUT_GAUSSIAN or kernel_id == MEXICAN_HAT
+    smooth = kernel_id in (GAUSSIAN, CUT_GAUSSIAN, MEXICAN_HAT)
     for step in range(order.shape[0]):
         x = X[order[step]]
         for j in range(n_nodes):
@@ -410,7 +410,9 @@ def online_epoch(
             else:
                 for k in range(row_weights.shape[0]):
                     d2 = row_dx2[k] + dy2
-                    row_weights[k] = rate * _weight(kernel_id, d2, row_gx[k] * gy, radius) if d2 <= cut2 else 0.0
+                    row_weights[k] = (
+                        rate * _weight(kernel_id, d2, row_gx[k] * gy, radius) if d2 <= cut2 else 0.0
+                    )
             if not one_range:
                 _update(WT, x, row_weights, base + c_lo, base + c_hi)
         if one_range:
