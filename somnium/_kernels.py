@@ -50,12 +50,10 @@ def tile_argmin(tile, bmu, start):
 def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
     """BMU, error terms and topographic errors of one transposed distance tile, in one sweep.
 
-    The sweep keeps, per row, the first minimum's index and the three smallest values (with
-    multiplicity: min/max only, no index bookkeeping, so it vectorises). The second BMU is then the
-    unique node other than the BMU holding the second value when the third is larger, found among the
-    BMU's neighbours or else known to be elsewhere; on an exact tie at the second value (duplicate
-    prototypes) the row is rescanned for the first such index, as masking the BMU and taking ``argmin``
-    again would give. Errors are float64 from the data and the float64 codebook.
+    The sweep keeps, per row, the two smallest values and their nodes with selects (so it vectorises
+    over rows): a node replaces the first when strictly smaller, else the second when strictly
+    smaller, so among equal values the lower index wins at each place, exactly as ``argmin`` and then
+    ``argmin`` again with the first masked. Errors are float64 from the data and the float64 codebook.
 
     Returns the number of rows whose second BMU is not a lattice neighbour of the first.
     """
@@ -63,36 +61,39 @@ def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
     n_features = X.shape[1]
     b1 = np.full(n_rows, np.inf, dtype=tile.dtype)
     b2 = np.full(n_rows, np.inf, dtype=tile.dtype)
-    b3 = np.full(n_rows, np.inf, dtype=tile.dtype)
     i1 = np.zeros(n_rows, dtype=np.int32)
+    i2 = np.full(n_rows, -1, dtype=np.int32)
+    # Four nodes per sweep over the rows keep the running state in registers between them.
     stop = n_nodes - n_nodes % 4
     for j in range(0, stop, 4):
         for r in range(n_rows):
             low1 = b1[r]
             low2 = b2[r]
-            low3 = b3[r]
-            i = i1[r]
+            first = i1[r]
+            second = i2[r]
             for k in range(4):
                 v = tile[j + k, r]
-                low3 = min(low3, max(low2, v))
-                low2 = min(low2, max(low1, v))
-                lower = v < low1
-                low1 = v if lower else low1
-                i = np.int32(j + k) if lower else i
+                node = np.int32(j + k)
+                lower1 = v < low1
+                lower2 = v < low2
+                second = first if lower1 else (node if lower2 else second)
+                low2 = low1 if lower1 else (v if lower2 else low2)
+                first = node if lower1 else first
+                low1 = v if lower1 else low1
             b1[r] = low1
             b2[r] = low2
-            b3[r] = low3
-            i1[r] = i
+            i1[r] = first
+            i2[r] = second
     for j in range(stop, n_nodes):
         for r in range(n_rows):
             v = tile[j, r]
-            low1 = b1[r]
-            low2 = b2[r]
-            b3[r] = min(b3[r], max(low2, v))
-            b2[r] = min(low2, max(low1, v))
-            lower = v < low1
-            b1[r] = v if lower else low1
-            i1[r] = np.int32(j) if lower else i1[r]
+            node = np.int32(j)
+            lower1 = v < b1[r]
+            lower2 = v < b2[r]
+            i2[r] = i1[r] if lower1 else (node if lower2 else i2[r])
+            b2[r] = b1[r] if lower1 else (v if lower2 else b2[r])
+            i1[r] = node if lower1 else i1[r]
+            b1[r] = v if lower1 else b1[r]
     errors = 0
     for r in range(n_rows):
         first = i1[r]
@@ -109,24 +110,9 @@ def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
         row_sq[start + r] = square
         if n_nodes < 2:
             continue
-        second_value = b2[r]
         adjacent = False
-        if second_value < b3[r]:
-            # One node besides the BMU holds the second value: is it a neighbour? (No early exit: the
-            # loads are independent, so their cache misses overlap.)
-            for k in range(neighbors.shape[1]):
-                node = neighbors[first, k]
-                adjacent |= node >= 0 and tile[max(node, 0), r] == second_value
-        else:
-            second = -1
-            for j in range(n_nodes):
-                if j != first and tile[j, r] == second_value:
-                    second = j
-                    break
-            for k in range(neighbors.shape[1]):
-                if neighbors[first, k] == second:
-                    adjacent = True
-                    break
+        for k in range(neighbors.shape[1]):
+            adjacent |= neighbors[first, k] == i2[r]
         if not adjacent:
             errors += 1
     return errors
