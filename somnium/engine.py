@@ -56,6 +56,9 @@ _MIN_TILE_ROWS = 16
 #: few thousand rows split evenly over the threads, large enough that per-block sums stay a small share.
 _BLOCK_ROWS = 1024
 _MAX_BLOCK_ROWS = 2**20
+#: Tiny maps: at least this many distances per block, in at most ``_TINY_MAP_ROWS`` rows.
+_BLOCK_DISTANCES = 2**20
+_TINY_MAP_ROWS = 2**16
 #: GEMM work of measuring passes (``2 N M (D + 1)`` flops each, summed over the process) that pays for
 #: loading numba (~0.4 s and ~65 MB): about a second of this machine's float32 GEMM. Only passes that
 #: collect metrics count: there the fused kernel saves a quarter of the pass or more, while a plain
@@ -331,10 +334,12 @@ class EpochStatistics:
 def _block_rows(n_nodes: int) -> int:
     """Rows whose statistics are summed together: the unit of the thread pool and of the summation order.
 
-    It depends on the map only (never on the thread count), so a fit's sums do not depend on ``n_jobs``,
-    and it grows with the map so the per-block ``n_nodes x D`` sums stay a small share of the work.
+    It depends on the map only (never on the thread count), so a fit's sums do not depend on ``n_jobs``.
+    It grows with the map so the per-block ``n_nodes x D`` sums stay a small share of the work, and on
+    tiny maps so that a block's distances (``rows x nodes``) stay worth a block's fixed costs.
     """
-    return int(min(_MAX_BLOCK_ROWS, max(_BLOCK_ROWS, n_nodes)))
+    tiny_map_rows = min(_TINY_MAP_ROWS, _BLOCK_DISTANCES // max(n_nodes, 1))
+    return int(min(_MAX_BLOCK_ROWS, max(_BLOCK_ROWS, n_nodes, tiny_map_rows)))
 
 
 def _tile_rows(n_nodes: int, itemsize: int, block_rows: int) -> int:
