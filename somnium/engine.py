@@ -184,6 +184,17 @@ def _pool(workers: int):
         return pool
 
 
+def _forget_pools():
+    """In a forked child the pools' threads do not exist: start new ones when needed."""
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def _map_blocks(work, slices, n_jobs):
     """``work(rows)`` over row blocks, results in block order (a thread pool when it has several threads)."""
     workers = pool_size(n_jobs, len(slices))
