@@ -496,7 +496,8 @@ def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_
     np.subtract(data.X[rows], diff, out=diff)
     np.einsum("ij,ij->i", diff, diff, out=row_sq)
     np.abs(diff, out=diff)
-    np.add.reduce(diff, axis=1, out=row_abs)
+    # Row sums as a matrix-vector product: a reduction over rows this short is slow in numpy.
+    np.matmul(diff, np.ones(n_features), out=row_abs)
     row_abs /= n_features
     if codebook.shape[0] < 2:
         return 0
