@@ -1,160 +1,157 @@
-"""The sequential (online, classic Kohonen) epoch: numba-compiled, with a numpy fallback of the same maths."""
+"""The sequential (online, classic Kohonen) epoch: numba-compiled, with a numpy fallback of the same maths.
+
+Both paths update only the nodes within ``reach * radius`` of the winner (:data:`REACH`): exactly the
+nodes with a non-zero weight for the bubble, cut Gaussian and Epanechikov kernels, and for the Gaussian
+and the Mexican hat the nodes whose weight is at least 2**-53 (beyond that the update is below float64's
+resolution of the update itself, ``w + h (x - w)`` with ``h < 2**-53``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .engine import EpochStatistics
-from .lattice import minimum_image_distance
-from .neighborhood import DENSE_MAX_NODES, kernel
+from .neighborhood import DENSE_MAX_NODES, NEIGHBORHOODS
 
-__all__ = ["online_epoch"]
+__all__ = ["REACH", "online_epoch"]
 
-
-def _online_epoch_numpy(X, codebook, order, radii, rates, lattice, neighborhood, distances):
-    n_nodes = codebook.shape[0]
-    hits = np.zeros(n_nodes)
-    abs_error = 0.0
-    sq_distance = 0.0
-    te = 0
-    sq_norm = np.einsum("ij,ij->i", codebook, codebook)
-    for step, row in enumerate(order):
-        x = X[row]
-        scores = sq_norm - 2.0 * (codebook @ x)
-        bmu = int(np.argmin(scores))
-        diff = x - codebook[bmu]
-        abs_error += np.abs(diff).mean()
-        sq_distance += diff @ diff
-        hits[bmu] += 1
-        if n_nodes > 1:
-            scores[bmu] = np.inf
-            if not lattice.are_adjacent(bmu, int(np.argmin(scores))):
-                te += 1
-        dist = distances[bmu] if distances is not None else lattice.distances_from(bmu)
-        h = rates[step] * kernel(neighborhood, dist, radii[step])
-        codebook += h[:, None] * (x - codebook)
-        sq_norm = np.einsum("ij,ij->i", codebook, codebook)
-    return hits, abs_error, sq_distance, te
-
-
-_numba_epoch = None
-
-
-def _get_numba_epoch():
-    """Compile the online epoch with numba (the ``online`` extra), or return None."""
-    global _numba_epoch
-    if _numba_epoch is not None:
-        return _numba_epoch or None
-    try:
-        import numba
-    except ImportError:
-        _numba_epoch = False
-        return None
-
-    wrapped = numba.njit(cache=False)(minimum_image_distance)
-
-    @numba.njit(cache=False)
-    def epoch(X, codebook, order, radii, rates, coords, period_x, period_y, seam_shift, kernel_id, neighbors):
-        n_nodes, n_features = codebook.shape
-        hits = np.zeros(n_nodes)
-        abs_error = 0.0
-        sq_distance = 0.0
-        te = 0
-        for step in range(order.shape[0]):
-            x = X[order[step]]
-            best = 0
-            best_d = np.inf
-            second = -1
-            second_d = np.inf
-            for j in range(n_nodes):
-                d = 0.0
-                for f in range(n_features):
-                    t = x[f] - codebook[j, f]
-                    d += t * t
-                if d < best_d:
-                    second, second_d = best, best_d
-                    best, best_d = j, d
-                elif d < second_d:
-                    second, second_d = j, d
-            hits[best] += 1
-            e = 0.0
-            for f in range(n_features):
-                e += abs(x[f] - codebook[best, f])
-            abs_error += e / n_features
-            sq_distance += best_d
-            if n_nodes > 1:
-                adjacent = False
-                for k in range(neighbors.shape[1]):
-                    if neighbors[best, k] == second:
-                        adjacent = True
-                if not adjacent:
-                    te += 1
-            radius = radii[step]
-            rate = rates[step]
-            bx = coords[best, 0]
-            by = coords[best, 1]
-            for j in range(n_nodes):
-                dist = wrapped(coords[j, 0] - bx, coords[j, 1] - by, period_x, period_y, seam_shift)
-                r2 = (dist / radius) ** 2 if radius > 0.0 else (0.0 if dist == 0.0 else np.inf)
-                if radius <= 0.0:
-                    h = 1.0 if dist == 0.0 else 0.0
-                elif kernel_id == 0:
-                    h = np.exp(-r2 / 2.0)
-                elif kernel_id == 1:
-                    h = 1.0 if dist <= radius * (1.0 + 1e-9) else 0.0
-                elif kernel_id == 2:
-                    h = np.exp(-r2 / 2.0) if dist <= radius * (1.0 + 1e-9) else 0.0
-                elif kernel_id == 3:
-                    h = (1.0 - r2) * np.exp(-r2 / 2.0)
-                else:
-                    h = max(0.0, 1.0 - r2)
-                if h != 0.0:
-                    h *= rate
-                    for f in range(n_features):
-                        codebook[j, f] += h * (x[f] - codebook[j, f])
-        return hits, abs_error, sq_distance, te
-
-    _numba_epoch = epoch
-    return epoch
-
-
+#: Reach of each kernel in units of the radius: beyond it the weight is 0, or below 2**-53
+#: (Gaussian: exp(-q/2) < 2**-53 for q = (d/r)^2 > 73.4; Mexican hat: |1 - q| exp(-q/2) < 2**-53 for q > 90).
+REACH = {
+    "gaussian": 8.6,
+    "mexican_hat": 9.5,
+    "bubble": 1.0 + 1e-9,
+    "cut_gaussian": 1.0 + 1e-9,
+    "epanechicov": 1.0 + 1e-9,
+}
 _KERNEL_IDS = {"gaussian": 0, "bubble": 1, "cut_gaussian": 2, "mexican_hat": 3, "epanechicov": 4}
 
 
-def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_numba=None):
+def _online_epoch_numpy(X, codebook, order, radii, rates, lattice, neighborhood, with_metrics):
+    """The same rule vectorised over nodes, one row at a time in Python.
+
+    Per row: scores ``||w||^2 - 2 w.x`` (the squared norms kept up to date), the best unit (and, with
+    ``with_metrics``, the second and the errors), then the update. At this size each numpy call's
+    overhead is the cost, so the loop makes few calls into reused buffers; the nodes within reach are
+    taken as a range of whole lattice rows (views, not copies) when that range is a small part of the
+    map, otherwise the whole map is updated (the weights beyond reach are below 2**-53, see
+    :data:`REACH`).
+    """
+    n_nodes, n_features = codebook.shape
+    hits = np.zeros(n_nodes)
+    abs_error = sq_distance = 0.0
+    te = 0
+    function = NEIGHBORHOODS[neighborhood]
+    reach = REACH[neighborhood]
+    gaussian = neighborhood == "gaussian"
+    dense = n_nodes <= DENSE_MAX_NODES
+    distances = lattice.distance_matrix() if dense else None
+    minus_half_sq = -0.5 * distances**2 if dense and gaussian else None
+    neighbours = [frozenset(row[row >= 0].tolist()) for row in lattice.neighbors] if with_metrics else None
+    row_of = lattice.row_index
+    n_cols, n_rows_lattice = lattice.cols, lattice.rows
+    # Lattice rows within reach of a node's row: at most this many rows up or down (per unit radius).
+    rows_per_radius = reach / lattice.row_height
+    scores = np.empty(n_nodes)
+    weights = np.empty(n_nodes)
+    delta = np.empty_like(codebook)
+    squares = np.empty_like(codebook)
+    ones = np.ones(n_features)
+    step_to_row = np.asarray(order).tolist()
+    radii = np.asarray(radii, dtype=np.float64).tolist()
+    rates = np.asarray(rates, dtype=np.float64).tolist()
+    for step, row in enumerate(step_to_row):
+        x = X[row]
+        # x - w serves the distances now and the update below.
+        np.subtract(x, codebook, out=delta)
+        np.square(delta, out=squares)
+        np.matmul(squares, ones, out=scores)
+        bmu = int(scores.argmin())
+        hits[bmu] += 1
+        if with_metrics:
+            abs_error += float(np.abs(delta[bmu]).mean())
+            sq_distance += float(scores[bmu])
+            if n_nodes > 1:
+                scores[bmu] = np.inf
+                if int(scores.argmin()) not in neighbours[bmu]:
+                    te += 1
+        radius, rate = radii[step], rates[step]
+        if radius <= 0.0:  # every kernel's limit: the winner only
+            codebook[bmu] += rate * delta[bmu]
+            continue
+        # The nodes to update: whole lattice rows around the winner's when they are few (flat rows
+        # only: a wrapped range would split), else every node.
+        span = int(rows_per_radius * radius) + 1
+        lo, hi = 0, n_nodes
+        if not lattice.wraps_y and 2 * span + 1 < n_rows_lattice // 2:
+            r = row_of[bmu]
+            lo, hi = max(0, r - span) * n_cols, min(n_rows_lattice, r + span + 1) * n_cols
+        h = weights[lo:hi]
+        if minus_half_sq is not None:
+            np.multiply(minus_half_sq[bmu, lo:hi], 1.0 / (radius * radius), out=h)
+            np.exp(h, out=h)
+        else:
+            dist = distances[bmu, lo:hi] if dense else lattice.distances_from(bmu)[lo:hi]
+            h[:] = function(dist, radius)
+        h *= rate
+        moved = delta[lo:hi]
+        moved *= h[:, None]
+        codebook[lo:hi] += moved
+    return hits, abs_error, sq_distance, te
+
+
+def _compiled_epoch():
+    """The numba epoch (the ``online`` extra), or None."""
+    from .engine import numba_kernels
+
+    kernels = numba_kernels()
+    return kernels.online_epoch if kernels is not None else None
+
+
+def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_numba=None, with_metrics=False):
     """One pass of the sequential Kohonen rule, in place on ``codebook``.
 
     For each row (in ``order``): find its BMU ``b``, then
-    ``w_j += rate * h(d(j, b), radius) * (x - w_j)`` for every node ``j``.
-    Compiled with numba when available (the ``online`` extra), otherwise the
-    same rule vectorised over nodes in numpy (slower, identical maths).
+    ``w_j += rate * h(d(j, b), radius) * (x - w_j)`` for every node ``j`` within reach of ``b``
+    (:data:`REACH`). Compiled with numba when available (the ``online`` extra), otherwise the same
+    rule vectorised over nodes in numpy (slower, identical maths).
 
     Returns
     -------
     EpochStatistics
-        Hits and error terms collected as each row was visited.
+        Hits, and with ``with_metrics`` the error terms collected as each row was visited, against the
+        codebook of that moment (NaN without: ``fit_online`` measures the map with a batch pass after
+        the epoch, so its epochs skip the second BMU and the errors).
     """
-    epoch = _get_numba_epoch() if use_numba in (None, True) else None
+    epoch = _compiled_epoch() if use_numba in (None, True) else None
     if use_numba is True and epoch is None:
         raise ImportError("numba is not installed; pip install 'somnium-som[online]'.")
     if epoch is not None:
+        offsets = np.asarray(lattice.row_offsets(), dtype=np.float64)
+        unique_offsets, shift_ids = np.unique(offsets, return_inverse=True)
         hits, abs_error, sq_distance, te = epoch(
-            X,
+            np.ascontiguousarray(X, dtype=np.float64),
             codebook,
-            order.astype(np.int64),
-            radii,
-            rates,
-            np.asarray(lattice.coordinates),
-            lattice.period_x or 0.0,
-            lattice.period_y or 0.0,
-            0.5 if lattice.twisted else 0.0,
+            np.asarray(order, dtype=np.int64),
+            np.asarray(radii, dtype=np.float64),
+            np.asarray(rates, dtype=np.float64),
             _KERNEL_IDS[neighborhood],
+            REACH[neighborhood],
+            offsets,
+            shift_ids.astype(np.int64),
+            unique_offsets,
+            float(lattice.row_height),
+            lattice.cols,
+            float(lattice.period_x or 0.0),
+            float(lattice.period_y or 0.0),
+            bool(lattice.twisted),
             np.asarray(lattice.neighbors),
+            bool(with_metrics),
         )
     else:
-        distances = lattice.distance_matrix() if lattice.n_nodes <= DENSE_MAX_NODES else None
         hits, abs_error, sq_distance, te = _online_epoch_numpy(
-            X, codebook, order, radii, rates, lattice, neighborhood, distances
+            X, codebook, order, radii, rates, lattice, neighborhood, with_metrics
         )
-    stats = EpochStatistics(len(order), hits, np.zeros_like(codebook), abs_error, sq_distance, float(te))
-    return stats
+    if not with_metrics:
+        abs_error = sq_distance = te = np.nan
+    return EpochStatistics(len(order), hits, np.zeros_like(codebook), abs_error, sq_distance, float(te))

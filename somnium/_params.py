@@ -22,6 +22,7 @@ from ._validation import (
     is_dask_collection,
     scipy_metric_names,
 )
+from .engine import EUCLIDEAN_METRICS
 from .exceptions import (
     FitInProgressError,
     LatticeTypeNotFound,
@@ -82,7 +83,8 @@ def check_params(params: dict) -> dict:
     check_option(p["normalization"], NORMALIZATIONS, "normalization", NormalizationFunctionNotFound)
     check_option(p["initialization"], INITIALIZATIONS, "initialization")
     metric = p["distance_metric"]
-    if not callable(metric):
+    if not callable(metric) and metric not in EUCLIDEAN_METRICS:
+        # Only other names need SciPy's list (importing scipy.spatial costs ~0.3 s).
         check_option(metric, scipy_metric_names(), "distance_metric")
         if metric in _DATA_DEPENDENT_METRICS:
             raise ValueError(

@@ -85,8 +85,7 @@ def first_state(X, params: dict, rng) -> tuple[FittedState, np.ndarray]:
     feature_names = tuple(column_names(X.columns)) if is_dataframe(X) else None
     normalizer = get_normalizer(params["normalization"]).fit(rows, feature_names=feature_names)
     Xn = normalizer.transform(rows)
-    mean = Xn.mean(axis=0)
-    centred = Xn - mean
+    mean, covariance = engine.mean_covariance(Xn)  # chunked: no centred copy of the data
     state = initial_state(
         mapsize=params["mapsize"],
         lattice=params["lattice"],
@@ -97,7 +96,7 @@ def first_state(X, params: dict, rng) -> tuple[FittedState, np.ndarray]:
         feature_names=feature_names,
         n_rows=Xn.shape[0],
         mean=mean,
-        covariance=centred.T @ centred / max(Xn.shape[0] - 1, 1),
+        covariance=covariance,
         low=Xn.min(axis=0),
         high=Xn.max(axis=0),
     )

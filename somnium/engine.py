@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import distance as scipy_distance
 
 from . import metrics
 from ._validation import as_float_array, check_option, check_real
@@ -41,6 +40,7 @@ __all__ = [
     "estimate_mapsize",
     "find_bmus",
     "mapsize_from_spectrum",
+    "mean_covariance",
     "pca_codebook",
     "pca_initialization",
     "random_codebook",
@@ -53,9 +53,50 @@ EUCLIDEAN_METRICS = ("euclidean", "sqeuclidean")
 #: Distance tile budget: small enough that argmin and the second-BMU search read the tile from cache.
 _TILE_BYTES = 2 * 2**20
 _MIN_TILE_ROWS = 16
-#: Rows per block (at least the map's node count, at most ``_MAX_BLOCK_ROWS``).
-_BLOCK_ROWS = 4096
+#: Rows per block (at least the map's node count, at most ``_MAX_BLOCK_ROWS``): small enough that a
+#: few thousand rows split evenly over the threads, large enough that per-block sums stay a small share.
+_BLOCK_ROWS = 1024
 _MAX_BLOCK_ROWS = 2**20
+#: Tiny maps: at least this many distances per block, in at most ``_TINY_MAP_ROWS`` rows.
+_BLOCK_DISTANCES = 2**20
+_TINY_MAP_ROWS = 2**16
+#: GEMM work of measuring passes (``2 N M (D + 1)`` flops each, summed over the process) that pays for
+#: loading numba (~0.4 s and ~65 MB): about a second of this machine's float32 GEMM. Only passes that
+#: collect metrics count: there the fused kernel saves a quarter of the pass or more, while a plain
+#: pass gains a few per cent.
+_NUMBA_MIN_FLOPS = 5e10
+#: None: numba kernels when installed and worth loading (see :func:`numba_kernels`); True / False: always
+#: (when installed) / never. Tests set it to run both paths.
+USE_NUMBA: bool | None = None
+_kernels_module = None
+_flops_done = 0.0
+
+
+def numba_kernels(flops: float = math.inf):
+    """The compiled kernels of :mod:`somnium._kernels`, or None for the numpy path.
+
+    ``flops``: the GEMM work of the measuring pass asking (0 for a plain pass). numba (the ``online``
+    extra) costs ~0.4 s and ~65 MB to import, more than a small fit takes, so passes load it only once
+    the process's measuring work (this pass's included) is large enough to pay for it, or when numba is
+    already loaded (an online fit, the user). A script that fits iris never loads it; a session that
+    keeps fitting with history does, once. Both paths give the same BMUs and statistics (the same
+    float32 distances, the same tie rules).
+    """
+    global _kernels_module, _flops_done
+    if USE_NUMBA is False:
+        return None
+    if _kernels_module is not None:
+        return _kernels_module or None
+    _flops_done += flops
+    if USE_NUMBA is None and "numba" not in sys.modules and _flops_done < _NUMBA_MIN_FLOPS:
+        return None
+    try:
+        from . import _kernels
+    except ImportError:
+        _kernels_module = False
+        return None
+    _kernels_module = _kernels
+    return _kernels
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -72,6 +113,24 @@ def pool_size(n_jobs: int | None, n_chunks: int) -> int:
 
 
 _limits = threading.local()
+_controller = (None, -1)
+
+
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, rescanned only when modules were imported since.
+
+    The scan (every loaded shared library) costs milliseconds, a real share of a small fit; setting
+    limits through a kept controller costs microseconds. A library loaded since the last scan comes
+    with a module import, so the module count tells when to rescan.
+    """
+    global _controller
+    controller, n_modules = _controller
+    if controller is None or n_modules != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+        _controller = (controller, len(sys.modules))
+    return controller
 
 
 @contextmanager
@@ -81,16 +140,13 @@ def thread_limits(n_jobs: int | None, n_chunks: int | None = None):
     That is when the pass has several chunks for several threads, or when the
     user limited ``n_jobs`` to 1.  With ``n_jobs=None`` and a single chunk
     (small data), BLAS keeps its own threads and threadpoolctl is never
-    entered (each entry rescans the loaded libraries, ~2.5 ms).  A fit enters
-    this once; nested calls inside it are free.
+    entered.  A fit enters this once; nested calls inside it are free.
     """
     pinned = n_jobs is not None or (n_chunks is not None and pool_size(n_jobs, n_chunks) > 1)
     if not pinned or getattr(_limits, "active", False):
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         _limits.active = True
         try:
             yield
@@ -113,6 +169,33 @@ def on_calling_thread():
         _limits.active = previous
 
 
+_pools: dict = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(workers: int):
+    """A thread pool of ``workers`` threads kept for the process: starting threads every pass costs
+    more than a small map's whole epoch under load. Its threads are idle between passes."""
+    from concurrent.futures import ThreadPoolExecutor  # with logging, ~20 ms of import: when first used
+
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="somnium")
+        return pool
+
+
+def _forget_pools():
+    """In a forked child the pools' threads do not exist: start new ones when needed."""
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def _map_blocks(work, slices, n_jobs):
     """``work(rows)`` over row blocks, results in block order (a thread pool when it has several threads)."""
     workers = pool_size(n_jobs, len(slices))
@@ -120,8 +203,7 @@ def _map_blocks(work, slices, n_jobs):
         if workers <= 1:
             yield from map(work, slices)
             return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(work, slices)
+        yield from _pool(workers).map(work, slices)
 
 
 class TrainingData:
@@ -264,10 +346,12 @@ class EpochStatistics:
 def _block_rows(n_nodes: int) -> int:
     """Rows whose statistics are summed together: the unit of the thread pool and of the summation order.
 
-    It depends on the map only (never on the thread count), so a fit's sums do not depend on ``n_jobs``,
-    and it grows with the map so the per-block ``n_nodes x D`` sums stay a small share of the work.
+    It depends on the map only (never on the thread count), so a fit's sums do not depend on ``n_jobs``.
+    It grows with the map so the per-block ``n_nodes x D`` sums stay a small share of the work, and on
+    tiny maps so that a block's distances (``rows x nodes``) stay worth a block's fixed costs.
     """
-    return int(min(_MAX_BLOCK_ROWS, max(_BLOCK_ROWS, n_nodes)))
+    tiny_map_rows = min(_TINY_MAP_ROWS, _BLOCK_DISTANCES // max(n_nodes, 1))
+    return int(min(_MAX_BLOCK_ROWS, max(_BLOCK_ROWS, n_nodes, tiny_map_rows)))
 
 
 def _tile_rows(n_nodes: int, itemsize: int, block_rows: int) -> int:
@@ -329,20 +413,33 @@ def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
     return buffer[:size].reshape(shape)
 
 
-def _tile_distances(data: TrainingData, rows: slice, prepared) -> np.ndarray:
-    """Distances (up to a per-row constant on the GEMM path) from rows to every node."""
+def _tile_distances(data: TrainingData, rows: slice, prepared, transposed: bool = False) -> np.ndarray:
+    """Distances (up to a per-row constant on the GEMM path) from rows to every node.
+
+    ``transposed``: the GEMM path's tile as ``nodes x rows`` (for the numba kernels); the same products
+    summed in the same order, so the same float32 values as the ``rows x nodes`` tile.
+    """
     if data.uses_gemm:
         # Rows [x - c, 1]: a trailing one lets one GEMM add ||w||^2 (see _prepared_codebook).
         n_rows, n_features = rows.stop - rows.start, data.X.shape[1]
         centred = _scratch_array("centred", (n_rows, n_features + 1), data.dtype)
         np.subtract(data.X[rows], data.center, out=centred[:, :-1], casting="unsafe")
         centred[:, -1] = 1.0
+        if transposed:
+            out = _scratch_array("tile", (prepared.shape[1], n_rows), data.dtype)
+            return np.matmul(prepared.T, centred.T, out=out)
         out = _scratch_array("tile", (n_rows, prepared.shape[1]), data.dtype)
         return np.matmul(centred, prepared, out=out)
-    return scipy_distance.cdist(data.X[rows], prepared, metric=data.metric)
+    from scipy.spatial.distance import cdist
+
+    return cdist(data.X[rows], prepared, metric=data.metric)
 
 
-def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus):
+def _pass_flops(data: TrainingData, n_nodes: int) -> float:
+    return 2.0 * data.n_rows * n_nodes * (data.X.shape[1] + 1)
+
+
+def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus, kernels=None):
     """One block's statistics: distances tile by tile (each read from cache), sums over the block."""
     n_nodes, n_features = codebook.shape
     n_rows = block.stop - block.start
@@ -351,30 +448,37 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
         row_abs = _scratch_array("row_abs", (n_rows,), np.float64)
         row_sq = _scratch_array("row_sq", (n_rows,), np.float64)
         topographic_errors = 0
-    for rows, local in _tiles_of(data, block, n_nodes):
-        scores = _tile_distances(data, rows, prepared)
-        tile_bmu = bmu[local]
-        np.argmin(scores, axis=1, out=tile_bmu)
-        if not with_metrics:
-            continue
-        diff = _scratch_array("diff", (rows.stop - rows.start, n_features), np.float64)
-        np.take(codebook, tile_bmu, axis=0, out=diff)
-        np.subtract(data.X[rows], diff, out=diff)
-        np.einsum("ij,ij->i", diff, diff, out=row_sq[local])
-        np.abs(diff, out=diff)
-        np.mean(diff, axis=1, out=row_abs[local])
-        if n_nodes > 1:
-            # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
-            scores[np.arange(scores.shape[0]), tile_bmu] = np.inf
-            topographic_errors += int((~lattice.are_adjacent(tile_bmu, np.argmin(scores, axis=1))).sum())
-    hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
-    # All columns in one bincount over (node, column) bins: the same additions in the same order as a
-    # bincount per column, with one output array instead of one per column.
-    bins = _scratch_array("bins", (n_rows, n_features), np.intp)
-    np.multiply(bmu[:, None], n_features, out=bins)
-    np.add(bins, np.arange(n_features), out=bins)
-    sums = np.bincount(bins.ravel(), weights=data.X[block].ravel(), minlength=n_nodes * n_features)
-    sums = sums.reshape(n_nodes, n_features)
+    if kernels is not None and data.uses_gemm:
+        # One sweep per tile for the BMU, the second BMU's adjacency and the errors; sums in one loop.
+        neighbors = lattice.neighbors
+        for rows, local in _tiles_of(data, block, n_nodes):
+            tile = _tile_distances(data, rows, prepared, transposed=True)
+            if with_metrics:
+                topographic_errors += kernels.tile_top2(
+                    tile, data.X, rows.start, codebook, neighbors, bmu, row_abs, row_sq, local.start
+                )
+            else:
+                kernels.tile_argmin(tile, bmu, local.start)
+        hits = np.zeros(n_nodes)
+        sums = np.zeros((n_nodes, n_features))
+        kernels.node_sums(data.X, block.start, n_rows, bmu, 0, hits, sums)
+    else:
+        for rows, local in _tiles_of(data, block, n_nodes):
+            scores = _tile_distances(data, rows, prepared)
+            tile_bmu = bmu[local]
+            np.argmin(scores, axis=1, out=tile_bmu)
+            if with_metrics:
+                topographic_errors += _tile_metrics(
+                    data, rows, scores, tile_bmu, codebook, lattice, row_abs[local], row_sq[local]
+                )
+        hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
+        # All columns in one bincount over (node, column) bins: the same additions in the same order as a
+        # bincount per column, with one output array instead of one per column.
+        bins = _scratch_array("bins", (n_rows, n_features), np.intp)
+        np.multiply(bmu[:, None], n_features, out=bins)
+        np.add(bins, np.arange(n_features), out=bins)
+        sums = np.bincount(bins.ravel(), weights=data.X[block].ravel(), minlength=n_nodes * n_features)
+        sums = sums.reshape(n_nodes, n_features)
     stats = EpochStatistics(n_rows, hits, sums)
     if with_metrics:
         stats.abs_error = float(row_abs.sum())
@@ -383,6 +487,25 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
         stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
         stats.topographic_errors = float(topographic_errors)
     return stats, (bmu if want_bmus else None)
+
+
+def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_sq) -> int:
+    """numpy path: a tile's per-row errors (into ``row_abs``, ``row_sq``) and its topographic errors."""
+    n_rows, n_features = rows.stop - rows.start, codebook.shape[1]
+    diff = _scratch_array("diff", (n_rows, n_features), np.float64)
+    np.take(codebook, tile_bmu, axis=0, out=diff)
+    np.subtract(data.X[rows], diff, out=diff)
+    np.einsum("ij,ij->i", diff, diff, out=row_sq)
+    np.abs(diff, out=diff)
+    # Row sums as a matrix-vector product: a reduction over rows this short is slow in numpy.
+    np.matmul(diff, np.ones(n_features), out=row_abs)
+    row_abs /= n_features
+    if codebook.shape[0] < 2:
+        return 0
+    # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
+    scores[np.arange(n_rows), tile_bmu] = np.inf
+    second = np.argmin(scores, axis=1)
+    return n_rows - int((lattice.neighbors[tile_bmu] == second[:, None]).any(axis=1).sum())
 
 
 def epoch_statistics(
@@ -416,9 +539,11 @@ def epoch_statistics(
     bmus : ndarray of int64 or None
     """
     prepared = _prepared_codebook(data, codebook)
+    flops = _pass_flops(data, codebook.shape[0]) if with_metrics else 0.0
+    kernels = numba_kernels(flops) if data.uses_gemm else None
 
     def work(block):
-        return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus)
+        return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus, kernels)
 
     total = None
     bmu_parts = []
@@ -431,7 +556,7 @@ def epoch_statistics(
             total += stats
         if return_bmus:
             bmu_parts.append(bmus)
-    bmus = np.concatenate(bmu_parts).astype(np.int64) if return_bmus else None
+    bmus = np.concatenate(bmu_parts).astype(np.int64, copy=False) if return_bmus else None
     return total, bmus
 
 
@@ -439,11 +564,15 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = Non
     """Best matching unit of every row, int64."""
     prepared = _prepared_codebook(data, codebook)
     n_nodes = codebook.shape[0]
+    kernels = numba_kernels(0.0) if data.uses_gemm else None
 
     def work(block):
         bmu = np.empty(block.stop - block.start, dtype=np.int64)
         for rows, local in _tiles_of(data, block, n_nodes):
-            np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
+            if kernels is not None:
+                kernels.tile_argmin(_tile_distances(data, rows, prepared, transposed=True), bmu, local.start)
+            else:
+                np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
         return bmu
 
     parts = list(_map_blocks(work, _row_blocks(data, n_nodes), n_jobs))
@@ -505,11 +634,25 @@ def _map_axes_unit(lattice: Lattice):
 
 def principal_axes(X: np.ndarray, n_components: int = 2):
     """Mean, top eigenvalues and eigenvectors of the covariance of ``X`` (numpy only)."""
-    mean = X.mean(axis=0)
-    centred = X - mean
-    cov = centred.T @ centred / max(X.shape[0] - 1, 1)
+    mean, cov = mean_covariance(X)
     values, vectors = covariance_axes(cov, n_components)
     return mean, values, vectors
+
+
+#: Rows per chunk of :func:`mean_covariance`: its centred copy stays a few MB whatever N.
+_COVARIANCE_ROWS = 16384
+
+
+def mean_covariance(X: np.ndarray):
+    """Column means and the covariance matrix of ``X`` (float64), chunk by chunk: no centred copy of the data."""
+    n_rows, n_features = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    cov = np.zeros((n_features, n_features))
+    for start in range(0, n_rows, _COVARIANCE_ROWS):
+        centred = X[start : start + _COVARIANCE_ROWS] - mean
+        cov += centred.T @ centred
+    cov /= max(n_rows - 1, 1)
+    return mean, cov
 
 
 def covariance_axes(cov: np.ndarray, n_components: int = 2):

@@ -36,8 +36,6 @@ array([[2.]])
 from __future__ import annotations
 
 import numpy as np
-import scipy.special
-import scipy.stats
 
 from ._validation import check_option
 from .exceptions import (
@@ -397,14 +395,18 @@ class LogisticNormalizer(Normalizer):
         self.center_, self.scale_ = standard.center_, standard.scale_
 
     def _transform(self, X):
+        from scipy.special import expit
+
         out = X - _cast(self.center_, X)
         out /= _cast(self.scale_, X)
-        return scipy.special.expit(out, out=out)
+        return expit(out, out=out)
 
     def _inverse_transform(self, Y):
+        from scipy.special import logit
+
         epsilon = max(_LOGISTIC_EPSILON, float(np.finfo(Y.dtype).eps))
         out = np.clip(Y, epsilon, 1.0 - epsilon)
-        scipy.special.logit(out, out=out)
+        logit(out, out=out)
         out *= _cast(self.scale_, Y)
         out += _cast(self.center_, Y)
         return out
@@ -457,15 +459,19 @@ class BoxCoxNormalizer(Normalizer):
 
     def _fit_lambda(self, sample: np.ndarray) -> None:
         """Per-column maximum-likelihood lambda on ``sample``, once ``geometric_mean_`` is known."""
+        from scipy.stats import boxcox  # scipy.stats costs ~0.3 s to import: only where it is used
+
         self.lambda_ = np.ones(sample.shape[1])
         for column in range(sample.shape[1]):
             values = sample[:, column].astype(np.float64) / self.geometric_mean_[column]
             if values.min() != values.max():
-                _, self.lambda_[column] = scipy.stats.boxcox(values)
+                _, self.lambda_[column] = boxcox(values)
 
     def _boxcox(self, X):
+        from scipy.special import boxcox
+
         # float64 whatever the input: with large |lambda| float32 loses too much.
-        return scipy.special.boxcox(X.astype(np.float64) / self.geometric_mean_, self.lambda_)
+        return boxcox(X.astype(np.float64) / self.geometric_mean_, self.lambda_)
 
     def _transform(self, X):
         with np.errstate(over="ignore"):
@@ -492,9 +498,11 @@ class BoxCoxNormalizer(Normalizer):
         )
 
     def _inverse_transform(self, Y):
+        from scipy.special import inv_boxcox
+
         out = Y.astype(np.float64) * self.scale_
         out += self.center_
-        out = scipy.special.inv_boxcox(out, self.lambda_)
+        out = inv_boxcox(out, self.lambda_)
         out *= self.geometric_mean_
         return out.astype(Y.dtype, copy=False)
 

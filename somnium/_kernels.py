@@ -1,0 +1,410 @@
+"""numba kernels of the engine (the ``online`` extra); imported only through :func:`somnium.engine.numba_kernels`.
+
+Every kernel computes exactly what its numpy twin in :mod:`somnium.engine` / :mod:`somnium._online`
+computes (same comparisons, same tie rules, float64 statistics); the tests run both.
+
+Batch tiles are transposed here (``nodes x rows``), so the per-row running minimum, second and third
+values vectorise across rows with no horizontal reduction; the GEMM writes that layout directly.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# nogil: the engine's thread pool runs these concurrently; cache: no compile after the first run.
+_JIT = dict(nogil=True, cache=True, boundscheck=False)
+
+
+@numba.njit(**_JIT)
+def tile_argmin(tile, bmu, start):
+    """``bmu[start + r] = argmin_j tile[j, r]`` (first index on ties, as ``np.argmin``)."""
+    n_nodes, n_rows = tile.shape
+    best = np.full(n_rows, np.inf, dtype=tile.dtype)
+    index = np.zeros(n_rows, dtype=np.int32)
+    # Four nodes per sweep over the rows keep the running state in registers between them; selects,
+    # not branches, so the loop over rows vectorises.
+    stop = n_nodes - n_nodes % 4
+    for j in range(0, stop, 4):
+        for r in range(n_rows):
+            b = best[r]
+            i = index[r]
+            for k in range(4):
+                v = tile[j + k, r]
+                lower = v < b
+                b = v if lower else b
+                i = np.int32(j + k) if lower else i
+            best[r] = b
+            index[r] = i
+    for j in range(stop, n_nodes):
+        for r in range(n_rows):
+            v = tile[j, r]
+            lower = v < best[r]
+            best[r] = v if lower else best[r]
+            index[r] = np.int32(j) if lower else index[r]
+    for r in range(n_rows):
+        bmu[start + r] = index[r]
+
+
+@numba.njit(**_JIT)
+def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
+    """BMU, error terms and topographic errors of one transposed distance tile, in one sweep.
+
+    The sweep keeps, per row, the two smallest values and their nodes with selects (so it vectorises
+    over rows): a node replaces the first when strictly smaller, else the second when strictly
+    smaller, so among equal values the lower index wins at each place, exactly as ``argmin`` and then
+    ``argmin`` again with the first masked. Errors are float64 from the data and the float64 codebook.
+
+    Returns the number of rows whose second BMU is not a lattice neighbour of the first.
+    """
+    n_nodes, n_rows = tile.shape
+    n_features = X.shape[1]
+    b1 = np.full(n_rows, np.inf, dtype=tile.dtype)
+    b2 = np.full(n_rows, np.inf, dtype=tile.dtype)
+    i1 = np.zeros(n_rows, dtype=np.int32)
+    i2 = np.full(n_rows, -1, dtype=np.int32)
+    # Four nodes per sweep over the rows keep the running state in registers between them.
+    stop = n_nodes - n_nodes % 4
+    for j in range(0, stop, 4):
+        for r in range(n_rows):
+            low1 = b1[r]
+            low2 = b2[r]
+            first = i1[r]
+            second = i2[r]
+            for k in range(4):
+                v = tile[j + k, r]
+                node = np.int32(j + k)
+                lower1 = v < low1
+                lower2 = v < low2
+                second = first if lower1 else (node if lower2 else second)
+                low2 = low1 if lower1 else (v if lower2 else low2)
+                first = node if lower1 else first
+                low1 = v if lower1 else low1
+            b1[r] = low1
+            b2[r] = low2
+            i1[r] = first
+            i2[r] = second
+    for j in range(stop, n_nodes):
+        for r in range(n_rows):
+            v = tile[j, r]
+            node = np.int32(j)
+            lower1 = v < b1[r]
+            lower2 = v < b2[r]
+            i2[r] = i1[r] if lower1 else (node if lower2 else i2[r])
+            b2[r] = b1[r] if lower1 else (v if lower2 else b2[r])
+            i1[r] = node if lower1 else i1[r]
+            b1[r] = v if lower1 else b1[r]
+    errors = 0
+    for r in range(n_rows):
+        first = i1[r]
+        bmu[start + r] = first
+        x = X[row0 + r]
+        w = codebook[first]
+        absolute = 0.0
+        square = 0.0
+        for f in range(n_features):
+            t = x[f] - w[f]
+            absolute += abs(t)
+            square += t * t
+        row_abs[start + r] = absolute / n_features
+        row_sq[start + r] = square
+        if n_nodes < 2:
+            continue
+        adjacent = False
+        for k in range(neighbors.shape[1]):
+            adjacent |= neighbors[first, k] == i2[r]
+        if not adjacent:
+            errors += 1
+    return errors
+
+
+@numba.njit(**_JIT)
+def node_sums(X, row0, n_rows, bmu, start, hits, sums):
+    """``hits[b] += 1`` and ``sums[b] += x`` for each row in order (the order ``np.bincount`` adds in)."""
+    n_features = X.shape[1]
+    for r in range(n_rows):
+        b = bmu[start + r]
+        hits[b] += 1.0
+        x = X[row0 + r]
+        s = sums[b]
+        for f in range(n_features):
+            s[f] += x[f]
+
+
+# ------------------------------------------------------------------ online
+GAUSSIAN, BUBBLE, CUT_GAUSSIAN, MEXICAN_HAT, EPANECHICOV = 0, 1, 2, 3, 4
+_EDGE = 1.0 + 1e-9
+
+
+@numba.njit(cache=True)
+def _nearest(delta, period):
+    return delta - period * np.round(delta / period)
+
+
+@numba.njit(cache=True)
+def _twisted_d2(dx, dy, period_x, period_y):
+    """Squared minimum-image distance on a hexagonal torus closed with a half-cell twist."""
+    best = np.inf
+    for k in (-1.0, 0.0, 1.0):
+        cdx = _nearest(dx + 0.5 * k, period_x)
+        cdy = dy + k * period_y
+        d2 = cdx * cdx + cdy * cdy
+        if d2 < best:
+            best = d2
+    return best
+
+
+@numba.njit(cache=True)
+def _weight(kernel_id, d2, gauss, radius):
+    """Kernel value at squared distance ``d2`` (``gauss`` = ``exp(-d2 / 2 r^2)`` where needed)."""
+    if kernel_id == GAUSSIAN:
+        return gauss
+    q = d2 / (radius * radius)
+    if kernel_id == BUBBLE:
+        return 1.0 if d2 <= (radius * _EDGE) ** 2 else 0.0
+    if kernel_id == CUT_GAUSSIAN:
+        return gauss if d2 <= (radius * _EDGE) ** 2 else 0.0
+    if kernel_id == MEXICAN_HAT:
+        return (1.0 - q) * gauss
+    return max(0.0, 1.0 - q)
+
+
+_LANES = 8
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _argmin(values, lane_value, lane_index):
+    """``(argmin, min)`` of ``values``, first index on ties: eight interleaved running minima (they
+    vectorise), then the lowest index among the lanes holding the minimum."""
+    n = values.shape[0]
+    for lane in range(_LANES):
+        lane_value[lane] = np.inf
+        lane_index[lane] = n
+    stop = n - n % _LANES
+    for j in range(0, stop, _LANES):
+        for lane in range(_LANES):
+            v = values[j + lane]
+            lower = v < lane_value[lane]
+            lane_value[lane] = v if lower else lane_value[lane]
+            lane_index[lane] = j + lane if lower else lane_index[lane]
+    best, best_value = n, np.inf
+    for lane in range(_LANES):
+        v = lane_value[lane]
+        if v < best_value or (v == best_value and lane_index[lane] < best):
+            best, best_value = lane_index[lane], v
+    for j in range(stop, n):
+        if values[j] < best_value:
+            best, best_value = j, values[j]
+    if best == n:  # every value NaN or infinite: as np.argmin of all-equal values
+        best, best_value = 0, values[0]
+    return best, best_value
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _update(WT, x, weights, lo, hi):
+    """``w_j += weights[j - lo] (x - w_j)`` for nodes ``lo .. hi - 1`` of the transposed codebook."""
+    for f in range(WT.shape[0]):
+        xf = x[f]
+        segment = WT[f, lo:hi]
+        for k in range(segment.shape[0]):
+            segment[k] += weights[k] * (xf - segment[k])
+
+
+@numba.njit(**_JIT)
+def online_epoch(
+    X,
+    codebook,
+    order,
+    radii,
+    rates,
+    kernel_id,
+    reach,
+    offsets,
+    shift_ids,
+    unique_offsets,
+    row_height,
+    n_cols,
+    period_x,
+    period_y,
+    twisted,
+    neighbors,
+    with_metrics,
+):
+    """One sequential epoch in place on ``codebook`` (see :func:`somnium._online.online_epoch`).
+
+    Per row: one sweep over the prototypes (kept transposed, ``features x nodes``, so the sweep and the
+    update vectorise over nodes), the two best units, then the update of the nodes within
+    ``reach * radius`` of the winner only, lattice row by lattice row. The Gaussian factors as
+    ``exp(-dx^2/2r^2) exp(-dy^2/2r^2)``: one exponential per lattice row and per column and row
+    offset, not one per node (except on the twisted torus, whose distance does not factor).
+    ``offsets`` are the lattice's row offsets, ``shift_ids`` index each row's offset in
+    ``unique_offsets``.
+    """
+    n_nodes, n_features = codebook.shape
+    n_rows_lattice = n_nodes // n_cols
+    n_shifts = unique_offsets.shape[0]
+    WT = np.ascontiguousarray(codebook.T)
+    dist = np.empty(n_nodes)
+    hits = np.zeros(n_nodes)
+    gx = np.empty((n_shifts, n_cols))
+    dx2 = np.empty((n_shifts, n_cols))
+    widest = np.empty(n_shifts)
+    lane_value = np.empty(_LANES)
+    lane_index = np.empty(_LANES, dtype=np.int64)
+    weights = np.empty(n_nodes)
+    abs_error = 0.0
+    sq_distance = 0.0
+    te = 0
+    max_shift = 0.0
+    for a in range(n_shifts):
+        for b in range(n_shifts):
+            max_shift = max(max_shift, abs(unique_offsets[a] - unique_offsets[b]))
+    wrap_x = period_x > 0.0
+    wrap_y = period_y > 0.0
+    smooth = kernel_id in (GAUSSIAN, CUT_GAUSSIAN, MEXICAN_HAT)
+    for step in range(order.shape[0]):
+        x = X[order[step]]
+        for j in range(n_nodes):
+            dist[j] = 0.0
+        # Four features per sweep over the nodes (added one after the other, as a plain loop over the
+        # features would): a quarter of the loads and stores of the running sums.
+        stop = n_features - n_features % 4
+        for f in range(0, stop, 4):
+            x0, x1, x2, x3 = x[f], x[f + 1], x[f + 2], x[f + 3]
+            c0, c1, c2, c3 = WT[f], WT[f + 1], WT[f + 2], WT[f + 3]
+            for j in range(n_nodes):
+                t0 = x0 - c0[j]
+                t1 = x1 - c1[j]
+                t2 = x2 - c2[j]
+                t3 = x3 - c3[j]
+                dist[j] = dist[j] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+        for f in range(stop, n_features):
+            xf = x[f]
+            column = WT[f]
+            for j in range(n_nodes):
+                t = xf - column[j]
+                dist[j] += t * t
+        best = 0
+        best_d = np.inf
+        if not with_metrics:
+            best, best_d = _argmin(dist, lane_value, lane_index)
+            hits[best] += 1
+        else:
+            second = -1
+            second_d = np.inf
+            for j in range(n_nodes):
+                d = dist[j]
+                if d < second_d:
+                    if d < best_d:
+                        second, second_d = best, best_d
+                        best, best_d = j, d
+                    else:
+                        second, second_d = j, d
+            hits[best] += 1
+            e = 0.0
+            for f in range(n_features):
+                e += abs(x[f] - WT[f, best])
+            abs_error += e / n_features
+            sq_distance += best_d
+            if n_nodes > 1:
+                adjacent = False
+                for k in range(neighbors.shape[1]):
+                    if neighbors[best, k] == second:
+                        adjacent = True
+                if not adjacent:
+                    te += 1
+
+        radius = radii[step]
+        rate = rates[step]
+        if radius <= 0.0:  # every kernel's limit: the winner only
+            for f in range(n_features):
+                WT[f, best] += rate * (x[f] - WT[f, best])
+            continue
+        cut = reach * radius
+        cut2 = cut * cut
+        inv = 1.0 / (2.0 * radius * radius)
+        rb = best // n_cols
+        cb = best % n_cols
+        if twisted:
+            bx = cb + offsets[rb]
+            by = rb * row_height
+            for j in range(n_nodes):
+                r = j // n_cols
+                c = j % n_cols
+                d2 = _twisted_d2(c + offsets[r] - bx, r * row_height - by, period_x, period_y)
+                if d2 > cut2:
+                    continue
+                h = rate * _weight(kernel_id, d2, np.exp(-d2 * inv), radius)
+                if h != 0.0:
+                    for f in range(n_features):
+                        WT[f, j] += h * (x[f] - WT[f, j])
+            continue
+        # Columns within reach: a contiguous range on flat columns, the whole row when they wrap.
+        col_reach = int(np.floor(cut + max_shift)) + 1
+        if wrap_x:
+            c_lo, c_hi = 0, n_cols
+        else:
+            c_lo, c_hi = max(0, cb - col_reach), min(n_cols, cb + col_reach + 1)
+        for s in range(n_shifts):
+            shift = unique_offsets[s] - offsets[rb]
+            widest[s] = 0.0
+            for c in range(c_lo, c_hi):
+                dx = c - cb + shift
+                if wrap_x:
+                    dx = _nearest(dx, period_x)
+                dx2[s, c] = dx * dx
+                widest[s] = max(widest[s], dx * dx)
+                if smooth:
+                    gx[s, c] = np.exp(-dx * dx * inv)
+        # Rows within reach, each once (wrapped rows at their minimum image).
+        row_reach = int(np.floor(cut / row_height)) + 1
+        if wrap_y and 2 * row_reach + 1 < n_rows_lattice:
+            first_row, last_row = rb - row_reach, rb + row_reach + 1
+        elif wrap_y:
+            first_row, last_row = 0, n_rows_lattice
+        else:
+            first_row, last_row = max(0, rb - row_reach), min(n_rows_lattice, rb + row_reach + 1)
+        # Whole lattice rows in one unbroken node range: weights for all of them, then one update
+        # with long loops; otherwise (partial rows, or rows wrapping at the seam) row by row.
+        one_range = c_lo == 0 and c_hi == n_cols and first_row >= 0 and last_row <= n_rows_lattice
+        for rr in range(first_row, last_row):
+            r = rr % n_rows_lattice
+            base = r * n_cols
+            row_weights = weights[base + c_lo : base + c_hi]
+            dy = (rr - rb) * row_height
+            if wrap_y and (last_row - first_row) == n_rows_lattice:
+                dy = _nearest(dy, period_y)
+            dy2 = dy * dy
+            if dy2 > cut2:
+                if one_range:
+                    row_weights[:] = 0.0
+                continue
+            gy = np.exp(-dy2 * inv) if smooth else 0.0
+            s = shift_ids[r]
+            row_dx2 = dx2[s, c_lo:c_hi]
+            row_gx = gx[s, c_lo:c_hi]
+            # One loop per kernel, zero-based over slices (numba then knows the indices are not
+            # negative), so each vectorises.
+            if kernel_id == GAUSSIAN:
+                g = rate * gy
+                if widest[s] + dy2 <= cut2:  # the whole row within reach: no test per node
+                    for k in range(row_weights.shape[0]):
+                        row_weights[k] = g * row_gx[k]
+                else:
+                    for k in range(row_weights.shape[0]):
+                        row_weights[k] = g * row_gx[k] if row_dx2[k] + dy2 <= cut2 else 0.0
+            else:
+                for k in range(row_weights.shape[0]):
+                    d2 = row_dx2[k] + dy2
+                    row_weights[k] = (
+                        rate * _weight(kernel_id, d2, row_gx[k] * gy, radius) if d2 <= cut2 else 0.0
+                    )
+            if not one_range:
+                _update(WT, x, row_weights, base + c_lo, base + c_hi)
+        if one_range:
+            lo, hi = first_row * n_cols, last_row * n_cols
+            _update(WT, x, weights[lo:hi], lo, hi)
+    codebook[:] = WT.T
+    if not with_metrics:
+        return hits, np.nan, np.nan, -1
+    return hits, abs_error, sq_distance, te
