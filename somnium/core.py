@@ -339,7 +339,7 @@ class SOM:
         """The state training starts from (committed, or a new uncommitted one) and the prepared rows."""
         state = self.__dict__.get("_state")
         if is_dask_collection(X):
-            return _distributed().DaskData.prepare_fit(self, state, X)
+            return _distributed().prepare_fit(self, state, X)
         if state is None:
             state, Xn = self._initial_state(X)
         else:
@@ -638,7 +638,7 @@ class SOM:
         """``X`` in the normalised space the map was trained in (the space of ``normalized_codebook_``)."""
         state = self._fitted("normalize()")
         if is_dask_collection(X):
-            return _distributed().DaskData.prepare(self, state, X).normalized()
+            return _distributed().prepare(self, state, X).normalized()
         return self._input(X, state)
 
     def transform(self, X) -> np.ndarray:
@@ -653,7 +653,7 @@ class SOM:
     def _data(self, X, state):
         """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.distributed`)."""
         if is_dask_collection(X):
-            return _distributed().DaskData.prepare(self, state, X)
+            return _distributed().prepare(self, state, X)
         return engine.TrainingData(self._input(X, state), state.center, self.dtype, self.distance_metric)
 
     def predict(self, X=None, *, x=None) -> np.ndarray:
@@ -797,7 +797,7 @@ class SOM:
 
 
 def _distributed():
-    """The Dask adapter, imported only when Dask input arrives (importing somnium never imports dask)."""
-    from . import distributed
+    """The Dask adapter (:mod:`somnium.dask`), imported only when Dask input arrives (importing somnium never imports dask)."""
+    from . import dask
 
-    return distributed
+    return dask
