@@ -135,6 +135,7 @@ class RowIndex(Rows):
         self.bmu = bmu
         self.data = data if data is None or is_dataframe(data) or is_series(data) else np.asarray(data)
         self._counts = None
+        self._group_start = None
         self._rows_by_node = None
         self._factorized: dict = {}  # from sum_plan, for the node_sums that follows
 
@@ -178,15 +179,16 @@ class RowIndex(Rows):
         nodes = check_nodes(nodes, self.n_nodes)
         if nodes.size == 0:
             return np.empty(0, dtype=np.int64)
-        starts_of_groups = np.concatenate(([0], np.cumsum(self.counts)))
-        starts = starts_of_groups[nodes]
-        lengths = starts_of_groups[nodes + 1] - starts
+        if self._group_start is None:
+            self._group_start = np.concatenate(([0], np.cumsum(self.counts)))
+        starts = self._group_start[nodes]
+        lengths = self._group_start[nodes + 1] - starts
         total = int(lengths.sum())
         if total * 8 >= self.n_rows:
             mask = np.zeros(self.n_nodes, dtype=bool)
             mask[nodes] = True
             return np.flatnonzero(mask[self.bmu])
-        if self._rows_by_node is None:
+        if self._rows_by_node is None:  # made at the first small selection, not for labels or sums
             self._rows_by_node = np.argsort(self.bmu, kind="stable")
         # Positions of every selected run inside _rows_by_node, then back to row order.
         run_offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)

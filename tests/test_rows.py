@@ -354,3 +354,24 @@ def test_somnium_distributed_still_names_the_adapter_and_its_split_every_takes_e
 
 def _one(block, spec, index):
     return 1
+
+
+# ------------------------------------------------------------------ samples of rows
+def test_a_sample_of_rows_in_memory_is_a_subset_in_order(frame):
+    from somnium._rows import sample_rows
+
+    sample = sample_rows(frame, 50)
+    assert len(sample) == 50 and sample.index.is_unique
+    positions = frame.index.get_indexer(sample.index)
+    assert (positions >= 0).all() and (np.diff(positions) > 0).all()
+    pd.testing.assert_frame_equal(sample, frame.iloc[positions])
+    assert sample_rows(frame, 10_000) is frame  # small data: every row
+
+
+def test_a_sample_of_dask_rows_reads_at_most_32_partitions(frame):
+    from somnium._rows import sample_rows
+
+    counted = Reads(lazy(frame, npartitions=40))
+    sample = sample_rows(counted.ddf, 64)
+    assert len(sample) == 64 and counted.count <= 32
+    pd.testing.assert_frame_equal(sample, frame.loc[sample.index], check_dtype=False)

@@ -15,7 +15,7 @@ import numpy as np
 from ..segments import Segments
 from ._rows import rows_for
 from .component_planes import ComponentPlanes
-from .map_view import MapView
+from .map_view import MapView, layer_columns
 from .segment_profile import MAX_CATEGORIES, NodeSummaries, SegmentProfile
 from .selection import Selection
 
@@ -85,7 +85,7 @@ class Explorer(ipywidgets.VBox):
         # One plan of per-node sums for the profile and the map's column layers (one pass on Dask rows,
         # after the value counts of non-numeric columns); the map then reads its means from these sums.
         plan = NodeSummaries.plan(rows, MAX_CATEGORIES)
-        rows.node_sums(plan.with_numeric(MapView.layer_columns(model, rows.data)))
+        rows.node_sums(plan.with_numeric(layer_columns(model, rows.data)))
         summaries = NodeSummaries(plan, rows.node_sums(plan))
         self.selection = Selection(model.lattice_.n_nodes)
         self.selection._attach_rows(rows)

@@ -34,6 +34,13 @@ class _Layer:
     categorical: bool = False  # the segments layer: codes, not a colour scale
 
 
+def layer_columns(model, data) -> list:
+    """The columns of ``data`` a map shows as per-node layers: numeric or boolean, not features (frame order)."""
+    shown = {*numeric_columns(data), *boolean_columns(data)}  # empty for an array
+    features = set(model.feature_names())
+    return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
+
+
 class MapView(SomniumWidget):
     """Interactive map of a fitted SOM: colour layers, hover details and selection.
 
@@ -163,18 +170,11 @@ class MapView(SomniumWidget):
             self.show_segments(segments)
 
     # --------------------------------------------------------------- rows
-    @staticmethod
-    def layer_columns(model, data) -> list:
-        """The columns of ``data`` shown as per-node layers: numeric or boolean, not features (frame order)."""
-        shown = {*numeric_columns(data), *boolean_columns(data)}  # empty for an array
-        features = set(model.feature_names())
-        return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
-
     def _row_means(self, model) -> dict:
         """Per-node mean of every layer column (a boolean's is its share of True), from one plan of sums."""
         if self._data is None:
             return {}
-        columns = self.layer_columns(model, self._data)
+        columns = layer_columns(model, self._data)
         if not columns:
             return {}
         plan = self._rows.sum_plan(columns)
