@@ -651,7 +651,7 @@ class SOM:
         return self.normalize(X)
 
     def _data(self, X, state):
-        """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.distributed`)."""
+        """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.dask`)."""
         if is_dask_collection(X):
             return _distributed().prepare(self, state, X)
         return engine.TrainingData(self._input(X, state), state.center, self.dtype, self.distance_metric)
