@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO)]
 from somnium import SOM  # noqa: E402
 from somnium.widgets import MapView  # noqa: E402
 from tests.support.environment import CHROMIUM_ARGS, find_chromium  # noqa: E402
-from tests.support.harness.harness_server import serve_harness, widget_state  # noqa: E402
+from tests.support.harness.harness_server import model_states, serve_harness, widget_state  # noqa: E402
 
 # Arms a promise (window.__latency) that resolves with the ms from the next
 # pointerdown's event timestamp to the frame after `node` shows data-selected.
@@ -57,7 +57,8 @@ def bench_browser(repeats: int) -> dict:
         raise SystemExit("Debian chromium not found (apt-get install chromium)")
     X = np.random.default_rng(0).normal(size=(5000, 6))
     model = SOM(mapsize=(100, 100), random_state=0).fit(X, epochs=2)
-    state = widget_state(MapView(model, data=X, color="umatrix"))
+    view = MapView(model, data=X, color="umatrix")
+    state, models = widget_state(view), model_states(view)
     renders, paints, clicks = [], [], []
     with serve_harness() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
@@ -66,7 +67,7 @@ def bench_browser(repeats: int) -> dict:
             page = context.new_page()
             page.goto(f"{url}/")
             page.wait_for_function("window.harnessReady === true")
-            timing = page.evaluate("state => window.harness.mount(state)", state)
+            timing = page.evaluate("([s, m]) => window.harness.mount(s, {models: m})", [state, models])
             page.wait_for_selector('.somnium-map[data-ready="true"]')
             renders.append(timing["renderMs"] / 1000)
             paints.append(timing["firstPaintMs"] / 1000)

@@ -26,7 +26,8 @@ import numpy as np
 from scipy.spatial import distance as scipy_distance
 
 from . import metrics
-from ._validation import as_float_array
+from ._validation import as_float_array, check_option, check_real
+from .exceptions import LatticeTypeNotFound
 from .lattice import LATTICES, Lattice
 from .neighborhood import NeighborhoodOperator
 
@@ -559,21 +560,50 @@ def random_codebook(low, high, n_nodes: int, rng: np.random.Generator) -> np.nda
 AUTO_MAX_NODES = 10_000
 
 
-def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_nodes: int = AUTO_MAX_NODES):
+def estimate_mapsize(
+    X=None,
+    mapsize_scale: float = 5.0,
+    lattice: str = "hexa",
+    max_nodes: int = AUTO_MAX_NODES,
+    *,
+    data=None,
+    scale=None,
+    max_aspect_ratio=None,
+):
     """Map size from the data: about ``mapsize_scale * sqrt(N)`` nodes.
 
     The sides follow the ratio ``sqrt(l1 / l2)`` of the two largest
     covariance eigenvalues (the long side along the columns, so maps are
     landscape like a screen), so the map's shape follows the data's principal plane.
 
+    As in the original Somnium, the node count is ``int(scale * sqrt(N))``,
+    the column count ``int(sqrt(nodes * ratio))`` and the row count
+    ``int(nodes / cols)``, and its keywords work (``data=``, ``scale=``,
+    ``max_aspect_ratio=``, also its positional ``(data, scale,
+    max_aspect_ratio)``).  Where the result differs from the original's, it is
+    by design:
+
+    * on hexagonal lattices the ratio is divided by ``sqrt(3)/2`` (rows are
+      that far apart), so the *drawn* map has the data's aspect ratio; the
+      original ignores the lattice (same grid as here on ``"rect"`` maps);
+    * every side has at least 2 nodes, the count at least 4 and at most
+      ``max_nodes``; the original allows 1 x n maps and, for data with a
+      zero second eigenvalue, a single row of ``sqrt(nodes * 1e5)`` columns;
+    * ``max_aspect_ratio`` caps the ratio, as the original documents (its
+      code ignores it).
+
     Parameters
     ----------
     X : array-like, shape (n_rows, n_features)
+        The data (``data=`` is the original's name).
     mapsize_scale : float, default 5
+        Nodes per square root of the row count (``scale=`` is the original's name).
     lattice : str, default "hexa"
         Hexagonal rows are ``sqrt(3)/2`` apart, so they get more rows for the same drawn shape.
     max_nodes : int, default 10000
         Cap on the total for very large ``N``.
+    max_aspect_ratio : float, optional
+        Cap on the long side over the short side of the drawn map (at least 1).
 
     Returns
     -------
@@ -586,20 +616,42 @@ def estimate_mapsize(X, mapsize_scale: float = 5.0, lattice: str = "hexa", max_n
     >>> rows * cols > 50
     True
     """
+    if data is not None:
+        if X is not None:
+            raise TypeError("estimate_mapsize() got the data twice (X and data=); pass it once.")
+        X = data
+    if X is None:
+        raise TypeError("estimate_mapsize() needs the data (X, or the original's data=).")
+    if scale is not None:
+        mapsize_scale = scale
+    if not isinstance(lattice, str):
+        # the original's positional form: estimate_mapsize(data, scale, max_aspect_ratio)
+        if max_aspect_ratio is not None:
+            raise TypeError("estimate_mapsize() got max_aspect_ratio twice (third argument and keyword).")
+        lattice, max_aspect_ratio = "hexa", lattice
+    check_option(lattice, tuple(LATTICES), "lattice", LatticeTypeNotFound)
     X = as_float_array(X)
     values = principal_axes(X, 2)[1] if X.shape[1] >= 2 and X.shape[0] >= 2 else None
-    return mapsize_from_spectrum(X.shape[0], values, mapsize_scale, lattice, max_nodes)
+    return mapsize_from_spectrum(X.shape[0], values, mapsize_scale, lattice, max_nodes, max_aspect_ratio)
 
 
-def mapsize_from_spectrum(n_rows, values, mapsize_scale=5.0, lattice="hexa", max_nodes=AUTO_MAX_NODES):
+def mapsize_from_spectrum(
+    n_rows, values, mapsize_scale=5.0, lattice="hexa", max_nodes=AUTO_MAX_NODES, max_aspect_ratio=None
+):
     """:func:`estimate_mapsize` from the row count and the two largest covariance eigenvalues (or None)."""
-    n_nodes = min(max(4, int(round(float(mapsize_scale) * math.sqrt(n_rows)))), max_nodes)
+    mapsize_scale = check_real(mapsize_scale, "mapsize_scale", 0.0, exclusive_minimum=True)
+    if max_aspect_ratio is not None:
+        max_aspect_ratio = check_real(max_aspect_ratio, "max_aspect_ratio", 1.0)
+    # Rounded down, as the original (int()), wherever the choice is only one of rounding.
+    n_nodes = min(max(4, int(mapsize_scale * math.sqrt(n_rows))), max_nodes)
     if values is not None:
         ratio = math.sqrt(values[0] / values[1]) if values[1] > 0 else float(n_nodes)
     else:
         ratio = 1.0
+    if max_aspect_ratio is not None:
+        ratio = min(ratio, max_aspect_ratio)
     # cols / rows that makes the drawn map's width / height equal to ratio
     side_ratio = ratio * (math.sqrt(0.75) if LATTICES.get(lattice, ("rect",))[0] == "hexa" else 1.0)
-    rows = max(2, min(n_nodes // 2, int(round(math.sqrt(n_nodes / side_ratio)))))
-    cols = max(2, int(round(n_nodes / rows)))
+    cols = max(2, min(n_nodes // 2, int(math.sqrt(n_nodes * side_ratio))))
+    rows = max(2, int(n_nodes / cols))
     return rows, cols

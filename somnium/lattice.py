@@ -11,15 +11,25 @@ Conventions
 * Coordinates are in lattice units: neighbouring nodes are exactly 1 apart.
   ``x`` grows with the column, ``y`` with the row (row 0 has ``y = 0``);
   plots draw row 0 at the top.
-* Hexagonal maps use "odd-r" offset rows: odd rows are shifted right by half
-  a cell and rows are ``sqrt(3)/2`` apart, so every inner node has six
-  neighbours at distance 1 (pointy-top hexagons of circumradius
-  ``1/sqrt(3)``).  Rectangular maps have four neighbours (no diagonals).
+* Hexagonal maps shift the **even** rows (0, 2, 4, ...) right by half a
+  cell, as the original Somnium does ("even-r" offset rows), and rows are
+  ``sqrt(3)/2`` apart, so every inner node has six neighbours at distance 1
+  (pointy-top hexagons of circumradius ``1/sqrt(3)``).  Rectangular maps
+  have four neighbours (no diagonals).  Model files of format 2 and older
+  were written when Somnium shifted the odd rows; they load with
+  ``shifted_rows="odd"`` and keep that geometry (see
+  :mod:`somnium.persistence`).
 * ``toroidal`` maps wrap both axes, ``cylindrical`` maps wrap the columns
-  (the x axis).  Distances use the minimum image.  A hexagonal torus with an
-  odd number of rows is closed with a half-cell twist at the row seam, which
-  keeps it a regular hexagonal torus (six neighbours everywhere) but makes
-  the kernel non-separable (see :mod:`somnium.neighborhood`).
+  (the x axis).  Distances use the minimum image.  Two nodes are neighbours
+  when they are at most 1 apart.
+* A hexagonal torus with an odd number of rows cannot close regularly: its
+  first and last rows have the same shift.  With the even-row convention it
+  behaves as the original's: the plain minimum image, so across the row seam
+  each node faces one node of the same column, ``sqrt(3)/2`` away, and the
+  nodes of the first and last rows have five neighbours.  With the legacy
+  odd-row convention it is closed with a half-cell twist at the seam (six
+  neighbours everywhere, but a kernel that does not factor by axis).  Both
+  warn; an even number of rows gives a regular torus.
 """
 
 from __future__ import annotations
@@ -32,9 +42,13 @@ import numpy as np
 from ._validation import check_int, check_option
 from .exceptions import LatticeTypeNotFound
 
-__all__ = ["HEX_ROW_HEIGHT", "LATTICES", "Lattice", "minimum_image_distance"]
+__all__ = ["HEX_ROW_HEIGHT", "LATTICES", "SHIFTED_ROWS", "Lattice", "minimum_image_distance"]
 
 HEX_ROW_HEIGHT = np.sqrt(3.0) / 2.0
+
+#: Which rows of a hexagonal map are shifted right by half a cell: "even" (the original Somnium's and
+#: the default) or "odd" (Somnium's model files of format 2 and older).
+SHIFTED_ROWS = ("even", "odd")
 
 #: lattice name -> (cell shape, wrap mode)
 LATTICES = {
@@ -87,13 +101,17 @@ class Lattice:
     name : str, default "hexa"
         One of ``"hexa"``, ``"rect"``, ``"toroidal_hexa"``, ``"toroidal_rect"``,
         ``"cylindrical_hexa"``, ``"cylindrical_rect"``.
+    shifted_rows : {"even", "odd"}, default "even"
+        Which rows of a hexagonal map are shifted right by half a cell: the
+        even ones as in the original Somnium, or the odd ones as in Somnium's
+        model files of format 2 and older.  Ignored by rectangular maps.
 
     Raises
     ------
     LatticeTypeNotFound
         If ``name`` is not a known lattice.
     ValueError
-        If ``rows`` or ``cols`` is not a positive integer.
+        If ``rows`` or ``cols`` is not a positive integer, or ``shifted_rows`` is unknown.
 
     Examples
     --------
@@ -101,38 +119,54 @@ class Lattice:
     >>> lat.n_nodes
     12
     >>> sorted(lat.neighbors_of(5))
+    [0, 1, 4, 6, 8, 9]
+    >>> sorted(Lattice(3, 4, "hexa", shifted_rows="odd").neighbors_of(5))
     [1, 2, 4, 6, 9, 10]
     """
 
-    def __init__(self, rows: int, cols: int, name: str = "hexa"):
+    def __init__(self, rows: int, cols: int, name: str = "hexa", *, shifted_rows: str = "even"):
         check_option(name, tuple(LATTICES), "lattice", LatticeTypeNotFound)
         self.rows = check_int(rows, "Map rows")
         self.cols = check_int(cols, "Map cols")
         self.name = name
         self.shape_kind, self.wrap = LATTICES[name]
+        check_option(shifted_rows, SHIFTED_ROWS, "shifted_rows")
+        # Rectangular maps have no shifted rows; one value keeps their identity single.
+        self.shifted_rows = shifted_rows if self.is_hexagonal else "even"
         if self.twisted:
             warnings.warn(
-                f"A toroidal hexagonal map with an odd number of rows ({self.rows}) is closed "
-                "with a half-cell twist at the row seam; its neighbourhood kernel is not "
-                "separable, so training uses the exact but slower dense path. Use an even "
+                f"A toroidal hexagonal map with an odd number of rows ({self.rows}) and odd rows "
+                "shifted is closed with a half-cell twist at the row seam; its neighbourhood kernel "
+                "is not separable, so training uses the exact but slower dense path. Use an even "
                 "number of rows for the fast path.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        elif self.odd_row_torus:
+            warnings.warn(
+                f"A toroidal hexagonal map with an odd number of rows ({self.rows}) cannot close "
+                "regularly: as in the original Somnium, its first and last rows are both shifted and "
+                "face each other column to column across the seam, sqrt(3)/2 apart, so their nodes "
+                "have 5 neighbours instead of 6. Use an even number of rows for a regular torus.",
                 RuntimeWarning,
                 stacklevel=2,
             )
 
     # ------------------------------------------------------------------ basics
+    @property
+    def identity(self) -> tuple:
+        """``(rows, cols, name, shifted_rows)``: what makes two lattices the same geometry."""
+        return (self.rows, self.cols, self.name, self.shifted_rows)
+
     def __repr__(self) -> str:
-        return f"Lattice(rows={self.rows}, cols={self.cols}, name={self.name!r})"
+        shifted = f", shifted_rows={self.shifted_rows!r}" if self.is_hexagonal else ""
+        return f"Lattice(rows={self.rows}, cols={self.cols}, name={self.name!r}{shifted})"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Lattice) and (self.rows, self.cols, self.name) == (
-            other.rows,
-            other.cols,
-            other.name,
-        )
+        return isinstance(other, Lattice) and self.identity == other.identity
 
     def __hash__(self) -> int:
-        return hash((self.rows, self.cols, self.name))
+        return hash(self.identity)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -157,9 +191,14 @@ class Lattice:
         return self.wrap == "toroidal"
 
     @property
-    def twisted(self) -> bool:
-        """A hexagonal torus with an odd number of rows (closed with a half-cell twist)."""
+    def odd_row_torus(self) -> bool:
+        """A hexagonal torus with an odd number of rows: its row parity breaks at the seam."""
         return self.is_hexagonal and self.wraps_y and self.rows % 2 == 1
+
+    @property
+    def twisted(self) -> bool:
+        """An odd-row hexagonal torus with odd rows shifted, closed with a half-cell twist (legacy files)."""
+        return self.odd_row_torus and self.shifted_rows == "odd"
 
     @property
     def row_height(self) -> float:
@@ -185,9 +224,10 @@ class Lattice:
         return np.tile(np.arange(self.cols), self.rows)
 
     def row_offsets(self) -> np.ndarray:
-        """Horizontal shift of each row (0.5 on odd rows of a hexagonal map)."""
+        """Horizontal shift of each row: 0.5 on the shifted rows of a hexagonal map, else 0."""
         if self.is_hexagonal:
-            return 0.5 * (np.arange(self.rows) % 2)
+            parity = 0 if self.shifted_rows == "even" else 1
+            return np.where(np.arange(self.rows) % 2 == parity, 0.5, 0.0)
         return np.zeros(self.rows)
 
     @cached_property
@@ -286,8 +326,10 @@ class Lattice:
         """``(n_nodes, max_degree)`` neighbour table, padded with ``-1``.
 
         Two distinct nodes are neighbours when their (minimum-image) lattice
-        distance is 1: six inside a hexagonal map, four inside a rectangular
-        one, fewer at the borders of non-wrapping axes.
+        distance is at most 1 (as in the original Somnium): six inside a
+        hexagonal map, four inside a rectangular one, fewer at the borders of
+        non-wrapping axes and on the seam rows of an odd-row hexagonal torus
+        (where the facing node is ``sqrt(3)/2`` away).
         """
         nodes = np.arange(self.n_nodes)
         r, c = self.row_index, self.col_index
@@ -306,7 +348,7 @@ class Lattice:
                     valid &= (cc >= 0) & (cc < self.cols)
                 cand = np.where(valid, rr * self.cols + cc, 0)
                 dx, dy = self.displacement(nodes, cand)
-                is_nb = valid & (np.abs(np.hypot(dx, dy) - 1.0) < _ADJACENCY_TOLERANCE)
+                is_nb = valid & (np.hypot(dx, dy) <= 1.0 + _ADJACENCY_TOLERANCE)
                 is_nb &= cand != nodes
                 for a in np.flatnonzero(is_nb):
                     found[a].append(int(cand[a]))
@@ -370,8 +412,11 @@ class Lattice:
         return float(v[:, 0].min()), float(v[:, 0].max()), float(v[:, 1].min()), float(v[:, 1].max())
 
     def to_dict(self) -> dict:
-        """JSON-friendly description (used by persistence and widgets)."""
-        return {"rows": self.rows, "cols": self.cols, "name": self.name}
+        """JSON-friendly identity (model files, segments): rows, cols, name, and ``shifted_rows`` if hexagonal."""
+        described = {"rows": self.rows, "cols": self.cols, "name": self.name}
+        if self.is_hexagonal:
+            described["shifted_rows"] = self.shifted_rows
+        return described
 
 
 def neighbor_pairs(neighbors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,15 +9,16 @@ Three exact ways of applying ``H`` are used instead:
   of three such products.  On a rectangular grid ``H @ V`` becomes a column
   product then a row product.  Hexagonal offset rows are separable too: the
   horizontal distance depends on the column pair plus a half-cell shift set
-  by the two row parities, so three column kernels (shift 0, +1/2, -1/2) and
-  one row kernel give the exact product.  Wrapping axes use the
-  per-axis minimum image.
+  by the two rows' offsets (:meth:`Lattice.row_offsets`, whichever rows are
+  shifted), so three column kernels (shift 0, +1/2, -1/2) and one row kernel
+  give the exact product.  Wrapping axes use the per-axis minimum image.
 * **stencil** -- kernels that vanish outside the radius (bubble, cut
   Gaussian, Epanechikov) on large maps: the kernel is translation invariant
   (per row parity), so ``H @ V`` is a sum of shifted copies of ``V`` over
-  the offsets inside the radius.  Exactly zero outside it.
-* **dense** -- everything else (small maps, and the twisted hexagonal torus
-  whose distance does not factor): ``H`` is built block by block from the
+  the offsets inside the radius.  Exactly zero outside it.  Not on a
+  hexagonal torus with an odd number of rows, whose parity breaks at the seam.
+* **dense** -- everything else (small maps, and the odd-row hexagonal torus
+  where the two above do not apply): ``H`` is built block by block from the
   lattice distances, cached whole only when the map is small.
 """
 
@@ -133,8 +134,10 @@ class NeighborhoodOperator:
         check_option(method, ("dense", "separable", "stencil"), "method")
         if method == "separable" and (lattice.twisted or _separable_terms(name, 1.0) is None):
             raise ValueError(f"The {name} kernel on a {lattice.name} map is not separable.")
-        if method == "stencil" and lattice.twisted:
-            raise ValueError("The stencil method does not apply to a twisted hexagonal torus.")
+        if method == "stencil" and lattice.odd_row_torus:
+            raise ValueError(
+                "The stencil method does not apply to a hexagonal torus with an odd number of rows."
+            )
         self.method = method
         self._dense_distances = None
         self._axis_cache: dict = {}
@@ -145,12 +148,12 @@ class NeighborhoodOperator:
         # The separable factors are side x side matrices: fine up to a side of a few thousand cells.
         if separable and max(lat.rows, lat.cols) <= SEPARABLE_MAX_SIDE:
             return "separable"
-        if not separable and not lat.twisted and lat.n_nodes > DENSE_MAX_NODES:
+        if not separable and not lat.odd_row_torus and lat.n_nodes > DENSE_MAX_NODES:
             return "stencil"
         if lat.n_nodes > DENSE_BLOCKWISE_MAX_NODES:
             hint = (
                 "use an even number of rows (a regular hexagonal torus)"
-                if lat.twisted
+                if lat.odd_row_torus
                 else f"keep each side at most {SEPARABLE_MAX_SIDE} cells"
             )
             raise ValueError(
@@ -180,7 +183,7 @@ class NeighborhoodOperator:
             if self._dense_distances is None:
                 self._dense_distances = lat.distance_matrix()
             return kernel(self.name, self._dense_distances, radius) @ values
-        # Large twisted torus: build H a block of rows at a time, never whole.
+        # Large odd-row hexagonal torus: build H a block of rows at a time, never whole.
         out = np.empty_like(values)
         block = max(1, _BLOCK_BYTES // (8 * lat.n_nodes))
         for start in range(0, lat.n_nodes, block):
@@ -201,7 +204,7 @@ class NeighborhoodOperator:
         out = np.zeros((rows, cols, k))
         shifts = (0.0, 0.5, -0.5) if lat.is_hexagonal else (0.0,)
         _, dy = self._axis_distances(0.0)
-        parity = np.arange(rows) % 2
+        unshifted, targets = self._row_groups()
         for fx, fy in _separable_terms(self.name, radius):
             row_kernel = fy(dy)
             # Column pass: one product per horizontal shift.
@@ -209,17 +212,20 @@ class NeighborhoodOperator:
             if not lat.is_hexagonal:
                 out += (row_kernel @ col_pass[0.0].reshape(rows, -1)).reshape(rows, cols, k)
                 continue
-            for target in (0, 1):
-                # Source rows of parity p are seen from a target row of parity `target`
-                # with horizontal shift 0.5 * (target - p).
-                mixed = np.where(
-                    (parity == 0)[:, None, None],
-                    col_pass[0.5 * target],
-                    col_pass[0.5 * (target - 1)],
-                )
-                sel = parity == target
+            for target, sel in targets:
+                # A source row of offset o is seen from a target row of offset t with
+                # horizontal shift t - o.
+                mixed = np.where(unshifted, col_pass[target], col_pass[target - 0.5])
                 out[sel] += (row_kernel[sel] @ mixed.reshape(rows, -1)).reshape(-1, cols, k)
         return out.reshape(rows * cols, k)
+
+    def _row_groups(self):
+        """Rows without a shift (as a broadcastable mask), and each row offset with its rows."""
+        if "rows" not in self._axis_cache:
+            offsets = self.lattice.row_offsets()
+            groups = [(target, offsets == target) for target in (0.0, 0.5) if (offsets == target).any()]
+            self._axis_cache["rows"] = ((offsets == 0.0)[:, None, None], groups)
+        return self._axis_cache["rows"]
 
     # ---------------------------------------------------------------- stencil
     def _offsets(self, span, size, wraps):
@@ -247,13 +253,13 @@ class NeighborhoodOperator:
         )
         padded = np.pad(padded, ((0, 0), (pad_c, pad_c), (0, 0)), mode="wrap" if lat.wraps_x else "constant")
         out = np.zeros_like(grid)
-        offsets = lat.row_offsets()
+        # The offset of an even and of an odd row (the kernel is the same for every row of a parity).
+        by_parity = np.resize(lat.row_offsets()[:2], 2)
         targets = (0, 1) if lat.is_hexagonal and rows > 1 else (0,)
         step = len(targets)
         for target in targets:
             dr, dc = np.meshgrid(drs, dcs, indexing="ij")
-            source_offset = np.where(lat.is_hexagonal, 0.5 * ((target + dr) % 2), 0.0)
-            dx = dc + source_offset - offsets[target]
+            dx = dc + by_parity[(target + dr) % 2] - by_parity[target]
             dx, dy = lat._minimum_image(dx, dr * lat.row_height)
             weights = kernel(self.name, np.hypot(dx, dy), radius)
             n_target = len(range(target, rows, step))

@@ -1,28 +1,43 @@
 """The model file format: a fitted state in, a fitted state out, safely.
 
 A model file is a ZIP archive holding ``somnium.json`` (format name and
-version, parameters, lattice, normaliser parameters, history, metrics) and
-one ``.npy`` entry per array.  Reading never executes code from the file and
-never trusts it:
+version, parameters, lattice, normaliser parameters, history, metrics),
+one ``.npy`` entry per array and, optionally, JSON attachments (the named
+segments).  Reading never executes code from the file and never trusts it:
 
-- every member's size is checked before it is read (and the bytes actually
-  inflated are counted, so a lying header cannot inflate a zip bomb), within
-  :data:`MAX_MEMBER_BYTES` and :data:`MAX_TOTAL_BYTES`; ``somnium.json`` is at
-  most :data:`MAX_META_BYTES`;
+- ``somnium.json`` and attachments are read with a cap on the bytes
+  inflated (:data:`MAX_META_BYTES`);
+- an array member is read header first: its ``.npy`` header must declare a
+  plain numeric dtype and exactly the shape the metadata implies, and the
+  member's declared size must be that header plus that many bytes, all
+  before anything else is inflated; the data are then inflated straight
+  into the array, never beyond its size (no zip bombs), within
+  :data:`MAX_MEMBER_BYTES` and :data:`MAX_TOTAL_BYTES`;
 - duplicate member names are refused;
-- ``.npy`` headers are parsed first: only plain numeric dtypes, and the shape
-  must be the one the metadata implies and match the member's size;
-- every field is checked for type, shape, range and finiteness before use.
+- every field is checked for type, shape, range and finiteness before use,
+  and prototypes whose squared distances would overflow are refused with
+  the engine's own bound.
 
 Anything wrong raises :class:`~somnium.exceptions.ModelFileError`.  Pickle is
-an explicit opt-in on both sides, for files you trust.
+an explicit opt-in on both sides, for files you trust.  Models saved by the
+original Somnium (ivallesp/somnium, whose ``save`` is a pickle) are
+recognised; with ``allow_pickle=True`` they are converted through a
+restricted unpickler (:mod:`somnium._seed_files`).
 
 Files are written to a temporary file in the target's folder, flushed to
-disk and renamed over the target, so a crash never leaves a half-written model.
+disk and renamed over the target, so a crash never leaves a half-written
+model.  The same model saved twice gives identical bytes (fixed ZIP
+timestamps).  Attachments are never lost on a save: a model remembers the
+ones of the file it was loaded from (or last saved to) and writes them
+again unless ``save(..., segments=...)`` replaces them.
 
 Format versions: 2 adds the per-node statistics of the training data (hits,
 per-node error, whole-data metrics), so a loaded model draws every plot
-without the data; version 1 files still load.
+without the data; 3 stores which rows of a hexagonal map are shifted
+(``lattice.shifted_rows``: ``"even"``, as in the original Somnium).  Files
+of versions 1 and 2 were written when Somnium shifted the odd rows: they
+load with ``shifted_rows="odd"``, so a loaded model predicts, draws and
+measures exactly as it did.
 """
 
 from __future__ import annotations
@@ -32,16 +47,19 @@ import json
 import math
 import os
 import pickle
+import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics
+from . import _seed_files, engine
+from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics, committed_state
 from ._validation import MAX_NODES, check_option
-from .exceptions import ModelFileError
-from .lattice import LATTICES, Lattice
+from .exceptions import InvalidValuesInDataSet, ModelFileError
+from .lattice import LATTICES, SHIFTED_ROWS, Lattice
 from .metrics import HISTORY_METRICS
 from .normalization import NORMALIZATIONS, normalizer_from_state
 
@@ -51,26 +69,36 @@ __all__ = [
     "MAX_MEMBER_BYTES",
     "MAX_META_BYTES",
     "MAX_TOTAL_BYTES",
+    "load_model",
     "read_attachment",
     "read_model",
+    "save_model",
     "write_model",
     "write_pickle",
 ]
 
 FORMAT_NAME = "somnium-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: The first format that stores ``lattice.shifted_rows``; older files shifted the odd rows.
+_SHIFTED_ROWS_VERSION = 3
 #: Largest ``somnium.json`` read (bytes).
 MAX_META_BYTES = 64 * 2**20
 #: Largest single array member read (bytes, uncompressed): a 1M-node x 256-feature float64 codebook is 2 GiB.
 MAX_MEMBER_BYTES = 4 * 2**30
 #: Largest total of uncompressed bytes read from one file.
 MAX_TOTAL_BYTES = 8 * 2**30
-#: Largest map a file may describe (nodes), as the estimator allows.
 #: Largest feature count a file may describe.
 MAX_FEATURES = 1_000_000
 _META = "somnium.json"
 _ATTACHMENT_PREFIX = "attachments/"
 _PICKLE_MAGIC = b"somnium-pickle\n"
+#: Every member is dated the earliest ZIP date, so the same model gives the same bytes.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_ATTACHMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_MAX_ATTACHMENTS = 64
+#: Where a model keeps the attachments of the file it was loaded from or last saved to.
+_REMEMBERED = "_file_attachments"
+_READ_CHUNK = 2**20
 _PARAM_KEYS = (
     "mapsize",
     "lattice",
@@ -154,15 +182,111 @@ def write_model(path, params: dict, state: FittedState, format: str = "somnium",
 
     def write(handle):
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(_META, json.dumps(meta, allow_nan=True))
+            archive.writestr(_member(_META), json.dumps(meta, allow_nan=True))
             for name, array in arrays.items():
                 buffer = io.BytesIO()
                 np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
-                archive.writestr(f"{name}.npy", buffer.getvalue())
+                archive.writestr(_member(f"{name}.npy"), buffer.getvalue())
             for name, text in (attachments or {}).items():
-                archive.writestr(f"{_ATTACHMENT_PREFIX}{name}.json", text)
+                archive.writestr(_member(f"{_ATTACHMENT_PREFIX}{name}.json"), text)
 
     _atomic_write(Path(path), write)
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A member entry whose bytes depend on nothing but its name (no clock, no platform)."""
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def save_model(model, path, format: str = "somnium", segments=None) -> None:
+    """``SOM.save``: write ``model`` with its attachments, losing none of them.
+
+    The attachments written are those the model remembers (of the file it was
+    loaded from or last saved to), with ``segments`` replacing the remembered
+    segments; each is checked to load back with this model before anything is
+    written.  Pickle files hold the model object only, so ``segments=`` is
+    refused with ``format="pickle"`` (the remembered attachments travel inside
+    the pickled model).
+
+    Raises
+    ------
+    TypeError
+        If ``segments`` is not a :class:`~somnium.segments.Segments`.
+    ValueError
+        If the segments (given or remembered) would not load back with this model,
+        or are given with ``format="pickle"``.
+    """
+    from .segments import Segments
+
+    state = committed_state(model, "save()")
+    check_option(format, ("somnium", "pickle"), "format")
+    if segments is not None and not isinstance(segments, Segments):
+        raise TypeError(
+            f"segments= must be a somnium.segments.Segments (e.g. Segments.from_dict(model, data)), "
+            f"got {type(segments).__name__}."
+        )
+    if format == "pickle":
+        if segments is not None:
+            raise ValueError(
+                "A pickle file holds the model object only, so it cannot carry segments=. Save them in "
+                "the model file with model.save(path, segments=...) (the default format), or on their own "
+                "with segments.save('segments.json')."
+            )
+        write_pickle(path, model)
+        return
+    attachments = dict(remembered_attachments(model))
+    if segments is not None:
+        attachments["segments"] = _segments_text(model, segments)
+    elif "segments" in attachments:
+        try:
+            Segments.from_json(model, attachments["segments"])
+        except ValueError as error:
+            raise ValueError(
+                f"The segments this model was loaded with no longer fit it ({error}) Pass "
+                "segments=... to replace them, or segments=Segments(model) to save none."
+            ) from None
+    write_model(path, model.get_params(), state, format=format, attachments=attachments)
+    model.__dict__[_REMEMBERED] = attachments
+
+
+def _segments_text(model, segments) -> str:
+    """The segments' JSON, checked to load back with ``model`` (so a saved file never holds refused segments)."""
+    from .segments import Segments
+
+    text = segments.to_json()
+    try:
+        Segments.from_json(model, text)
+    except ValueError as error:
+        raise ValueError(f"These segments cannot be saved with this model: {error}") from None
+    return text
+
+
+def remembered_attachments(model) -> dict:
+    """The attachments ``model`` keeps from the file it was loaded from or last saved to (name -> JSON)."""
+    remembered = model.__dict__.get(_REMEMBERED)
+    return dict(remembered) if isinstance(remembered, dict) else {}
+
+
+def load_model(cls, path, allow_pickle: bool = False):
+    """``SOM.load``: the model in ``path``, remembering the file's attachments (see :func:`save_model`)."""
+    loaded = _read(path, allow_pickle)
+    if not isinstance(loaded, tuple):
+        if not isinstance(loaded, cls):
+            raise ModelFileError(f"{path} holds a pickled {type(loaded).__name__}, not a {cls.__name__}.")
+        return loaded
+    params, state, attachments = loaded
+    try:
+        model = cls(**params)
+    except (ValueError, TypeError) as error:
+        raise ModelFileError(f"{path} holds invalid model parameters: {error}") from None
+    model._state = state
+    if attachments:
+        model.__dict__[_REMEMBERED] = attachments
+    return model
 
 
 def read_attachment(path, name: str, limit: int = MAX_META_BYTES) -> str | None:
@@ -195,15 +319,24 @@ def read_model(path, allow_pickle: bool = False):
     Returns
     -------
     (params, FittedState)
-        For the safe format; or the unpickled model for a pickle file opened with ``allow_pickle=True``.
+        For the safe format and for a converted original Somnium model (whose
+        state is None when it was saved unfitted); or the unpickled model for a
+        Somnium pickle file opened with ``allow_pickle=True``.
 
     Raises
     ------
     ModelFileError
-        Not a Somnium model, damaged, too large, or from a newer format version.
+        Not a Somnium model, damaged, too large, from a newer format version,
+        or a pickle opened without ``allow_pickle=True``.
     FileNotFoundError
         If ``path`` does not exist.
     """
+    loaded = _read(path, allow_pickle)
+    return loaded[:2] if isinstance(loaded, tuple) else loaded
+
+
+def _read(path, allow_pickle: bool):
+    """``(params, state, attachments)``, or the object of a Somnium pickle."""
     path = Path(path)
     with open(path, "rb") as handle:
         head = handle.read(len(_PICKLE_MAGIC))
@@ -216,13 +349,16 @@ def read_model(path, allow_pickle: bool = False):
         with open(path, "rb") as handle:
             handle.read(len(_PICKLE_MAGIC))
             return pickle.load(handle)
+    if _seed_files.is_pickle(head):
+        return _read_seed_model(path, allow_pickle)
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not a Somnium model file (not a Somnium archive, or truncated).")
     try:
         with zipfile.ZipFile(path) as archive:
             reader = _ArchiveReader(archive, path)
             meta = reader.meta()
-            return _restore(meta, reader, path)
+            params, state = _restore(meta, reader, path)
+            return params, state, reader.attachments()
     except ModelFileError:
         raise
     except MemoryError:
@@ -233,6 +369,44 @@ def read_model(path, allow_pickle: bool = False):
         raise ModelFileError(
             f"{path} is damaged and cannot be loaded: {type(error).__name__}: {error}"
         ) from None
+
+
+def _read_seed_model(path, allow_pickle: bool):
+    """A pickle without Somnium's header: a model saved by the original Somnium is converted (with
+    ``allow_pickle=True``); a SOM of this package pickled by ``pickle.dump`` is unpickled (likewise)."""
+    kind = _seed_files.identify(path)
+    if kind is None:
+        raise ModelFileError(
+            f"{path} is a pickle, not a Somnium model file (nor a model saved by the original Somnium); "
+            "Somnium does not unpickle it."
+        )
+    if kind == "somnium":
+        if not allow_pickle:
+            raise ModelFileError(
+                f"{path} is a Somnium model pickled with pickle.dump (not with model.save); loading it can "
+                "execute code. If you trust the file, call SOM.load(path, allow_pickle=True); "
+                "model.save(new_path) then writes Somnium's safe format."
+            )
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    if not allow_pickle:
+        raise ModelFileError(
+            f"{path} is a model saved by the original Somnium (ivallesp/somnium), whose save() writes a "
+            "pickle. Somnium converts it with SOM.load(path, allow_pickle=True) (only for a file you trust: "
+            "a pickle is not a safe format); then model.save(new_path) writes it in Somnium's format, which "
+            "loads without allow_pickle."
+        )
+    warnings.warn(
+        f"{path} is a model saved by the original Somnium (a pickle), converted to a Somnium model: "
+        "its codebook, normalisation, map and lattice (even rows shifted, as the original) and history. "
+        "Only load pickles you trust; model.save(new_path) writes Somnium's format, which needs no "
+        "allow_pickle.",
+        UserWarning,
+        stacklevel=5,
+    )
+    stand_in = _seed_files.read_seed_model(path, MAX_TOTAL_BYTES)
+    params, state = _seed_files.convert(stand_in, path, MAX_NODES, MAX_FEATURES)
+    return params, state, {}
 
 
 class _ArchiveReader:
@@ -248,21 +422,30 @@ class _ArchiveReader:
             raise ModelFileError(f"{path} is damaged: it repeats a member name.")
         self.infos = {info.filename: info for info in infos}
 
-    def read(self, name: str, limit: int) -> bytes:
+    def _info(self, name: str) -> zipfile.ZipInfo:
         info = self.infos.get(name)
         if info is None:
             raise ModelFileError(f"{self.path} is damaged: member {name!r} is missing.")
-        if info.file_size > limit or self.total + info.file_size > MAX_TOTAL_BYTES:
+        return info
+
+    def _reserve(self, name: str, size: int, limit: int) -> None:
+        """Count ``size`` bytes against ``limit`` and the file's total before any of them is inflated."""
+        if size > limit or self.total + size > MAX_TOTAL_BYTES:
             raise ModelFileError(
-                f"{self.path}: member {name!r} declares {info.file_size:,} bytes, above the limit of "
+                f"{self.path}: member {name!r} declares {size:,} bytes, above the limit of "
                 f"{min(limit, MAX_TOTAL_BYTES - self.total):,} (somnium.persistence.MAX_MEMBER_BYTES / "
                 "MAX_TOTAL_BYTES); it was not read."
             )
+        self.total += size
+
+    def read(self, name: str, limit: int) -> bytes:
+        """A whole member (JSON text), inflating at most its declared size (itself at most ``limit``)."""
+        info = self._info(name)
+        self._reserve(name, info.file_size, limit)
         with self.archive.open(info) as entry:
             data = entry.read(info.file_size + 1)  # never more than declared (+1 to catch a lying header)
         if len(data) != info.file_size:
             raise ModelFileError(f"{self.path} is damaged: member {name!r} does not have its declared size.")
-        self.total += len(data)
         return data
 
     def meta(self) -> dict:
@@ -284,23 +467,53 @@ class _ArchiveReader:
         return meta
 
     def array(self, name: str, shape: tuple, kinds: str = "f") -> np.ndarray:
-        """The ``.npy`` member ``name``, which must have exactly ``shape`` and a dtype of one of ``kinds``."""
-        expected = math.prod(shape)
-        data = self.read(f"{name}.npy", MAX_MEMBER_BYTES)
-        stream = io.BytesIO(data)
-        file_shape, fortran, dtype = _npy_header(stream, name)
-        _expect(
-            dtype.kind in kinds and dtype.itemsize in (1, 2, 4, 8) and not dtype.hasobject,
-            f"{name}: dtype {dtype} is not allowed here",
-        )
-        _expect(
-            tuple(file_shape) == tuple(shape), f"{name}: shape {tuple(file_shape)}, expected {tuple(shape)}"
-        )
-        offset = stream.tell()
-        _expect(len(data) - offset == expected * dtype.itemsize, f"{name}: size does not match its header")
-        values = np.frombuffer(data, dtype=dtype, count=expected, offset=offset)
-        values = values.reshape(shape, order="F" if fortran else "C")
-        return np.array(values, dtype=np.float64 if kinds == "f" else np.int64)
+        """The ``.npy`` member ``name``: exactly ``shape`` (a ``None`` length is read from the header) and a
+        dtype of one of ``kinds``.
+
+        The header is parsed from the stream and checked, with the member's declared size, before any
+        data are inflated; the data are then inflated into the array itself, at most its size.
+        """
+        member = f"{name}.npy"
+        info = self._info(member)
+        with self.archive.open(info) as entry:
+            file_shape, fortran, dtype = _npy_header(entry, name)
+            _expect(
+                dtype.kind in kinds and dtype.itemsize in (1, 2, 4, 8) and not dtype.hasobject,
+                f"{name}: dtype {dtype} is not allowed here",
+            )
+            _expect(
+                len(file_shape) == len(shape)
+                and all(want is None or want == got for want, got in zip(shape, file_shape)),
+                f"{name}: shape {tuple(file_shape)}, expected {tuple('n' if v is None else v for v in shape)}",
+            )
+            count = math.prod(file_shape)
+            _expect(count * dtype.itemsize <= MAX_MEMBER_BYTES, f"{name} is too large")
+            header_size = entry.tell()
+            nbytes = count * dtype.itemsize
+            _expect(info.file_size == header_size + nbytes, f"{name}: size does not match its header")
+            self._reserve(member, info.file_size, MAX_MEMBER_BYTES)
+            values = np.empty(count, dtype=dtype)
+            view = memoryview(values).cast("B")
+            done = 0
+            while done < nbytes:
+                chunk = entry.read(min(_READ_CHUNK, nbytes - done))
+                _expect(len(chunk) > 0, f"{name}: the data end before its declared size")
+                view[done : done + len(chunk)] = chunk
+                done += len(chunk)
+            _expect(entry.read(1) == b"", f"{name}: more data than its header declares")
+        values = values.reshape(file_shape, order="F" if fortran else "C")
+        return np.ascontiguousarray(values, dtype=np.float64 if kinds == "f" else np.int64)
+
+    def attachments(self) -> dict:
+        """Every attachment member, verbatim (name -> bytes), each at most :data:`MAX_META_BYTES`."""
+        found = {}
+        for member in self.infos:
+            if not (member.startswith(_ATTACHMENT_PREFIX) and member.endswith(".json")):
+                continue
+            name = member[len(_ATTACHMENT_PREFIX) : -len(".json")]
+            if _ATTACHMENT_NAME.fullmatch(name) and len(found) < _MAX_ATTACHMENTS:
+                found[name] = self.read(member, MAX_META_BYTES)
+        return found
 
 
 def _npy_header(stream, name: str):
@@ -329,7 +542,7 @@ def _finite(values: np.ndarray, name: str) -> np.ndarray:
 
 def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedState]:
     params = _params(meta.get("params"))
-    lattice = _lattice(meta.get("lattice"))
+    lattice = _lattice(meta.get("lattice"), meta["format_version"])
     n_features = meta.get("n_features_in")
     _expect(_is_int(n_features) and 1 <= n_features <= MAX_FEATURES, "n_features_in is not a valid count")
     _expect(lattice.n_nodes * n_features <= MAX_MEMBER_BYTES // 8, "the codebook would be too large")
@@ -347,6 +560,11 @@ def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedStat
 
     codebook = _finite(reader.array("codebook", (lattice.n_nodes, n_features)), "codebook")
     center = _finite(reader.array("center", (n_features,)), "center")
+    try:
+        # The engine's own bound: finite prototypes whose squared distances overflow are refused.
+        engine.TrainingData(codebook, center, np.float64)
+    except InvalidValuesInDataSet:
+        _expect(False, "the codebook spans values too large for distances to be computed without overflow")
     normalizer = _normalizer(meta.get("normalizer"), reader, listed, n_features, names, params)
     history, n_epochs = _history(meta.get("history"))
     n_phases = meta.get("n_fit_calls")
@@ -354,7 +572,9 @@ def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedStat
 
     bmu = None
     if "bmu" in listed:
-        n_rows = _npy_length(reader, "bmu")
+        # Its length is the metadata's row count (format 2 on), else the header's (bounded when read).
+        spec = meta.get("nodes")
+        n_rows = spec.get("n_rows") if isinstance(spec, dict) and _is_int(spec.get("n_rows")) else None
         bmu = reader.array("bmu", (n_rows,), kinds="iu")
         _expect(bool(((bmu >= 0) & (bmu < lattice.n_nodes)).all()), "bmu holds node indices out of range")
     nodes = _nodes(meta, reader, listed, lattice.n_nodes, bmu)
@@ -399,13 +619,26 @@ def _params(params) -> dict:
     return params
 
 
-def _lattice(spec) -> Lattice:
+def _lattice(spec, version: int) -> Lattice:
     _expect(isinstance(spec, dict), "lattice is not an object")
     rows, cols, name = spec.get("rows"), spec.get("cols"), spec.get("name")
     _expect(_is_int(rows) and _is_int(cols) and rows > 0 and cols > 0, "lattice rows/cols are invalid")
     _expect(rows * cols <= MAX_NODES, f"the map has {rows * cols:,} nodes, above the limit of {MAX_NODES:,}")
     _expect(name in LATTICES, f"lattice name {name!r} is unknown")
-    return Lattice(rows, cols, name)
+    if version < _SHIFTED_ROWS_VERSION:
+        # Written when Somnium shifted the odd rows of hexagonal maps: keep that geometry.
+        _expect("shifted_rows" not in spec, "lattice.shifted_rows is not part of this format version")
+        shifted_rows = "odd"
+    else:
+        shifted_rows = spec.get("shifted_rows", None if LATTICES[name][0] == "hexa" else "even")
+        _expect(
+            shifted_rows in SHIFTED_ROWS,
+            f"lattice.shifted_rows {shifted_rows!r} is not one of {SHIFTED_ROWS}",
+        )
+    with warnings.catch_warnings():
+        # An odd-row hexagonal torus warns when it is made; it was accepted when the model was trained.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return Lattice(rows, cols, name, shifted_rows=shifted_rows)
 
 
 def _normalizer(spec, reader, listed, n_features, names, params):
@@ -450,18 +683,6 @@ def _history(spec) -> tuple[History, int]:
             values = [float(v) for v in values]
         columns[key] = values
     return History(columns), length or 0
-
-
-def _npy_length(reader, name) -> int:
-    """The length a 1-D ``.npy`` member declares (its data is validated again when read)."""
-    info = reader.infos.get(f"{name}.npy")
-    _expect(info is not None, f"{name}.npy is missing")
-    with reader.archive.open(info) as entry:
-        stream = io.BytesIO(entry.read(min(info.file_size, 11_000)))
-    shape, _, _ = _npy_header(stream, name)
-    _expect(len(shape) == 1, f"{name} is not 1-D")
-    _expect(shape[0] * 8 <= MAX_MEMBER_BYTES, f"{name} is too long")
-    return int(shape[0])
 
 
 def _nodes(meta, reader, listed, n_nodes, bmu) -> NodeStatistics | None:

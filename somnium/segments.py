@@ -34,7 +34,9 @@ MAX_JSON_BYTES = 10_000_000
 UNASSIGNED = "(unassigned)"
 
 _FORMAT = "somnium.segments"
-_VERSION = 1
+#: 2 adds the lattice's shifted rows (hexagonal maps); version 1 files were made when the odd rows were.
+_VERSION = 2
+_READ_VERSIONS = (1, 2)
 
 
 class Segments:
@@ -331,13 +333,16 @@ class Segments:
 
     # -------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
-        """A JSON-ready description: format, version, the map's size and every segment."""
-        lattice = self.model.lattice_
+        """A JSON-ready description: format, version, the map's lattice and every segment.
+
+        The lattice is identified by its rows, columns, name and, on hexagonal
+        maps, which rows are shifted (:meth:`somnium.lattice.Lattice.to_dict`).
+        """
         return {
             "format": _FORMAT,
             "version": _VERSION,
             "n_nodes": self.n_nodes,
-            "lattice": {"rows": int(lattice.rows), "cols": int(lattice.cols), "name": str(lattice.name)},
+            "lattice": self.model.lattice_.to_dict(),
             "segments": [{"name": name, "nodes": nodes.tolist()} for name, nodes in self._nodes.items()],
         }
 
@@ -349,8 +354,9 @@ class Segments:
         ------
         ValueError
             Naming the first problem: not a segments description, another
-            version, a map of another size, a bad name, nodes that are not
-            integers in range, or a node in two segments.
+            version, a map of another lattice (rows, columns, name or shifted
+            rows), a bad name, nodes that are not integers in range, or a node
+            in two segments.
         """
         segments = cls(model)
         if not isinstance(description, dict):
@@ -360,9 +366,10 @@ class Segments:
         if description.get("format") != _FORMAT:
             raise ValueError(f"Invalid segments data: 'format' must be {_FORMAT!r}.")
         version = description.get("version")
-        if type(version) is not int or version != _VERSION:
+        if type(version) is not int or version not in _READ_VERSIONS:
             raise ValueError(
-                f"Invalid segments data: unsupported version {version!r} (this Somnium reads {_VERSION})."
+                f"Invalid segments data: unsupported version {version!r} (this Somnium reads "
+                f"{', '.join(map(str, _READ_VERSIONS))})."
             )
         extra = set(description) - {"format", "version", "n_nodes", "lattice", "segments"}
         if extra:
@@ -372,7 +379,7 @@ class Segments:
             raise ValueError(
                 f"Invalid segments data: made for a map of {n_nodes!r} nodes, but this model has {segments.n_nodes}."
             )
-        _check_lattice(description.get("lattice"), model.lattice_)
+        _check_lattice(description.get("lattice"), model.lattice_, version)
         items = description.get("segments")
         if not isinstance(items, list):
             raise ValueError("Invalid segments data: 'segments' must be a list.")
@@ -484,20 +491,27 @@ def _check_name(name) -> str:
     return name
 
 
-def _check_lattice(lattice, expected) -> None:
-    if lattice is None:
-        return
-    if (
-        not isinstance(lattice, dict)
-        or set(lattice) != {"rows", "cols", "name"}
-        or (lattice["rows"], lattice["cols"], lattice["name"])
-        != (expected.rows, expected.cols, expected.name)
-        or type(lattice["rows"]) is not int
-        or type(lattice["cols"]) is not int
-    ):
+def _check_lattice(lattice, expected, version: int = _VERSION) -> None:
+    """Segments fit only the lattice they were made on: same rows, columns, name and shifted rows."""
+    keys = {"rows", "cols", "name"}
+    if isinstance(lattice, dict) and version >= 2 and "shifted_rows" in lattice:
+        keys = keys | {"shifted_rows"}
+    valid = (
+        isinstance(lattice, dict)
+        and set(lattice) == keys
+        and type(lattice["rows"]) is int
+        and type(lattice["cols"]) is int
+    )
+    if valid:
+        # Version 1 was written when Somnium shifted the odd rows of hexagonal maps.
+        shifted_rows = lattice.get("shifted_rows", "odd" if version < 2 else None)
+        made_for = (lattice["rows"], lattice["cols"], lattice["name"])
+        valid = made_for == (expected.rows, expected.cols, expected.name) and (
+            not expected.is_hexagonal or shifted_rows == expected.shifted_rows
+        )
+    if not valid:
         raise ValueError(
-            f"Invalid segments data: made for lattice {lattice!r}, but this model's is "
-            f"{{'rows': {expected.rows}, 'cols': {expected.cols}, 'name': {expected.name!r}}}."
+            f"Invalid segments data: made for lattice {lattice!r}, but this model's is {expected.to_dict()!r}."
         )
 
 

@@ -24,12 +24,16 @@ from functools import lru_cache
 import numpy as np
 from matplotlib import colormaps, patheffects
 from matplotlib import pyplot as plt
+from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
-from matplotlib.colors import Colormap, ListedColormap, Normalize
+from matplotlib.colors import Colormap, ListedColormap, Normalize, to_rgba
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path
+from matplotlib.text import Text
 from matplotlib.textpath import TextPath
+from matplotlib.transforms import Bbox, TransformedPatchPath
 
 from . import metrics
 from ._validation import check_option, require_fitted
@@ -145,7 +149,9 @@ def _wrap_edges(lattice) -> tuple[np.ndarray, np.ndarray]:
 
     An edge is a wrap edge when the cell across it is a lattice neighbour
     reached through the seam (its minimum-image displacement differs from the
-    flat one).
+    flat one).  On an odd-row hexagonal torus the node across the row seam
+    is straight above or below, facing a corner: the two edges beside that
+    corner mark it.
 
     Parameters
     ----------
@@ -179,6 +185,15 @@ def _wrap_edges(lattice) -> tuple[np.ndarray, np.ndarray]:
         & (np.abs(wrapped_dx[:, None, :] - across[..., 0:1]) < tolerance)
         & (np.abs(wrapped_dy[:, None, :] - across[..., 1:2]) < tolerance)
     )
+    faced = valid & ~match.any(axis=1)  # neighbours no edge faces exactly
+    if faced.any():
+        normal = across / np.linalg.norm(across, axis=-1, keepdims=True)
+        length = np.maximum(np.hypot(wrapped_dx, wrapped_dy), tolerance)
+        cosine = (
+            normal[..., 0:1] * (wrapped_dx / length)[:, None, :]
+            + normal[..., 1:2] * (wrapped_dy / length)[:, None, :]
+        )
+        match |= faced[:, None, :] & (cosine > np.cos(np.deg2rad(30.0)) - tolerance)
     through_rows = np.abs(flat[..., 1] - wrapped_dy) > tolerance
     through_cols = (np.abs(flat[..., 0] - wrapped_dx) > tolerance) & ~through_rows
     row_edges = (match & through_rows[:, None, :]).any(axis=2)
@@ -511,29 +526,38 @@ def _digit_glyphs():
     return glyphs, float(zero.vertices[:, 1].max())
 
 
-def _number_paths(lattice, numbers, nodes) -> list:
-    """Each number as a filled outline centred on its node's cell, sized in lattice units.
+def _number_outlines(texts) -> tuple[list, float]:
+    """Each string of digits as a filled outline centred on the origin, y up, and the font size used.
 
-    Outlines scale with the map (they always fit their cell, at any figure
-    size) and draw as one collection, which keeps a 100 x 100 map fast.
+    The font size (in lattice units) is the one that fits the widest number in a cell.
     """
     glyphs, cap_height = _digit_glyphs()
-    texts = [str(int(numbers[node])) for node in nodes]
     widths = [sum(glyphs[d][1] for d in text) for text in texts]
     size = min(0.26 / cap_height, 0.72 / max(widths, default=1.0))
-    paths = []
-    for node, text, width in zip(nodes, texts, widths):
+    outlines = []
+    for text, width in zip(texts, widths):
         vertices, codes, x = [], [], -width / 2
         for digit in text:
             outline, advance = glyphs[digit]
             vertices.append(outline.vertices + (x, -cap_height / 2))
             codes.append(outline.codes)
             x += advance
-        centre = lattice.coordinates[node]
-        # The y axis points down (row 0 on top), so the glyphs are flipped upright.
-        placed = centre + size * np.concatenate(vertices) * (1.0, -1.0)
-        paths.append(Path(placed, np.concatenate(codes)))
-    return paths
+        outlines.append(Path(size * np.concatenate(vertices), np.concatenate(codes)))
+    return outlines, size
+
+
+def _number_paths(lattice, numbers, nodes) -> list:
+    """Each number as a filled outline centred on its node's cell, sized in lattice units.
+
+    Outlines scale with the map (they always fit their cell, at any figure
+    size) and draw as one collection, which keeps a 100 x 100 map fast.
+    """
+    outlines, _ = _number_outlines([str(int(numbers[node])) for node in nodes])
+    # The y axis points down (row 0 on top), so the glyphs are flipped upright.
+    return [
+        Path(lattice.coordinates[node] + outline.vertices * (1.0, -1.0), outline.codes)
+        for node, outline in zip(nodes, outlines)
+    ]
 
 
 def _label_cells(ax, lattice, numbers, where=None, colors="black"):
@@ -542,6 +566,136 @@ def _label_cells(ax, lattice, numbers, where=None, colors="black"):
     labels = PathCollection(_number_paths(lattice, numbers, nodes), facecolors=colors, edgecolors="none")
     labels.set_transform(ax.transData)
     ax.add_collection(labels, autolim=False)
+    return labels
+
+
+class _CellNumber(Text):
+    """A cell's number: a :class:`~matplotlib.text.Text` artist drawn from cached digit outlines.
+
+    One per cell, so ``ax.texts`` lists them as ``ax.text`` would (the original's
+    ``plot_neuron_indices`` draws text).  Rendering 10,000 texts one by one takes
+    several times longer than filling their outlines in one path collection,
+    so the numbers of one map are drawn together by their :class:`_CellNumbers`,
+    which reads every label's position, colour, alpha, visibility and font size
+    when it draws.  The outline is sized in lattice units, so it fits its cell at
+    any figure size.  A change the outline cannot follow (the text, rotation,
+    alignment or font) hands that label to matplotlib's own text rendering.
+    """
+
+    def __init__(self, x, y, text, outline, fontproperties):
+        # Text's own parameters, not aliases (ha=, fontsize=): those go through a much slower path.
+        super().__init__(
+            x,
+            y,
+            text,
+            fontproperties=fontproperties,
+            horizontalalignment="center",
+            verticalalignment="center",
+            parse_math=False,
+        )
+        self._outline = outline  # centred on the origin, y up, in lattice units at the font size
+        self._outline_fontsize = fontproperties.get_size_in_points()
+        self._outline_style = self._style()
+        self._batch = None
+        self._placed = (None, None)
+
+    def _style(self) -> tuple:
+        font = self._fontproperties
+        return (
+            self._text,
+            self._rotation,
+            self._horizontalalignment,
+            self._verticalalignment,
+            tuple(font.get_family()),
+            font.get_style(),
+            font.get_weight(),
+        )
+
+    def _uses_outline(self) -> bool:
+        return self.axes is not None and self._style() == self._outline_style
+
+    def _data_path(self, flips) -> Path:
+        """The outline placed at the label's position in data units, upright on screen."""
+        key = (self.get_position(), self.get_fontsize(), flips)
+        if self._placed[0] != key:
+            scale = self.get_fontsize() / self._outline_fontsize * np.asarray(flips)
+            vertices = self._outline.vertices * scale + np.asarray(self.get_position(), dtype=np.float64)
+            self._placed = (key, Path(vertices, self._outline.codes))
+        return self._placed[1]
+
+    def get_window_extent(self, renderer=None, dpi=None):
+        if dpi is not None or not self._uses_outline():
+            return super().get_window_extent(renderer, dpi)
+        corners = self._data_path(_axis_flips(self.axes)).get_extents().corners()
+        display = self.axes.transData.transform(corners)
+        return Bbox([display.min(axis=0), display.max(axis=0)])
+
+    def draw(self, renderer):
+        if not self._uses_outline():
+            return super().draw(renderer)
+        batch = self._batch
+        if batch is None or batch.axes is not self.axes:
+            batch = _CellNumbers([self])
+            batch.axes, batch.figure = self.axes, self.figure
+            batch.draw(renderer)
+        # otherwise its _CellNumbers draws it with the other labels
+        self.stale = False
+
+
+def _axis_flips(ax) -> tuple[float, float]:
+    return (-1.0 if ax.xaxis_inverted() else 1.0, -1.0 if ax.yaxis_inverted() else 1.0)
+
+
+class _CellNumbers(Artist):
+    """Draws the outlines of its :class:`_CellNumber` labels in one path collection."""
+
+    def __init__(self, labels):
+        super().__init__()
+        self.labels = labels
+        self.set_zorder(Text.zorder)
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        flips = _axis_flips(self.axes)
+        paths, colors = [], []
+        for label in self.labels:
+            if label.axes is self.axes and label.get_visible() and label._uses_outline():
+                paths.append(label._data_path(flips))
+                colors.append(to_rgba(label.get_color(), label.get_alpha()))
+        if paths:
+            collection = PathCollection(paths, facecolors=colors, edgecolors="none")
+            collection.set_transform(self.axes.transData)
+            collection.set_figure(self.figure)
+            collection.set_clip_on(False)
+            collection.draw(renderer)
+        self.stale = False
+
+
+def _write_cell_numbers(ax, lattice, numbers) -> list:
+    """One :class:`_CellNumber` per node, in node order (``ax.texts``), drawn by one :class:`_CellNumbers`."""
+    texts = [str(int(number)) for number in numbers]
+    outlines, size = _number_outlines(texts)
+    # The font size in points that matches the outline at the axes' current scale (used if a label
+    # falls back to matplotlib's text rendering).
+    (x0, _), (x1, _) = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
+    font = FontProperties(size=max(size * abs(x1 - x0) * 72.0 / ax.figure.dpi, 1.0))
+    labels = []
+    clip = TransformedPatchPath(ax.patch)  # one clip path for all (add_artist would make one each)
+    for (x, y), text, outline in zip(lattice.coordinates.tolist(), texts, outlines):
+        label = _CellNumber(x, y, text, outline, font)
+        # The numbers sit inside the map: no clipping to the axes, and the layout need not measure them.
+        label.set_clip_path(clip)
+        label.set_clip_on(False)
+        label.set_in_layout(False)
+        ax.add_artist(label)
+        labels.append(label)
+    batch = _CellNumbers(labels)
+    batch.set_clip_on(False)
+    batch.set_in_layout(False)
+    ax.add_artist(batch)
+    for label in labels:
+        label._batch = batch
     return labels
 
 
@@ -556,7 +710,9 @@ def plot_neuron_indices(model, figure_width=None, *, ax=None):
     """Neuron index map: each cell labelled with the index ``predict()`` returns.
 
     Indices are row-major: node ``i`` is in row ``i // cols`` and column
-    ``i % cols``, with node 0 at the top left.
+    ``i % cols``, with node 0 at the top left.  Each number is a text
+    artist (``ax.texts[i]`` is node ``i``'s, as in the original Somnium),
+    drawn from cached digit outlines so that a 100 x 100 map stays fast.
 
     Parameters
     ----------
@@ -591,7 +747,7 @@ def plot_neuron_indices(model, figure_width=None, *, ax=None):
         edgecolors="white",
         linewidths=0.6,
     )
-    _label_cells(ax, lattice, np.arange(lattice.n_nodes))
+    _write_cell_numbers(ax, lattice, np.arange(lattice.n_nodes))
     ax.set_title(f"Neuron indices ({lattice.rows} rows x {lattice.cols} columns, row-major)")
     _add_legend(fig, ax, lattice)
     return fig

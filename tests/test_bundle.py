@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 WIDGET_JS = REPO / "widget_js"
 STATIC = REPO / "somnium" / "static"
 EXCLUDED_DIRECTORIES = {"node_modules", "tests"}
-BUNDLES = ["map_view.js", "component_planes.js", "training_monitor.js"]
+# Every top-level widget_js/*.js file is a view's entry (build.mjs finds them the same way).
+BUNDLES = sorted(path.name for path in WIDGET_JS.glob("*.js"))
 STALE = "run `npm run build` in widget_js and commit somnium/static/"
 
 
@@ -49,6 +50,10 @@ def test_the_stamp_covers_the_view_sources_and_not_the_tests():
     assert {"map_view.js", "map_view.css", "build.mjs", "package.json", "package-lock.json"} <= set(files)
     assert any(name.startswith("lib/") for name in files)
     assert not any(name.startswith(("tests/", "node_modules/")) for name in files)
+
+
+def test_every_view_has_its_entry():
+    assert {"map_view.js", "component_planes.js", "training_monitor.js"} <= set(BUNDLES)
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)

@@ -85,7 +85,7 @@ def test_dask_input_without_the_extra_names_it(monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.delattr(somnium, "dask", raising=False)  # else `from . import dask` finds the package
     monkeypatch.setitem(sys.modules, "dask", None)
-    with pytest.raises(ImportError, match=r"somnium\[dask\]"):
+    with pytest.raises(ImportError, match=r"somnium-som\[dask\]"):
         model().fit(X, epochs=1)
 
 

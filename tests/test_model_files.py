@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from somnium import SOM, persistence
 from somnium.exceptions import ModelFileError
+from somnium.segments import Segments
 
 X = np.random.default_rng(0).normal(size=(120, 3))
 
@@ -134,6 +135,7 @@ def test_a_version_1_file_still_loads(saved, tmp_path):
     parts = members(path)
     meta = json.loads(parts["somnium.json"])
     meta["format_version"] = 1
+    meta["lattice"].pop("shifted_rows")  # format 1 and 2 files shifted the odd rows
     meta["final_metrics"] = {
         k: v for k, v in meta.pop("nodes")["metrics"].items() if k != "mean_bmu_distance"
     }
@@ -141,6 +143,7 @@ def test_a_version_1_file_still_loads(saved, tmp_path):
     parts = {k: v for k, v in parts.items() if not k.startswith("nodes.")}
     parts["somnium.json"] = json.dumps(meta).encode()
     loaded = SOM.load(write(tmp_path / "v1.som", parts.items()))
+    assert loaded.lattice_.shifted_rows == "odd"
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     np.testing.assert_array_equal(loaded.node_hits(), model.node_hits())
     assert loaded.calculate_quantization_error() == pytest.approx(model.calculate_quantization_error())
@@ -194,3 +197,120 @@ def test_any_json_value_in_any_field_raises_model_file_error_or_loads(saved, tmp
         SOM.load(path)
     except ModelFileError:
         pass
+
+
+# --------------------------------------------------------------------------- attachments and new members
+@pytest.fixture(scope="module")
+def saved_with_segments(tmp_path_factory):
+    path = tmp_path_factory.mktemp("files") / "segmented.som"
+    model = SOM(mapsize=(4, 3), lattice="toroidal_hexa", random_state=0).fit(
+        X, epochs=3, collect_history=True
+    )
+    segments = Segments(model)
+    segments.add("first", [0, 1, 4])
+    segments.add("second", [11])
+    model.save(path, segments=segments)
+    return model, segments, path
+
+
+def same_segments(a, b) -> bool:
+    return a.names == b.names and all(np.array_equal(a.nodes(n), b.nodes(n)) for n in a.names)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_byte_mutation_of_a_file_with_segments_loads_the_same_or_raises(
+    saved_with_segments, tmp_path, data
+):
+    model, segments, path = saved_with_segments
+    raw = bytearray(path.read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(raw) - 1))
+        raw[position] = data.draw(st.integers(0, 255))
+    mutated = tmp_path / "mutated.som"
+    mutated.write_bytes(bytes(raw))
+    started = time.perf_counter()
+    try:
+        loaded = SOM.load(mutated)
+    except ModelFileError:
+        pass
+    else:
+        np.testing.assert_array_equal(loaded.normalized_codebook_, model.normalized_codebook_)
+        assert loaded.lattice_ == model.lattice_ and loaded.lattice_.shifted_rows == "even"
+        assert loaded.history_ == model.history_
+        try:
+            again = Segments.load(loaded, mutated)
+        except (ValueError, ModelFileError):
+            pass
+        else:
+            assert same_segments(again, segments)
+    assert time.perf_counter() - started < 5
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=JSON_VALUES, field=st.sampled_from(["rows", "cols", "name", "shifted_rows"]))
+def test_any_json_value_in_any_lattice_field_raises_model_file_error_or_loads(saved, tmp_path, value, field):
+    path = with_changes(saved[1], tmp_path, meta_change=lambda m: m["lattice"].update({field: value}))
+    try:
+        loaded = SOM.load(path)
+    except ModelFileError:
+        pass
+    else:
+        assert loaded.lattice_.to_dict() == json.loads(members(path)["somnium.json"])["lattice"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    value=JSON_VALUES,
+    field=st.sampled_from(["format", "version", "n_nodes", "lattice", "segments", "extra"]),
+    nested=st.sampled_from([None, "rows", "name", "shifted_rows"]),
+)
+def test_a_damaged_segments_attachment_never_reaches_a_saved_file(
+    saved_with_segments, tmp_path, value, field, nested
+):
+    """Whatever the attachment holds, the model loads; Segments.load reads it or raises ValueError; and a
+    save writes it only if Segments.load would read it back (else save raises ValueError)."""
+    model, _, path = saved_with_segments
+    parts = members(path)
+    description = json.loads(parts["attachments/segments.json"])
+    if field == "lattice" and nested is not None:
+        description["lattice"][nested] = value
+    else:
+        description[field] = value
+    parts["attachments/segments.json"] = json.dumps(description).encode()
+    damaged_path = write(tmp_path / "damaged.som", parts.items())
+    loaded = SOM.load(damaged_path)
+    np.testing.assert_array_equal(loaded.normalized_codebook_, model.normalized_codebook_)
+    try:
+        readable = Segments.load(loaded, damaged_path)
+    except ValueError:
+        readable = None
+    try:
+        loaded.save(tmp_path / "again.som")
+    except ValueError as error:
+        assert readable is None, error
+        assert "no longer fit" in str(error)
+    else:
+        assert readable is not None
+        assert same_segments(Segments.load(loaded, tmp_path / "again.som"), readable)
+
+
+def test_every_array_member_is_read_only_as_large_as_its_header_and_metadata_say(
+    saved_with_segments, tmp_path
+):
+    _, _, path = saved_with_segments
+    parts = members(path)
+    for name in [n for n in parts if n.endswith(".npy")]:
+        # one more row than the metadata implies: refused before the data are read
+        array = np.load(io.BytesIO(parts[name]))
+        longer = np.concatenate([array, array[:1]])
+        damaged = write(tmp_path / "longer.som", {**parts, name: npy(longer)}.items())
+        with pytest.raises(ModelFileError, match="shape"):
+            SOM.load(damaged)

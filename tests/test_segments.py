@@ -316,9 +316,9 @@ def test_html_repr_escapes_names(model):
 def valid_description():
     return {
         "format": "somnium.segments",
-        "version": 1,
+        "version": 2,
         "n_nodes": N_NODES,
-        "lattice": {"rows": 4, "cols": 5, "name": "hexa"},
+        "lattice": {"rows": 4, "cols": 5, "name": "hexa", "shifted_rows": "even"},
         "segments": [{"name": "a", "nodes": [0, 1]}, {"name": "b", "nodes": [2]}],
     }
 
@@ -340,7 +340,7 @@ def damaged(path, value):
     [
         ([], "expected a JSON object"),
         (damaged(["format"], "other"), "'format' must be"),
-        (damaged(["version"], 2), "unsupported version 2"),
+        (damaged(["version"], 3), "unsupported version 3"),
         (damaged(["version"], "1"), "unsupported version '1'"),
         (damaged(["n_nodes"], 21), "map of 21 nodes, but this model has 20"),
         (damaged(["n_nodes"], True), "map of True nodes"),
@@ -375,8 +375,9 @@ def test_a_valid_description_loads(model):
     segments = Segments.from_dict(model, valid_description())
     assert segments.names == ["a", "b"]
     without_lattice = valid_description()
-    del without_lattice["lattice"]
-    assert Segments.from_dict(model, without_lattice).names == ["a", "b"]
+    del without_lattice["lattice"]  # matched by node count only: refused
+    with pytest.raises(ValueError, match="made for lattice None"):
+        Segments.from_dict(model, without_lattice)
 
 
 @pytest.mark.parametrize(
@@ -420,6 +421,8 @@ def test_segments_travel_inside_the_model_file_and_on_their_own(tmp_path):
         np.testing.assert_array_equal(again.nodes(name), segments.nodes(name))
     segments.save(tmp_path / "s.json")
     assert Segments.load(model, tmp_path / "s.json").names == segments.names
-    model.save(tmp_path / "plain.som")
+    # (a model keeps the segments of the file it was saved to; a model that never had any saves none)
+    fresh = SOM(mapsize=(3, 4), random_state=0).fit(X, epochs=2)
+    fresh.save(tmp_path / "plain.som")
     with pytest.raises(ValueError, match="without segments"):
-        Segments.load(model, tmp_path / "plain.som")
+        Segments.load(fresh, tmp_path / "plain.som")

@@ -70,7 +70,7 @@ def test_non_euclidean_metric_uses_that_metric():
 @pytest.mark.parametrize("lattice", list(LATTICES))
 @pytest.mark.parametrize("neighborhood", list(NEIGHBORHOODS))
 def test_one_batch_epoch_equals_a_plain_dense_implementation(lattice, neighborhood):
-    rows, cols = 5, 6  # odd row count: toroidal_hexa is the twisted torus here (its exact dense path)
+    rows, cols = 5, 6  # odd row count: toroidal_hexa is the odd-row torus (the original's seam)
     X = blobs(150, 3, seed=3)
     if (
         neighborhood == "mexican_hat"
@@ -371,7 +371,7 @@ def test_fit_online_reduces_error():
 # ---------------------------------------------------------------- fit_auto
 def test_fit_auto_trains_rough_fine_and_converge_phases_on_an_auto_sized_map():
     X = blobs(500, 4)
-    model = SOM(random_state=0).fit_auto(X)
+    model = SOM(random_state=0).fit_auto(X, emphasis="quantization")  # the topology plan: test_fit_auto
     rows, cols = model.mapsize_
     assert 0.5 * 5 * np.sqrt(500) <= rows * cols <= 1.5 * 5 * np.sqrt(500)
     phases = model.history_["phase"]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import colormaps
-from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import Normalize, to_rgba
 from matplotlib.textpath import TextPath
 
@@ -35,21 +35,24 @@ CLASSES = ["Adelie", "Chinstrap", "Gentoo"]
 
 
 # --------------------------------------------------------------------------- independent references
-def hand_coordinates(rows, cols, hexagonal):
-    """Cell centres from (row, col): odd rows shifted by 1/2 and rows sqrt(3)/2 apart on hex maps."""
+def hand_coordinates(rows, cols, hexagonal, shifted_rows="even"):
+    """Cell centres from (row, col): on hex maps the even rows (as the original draws them; the odd
+    rows in Somnium's files of format <= 2) shifted by 1/2, and rows sqrt(3)/2 apart."""
     r, c = np.divmod(np.arange(rows * cols), cols)
     if hexagonal:
-        return np.column_stack([c + 0.5 * (r % 2), r * np.sqrt(3) / 2])
+        shifted = (r % 2) == (0 if shifted_rows == "even" else 1)
+        return np.column_stack([c + 0.5 * shifted, r * np.sqrt(3) / 2])
     return np.column_stack([c, r]).astype(float)
 
 
-def brute_force_lattice_distance(name, rows, cols):
+def brute_force_lattice_distance(name, rows, cols, shifted_rows="even"):
     """All-pairs distance, minimised over the 3 x 3 periodic images of the wrapping axes."""
     shape, wrap = LATTICES[name]
     hexagonal = shape == "hexa"
-    xy = hand_coordinates(rows, cols, hexagonal)
+    xy = hand_coordinates(rows, cols, hexagonal, shifted_rows)
     height = rows * (np.sqrt(3) / 2 if hexagonal else 1.0)
-    twist = 0.5 if (hexagonal and wrap == "toroidal" and rows % 2) else 0.0
+    # Only the legacy odd-rows-shifted torus with an odd row count closes with a twist.
+    twist = 0.5 if (hexagonal and wrap == "toroidal" and rows % 2 and shifted_rows == "odd") else 0.0
     best = np.full((len(xy), len(xy)), np.inf)
     for kx, ky in itertools.product((-1, 0, 1), repeat=2):
         if kx and wrap == "flat":
@@ -63,11 +66,11 @@ def brute_force_lattice_distance(name, rows, cols):
     return best
 
 
-def brute_force_umatrix(codebook, name, rows, cols):
-    distance = brute_force_lattice_distance(name, rows, cols)
+def brute_force_umatrix(codebook, name, rows, cols, shifted_rows="even"):
+    distance = brute_force_lattice_distance(name, rows, cols, shifted_rows)
     values = np.zeros(len(codebook))
     for i in range(len(codebook)):
-        neighbours = [j for j in range(len(codebook)) if j != i and abs(distance[i, j] - 1) < 1e-9]
+        neighbours = [j for j in range(len(codebook)) if j != i and distance[i, j] <= 1 + 1e-9]
         values[i] = np.mean([np.linalg.norm(codebook[i] - codebook[j]) for j in neighbours])
     return values
 
@@ -308,10 +311,21 @@ def test_rect_torus_marks_all_four_borders():
     assert sorted({round(y, 9) for y in row_seam[..., 1].ravel()}) == [-0.5, 2.5]
 
 
-@pytest.mark.parametrize("name", ["cylindrical_hexa", "toroidal_hexa"])
-def test_hex_wrap_marks_follow_the_outer_cell_edges(name):
-    rows, cols = 4, 5
-    lattice = Lattice(rows, cols, name)
+@pytest.mark.parametrize(
+    "name,rows,shifted_rows",
+    [
+        ("cylindrical_hexa", 4, "even"),
+        ("toroidal_hexa", 4, "even"),
+        ("cylindrical_hexa", 5, "even"),
+        ("toroidal_hexa", 5, "even"),  # the original's odd-row torus: the seam faces a corner
+        ("toroidal_hexa", 5, "odd"),  # the legacy twisted torus
+    ],
+)
+def test_hex_wrap_marks_follow_the_outer_cell_edges(name, rows, shifted_rows):
+    cols = 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lattice = Lattice(rows, cols, name, shifted_rows=shifted_rows)
     column_seam, row_seam = visualization._wrap_edges(lattice)
     all_edges = []
     for cell in lattice.cell_vertices():
@@ -347,15 +361,16 @@ def test_umatrix_drawn_values_match_a_brute_force_computation(models, name):
     np.testing.assert_allclose(drawn, expected, rtol=1e-10)
 
 
-def test_umatrix_on_a_twisted_hexagonal_torus_matches_brute_force():
+@pytest.mark.parametrize("shifted_rows", ["even", "odd"])
+def test_umatrix_on_an_odd_row_hexagonal_torus_matches_brute_force(shifted_rows):
     from somnium import metrics
 
     rows, cols = 5, 6
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        lattice = Lattice(rows, cols, "toroidal_hexa")
+        lattice = Lattice(rows, cols, "toroidal_hexa", shifted_rows=shifted_rows)
     codebook = np.random.default_rng(3).normal(size=(rows * cols, 4))
-    expected = brute_force_umatrix(codebook, "toroidal_hexa", rows, cols)
+    expected = brute_force_umatrix(codebook, "toroidal_hexa", rows, cols, shifted_rows)
     np.testing.assert_allclose(metrics.umatrix(codebook, lattice), expected, rtol=1e-10)
 
 
@@ -459,23 +474,45 @@ def test_neuron_index_map_writes_each_predict_index_in_its_own_cell(models):
     model = models["cylindrical_hexa"]
     fig = visualization.plot_neuron_indices(model)
     ax = fig.axes[0]
-    labels = [
-        c for c in ax.collections if isinstance(c, PathCollection) and not isinstance(c, PolyCollection)
-    ]
-    assert len(labels) == 1
-    paths = labels[0].get_paths()
-    assert len(paths) == ROWS * COLS
+    # as in the original: one text artist per node (its test counts ax.texts)
+    assert len(ax.texts) == ROWS * COLS
+    assert [t.get_text() for t in ax.texts] == [str(node) for node in range(ROWS * COLS)]
+    fig.canvas.draw()
     centres = hand_coordinates(ROWS, COLS, hexagonal=True)
+    to_data = ax.transData.inverted()
     # predict() maps each prototype to its own node, whose cell shows that number.
     np.testing.assert_array_equal(model.predict(model.codebook_), np.arange(ROWS * COLS))
-    for node, path in enumerate(paths):
-        low, high = path.vertices.min(axis=0), path.vertices.max(axis=0)
+    for node, text in enumerate(ax.texts):
+        np.testing.assert_allclose(text.get_position(), centres[node], atol=1e-12)
+        low, high = np.sort(to_data.transform(text.get_window_extent().get_points()), axis=0)
         np.testing.assert_allclose((low + high) / 2, centres[node], atol=0.2)
         assert np.all(high - low < 1.0)  # fits inside its cell
-        reference = TextPath((0, 0), str(node), size=1.0).vertices * (1.0, -1.0)  # y axis points down
+        reference = TextPath((0, 0), str(node), size=1.0).vertices  # the digits' own outline
         np.testing.assert_allclose(
-            normalised_outline(path.vertices), normalised_outline(reference), atol=1e-9
+            normalised_outline(text._outline.vertices), normalised_outline(reference), atol=1e-9
         )
+
+
+def test_neuron_index_texts_follow_changes_like_any_text(models):
+    fig = visualization.plot_neuron_indices(models["hexa"])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    first = ax.texts[3].get_window_extent()
+    ax.texts[3].set_fontsize(ax.texts[3].get_fontsize() * 2)
+    assert ax.texts[3].get_window_extent().width == pytest.approx(2 * first.width, rel=1e-6)
+    ax.texts[4].set_text("four")  # not digits: matplotlib's own rendering takes over
+    ax.texts[5].set_visible(False)
+    ax.texts[6].remove()
+    fig.canvas.draw()
+    assert ax.texts[4].get_window_extent().width > 0
+    assert len(ax.texts) == ROWS * COLS - 1
+
+
+def test_the_originals_neuron_index_test_passes():
+    # ivallesp/somnium's test_core: a 5 x 4 map, ax = fig.axes[0], len(ax.texts) == 5 * 4
+    model = SOM(mapsize=(5, 4), random_state=0).fit(np.random.default_rng(0).random((100, 3)), epochs=2)
+    fig = visualization.plot_neuron_indices(model)
+    assert len(list(fig.axes[0].texts)) == 5 * 4
 
 
 # --------------------------------------------------------------------------- history
@@ -557,3 +594,24 @@ def test_label_shares_reject_missing_labels_with_a_clear_error():
         label_shares(np.array([0, 1, 1]), np.array(["a", None, "b"], dtype=object), 2)
     with pytest.raises(ValueError, match="first at row 2"):
         label_shares(np.array([0, 1, 1]), np.array([1.0, 2.0, np.nan]), 2)
+
+
+def test_neuron_index_texts_are_drawn_with_their_own_colour_and_visibility(models):
+    fig = visualization.plot_neuron_indices(models["rect"], figure_width=8)
+    ax = fig.axes[0]
+    ax.texts[5].set_visible(False)
+    ax.texts[6].set_color("red")
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    height = image.shape[0]
+
+    def cell_pixels(node):
+        box = ax.texts[node].get_window_extent()
+        x0, x1 = int(box.x0), int(np.ceil(box.x1))
+        y0, y1 = height - int(np.ceil(box.y1)), height - int(box.y0)
+        return image[y0:y1, x0:x1].reshape(-1, 3)
+
+    red = cell_pixels(6)
+    assert ((red[:, 0] > 200) & (red[:, 1] < 80) & (red[:, 2] < 80)).any()
+    assert (cell_pixels(5).min(axis=1) > 150).all()  # nothing dark where the hidden number was
+    assert (cell_pixels(7).max(axis=1) < 60).any()  # a black number

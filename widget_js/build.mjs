@@ -1,5 +1,7 @@
 // Bundle every view into one self-contained ES module in somnium/static/ and
-// stamp the sources' hash into somnium/static/SOURCE_HASH.
+// stamp the sources' hash into somnium/static/SOURCE_HASH.  Every top-level
+// widget_js/*.js file is a view's entry (map_view.js -> somnium/static/map_view.js);
+// shared parts live in lib/.
 //
 //   npm run build
 //
@@ -21,7 +23,10 @@ import * as esbuild from "esbuild";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const STATIC = join(HERE, "..", "somnium", "static");
-const ENTRIES = ["map_view.js", "component_planes.js", "training_monitor.js"];
+const ENTRIES = readdirSync(HERE, { withFileTypes: true })
+  .filter((entry) => entry.isFile() && entry.name.endsWith(".js"))
+  .map((entry) => entry.name)
+  .sort();
 const EXCLUDED_DIRECTORIES = new Set(["node_modules", "tests"]);
 
 function sourceFiles(directory = HERE) {

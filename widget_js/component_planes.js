@@ -1,181 +1,150 @@
 // ComponentPlanes: a grid of small hex maps, one per feature, on the shared selection.
 //
-// Every plane is a HexMap (lib/hex_map.js) of the same lattice; a click, brush
-// or lasso on any plane proposes a selection that goes to the shared Selection
-// model exactly as on MapView, and every plane draws the selection from it.
+// Wiring only: every plane is a HexMap (lib/hex_map.js) of the same lattice with a compact
+// ColorBar (lib/colorbar.js); the frame and its toolbar are lib/frame.js.  A click, brush or lasso
+// on any plane proposes a selection that goes to the shared Selection model exactly as on
+// MapView, and every plane draws the selection from it.
 //
-// Test hooks: root class `somnium-planes` (data-ready="true" once drawn), one
-// `.somnium-map` per plane with `data-feature="<name>"` and data-ready="true",
-// cells with `data-neuron` / `data-selected` as on MapView.
-// Feature names are written with textContent only.
+// Test hooks: root class `somnium-planes` (data-ready="true" once drawn), one `.somnium-map`
+// per plane with `data-feature="<name>"` and data-ready="true", cells with `data-neuron` /
+// `data-selected` as on MapView.  Feature names are written with textContent only.
 
 import "./component_planes.css";
 import { decodeArray } from "./lib/binary.js";
-import { formatValue, gradientCss } from "./lib/colors.js";
+import { ColorBar, SegmentLegend } from "./lib/colorbar.js";
+import { formatValue, sigma } from "./lib/colors.js";
 import { Disposer, make } from "./lib/dom.js";
+import { ViewFrame } from "./lib/frame.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
+import { GEOMETRY_TRAITS, MAP_TRAITS, requireTraits, SEGMENT_TRAITS } from "./lib/model.js";
 import { planeScales } from "./lib/planes.js";
-import { boundaryPath, renderSegmentLegend, segmentFills } from "./lib/segments.js";
-import { Tooltip, tooltipRow } from "./lib/tooltip.js";
+import { boundaryPath, segmentFills, segmentOf } from "./lib/segments.js";
+import { Tooltip, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
 
 /**
- * The synced traits this module reads (see somnium/widgets/component_planes.py).
- * @typedef {object} ComponentPlanesModel
- * @property {object} _lattice
- * @property {object} _cell_vertices float32 (n_nodes, n_vertices, 2)
- * @property {object} _cell_centers float32 (n_nodes, 2)
+ * The synced traits this module reads (somnium/widgets/component_planes.py), all always present:
+ * those of every map view (MapTraits in lib/model.js) and these.
+ * @typedef {object} ComponentPlanesTraits
  * @property {string[]} _feature_names in display order
  * @property {object} _values float32 (n_planes, n_nodes), input units
- * @property {boolean} shared_scale
+ * @property {boolean} shared_scale one z-score scale for every plane, else each its own
  * @property {number} columns 0 = as many as fit
- * @property {"rectangle" | "lasso"} brush_mode
- * @property {string} selection "IPY_MODEL_<id>"
- * @property {object} _segment_codes uint32 (n_nodes,), empty without segments
- * @property {string[]} _segment_names
- * @property {string[]} _segment_colors
- * @property {object} _segment_edges float32 (n_edges, 4) boundary lines, drawn on every plane
  */
+const TRAITS = [...MAP_TRAITS, "_feature_names", "_values", "shared_scale", "columns"];
+const CURRENT = "somnium-planes__tooltip-current"; // the hovered plane's line in the card
 
+/** @param {{model: ViewModel, el: HTMLElement}} props ViewModel: see lib/model.js */
 async function render({ model, el }) {
+  requireTraits(model, TRAITS, "ComponentPlanes");
   const disposer = new Disposer();
+  const array = (name) => decodeArray(model.get(name)).data;
   const selection = await LinkedSelection.of(model);
   disposer.add(() => selection.dispose());
 
-  const root = make("div", { class: "somnium-planes", tabindex: "0", "data-ready": "false" });
-  const toolbar = make("div", { class: "somnium-planes__toolbar" });
-  const brushGroup = make("div", { class: "somnium-map__brush-modes", role: "group", "aria-label": "Brush" });
-  const brushButtons = {
-    rectangle: make("button", { type: "button", "data-mode": "rectangle" }, "Rectangle"),
-    lasso: make("button", { type: "button", "data-mode": "lasso" }, "Lasso"),
-  };
-  brushGroup.append(brushButtons.rectangle, brushButtons.lasso);
-  const status = make("span", { class: "somnium-planes__status", "aria-live": "polite" });
-  const clearButton = make("button", { type: "button", class: "somnium-planes__clear" }, "Clear");
-  toolbar.append(status, brushGroup, clearButton);
-  const grid = make("div", { class: "somnium-planes__grid" });
-  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
-  segmentLegend.hidden = true;
-  root.append(toolbar, grid, segmentLegend);
-  el.append(root);
-  const tooltip = new Tooltip(root);
-
-  /** @type {{element: HTMLElement, map: HexMap, tickMin: HTMLElement, tickMax: HTMLElement}[]} */
+  /** @type {{element: HTMLElement, map: HexMap, colorbar?: ColorBar}[]} the feature planes */
   let planes = [];
   let planeValues = [];
-  let hovered = null;
+  let segmentPlane = null; // the "Segments" plane, first in the grid while there are segments
+  let hoveredNode = null;
+  const allMaps = () => [segmentPlane, ...planes].filter(Boolean).map((plane) => plane.map);
 
-  /** The "Segments" plane (first in the grid while segments are shown), or null. */
-  let segmentPlane = null;
+  const grid = make("div", { class: "somnium-planes__grid" });
+  const hint = "Click or drag on any plane to select";
+  const layout = ["status", "modes", "clear"];
+  const frame = new ViewFrame({ model, el, selection, block: "somnium-planes", hint, layout, maps: allMaps });
+  const { root } = frame;
+  const segmentLegend = new SegmentLegend();
+  root.append(frame.toolbar.element, grid, segmentLegend.element);
+  frame.focusOn(grid);
+  const tooltip = new Tooltip(root);
 
-  /** Every HexMap on screen: the feature planes and the segments plane. */
-  const allMaps = () =>
-    segmentPlane ? [segmentPlane.map, ...planes.map((p) => p.map)] : planes.map((p) => p.map);
+  /** The lattice geometry, with the first plane's cell paths when there is one (computed once). */
+  const geometry = () => ({
+    lattice: model.get("_lattice"),
+    vertices: array("_cell_vertices"),
+    centers: array("_cell_centers"),
+    paths: planes[0]?.map.paths ?? null,
+  });
 
-  function removeSegmentPlane() {
-    if (!segmentPlane) return;
-    segmentPlane.map.destroy();
-    segmentPlane.element.remove();
-    segmentPlane = null;
+  /** One small map under a title, in a `.somnium-map` box; `index` -1 is the segments plane. */
+  function makePlane(index, title, shape) {
+    const segments = index === -1 ? " somnium-planes__plane--segments" : "";
+    const element = make("div", {
+      class: `somnium-map somnium-planes__plane${segments}`,
+      "data-ready": "false",
+    });
+    const canvas = make("div", { class: "somnium-map__canvas" });
+    const label = index === -1 ? title : `Component plane: ${title}`;
+    const map = new HexMap(canvas, { brushMode: model.get("brush_mode"), label });
+    map.setGeometry(shape);
+    map.on("select", (nodes) => selection.commit(nodes));
+    map.on("hover", (hover) => onHover(index, hover));
+    element.append(make("div", { class: "somnium-planes__title", title }, title), canvas);
+    return { element, map };
+  }
+
+  function removePlanes(which) {
+    for (const plane of which) {
+      plane?.map.destroy();
+      plane?.element.remove();
+    }
   }
 
   function build() {
-    removeSegmentPlane();
-    for (const plane of planes) plane.map.destroy();
-    const lattice = model.get("_lattice");
-    const names = model.get("_feature_names");
-    const vertices = decodeArray(model.get("_cell_vertices")).data;
-    const centers = decodeArray(model.get("_cell_centers")).data;
-    const fragment = document.createDocumentFragment();
-    let paths = null;
-    planes = names.map((name, index) => {
-      const element = make("div", { class: "somnium-map somnium-planes__plane", "data-ready": "false" });
-      element.dataset.feature = name;
-      element.dataset.plane = String(index);
-      const title = make("div", { class: "somnium-planes__title", title: name }, name);
-      const canvas = make("div", { class: "somnium-map__canvas" });
-      const map = new HexMap(canvas, {
-        brushMode: model.get("brush_mode"),
-        label: `Component plane: ${name}`,
-      });
-      map.setGeometry({ lattice, vertices, centers, paths });
-      paths = map.paths; // one path computation shared by every plane
-      const bar = make("div", { class: "somnium-planes__colorbar" });
-      const ramp = make("div", { class: "somnium-map__colorbar-ramp" });
-      ramp.style.background = gradientCss();
-      const ticks = make("div", { class: "somnium-map__colorbar-ticks" });
-      const tickMin = make("span", { class: "somnium-map__tick-min" });
-      const tickMax = make("span", { class: "somnium-map__tick-max" });
-      ticks.append(tickMin, tickMax);
-      bar.append(ramp, ticks);
-      element.append(title, canvas, bar);
-      fragment.append(element);
-      disposer.add(map.on("select", (nodes) => selection.commit(nodes)));
-      disposer.add(map.on("hover", (hover) => onHover(index, hover)));
-      return { element, map, tickMin, tickMax };
+    removePlanes([segmentPlane, ...planes]);
+    segmentPlane = null;
+    planes = []; // before geometry(): the old planes' paths are stale
+    const shape = geometry();
+    planes = model.get("_feature_names").map((name, index) => {
+      const plane = makePlane(index, name, shape);
+      shape.paths = plane.map.paths; // one path computation shared by every plane
+      Object.assign(plane.element.dataset, { feature: name, plane: String(index) });
+      plane.colorbar = new ColorBar({ className: "somnium-planes__colorbar", compact: true });
+      plane.element.append(plane.colorbar.element);
+      return plane;
     });
-    grid.replaceChildren(fragment);
+    grid.replaceChildren(...planes.map((plane) => plane.element));
     root.dataset.wrap = planes[0]?.map.wrapKind ?? "flat";
     drawColumns();
     drawValues();
     drawSegments();
-    drawSelection();
+    frame.drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
 
   function drawValues() {
-    const { data } = decodeArray(model.get("_values"));
+    const data = array("_values");
     const shared = model.get("shared_scale");
     const { colorValues, ranges } = planeScales(data, planes.length, shared);
     const nNodes = planes.length > 0 ? data.length / planes.length : 0;
     planeValues = planes.map((_, p) => data.subarray(p * nNodes, (p + 1) * nNodes));
     planes.forEach((plane, p) => {
       const range = plane.map.setValues(colorValues[p], ranges[p]);
-      const format = (value) =>
-        shared ? `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(1)}σ` : formatValue(value);
-      plane.tickMin.textContent = range ? format(range.min) : "no data";
-      plane.tickMax.textContent = range ? format(range.max) : "";
+      plane.colorbar.setRange(range?.min, range?.max, shared ? sigma : formatValue);
     });
     root.dataset.scale = shared ? "shared" : "own";
-    if (hovered !== null) showTooltip(hovered.plane, hovered);
+    tooltip.refresh();
   }
 
   function drawSegments() {
-    const d = boundaryPath(decodeArray(model.get("_segment_edges")).data);
-    const codes = decodeArray(model.get("_segment_codes")).data;
     const names = model.get("_segment_names");
-    if (names.length === 0) removeSegmentPlane();
-    else if (!segmentPlane) addSegmentPlane();
-    for (const map of allMaps()) map.setBoundaries(d);
-    if (segmentPlane) {
-      const nNodes = model.get("_lattice").n_nodes;
-      segmentPlane.map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
+    const codes = array("_segment_codes");
+    if (names.length === 0) {
+      removePlanes([segmentPlane]);
+      segmentPlane = null;
+    } else if (!segmentPlane) {
+      segmentPlane = makePlane(-1, "Segments", geometry());
+      grid.prepend(segmentPlane.element);
+      segmentPlane.element.setAttribute("data-ready", "true");
+      frame.drawSelection();
     }
-    renderSegmentLegend(segmentLegend, names, model.get("_segment_colors"), codes);
-    root.dataset.segments = String(model.get("_segment_names").length);
-  }
-
-  function addSegmentPlane() {
-    const element = make("div", {
-      class: "somnium-map somnium-planes__plane somnium-planes__plane--segments",
-      "data-ready": "false",
-    });
-    const title = make("div", { class: "somnium-planes__title" }, "Segments");
-    const canvas = make("div", { class: "somnium-map__canvas" });
-    const map = new HexMap(canvas, { brushMode: model.get("brush_mode"), label: "Segments" });
-    map.setGeometry({
-      lattice: model.get("_lattice"),
-      vertices: decodeArray(model.get("_cell_vertices")).data,
-      centers: decodeArray(model.get("_cell_centers")).data,
-      paths: planes[0]?.map.paths ?? null,
-    });
-    map.setSelection(selection.nodes);
-    map.on("select", (nodes) => selection.commit(nodes));
-    map.on("hover", (hover) => onHover(-1, hover));
-    element.append(title, canvas);
-    grid.prepend(element);
-    element.setAttribute("data-ready", "true");
-    segmentPlane = { element, map };
+    const d = boundaryPath(array("_segment_edges"));
+    for (const map of allMaps()) map.setBoundaries(d);
+    const colors = model.get("_segment_colors");
+    segmentPlane?.map.setColors(segmentFills(codes, colors, model.get("_lattice").n_nodes));
+    segmentLegend.update(names, colors, codes);
+    root.dataset.segments = String(names.length);
   }
 
   function drawColumns() {
@@ -183,98 +152,45 @@ async function render({ model, el }) {
     grid.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, minmax(0, 1fr))` : "";
   }
 
-  function drawSelection() {
-    const nodes = selection.nodes;
-    for (const map of allMaps()) map.setSelection(nodes);
-    const shown = planes[0]?.map.selection.length ?? 0;
-    root.classList.toggle("somnium-planes--has-selection", shown > 0);
-    status.textContent =
-      shown === 0
-        ? "Click or drag on any plane to select"
-        : `${shown} node${shown === 1 ? "" : "s"} selected`;
-    clearButton.disabled = shown === 0;
-  }
-
-  function drawBrushMode() {
-    const mode = model.get("brush_mode");
-    for (const [name, button] of Object.entries(brushButtons)) {
-      button.setAttribute("aria-pressed", String(name === mode));
-    }
-    for (const map of allMaps()) map.setBrushMode(mode);
-  }
-
-  // ------------------------------------------------------------------ hover: every feature of the node
-  function showTooltip(planeIndex, { node, clientX, clientY }) {
-    const names = model.get("_feature_names");
-    const lines = [make("div", { class: "somnium-map__tooltip-title" }, `Node ${node}`)];
-    names.forEach((name, p) => {
-      const row = tooltipRow(name, formatValue(planeValues[p]?.[node]));
-      if (p === planeIndex) row.classList.add("somnium-planes__tooltip-current");
-      lines.push(row);
+  /** The card: every feature of the node (and its segment), the hovered plane's line highlighted. */
+  function tooltipLines(planeIndex, { node }) {
+    const lines = [tooltipTitle(`Node ${node}`)];
+    model.get("_feature_names").forEach((name, p) => {
+      lines.push(tooltipRow(name, formatValue(planeValues[p]?.[node]), p === planeIndex ? CURRENT : ""));
     });
-    const segmentNames = model.get("_segment_names");
-    if (segmentNames.length > 0) {
-      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
-      const row = tooltipRow("Segment", code > 0 ? (segmentNames[code - 1] ?? "?") : "none");
-      if (planeIndex === -1) row.classList.add("somnium-planes__tooltip-current");
-      lines.push(row);
+    const names = model.get("_segment_names");
+    if (names.length > 0) {
+      const segment = segmentOf(array("_segment_codes"), names, node);
+      lines.push(tooltipRow("Segment", segment, planeIndex === -1 ? CURRENT : ""));
     }
-    tooltip.show(lines, clientX, clientY);
+    return lines;
   }
 
   function onHover(planeIndex, hover) {
     const node = hover?.node ?? null;
-    if (hovered?.node !== node) {
+    if (node !== hoveredNode) {
+      // echo the hovered node on every other plane
       for (const [p, plane] of planes.entries()) if (p !== planeIndex) plane.map.setHovered(node);
       if (planeIndex !== -1) segmentPlane?.map.setHovered(node);
+      hoveredNode = node;
     }
-    if (hover === null) {
-      hovered = null;
-      tooltip.hide();
-      return;
-    }
-    if (hovered?.node === node && hovered.plane === planeIndex) tooltip.move(hover.clientX, hover.clientY);
-    else showTooltip(planeIndex, hover);
-    hovered = { plane: planeIndex, ...hover };
+    tooltip.follow(hover, (at) => tooltipLines(planeIndex, at), `${planeIndex}:${node}`);
   }
 
-  // ------------------------------------------------------------------ wiring
-  disposer.listen(root, "keydown", (event) => {
-    if (event.key !== "Escape") return;
-    for (const map of allMaps()) map.cancelGesture();
-    selection.commit([]);
-    event.stopPropagation();
-  });
-  disposer.listen(grid, "pointerdown", () => root.focus({ preventScroll: true }));
-  disposer.listen(clearButton, "click", () => selection.commit([]));
-  for (const button of Object.values(brushButtons)) {
-    disposer.listen(button, "click", (event) => {
-      model.set("brush_mode", event.currentTarget.dataset.mode);
-      model.save_changes();
-    });
-  }
-  for (const name of ["_lattice", "_cell_vertices", "_cell_centers", "_feature_names"]) {
-    disposer.onModel(model, `change:${name}`, build);
-  }
-  disposer.onModel(model, "change:_values", drawValues);
-  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
-    disposer.onModel(model, `change:${name}`, drawSegments);
-  }
-  disposer.onModel(model, "change:shared_scale", drawValues);
-  disposer.onModel(model, "change:columns", drawColumns);
-  disposer.onModel(model, "change:brush_mode", drawBrushMode);
-  disposer.add(selection.subscribe(drawSelection));
+  disposer.onChange(model, [...GEOMETRY_TRAITS, "_feature_names"], build);
+  disposer.onChange(model, SEGMENT_TRAITS, drawSegments);
+  disposer.onChange(model, ["_values", "shared_scale"], drawValues);
+  disposer.onChange(model, ["columns"], drawColumns);
 
   build();
-  drawBrushMode();
-  root.setAttribute("data-ready", "true");
+  frame.drawBrushMode();
+  frame.ready();
 
   return () => {
     disposer.dispose();
-    removeSegmentPlane();
-    for (const plane of planes) plane.map.destroy();
+    removePlanes([segmentPlane, ...planes]);
     tooltip.destroy();
-    root.remove();
+    frame.dispose();
   };
 }
 

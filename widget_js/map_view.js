@@ -1,337 +1,181 @@
 // MapView: the interactive hex map of a fitted Somnium SOM (anywidget module).
 //
-// Python sends the geometry (cell polygons and centres from the model's
-// lattice) and the colour layer as binary float32 arrays; the map is drawn by
-// the shared HexMap component, and the selection lives in the shared
-// Selection model (lib/linked_selection.js), so every view given the same
-// selection shows and edits the same nodes.
+// Wiring only: the map is lib/hex_map.js, the frame and its toolbar lib/frame.js, the colour bar
+// and the legends lib/colorbar.js, the selection the shared Selection model
+// (lib/linked_selection.js), so every view given the same selection shows and edits the same nodes.
 //
 // Test hooks (relied upon by the browser and JupyterLab tests):
 //   root element class `somnium-map`, `data-ready="true"` once drawn,
 //   every cell carries `data-neuron="<index>"`, selected cells `data-selected="true"`.
-//
-// Everything user-provided (feature names, layer labels) is written with
-// textContent, never as HTML.
+// Everything user-provided (feature names, layer labels) is written with textContent.
 
 import "./map_view.css";
 import { decodeArray } from "./lib/binary.js";
-import { formatValue, gradientCss } from "./lib/colors.js";
-import { Disposer, make } from "./lib/dom.js";
+import { ColorBar, SegmentLegend } from "./lib/colorbar.js";
+import { formatValue, sigma } from "./lib/colors.js";
+import { batched, Disposer, make } from "./lib/dom.js";
+import { ViewFrame } from "./lib/frame.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
-import { boundaryPath, renderSegmentLegend, segmentFills } from "./lib/segments.js";
-import { Tooltip, tooltipRow } from "./lib/tooltip.js";
+import { GEOMETRY_TRAITS, MAP_TRAITS, requireTraits, SEGMENT_TRAITS } from "./lib/model.js";
+import { boundaryPath, segmentFills, segmentOf } from "./lib/segments.js";
+import { topFeatures } from "./lib/standouts.js";
+import { Choice } from "./lib/toolbar.js";
+import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
+
+/**
+ * The synced traits this module reads (somnium/widgets/map_view.py), all always present: those of
+ * every map view (MapTraits in lib/model.js) and these.
+ * @typedef {object} MapViewTraits
+ * @property {object} _layer_values float32 (n_nodes,), NaN = no value
+ * @property {{key: string, label: string, integer: boolean, categorical?: true}} _layer_info
+ * @property {[string, string][]} _layer_options [key, label] per colour layer
+ * @property {object} _hit_counts uint32 (n_nodes,), empty without rows
+ * @property {string} color the shown layer's key, written by the menu
+ * @property {string[]} _feature_names
+ * @property {object} _top_features uint32 (n_nodes, top_k) feature indices
+ * @property {object} _top_scores float32 (n_nodes, top_k) z-scores
+ */
+const LAYER_TRAITS = ["_layer_values", "_layer_info", "_layer_options", "_hit_counts", "color"];
+const TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, "_feature_names", "_top_features", "_top_scores"];
 
 const WRAP_NOTES = {
   cylindrical: "Cylindrical map: the left and right edges (dashed) join.",
   toroidal: "Toroidal map: left and right edges join, and so do top and bottom (dashed).",
 };
 
-/**
- * The synced traits this module reads (see somnium/widgets/map_view.py).
- * @typedef {object} MapViewModel
- * @property {object} _lattice rows, cols, name, n_nodes, n_vertices, extent, wraps_x, wraps_y
- * @property {object} _cell_vertices float32 (n_nodes, n_vertices, 2)
- * @property {object} _cell_centers float32 (n_nodes, 2)
- * @property {object} _layer_values float32 (n_nodes,)
- * @property {{key: string, label: string, integer: boolean}} _layer_info
- * @property {[string, string][]} _layer_options
- * @property {object} _hit_counts uint32 (n_nodes,) or empty
- * @property {string[]} _feature_names
- * @property {object} _top_features uint32 (n_nodes, top_k)
- * @property {object} _top_scores float32 (n_nodes, top_k)
- * @property {string} color
- * @property {"rectangle" | "lasso"} brush_mode
- * @property {string} selection "IPY_MODEL_<id>" of the shared Selection
- * @property {object} _segment_codes uint32 (n_nodes,): 0 = no segment, i + 1 = segment i; empty without segments
- * @property {string[]} _segment_names
- * @property {string[]} _segment_colors "#rrggbb" per segment
- * @property {object} _segment_edges float32 (n_edges, 4) boundary lines
- */
-
+/** @param {{model: ViewModel, el: HTMLElement}} props ViewModel: see lib/model.js */
 async function render({ model, el }) {
+  requireTraits(model, TRAITS, "MapView");
   const disposer = new Disposer();
-  const onModel = (event, handler) => disposer.onModel(model, event, handler);
+  const array = (name) => decodeArray(model.get(name)).data;
   const selection = await LinkedSelection.of(model);
   disposer.add(() => selection.dispose());
 
-  // ------------------------------------------------------------------ DOM skeleton
-  const root = make("div", { class: "somnium-map", tabindex: "0", "data-ready": "false" });
-  const toolbar = make("div", { class: "somnium-map__toolbar" });
-  const layerLabel = make("label", { class: "somnium-map__field" });
-  layerLabel.append(make("span", {}, "Colour"));
-  const layerSelect = make("select", { class: "somnium-map__layer", "aria-label": "Colour layer" });
-  layerLabel.append(layerSelect);
-  const brushGroup = make("div", { class: "somnium-map__brush-modes", role: "group", "aria-label": "Brush" });
-  const brushButtons = {
-    rectangle: make(
-      "button",
-      { type: "button", "data-mode": "rectangle", title: "Drag to select a rectangle" },
-      "Rectangle",
-    ),
-    lasso: make("button", { type: "button", "data-mode": "lasso", title: "Drag to draw a lasso" }, "Lasso"),
-  };
-  brushGroup.append(brushButtons.rectangle, brushButtons.lasso);
-  const status = make("span", { class: "somnium-map__status", "aria-live": "polite" });
-  const clearButton = make(
-    "button",
-    { type: "button", class: "somnium-map__clear", title: "Clear the selection (Esc)" },
-    "Clear",
-  );
-  toolbar.append(layerLabel, brushGroup, status, clearButton);
-
   const canvas = make("div", { class: "somnium-map__canvas" });
   const map = new HexMap(canvas, { brushMode: model.get("brush_mode") });
+  const layerChoice = new Choice({
+    label: "Colour",
+    className: "somnium-map__layer",
+    ariaLabel: "Colour layer",
+  });
+  const layout = [layerChoice.element, "modes", "status", "clear"];
+  const hint = "Click or drag to select";
+  const frame = new ViewFrame({
+    model,
+    el,
+    selection,
+    block: "somnium-map",
+    hint,
+    layout,
+    maps: () => [map],
+  });
+  const { root } = frame;
   const tooltip = new Tooltip(canvas);
-
-  const footer = make("div", { class: "somnium-map__footer" });
-  const colorbar = make("div", { class: "somnium-map__colorbar" });
-  const colorbarLabel = make("span", { class: "somnium-map__colorbar-label" });
-  const colorbarScale = make("div", { class: "somnium-map__colorbar-scale" });
-  const colorbarRamp = make("div", { class: "somnium-map__colorbar-ramp" });
-  colorbarRamp.style.background = gradientCss();
-  const colorbarTicks = make("div", { class: "somnium-map__colorbar-ticks" });
-  const tickMin = make("span", { class: "somnium-map__tick-min" });
-  const tickMax = make("span", { class: "somnium-map__tick-max" });
-  colorbarTicks.append(tickMin, tickMax);
-  colorbarScale.append(colorbarRamp, colorbarTicks);
-  const legend = make("span", { class: "somnium-map__legend" });
-  const noDataKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--nodata" });
-  noDataKey.append(
-    make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }),
-    make("span", {}, "no data"),
-  );
-  const emptyKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--empty" });
-  emptyKey.append(
-    make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }),
-    make("span", {}, "empty node (no rows)"),
-  );
-  legend.append(noDataKey, emptyKey);
-  colorbar.append(colorbarLabel, colorbarScale, legend);
-  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
-  segmentLegend.hidden = true;
+  const colorbar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
+  const segmentLegend = new SegmentLegend();
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
-  footer.append(colorbar, segmentLegend, wrapNote);
-  root.append(toolbar, canvas, footer);
-  el.append(root);
+  const footer = make("div", { class: "somnium-map__footer" });
+  footer.append(colorbar.element, segmentLegend.element, wrapNote);
+  root.append(frame.toolbar.element, canvas, footer);
+  frame.focusOn(map.svg);
 
-  // ------------------------------------------------------------------ state
-  let nNodes = 0;
   let hits = new Uint32Array(0);
   let values = new Float32Array(0);
-  let hovered = null;
 
-  // ------------------------------------------------------------------ drawing
   function drawGeometry() {
     const lattice = model.get("_lattice");
-    nNodes = lattice.n_nodes;
-    map.setGeometry({
-      lattice,
-      vertices: decodeArray(model.get("_cell_vertices")).data,
-      centers: decodeArray(model.get("_cell_centers")).data,
-    });
+    map.setGeometry({ lattice, vertices: array("_cell_vertices"), centers: array("_cell_centers") });
     wrapNote.textContent = map.wrapKind ? WRAP_NOTES[map.wrapKind] : "";
     root.dataset.wrap = map.wrapKind ?? "flat";
     drawHits();
     drawSegments();
     drawLayer();
-    drawSelection();
+    frame.drawSelection();
   }
 
   function drawSegments() {
-    const codes = decodeArray(model.get("_segment_codes")).data;
-    map.setBoundaries(boundaryPath(decodeArray(model.get("_segment_edges")).data));
-    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    map.setBoundaries(boundaryPath(array("_segment_edges")));
+    segmentLegend.update(model.get("_segment_names"), model.get("_segment_colors"), array("_segment_codes"));
     root.dataset.segments = String(model.get("_segment_names").length);
   }
 
   function drawHits() {
-    hits = decodeArray(model.get("_hit_counts")).data;
-    emptyKey.hidden = !map.setEmpty(hits);
+    hits = array("_hit_counts");
+    colorbar.setKeys({ empty: map.setEmpty(hits) });
   }
 
   function drawLayer() {
-    values = decodeArray(model.get("_layer_values")).data;
+    values = array("_layer_values");
     const info = model.get("_layer_info");
+    colorbar.hidden = Boolean(info.categorical);
     if (info.categorical) {
       // the segments layer: one colour per segment, named in the segment legend
-      const codes = decodeArray(model.get("_segment_codes")).data;
-      map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
-      colorbar.hidden = true;
+      map.setColors(segmentFills(array("_segment_codes"), model.get("_segment_colors"), map.nNodes));
       root.dataset.layer = "segments";
-      syncLayerControl();
-      if (hovered !== null) showTooltip(hovered);
-      return;
+    } else {
+      delete root.dataset.layer;
+      const range = map.setValues(values);
+      colorbar.setLabel(info.label);
+      colorbar.setRange(range?.min, range?.max, (value) => formatValue(value, info.integer));
+      colorbar.setKeys({ noData: Array.prototype.some.call(values, (value) => !Number.isFinite(value)) });
     }
-    colorbar.hidden = false;
-    delete root.dataset.layer;
-    const range = map.setValues(values);
-    noDataKey.hidden = !Array.prototype.some.call(values, (v) => !Number.isFinite(v));
-    colorbarLabel.textContent = info.label;
-    tickMin.textContent = range ? formatValue(range.min, info.integer) : "no data";
-    tickMax.textContent = range ? formatValue(range.max, info.integer) : "";
-    syncLayerControl();
-    if (hovered !== null) showTooltip(hovered);
+    drawLayerChoice();
+    tooltip.refresh();
   }
 
-  function syncLayerControl() {
-    const options = model.get("_layer_options");
-    const known = Array.from(layerSelect.options, (option) => option.value);
-    if (known.length !== options.length || known.some((value, i) => value !== options[i][0])) {
-      layerSelect.replaceChildren(
-        ...options.map(([value, label]) => {
-          const option = make("option", {}, label);
-          option.value = value;
-          return option;
-        }),
-      );
-    }
-    layerSelect.value = model.get("color");
+  function drawLayerChoice() {
+    layerChoice.setOptions(model.get("_layer_options"), model.get("color"));
   }
 
-  function drawSelection() {
-    const nodes = selection.nodes;
-    map.setSelection(nodes);
-    const shown = map.selection.length;
-    root.classList.toggle("somnium-map--has-selection", shown > 0);
-    status.textContent =
-      shown === 0 ? "Click or drag to select" : `${shown} node${shown === 1 ? "" : "s"} selected`;
-    clearButton.disabled = shown === 0;
-  }
-
-  function drawBrushMode() {
-    const mode = model.get("brush_mode");
-    for (const [name, button] of Object.entries(brushButtons)) {
-      button.setAttribute("aria-pressed", String(name === mode));
-    }
-    root.dataset.brushMode = mode;
-    map.setBrushMode(mode);
-  }
-
-  // ------------------------------------------------------------------ tooltip
-  function showTooltip(node, pointer = null) {
-    const lattice = model.get("_lattice");
+  function tooltipLines({ node }) {
+    const { cols } = model.get("_lattice");
     const info = model.get("_layer_info");
-    const lines = [];
-    const title = make("div", { class: "somnium-map__tooltip-title" }, `Node ${node}`);
-    title.append(
-      make(
-        "span",
-        { class: "somnium-map__tooltip-muted" },
-        ` · row ${Math.floor(node / lattice.cols)}, col ${node % lattice.cols}`,
-      ),
-    );
-    lines.push(title);
-    lines.push(tooltipRow("Hits", hits.length === nNodes ? formatValue(hits[node], true) : "–"));
+    const lines = [
+      tooltipTitle(`Node ${node}`, ` · row ${Math.floor(node / cols)}, col ${node % cols}`),
+      tooltipRow("Hits", hits.length === map.nNodes ? formatValue(hits[node], true) : "–"),
+    ];
     if (info.categorical) {
-      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
-      lines.push(tooltipRow("Segment", code > 0 ? (model.get("_segment_names")[code - 1] ?? "?") : "none"));
+      lines.push(
+        tooltipRow("Segment", segmentOf(array("_segment_codes"), model.get("_segment_names"), node)),
+      );
     } else if (info.key !== "hits") {
       lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
     }
-    const standouts = topFeatures(node);
-    if (standouts.length > 0) {
-      lines.push(make("div", { class: "somnium-map__tooltip-heading" }, "Sets it apart (z across nodes)"));
-      for (const [name, score] of standouts) {
-        lines.push(tooltipRow(name, `${score >= 0 ? "+" : "−"}${Math.abs(score).toFixed(1)}σ`));
-      }
-    }
-    const where = pointer ?? lastPointer;
-    tooltip.show(lines, where.clientX, where.clientY);
-  }
-
-  function topFeatures(node) {
-    const names = model.get("_feature_names");
     const { data: indices, shape } = decodeArray(model.get("_top_features"));
-    const scores = decodeArray(model.get("_top_scores")).data;
     const k = shape[1] ?? 0;
-    if (k === 0 || indices.length < (node + 1) * k) return [];
-    const out = [];
-    for (let j = 0; j < k; j++) {
-      const score = scores[node * k + j];
-      if (Number.isFinite(score) && score !== 0) out.push([names[indices[node * k + j]] ?? "?", score]);
-    }
-    return out;
+    const standouts = topFeatures(model.get("_feature_names"), indices, array("_top_scores"), k, node);
+    if (standouts.length > 0) lines.push(tooltipHeading("Sets it apart (z across nodes)"));
+    for (const [name, score] of standouts) lines.push(tooltipRow(name, sigma(score)));
+    return lines;
   }
 
-  let lastPointer = { clientX: 0, clientY: 0 };
-  function onHover(hover) {
-    if (hover === null) {
-      hovered = null;
-      tooltip.hide();
-      return;
-    }
-    lastPointer = hover;
-    if (hover.node === hovered) tooltip.move(hover.clientX, hover.clientY);
-    else {
-      hovered = hover.node;
-      showTooltip(hover.node, hover);
-    }
-  }
-
-  // ------------------------------------------------------------------ interaction
-  function onKeyDown(event) {
-    if (event.key === "Escape") {
-      map.cancelGesture();
-      selection.commit([]);
-      event.stopPropagation();
-    }
-  }
-
-  function onLayerChange() {
-    model.set("color", layerSelect.value);
-    model.save_changes();
-  }
-
-  function onBrushButton(event) {
-    model.set("brush_mode", event.currentTarget.dataset.mode);
-    model.save_changes();
-  }
-
-  disposer.add(map.on("select", (nodes) => selection.commit(nodes)));
-  disposer.add(map.on("hover", onHover));
-  disposer.listen(map.svg, "pointerdown", () => root.focus({ preventScroll: true }));
-  disposer.listen(root, "keydown", onKeyDown);
-  disposer.listen(layerSelect, "change", onLayerChange);
-  disposer.listen(clearButton, "click", () => selection.commit([]));
-  for (const button of Object.values(brushButtons)) disposer.listen(button, "click", onBrushButton);
-
-  onModel("change:_cell_vertices", drawGeometry);
-  onModel("change:_cell_centers", drawGeometry);
-  onModel("change:_lattice", drawGeometry);
-  onModel("change:_hit_counts", drawHits);
   // Python sends _layer_values and _layer_info together: recolour once.
-  let layerQueued = false;
-  const queueLayer = () => {
-    if (layerQueued) return;
-    layerQueued = true;
-    queueMicrotask(() => {
-      layerQueued = false;
-      drawLayer();
-    });
-  };
-  onModel("change:_layer_values", queueLayer);
-  onModel("change:_layer_info", queueLayer);
-  onModel("change:_layer_options", syncLayerControl);
-  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
-    onModel(`change:${name}`, () => {
-      drawSegments();
-      queueLayer();
-    });
-  }
-  onModel("change:color", syncLayerControl);
-  onModel("change:brush_mode", drawBrushMode);
-  disposer.add(selection.subscribe(drawSelection));
+  const queueLayer = batched(drawLayer);
+  disposer.add(map.on("select", (nodes) => selection.commit(nodes)));
+  disposer.add(map.on("hover", (hover) => tooltip.follow(hover, tooltipLines)));
+  disposer.listen(layerChoice.select, "change", () => {
+    model.set("color", layerChoice.value);
+    model.save_changes();
+  });
+  disposer.onChange(model, GEOMETRY_TRAITS, drawGeometry);
+  disposer.onChange(model, ["_hit_counts"], drawHits);
+  disposer.onChange(model, ["_layer_values", "_layer_info"], queueLayer);
+  disposer.onChange(model, ["_layer_options", "color"], drawLayerChoice);
+  disposer.onChange(model, SEGMENT_TRAITS, () => {
+    drawSegments();
+    queueLayer();
+  });
 
-  drawBrushMode();
+  frame.drawBrushMode();
   drawGeometry();
-  root.setAttribute("data-ready", "true");
+  frame.ready();
 
   return () => {
     disposer.dispose();
+    frame.dispose();
     map.destroy();
     tooltip.destroy();
-    root.remove();
   };
 }
 

@@ -18,7 +18,7 @@ try:  # the dask library: absolute imports, since this package's own name is "da
     import dask as _dask  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised by hiding the library
     raise ImportError(
-        "Dask input needs Somnium's optional 'dask' extra: pip install 'somnium[dask]' "
+        "Dask input needs Somnium's optional 'dask' extra: pip install 'somnium-som[dask]' "
         "(installs dask[array,dataframe] and distributed, 2025.1 or newer)."
     ) from error
 

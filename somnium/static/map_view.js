@@ -112,6 +112,9 @@ function formatValue(value, integer = false) {
   if (magnitude !== 0 && (magnitude >= 1e6 || magnitude < 1e-3)) return value.toExponential(2);
   return String(Number(value.toPrecision(4)));
 }
+function sigma(value) {
+  return `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(1)}σ`;
+}
 
 // lib/dom.js
 var SVG_NS = "http://www.w3.org/2000/svg";
@@ -135,6 +138,10 @@ var Disposer = class {
     model.on(event, handler);
     __privateGet(this, _cleanups).push(() => model.off(event, handler));
   }
+  /** `handler` on a change of any of the traits `names`. */
+  onChange(model, names, handler) {
+    for (const name of names) this.onModel(model, `change:${name}`, handler);
+  }
   add(cleanup) {
     __privateGet(this, _cleanups).push(cleanup);
   }
@@ -143,6 +150,360 @@ var Disposer = class {
   }
 };
 _cleanups = new WeakMap();
+function batched(fn) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      fn();
+    });
+  };
+}
+
+// lib/segments.js
+var UNASSIGNED_FILL = "#d3d3d3";
+function segmentFills(codes, colors, nNodes, unassigned = UNASSIGNED_FILL) {
+  const fills = new Array(nNodes).fill(unassigned);
+  if (codes.length !== nNodes) return fills;
+  for (let node = 0; node < nNodes; node++) {
+    const code = codes[node];
+    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
+  }
+  return fills;
+}
+function segmentOf(codes, names, node) {
+  const code = codes[node] ?? 0;
+  return code > 0 ? names[code - 1] ?? "?" : "none";
+}
+function boundaryPath(edges) {
+  let d = "";
+  for (let i = 0; i + 3 < edges.length; i += 4) {
+    d += `M${edges[i].toFixed(3)} ${edges[i + 1].toFixed(3)}L${edges[i + 2].toFixed(3)} ${edges[i + 3].toFixed(3)}`;
+  }
+  return d;
+}
+function renderSegmentLegend(legend, names, colors, codes) {
+  const items = names.map((name, i) => {
+    const item = make("span", { class: "somnium-segments__item", "data-segment": String(i) });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = colors[i] ?? UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, name));
+    return item;
+  });
+  if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
+    const item = make("span", { class: "somnium-segments__item somnium-segments__item--none" });
+    const swatch = make("span", { class: "somnium-segments__swatch" });
+    swatch.style.background = UNASSIGNED_FILL;
+    item.append(swatch, make("span", { class: "somnium-segments__name" }, "no segment"));
+    items.push(item);
+  }
+  legend.replaceChildren(...items);
+  legend.hidden = names.length === 0;
+}
+
+// lib/colorbar.js
+function tickLabels(min, max, format = formatValue) {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return ["no data", ""];
+  return [format(min), format(max)];
+}
+var _tickMin, _tickMax, _label, _noDataKey, _emptyKey;
+var ColorBar = class {
+  /**
+   * @param {object} options
+   * @param {string} options.className the view's hook class of the bar
+   * @param {boolean} [options.label] show a title before the ramp (the layer's name)
+   * @param {boolean} [options.keys] show the "no data" and "empty node" swatches after it
+   * @param {boolean} [options.compact] a full-width thin ramp under a small map
+   */
+  constructor({ className, label = false, keys = false, compact = false }) {
+    __privateAdd(this, _tickMin);
+    __privateAdd(this, _tickMax);
+    __privateAdd(this, _label, null);
+    __privateAdd(this, _noDataKey, null);
+    __privateAdd(this, _emptyKey, null);
+    const variant = compact ? " somnium-colorbar--compact" : "";
+    this.element = make("div", { class: `somnium-colorbar${variant} ${className}` });
+    if (label) {
+      __privateSet(this, _label, make("span", { class: "somnium-map__colorbar-label" }));
+      this.element.append(__privateGet(this, _label));
+    }
+    const scale = make("div", { class: "somnium-map__colorbar-scale" });
+    const ramp = make("div", { class: "somnium-map__colorbar-ramp" });
+    ramp.style.background = gradientCss();
+    const ticks = make("div", { class: "somnium-map__colorbar-ticks" });
+    __privateSet(this, _tickMin, make("span", { class: "somnium-map__tick-min" }));
+    __privateSet(this, _tickMax, make("span", { class: "somnium-map__tick-max" }));
+    ticks.append(__privateGet(this, _tickMin), __privateGet(this, _tickMax));
+    scale.append(ramp, ticks);
+    this.element.append(scale);
+    if (keys) {
+      const legend = make("span", { class: "somnium-map__legend" });
+      __privateSet(this, _noDataKey, legendKey("nodata", "no data"));
+      __privateSet(this, _emptyKey, legendKey("empty", "empty node (no rows)"));
+      legend.append(__privateGet(this, _noDataKey), __privateGet(this, _emptyKey));
+      this.element.append(legend);
+    }
+  }
+  setLabel(text) {
+    if (__privateGet(this, _label)) __privateGet(this, _label).textContent = text;
+  }
+  /** Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data". */
+  setRange(min, max, format = formatValue) {
+    [__privateGet(this, _tickMin).textContent, __privateGet(this, _tickMax).textContent] = tickLabels(min, max, format);
+  }
+  /** Show or hide the swatch of nodes with no value (`noData`) or no rows (`empty`); others stay. */
+  setKeys({ noData, empty }) {
+    if (__privateGet(this, _noDataKey) && noData !== void 0) __privateGet(this, _noDataKey).hidden = !noData;
+    if (__privateGet(this, _emptyKey) && empty !== void 0) __privateGet(this, _emptyKey).hidden = !empty;
+  }
+  get hidden() {
+    return this.element.hidden;
+  }
+  set hidden(hidden) {
+    this.element.hidden = hidden;
+  }
+};
+_tickMin = new WeakMap();
+_tickMax = new WeakMap();
+_label = new WeakMap();
+_noDataKey = new WeakMap();
+_emptyKey = new WeakMap();
+function legendKey(kind, text) {
+  const item = make("span", { class: `somnium-map__legend-item somnium-map__legend-item--${kind}` });
+  item.append(
+    make("span", { class: `somnium-map__swatch somnium-map__swatch--${kind}` }),
+    make("span", {}, text)
+  );
+  return item;
+}
+var SegmentLegend = class {
+  constructor() {
+    this.element = make("div", { class: "somnium-segments", "aria-label": "Segments" });
+    this.element.hidden = true;
+  }
+  update(names, colors, codes) {
+    renderSegmentLegend(this.element, names, colors, codes);
+  }
+};
+
+// lib/emitter.js
+var _handlers, _owner;
+var Emitter = class {
+  /** @param {string} owner the component's name, for the error message @param {string[]} events */
+  constructor(owner, events) {
+    __privateAdd(this, _handlers);
+    __privateAdd(this, _owner);
+    __privateSet(this, _owner, owner);
+    __privateSet(this, _handlers, new Map(events.map((event) => [event, /* @__PURE__ */ new Set()])));
+  }
+  /** Call `handler(value)` on every `event`; returns the unsubscribe function. */
+  on(event, handler) {
+    const handlers = __privateGet(this, _handlers).get(event);
+    if (!handlers) throw new Error(`${__privateGet(this, _owner)} has no "${event}" event`);
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+  }
+  emit(event, value) {
+    for (const handler of __privateGet(this, _handlers).get(event)) handler(value);
+  }
+  clear() {
+    for (const handlers of __privateGet(this, _handlers).values()) handlers.clear();
+  }
+};
+_handlers = new WeakMap();
+_owner = new WeakMap();
+
+// lib/toolbar.js
+var BRUSH_MODES = [
+  { mode: "rectangle", label: "Rectangle", title: "Drag to select a rectangle" },
+  { mode: "lasso", label: "Lasso", title: "Drag to draw a lasso" }
+];
+function selectionStatus(count, hint) {
+  return count === 0 ? hint : `${count} node${count === 1 ? "" : "s"} selected`;
+}
+var _events, _disposer, _buttons, _hint;
+var Toolbar = class {
+  /**
+   * @param {object} options
+   * @param {string} options.block the view's class prefix ("somnium-map", "somnium-planes")
+   * @param {string} options.hint the status while nothing is selected
+   * @param {{mode: string, label: string, title: string}[]} [options.modes]
+   * @param {(string | HTMLElement)[]} [options.layout] "modes", "status", "clear" or an element, in order
+   * @param {HTMLElement | null} [options.keyTarget] where Escape clears (the view's focusable root)
+   */
+  constructor({ block, hint, modes = BRUSH_MODES, layout = ["modes", "status", "clear"], keyTarget = null }) {
+    __privateAdd(this, _events, new Emitter("Toolbar", ["brush", "clear"]));
+    __privateAdd(this, _disposer, new Disposer());
+    __privateAdd(this, _buttons, /* @__PURE__ */ new Map());
+    __privateAdd(this, _hint);
+    __privateSet(this, _hint, hint);
+    this.element = make("div", { class: `somnium-toolbar ${block}__toolbar` });
+    this.modes = make("div", {
+      class: "somnium-toolbar__modes somnium-map__brush-modes",
+      role: "group",
+      "aria-label": "Brush"
+    });
+    for (const { mode, label, title } of modes) {
+      const button = make("button", { type: "button", "data-mode": mode, title }, label);
+      __privateGet(this, _disposer).listen(button, "click", () => __privateGet(this, _events).emit("brush", mode));
+      __privateGet(this, _buttons).set(mode, button);
+      this.modes.append(button);
+    }
+    this.status = make("span", { class: `somnium-toolbar__status ${block}__status`, "aria-live": "polite" });
+    this.clearButton = make(
+      "button",
+      { type: "button", class: `somnium-toolbar__clear ${block}__clear`, title: "Clear the selection (Esc)" },
+      "Clear"
+    );
+    __privateGet(this, _disposer).listen(this.clearButton, "click", () => __privateGet(this, _events).emit("clear", "button"));
+    const parts = { modes: this.modes, status: this.status, clear: this.clearButton };
+    this.element.append(
+      ...layout.map((item) => {
+        if (typeof item !== "string") return item;
+        if (!(item in parts)) throw new Error(`Toolbar has no "${item}" control`);
+        return parts[item];
+      })
+    );
+    if (keyTarget) {
+      __privateGet(this, _disposer).listen(keyTarget, "keydown", (event) => {
+        if (event.key !== "Escape") return;
+        __privateGet(this, _events).emit("clear", "escape");
+        event.stopPropagation();
+      });
+    }
+    this.setCount(0);
+  }
+  /** Subscribe to "brush" (the mode pressed) or "clear" ("button" | "escape"); returns the unsubscribe. */
+  on(event, handler) {
+    return __privateGet(this, _events).on(event, handler);
+  }
+  /** Show `mode` as the pressed one. */
+  setMode(mode) {
+    for (const [name, button] of __privateGet(this, _buttons)) button.setAttribute("aria-pressed", String(name === mode));
+  }
+  /** Show how many nodes are selected (Clear is enabled only when some are). */
+  setCount(count) {
+    this.status.textContent = selectionStatus(count, __privateGet(this, _hint));
+    this.clearButton.disabled = count === 0;
+  }
+  destroy() {
+    __privateGet(this, _disposer).dispose();
+    __privateGet(this, _events).clear();
+    this.element.remove();
+  }
+};
+_events = new WeakMap();
+_disposer = new WeakMap();
+_buttons = new WeakMap();
+_hint = new WeakMap();
+var Choice = class {
+  /** @param {{label: string, className: string, ariaLabel: string}} options */
+  constructor({ label, className, ariaLabel }) {
+    this.element = make("label", { class: "somnium-toolbar__field somnium-map__field" });
+    this.select = make("select", { class: className, "aria-label": ariaLabel });
+    this.element.append(make("span", {}, label), this.select);
+  }
+  /** Offer `options` ([value, label] pairs) with `value` chosen. */
+  setOptions(options, value) {
+    const known = Array.from(this.select.options, (option) => option.value);
+    if (known.length !== options.length || known.some((current, i) => current !== options[i][0])) {
+      this.select.replaceChildren(
+        ...options.map(([optionValue, label]) => {
+          const option = make("option", {}, label);
+          option.value = optionValue;
+          return option;
+        })
+      );
+    }
+    this.select.value = value;
+  }
+  get value() {
+    return this.select.value;
+  }
+};
+
+// lib/frame.js
+var _disposer2, _model, _selection, _maps, _block;
+var ViewFrame = class {
+  /**
+   * @param {object} options
+   * @param {ViewModel} options.model the view's model (its `brush_mode` trait)
+   * @param {HTMLElement} options.el where the root is appended
+   * @param {LinkedSelection} options.selection
+   * @param {string} options.block the view's hook class ("somnium-map", "somnium-planes")
+   * @param {string} options.hint the toolbar's status while nothing is selected
+   * @param {(string | HTMLElement)[]} options.layout the toolbar's controls (see Toolbar)
+   * @param {() => HexMap[]} options.maps every map on screen, the first one
+   *   counting the selection
+   */
+  constructor({ model, el, selection, block, hint, layout, maps }) {
+    __privateAdd(this, _disposer2, new Disposer());
+    __privateAdd(this, _model);
+    __privateAdd(this, _selection);
+    __privateAdd(this, _maps);
+    __privateAdd(this, _block);
+    __privateSet(this, _model, model);
+    __privateSet(this, _selection, selection);
+    __privateSet(this, _maps, maps);
+    __privateSet(this, _block, block);
+    this.root = make("div", {
+      class: `somnium somnium-frame ${block}`,
+      tabindex: "0",
+      "data-ready": "false"
+    });
+    this.toolbar = new Toolbar({ block, hint, layout, keyTarget: this.root });
+    el.append(this.root);
+    __privateGet(this, _disposer2).add(
+      this.toolbar.on("brush", (mode) => {
+        model.set("brush_mode", mode);
+        model.save_changes();
+      })
+    );
+    __privateGet(this, _disposer2).add(
+      this.toolbar.on("clear", () => {
+        for (const map of maps()) map.cancelGesture();
+        selection.commit([]);
+      })
+    );
+    __privateGet(this, _disposer2).onModel(model, "change:brush_mode", () => this.drawBrushMode());
+    __privateGet(this, _disposer2).add(selection.subscribe(() => this.drawSelection()));
+  }
+  /** Take the keyboard focus on a press inside `element` (the maps), so Escape reaches the view. */
+  focusOn(element) {
+    __privateGet(this, _disposer2).listen(element, "pointerdown", () => this.root.focus({ preventScroll: true }));
+  }
+  /** Show the shared selection on every map, and its size in the toolbar. */
+  drawSelection() {
+    const maps = __privateGet(this, _maps).call(this);
+    const nodes = __privateGet(this, _selection).nodes;
+    for (const map of maps) map.setSelection(nodes);
+    const count = maps.length > 0 ? maps[0].selection.length : 0;
+    this.root.classList.toggle(`${__privateGet(this, _block)}--has-selection`, count > 0);
+    this.toolbar.setCount(count);
+  }
+  /** Show the model's brush mode in the toolbar and use it on every map. */
+  drawBrushMode() {
+    const mode = __privateGet(this, _model).get("brush_mode");
+    this.toolbar.setMode(mode);
+    this.root.dataset.brushMode = mode;
+    for (const map of __privateGet(this, _maps).call(this)) map.setBrushMode(mode);
+  }
+  ready() {
+    this.root.setAttribute("data-ready", "true");
+  }
+  dispose() {
+    __privateGet(this, _disposer2).dispose();
+    this.toolbar.destroy();
+    this.root.remove();
+  }
+};
+_disposer2 = new WeakMap();
+_model = new WeakMap();
+_selection = new WeakMap();
+_maps = new WeakMap();
+_block = new WeakMap();
 
 // lib/geometry.js
 function cellPaths(vertices, nNodes, nVertices) {
@@ -277,7 +638,7 @@ function selectionChanges(flags, nodes) {
   for (let node = 0; node < flags.length; node++) if (next[node] !== flags[node]) changed.push(node);
   return { flags: next, changed };
 }
-var _handlers, _cleanups2, _nNodes, _paths, _cells, _centers, _viewBox, _selection, _flags, _hovered, _lastPointer, _frame, _drag, _brushMode, _HexMap_instances, listen_fn, emit_fn, propose_fn, nodeOf_fn, toLattice_fn, onPointerDown_fn, onPointerMove_fn, onFrame_fn, onPointerUp_fn, onPointerCancel_fn, onPointerLeave_fn, hover_fn, pointer_fn;
+var _events2, _cleanups2, _nNodes, _paths, _cells, _centers, _viewBox, _selection2, _flags, _hovered, _lastPointer, _frame, _drag, _brushMode, _HexMap_instances, listen_fn, propose_fn, nodeOf_fn, toLattice_fn, onPointerDown_fn, onPointerMove_fn, onFrame_fn, onPointerUp_fn, onPointerCancel_fn, onPointerLeave_fn, hover_fn, pointer_fn;
 var HexMap = class {
   /**
    * @param {HTMLElement} container where the map's <svg> is appended
@@ -285,14 +646,14 @@ var HexMap = class {
    */
   constructor(container, { brushMode = "rectangle", interactive = true, label = "" } = {}) {
     __privateAdd(this, _HexMap_instances);
-    __privateAdd(this, _handlers, { select: /* @__PURE__ */ new Set(), hover: /* @__PURE__ */ new Set() });
+    __privateAdd(this, _events2, new Emitter("HexMap", ["select", "hover"]));
     __privateAdd(this, _cleanups2, []);
     __privateAdd(this, _nNodes, 0);
     __privateAdd(this, _paths, []);
     __privateAdd(this, _cells, []);
     __privateAdd(this, _centers, new Float32Array(0));
     __privateAdd(this, _viewBox, { x: 0, y: 0, width: 1, height: 1 });
-    __privateAdd(this, _selection, []);
+    __privateAdd(this, _selection2, []);
     __privateAdd(this, _flags, new Uint8Array(0));
     __privateAdd(this, _hovered, null);
     __privateAdd(this, _lastPointer, null);
@@ -328,10 +689,7 @@ var HexMap = class {
   // ---------------------------------------------------------------- public API
   /** Subscribe to "select" (nodes) or "hover" ({node, clientX, clientY} | null); returns the unsubscribe. */
   on(event, handler) {
-    const handlers = __privateGet(this, _handlers)[event];
-    if (!handlers) throw new Error(`HexMap has no "${event}" event`);
-    handlers.add(handler);
-    return () => handlers.delete(handler);
+    return __privateGet(this, _events2).on(event, handler);
   }
   get nNodes() {
     return __privateGet(this, _nNodes);
@@ -374,8 +732,8 @@ var HexMap = class {
     );
     this.wrapKind = wrapKind(lattice);
     __privateSet(this, _flags, new Uint8Array(nNodes));
-    const selection = __privateGet(this, _selection);
-    __privateSet(this, _selection, []);
+    const selection = __privateGet(this, _selection2);
+    __privateSet(this, _selection2, []);
     this.setSelection(selection);
   }
   /** Colour the cells by value on the viridis scale over `range` (default: the values' own). */
@@ -416,19 +774,19 @@ var HexMap = class {
   /** Show `nodes` as selected (only the cells whose state changes are touched). */
   setSelection(nodes) {
     const next = normalizeSelection(nodes).filter((node) => node >= 0 && node < __privateGet(this, _nNodes));
-    if (sameSelection(next, __privateGet(this, _selection)) && __privateGet(this, _flags).length === __privateGet(this, _nNodes)) return;
+    if (sameSelection(next, __privateGet(this, _selection2)) && __privateGet(this, _flags).length === __privateGet(this, _nNodes)) return;
     const { flags, changed } = selectionChanges(__privateGet(this, _flags), next);
     for (const node of changed) {
       if (flags[node]) __privateGet(this, _cells)[node].setAttribute("data-selected", "true");
       else __privateGet(this, _cells)[node].removeAttribute("data-selected");
     }
     __privateSet(this, _flags, flags);
-    __privateSet(this, _selection, next);
+    __privateSet(this, _selection2, next);
     const selected = next.map((node) => __privateGet(this, _paths)[node]).join("");
     this.dim.setAttribute("d", next.length > 0 ? `${rectanglePath(__privateGet(this, _viewBox))}${selected}` : "");
   }
   get selection() {
-    return __privateGet(this, _selection).slice();
+    return __privateGet(this, _selection2).slice();
   }
   setBrushMode(mode) {
     __privateSet(this, _brushMode, mode);
@@ -440,7 +798,7 @@ var HexMap = class {
   destroy() {
     if (__privateGet(this, _frame)) cancelAnimationFrame(__privateGet(this, _frame));
     for (const cleanup of __privateGet(this, _cleanups2).splice(0)) cleanup();
-    for (const handlers of Object.values(__privateGet(this, _handlers))) handlers.clear();
+    __privateGet(this, _events2).clear();
     this.svg.remove();
     this.overlay.remove();
   }
@@ -451,14 +809,14 @@ var HexMap = class {
     this.svg.classList.remove("somnium-map__svg--brushing");
   }
 };
-_handlers = new WeakMap();
+_events2 = new WeakMap();
 _cleanups2 = new WeakMap();
 _nNodes = new WeakMap();
 _paths = new WeakMap();
 _cells = new WeakMap();
 _centers = new WeakMap();
 _viewBox = new WeakMap();
-_selection = new WeakMap();
+_selection2 = new WeakMap();
 _flags = new WeakMap();
 _hovered = new WeakMap();
 _lastPointer = new WeakMap();
@@ -472,11 +830,8 @@ listen_fn = function(type, method) {
   this.svg.addEventListener(type, handler);
   __privateGet(this, _cleanups2).push(() => this.svg.removeEventListener(type, handler));
 };
-emit_fn = function(event, value) {
-  for (const handler of __privateGet(this, _handlers)[event]) handler(value);
-};
 propose_fn = function(next) {
-  if (!sameSelection(next, __privateGet(this, _selection))) __privateMethod(this, _HexMap_instances, emit_fn).call(this, "select", next);
+  if (!sameSelection(next, __privateGet(this, _selection2))) __privateGet(this, _events2).emit("select", next);
 };
 nodeOf_fn = function(target) {
   const value = target instanceof Element ? target.getAttribute("data-neuron") : null;
@@ -536,9 +891,9 @@ onPointerUp_fn = function(event) {
   if (drag.brushing) {
     const end = __privateMethod(this, _HexMap_instances, toLattice_fn).call(this, event);
     const nodes = drag.mode === "lasso" ? nodesInPolygon(__privateGet(this, _centers), [...drag.points, end]) : nodesInRectangle(__privateGet(this, _centers), drag.points[0], end);
-    __privateMethod(this, _HexMap_instances, propose_fn).call(this, brushSelection(__privateGet(this, _selection), nodes, drag.additive));
+    __privateMethod(this, _HexMap_instances, propose_fn).call(this, brushSelection(__privateGet(this, _selection2), nodes, drag.additive));
   } else {
-    __privateMethod(this, _HexMap_instances, propose_fn).call(this, clickSelection(__privateGet(this, _selection), drag.node, isToggle(event)));
+    __privateMethod(this, _HexMap_instances, propose_fn).call(this, clickSelection(__privateGet(this, _selection2), drag.node, isToggle(event)));
   }
 };
 onPointerCancel_fn = function() {
@@ -550,12 +905,12 @@ onPointerLeave_fn = function() {
 };
 hover_fn = function(node) {
   if (node === __privateGet(this, _hovered)) {
-    if (node !== null) __privateMethod(this, _HexMap_instances, emit_fn).call(this, "hover", { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
+    if (node !== null) __privateGet(this, _events2).emit("hover", { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
     return;
   }
   __privateSet(this, _hovered, node);
   this.setHovered(node);
-  __privateMethod(this, _HexMap_instances, emit_fn).call(this, "hover", node === null ? null : { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
+  __privateGet(this, _events2).emit("hover", node === null ? null : { node, ...__privateMethod(this, _HexMap_instances, pointer_fn).call(this) });
 };
 pointer_fn = function() {
   const pointer = __privateGet(this, _lastPointer);
@@ -584,98 +939,125 @@ function modelId(reference) {
   }
   return reference.startsWith(PREFIX) ? reference.slice(PREFIX.length) : reference;
 }
-var _model, _handlers2, _onChange;
-var _LinkedSelection = class _LinkedSelection {
-  /** @param {{get: Function, set: Function, save_changes: Function, on: Function, off: Function}} selectionModel */
-  constructor(selectionModel) {
-    __privateAdd(this, _model);
+var _nodes, _handlers2;
+var LocalSelectionModel = class {
+  constructor(nodes = []) {
+    __privateAdd(this, _nodes);
     __privateAdd(this, _handlers2, /* @__PURE__ */ new Set());
+    __privateSet(this, _nodes, normalizeSelection(nodes));
+  }
+  get(name) {
+    return name === "nodes" ? __privateGet(this, _nodes) : void 0;
+  }
+  set(name, value) {
+    if (name !== "nodes") return;
+    __privateSet(this, _nodes, normalizeSelection(value));
+    for (const handler of __privateGet(this, _handlers2)) handler(__privateGet(this, _nodes));
+  }
+  save_changes() {
+  }
+  // nothing to sync with
+  on(event, handler) {
+    if (event === "change:nodes") __privateGet(this, _handlers2).add(handler);
+  }
+  off(event, handler) {
+    if (event === "change:nodes") __privateGet(this, _handlers2).delete(handler);
+  }
+};
+_nodes = new WeakMap();
+_handlers2 = new WeakMap();
+var _model2, _handlers3, _onChange;
+var _LinkedSelection = class _LinkedSelection {
+  /**
+   * @param {{get: Function, set: Function, save_changes: Function, on: Function, off: Function}} selectionModel
+   * @param {boolean} [shared] whether other views may hold the same model
+   */
+  constructor(selectionModel, shared = true) {
+    __privateAdd(this, _model2);
+    __privateAdd(this, _handlers3, /* @__PURE__ */ new Set());
     __privateAdd(this, _onChange, () => {
       const nodes = this.nodes;
-      for (const handler of __privateGet(this, _handlers2)) handler(nodes);
+      for (const handler of __privateGet(this, _handlers3)) handler(nodes);
     });
-    __privateSet(this, _model, selectionModel);
+    __privateSet(this, _model2, selectionModel);
+    this.shared = shared;
     selectionModel.on("change:nodes", __privateGet(this, _onChange));
   }
   /**
-   * Resolve the selection a view references through its `trait` (default "selection").
+   * Resolve the selection a view references through its `trait` (default "selection"), or, with
+   * no reference or no widget manager to resolve it, a selection of the view's own (empty).
    * @returns {Promise<LinkedSelection>}
    */
   static async of(viewModel, trait = "selection") {
-    const id = modelId(viewModel.get(trait));
-    const selectionModel = await viewModel.widget_manager.get_model(id);
-    return new _LinkedSelection(selectionModel);
+    const reference = viewModel.get(trait);
+    const manager = viewModel.widget_manager;
+    if (reference == null || reference === "" || typeof manager?.get_model !== "function") {
+      return new _LinkedSelection(new LocalSelectionModel(), false);
+    }
+    const id = modelId(reference);
+    try {
+      return new _LinkedSelection(await manager.get_model(id), true);
+    } catch (error) {
+      console.warn(`Somnium: the shared selection ${id} is unavailable; this view keeps its own.`, error);
+      return new _LinkedSelection(new LocalSelectionModel(), false);
+    }
   }
   /** The selected nodes, sorted and unique. */
   get nodes() {
-    return normalizeSelection(__privateGet(this, _model).get("nodes") ?? []);
+    return normalizeSelection(__privateGet(this, _model2).get("nodes") ?? []);
   }
   /** Call `handler(nodes)` on every change of the selection; returns the unsubscribe function. */
   subscribe(handler) {
-    __privateGet(this, _handlers2).add(handler);
-    return () => __privateGet(this, _handlers2).delete(handler);
+    __privateGet(this, _handlers3).add(handler);
+    return () => __privateGet(this, _handlers3).delete(handler);
   }
   /** Make `nodes` the selection; writes (and syncs) only if it differs. Returns whether it wrote. */
   commit(nodes) {
     const next = normalizeSelection(nodes);
     if (sameSelection(next, this.nodes)) return false;
-    __privateGet(this, _model).set("nodes", next);
-    __privateGet(this, _model).save_changes();
+    __privateGet(this, _model2).set("nodes", next);
+    __privateGet(this, _model2).save_changes();
     return true;
   }
   /** Stop listening to the selection model (the model itself stays: other views share it). */
   dispose() {
-    __privateGet(this, _handlers2).clear();
-    __privateGet(this, _model).off("change:nodes", __privateGet(this, _onChange));
+    __privateGet(this, _handlers3).clear();
+    __privateGet(this, _model2).off("change:nodes", __privateGet(this, _onChange));
   }
 };
-_model = new WeakMap();
-_handlers2 = new WeakMap();
+_model2 = new WeakMap();
+_handlers3 = new WeakMap();
 _onChange = new WeakMap();
 var LinkedSelection = _LinkedSelection;
 
-// lib/segments.js
-var UNASSIGNED_FILL = "#d3d3d3";
-function segmentFills(codes, colors, nNodes, unassigned = UNASSIGNED_FILL) {
-  const fills = new Array(nNodes).fill(unassigned);
-  if (codes.length !== nNodes) return fills;
-  for (let node = 0; node < nNodes; node++) {
-    const code = codes[node];
-    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
-  }
-  return fills;
+// lib/model.js
+var GEOMETRY_TRAITS = ["_lattice", "_cell_vertices", "_cell_centers"];
+var SEGMENT_TRAITS = ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"];
+var MAP_TRAITS = [...GEOMETRY_TRAITS, ...SEGMENT_TRAITS, "brush_mode"];
+function requireTraits(model, names, view) {
+  const missing = names.filter((name) => model.get(name) === void 0);
+  if (missing.length > 0) throw new Error(`${view}: the model has no ${missing.join(", ")}`);
 }
-function boundaryPath(edges) {
-  let d = "";
-  for (let i = 0; i + 3 < edges.length; i += 4) {
-    d += `M${edges[i].toFixed(3)} ${edges[i + 1].toFixed(3)}L${edges[i + 2].toFixed(3)} ${edges[i + 3].toFixed(3)}`;
+
+// lib/standouts.js
+function topFeatures(names, indices, scores, k, node) {
+  if (k === 0 || indices.length < (node + 1) * k) return [];
+  const out = [];
+  for (let j = 0; j < k; j++) {
+    const score = scores[node * k + j];
+    if (Number.isFinite(score) && score !== 0) out.push([names[indices[node * k + j]] ?? "?", score]);
   }
-  return d;
-}
-function renderSegmentLegend(legend, names, colors, codes) {
-  const items = names.map((name, i) => {
-    const item = make("span", { class: "somnium-segments__item", "data-segment": String(i) });
-    const swatch = make("span", { class: "somnium-segments__swatch" });
-    swatch.style.background = colors[i] ?? UNASSIGNED_FILL;
-    item.append(swatch, make("span", { class: "somnium-segments__name" }, name));
-    return item;
-  });
-  if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
-    const item = make("span", { class: "somnium-segments__item somnium-segments__item--none" });
-    const swatch = make("span", { class: "somnium-segments__swatch" });
-    swatch.style.background = UNASSIGNED_FILL;
-    item.append(swatch, make("span", { class: "somnium-segments__name" }, "no segment"));
-    items.push(item);
-  }
-  legend.replaceChildren(...items);
-  legend.hidden = names.length === 0;
+  return out;
 }
 
 // lib/tooltip.js
-var _container;
+var _container, _hover, _key, _content;
 var Tooltip = class {
   constructor(container) {
     __privateAdd(this, _container);
+    __privateAdd(this, _hover, null);
+    __privateAdd(this, _key, null);
+    __privateAdd(this, _content, null);
     __privateSet(this, _container, container);
     this.element = make("div", { class: "somnium-map__tooltip", role: "tooltip", hidden: "" });
     container.append(this.element);
@@ -696,6 +1078,28 @@ var Tooltip = class {
     const top = y + 14 + height > box.height ? Math.max(0, y - 14 - height) : y + 14;
     this.element.style.transform = `translate(${left}px, ${top}px)`;
   }
+  /**
+   * Follow a map's hover ({node, clientX, clientY}, or null to hide): on the same `key` (default the
+   * node) the card only moves; on a new one it is rebuilt from `content(hover)`.
+   */
+  follow(hover, content, key = hover?.node) {
+    if (hover === null) {
+      __privateSet(this, _hover, null);
+      this.hide();
+      return;
+    }
+    const same = __privateGet(this, _hover) !== null && key === __privateGet(this, _key);
+    __privateSet(this, _hover, hover);
+    __privateSet(this, _key, key);
+    __privateSet(this, _content, content);
+    if (same) this.move(hover.clientX, hover.clientY);
+    else this.show(content(hover), hover.clientX, hover.clientY);
+  }
+  /** Rebuild the card in place, if one is shown (what it describes has changed). */
+  refresh() {
+    const hover = __privateGet(this, _hover);
+    if (hover !== null) this.show(__privateGet(this, _content).call(this, hover), hover.clientX, hover.clientY);
+  }
   hide() {
     this.element.hidden = true;
   }
@@ -707,8 +1111,17 @@ var Tooltip = class {
   }
 };
 _container = new WeakMap();
-function tooltipRow(label, value) {
-  const row = make("div", { class: "somnium-map__tooltip-row" });
+_hover = new WeakMap();
+_key = new WeakMap();
+_content = new WeakMap();
+function tooltipTitle(text, remark = "") {
+  const title = make("div", { class: "somnium-map__tooltip-title" }, text);
+  if (remark) title.append(make("span", { class: "somnium-map__tooltip-muted" }, remark));
+  return title;
+}
+var tooltipHeading = (text) => make("div", { class: "somnium-map__tooltip-heading" }, text);
+function tooltipRow(label, value, className = "") {
+  const row = make("div", { class: `somnium-map__tooltip-row${className ? ` ${className}` : ""}` });
   row.append(
     make("span", { class: "somnium-map__tooltip-key" }, label),
     make("span", { class: "somnium-map__tooltip-value" }, value)
@@ -717,264 +1130,130 @@ function tooltipRow(label, value) {
 }
 
 // map_view.js
+var LAYER_TRAITS = ["_layer_values", "_layer_info", "_layer_options", "_hit_counts", "color"];
+var TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, "_feature_names", "_top_features", "_top_scores"];
 var WRAP_NOTES = {
   cylindrical: "Cylindrical map: the left and right edges (dashed) join.",
   toroidal: "Toroidal map: left and right edges join, and so do top and bottom (dashed)."
 };
 async function render({ model, el }) {
+  requireTraits(model, TRAITS, "MapView");
   const disposer = new Disposer();
-  const onModel = (event, handler) => disposer.onModel(model, event, handler);
+  const array = (name) => decodeArray(model.get(name)).data;
   const selection = await LinkedSelection.of(model);
   disposer.add(() => selection.dispose());
-  const root = make("div", { class: "somnium-map", tabindex: "0", "data-ready": "false" });
-  const toolbar = make("div", { class: "somnium-map__toolbar" });
-  const layerLabel = make("label", { class: "somnium-map__field" });
-  layerLabel.append(make("span", {}, "Colour"));
-  const layerSelect = make("select", { class: "somnium-map__layer", "aria-label": "Colour layer" });
-  layerLabel.append(layerSelect);
-  const brushGroup = make("div", { class: "somnium-map__brush-modes", role: "group", "aria-label": "Brush" });
-  const brushButtons = {
-    rectangle: make(
-      "button",
-      { type: "button", "data-mode": "rectangle", title: "Drag to select a rectangle" },
-      "Rectangle"
-    ),
-    lasso: make("button", { type: "button", "data-mode": "lasso", title: "Drag to draw a lasso" }, "Lasso")
-  };
-  brushGroup.append(brushButtons.rectangle, brushButtons.lasso);
-  const status = make("span", { class: "somnium-map__status", "aria-live": "polite" });
-  const clearButton = make(
-    "button",
-    { type: "button", class: "somnium-map__clear", title: "Clear the selection (Esc)" },
-    "Clear"
-  );
-  toolbar.append(layerLabel, brushGroup, status, clearButton);
   const canvas = make("div", { class: "somnium-map__canvas" });
   const map = new HexMap(canvas, { brushMode: model.get("brush_mode") });
+  const layerChoice = new Choice({
+    label: "Colour",
+    className: "somnium-map__layer",
+    ariaLabel: "Colour layer"
+  });
+  const layout = [layerChoice.element, "modes", "status", "clear"];
+  const hint = "Click or drag to select";
+  const frame = new ViewFrame({
+    model,
+    el,
+    selection,
+    block: "somnium-map",
+    hint,
+    layout,
+    maps: () => [map]
+  });
+  const { root } = frame;
   const tooltip = new Tooltip(canvas);
-  const footer = make("div", { class: "somnium-map__footer" });
-  const colorbar = make("div", { class: "somnium-map__colorbar" });
-  const colorbarLabel = make("span", { class: "somnium-map__colorbar-label" });
-  const colorbarScale = make("div", { class: "somnium-map__colorbar-scale" });
-  const colorbarRamp = make("div", { class: "somnium-map__colorbar-ramp" });
-  colorbarRamp.style.background = gradientCss();
-  const colorbarTicks = make("div", { class: "somnium-map__colorbar-ticks" });
-  const tickMin = make("span", { class: "somnium-map__tick-min" });
-  const tickMax = make("span", { class: "somnium-map__tick-max" });
-  colorbarTicks.append(tickMin, tickMax);
-  colorbarScale.append(colorbarRamp, colorbarTicks);
-  const legend = make("span", { class: "somnium-map__legend" });
-  const noDataKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--nodata" });
-  noDataKey.append(
-    make("span", { class: "somnium-map__swatch somnium-map__swatch--nodata" }),
-    make("span", {}, "no data")
-  );
-  const emptyKey = make("span", { class: "somnium-map__legend-item somnium-map__legend-item--empty" });
-  emptyKey.append(
-    make("span", { class: "somnium-map__swatch somnium-map__swatch--empty" }),
-    make("span", {}, "empty node (no rows)")
-  );
-  legend.append(noDataKey, emptyKey);
-  colorbar.append(colorbarLabel, colorbarScale, legend);
-  const segmentLegend = make("div", { class: "somnium-segments", "aria-label": "Segments" });
-  segmentLegend.hidden = true;
+  const colorbar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
+  const segmentLegend = new SegmentLegend();
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
-  footer.append(colorbar, segmentLegend, wrapNote);
-  root.append(toolbar, canvas, footer);
-  el.append(root);
-  let nNodes = 0;
+  const footer = make("div", { class: "somnium-map__footer" });
+  footer.append(colorbar.element, segmentLegend.element, wrapNote);
+  root.append(frame.toolbar.element, canvas, footer);
+  frame.focusOn(map.svg);
   let hits = new Uint32Array(0);
   let values = new Float32Array(0);
-  let hovered = null;
   function drawGeometry() {
     const lattice = model.get("_lattice");
-    nNodes = lattice.n_nodes;
-    map.setGeometry({
-      lattice,
-      vertices: decodeArray(model.get("_cell_vertices")).data,
-      centers: decodeArray(model.get("_cell_centers")).data
-    });
+    map.setGeometry({ lattice, vertices: array("_cell_vertices"), centers: array("_cell_centers") });
     wrapNote.textContent = map.wrapKind ? WRAP_NOTES[map.wrapKind] : "";
     root.dataset.wrap = map.wrapKind ?? "flat";
     drawHits();
     drawSegments();
     drawLayer();
-    drawSelection();
+    frame.drawSelection();
   }
   function drawSegments() {
-    const codes = decodeArray(model.get("_segment_codes")).data;
-    map.setBoundaries(boundaryPath(decodeArray(model.get("_segment_edges")).data));
-    renderSegmentLegend(segmentLegend, model.get("_segment_names"), model.get("_segment_colors"), codes);
+    map.setBoundaries(boundaryPath(array("_segment_edges")));
+    segmentLegend.update(model.get("_segment_names"), model.get("_segment_colors"), array("_segment_codes"));
     root.dataset.segments = String(model.get("_segment_names").length);
   }
   function drawHits() {
-    hits = decodeArray(model.get("_hit_counts")).data;
-    emptyKey.hidden = !map.setEmpty(hits);
+    hits = array("_hit_counts");
+    colorbar.setKeys({ empty: map.setEmpty(hits) });
   }
   function drawLayer() {
-    values = decodeArray(model.get("_layer_values")).data;
+    values = array("_layer_values");
     const info = model.get("_layer_info");
+    colorbar.hidden = Boolean(info.categorical);
     if (info.categorical) {
-      const codes = decodeArray(model.get("_segment_codes")).data;
-      map.setColors(segmentFills(codes, model.get("_segment_colors"), nNodes));
-      colorbar.hidden = true;
+      map.setColors(segmentFills(array("_segment_codes"), model.get("_segment_colors"), map.nNodes));
       root.dataset.layer = "segments";
-      syncLayerControl();
-      if (hovered !== null) showTooltip(hovered);
-      return;
+    } else {
+      delete root.dataset.layer;
+      const range = map.setValues(values);
+      colorbar.setLabel(info.label);
+      colorbar.setRange(range?.min, range?.max, (value) => formatValue(value, info.integer));
+      colorbar.setKeys({ noData: Array.prototype.some.call(values, (value) => !Number.isFinite(value)) });
     }
-    colorbar.hidden = false;
-    delete root.dataset.layer;
-    const range = map.setValues(values);
-    noDataKey.hidden = !Array.prototype.some.call(values, (v) => !Number.isFinite(v));
-    colorbarLabel.textContent = info.label;
-    tickMin.textContent = range ? formatValue(range.min, info.integer) : "no data";
-    tickMax.textContent = range ? formatValue(range.max, info.integer) : "";
-    syncLayerControl();
-    if (hovered !== null) showTooltip(hovered);
+    drawLayerChoice();
+    tooltip.refresh();
   }
-  function syncLayerControl() {
-    const options = model.get("_layer_options");
-    const known = Array.from(layerSelect.options, (option) => option.value);
-    if (known.length !== options.length || known.some((value, i) => value !== options[i][0])) {
-      layerSelect.replaceChildren(
-        ...options.map(([value, label]) => {
-          const option = make("option", {}, label);
-          option.value = value;
-          return option;
-        })
-      );
-    }
-    layerSelect.value = model.get("color");
+  function drawLayerChoice() {
+    layerChoice.setOptions(model.get("_layer_options"), model.get("color"));
   }
-  function drawSelection() {
-    const nodes = selection.nodes;
-    map.setSelection(nodes);
-    const shown = map.selection.length;
-    root.classList.toggle("somnium-map--has-selection", shown > 0);
-    status.textContent = shown === 0 ? "Click or drag to select" : `${shown} node${shown === 1 ? "" : "s"} selected`;
-    clearButton.disabled = shown === 0;
-  }
-  function drawBrushMode() {
-    const mode = model.get("brush_mode");
-    for (const [name, button] of Object.entries(brushButtons)) {
-      button.setAttribute("aria-pressed", String(name === mode));
-    }
-    root.dataset.brushMode = mode;
-    map.setBrushMode(mode);
-  }
-  function showTooltip(node, pointer = null) {
-    const lattice = model.get("_lattice");
+  function tooltipLines({ node }) {
+    const { cols } = model.get("_lattice");
     const info = model.get("_layer_info");
-    const lines = [];
-    const title = make("div", { class: "somnium-map__tooltip-title" }, `Node ${node}`);
-    title.append(
-      make(
-        "span",
-        { class: "somnium-map__tooltip-muted" },
-        ` · row ${Math.floor(node / lattice.cols)}, col ${node % lattice.cols}`
-      )
-    );
-    lines.push(title);
-    lines.push(tooltipRow("Hits", hits.length === nNodes ? formatValue(hits[node], true) : "–"));
+    const lines = [
+      tooltipTitle(`Node ${node}`, ` · row ${Math.floor(node / cols)}, col ${node % cols}`),
+      tooltipRow("Hits", hits.length === map.nNodes ? formatValue(hits[node], true) : "–")
+    ];
     if (info.categorical) {
-      const code = decodeArray(model.get("_segment_codes")).data[node] ?? 0;
-      lines.push(tooltipRow("Segment", code > 0 ? model.get("_segment_names")[code - 1] ?? "?" : "none"));
+      lines.push(
+        tooltipRow("Segment", segmentOf(array("_segment_codes"), model.get("_segment_names"), node))
+      );
     } else if (info.key !== "hits") {
       lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
     }
-    const standouts = topFeatures(node);
-    if (standouts.length > 0) {
-      lines.push(make("div", { class: "somnium-map__tooltip-heading" }, "Sets it apart (z across nodes)"));
-      for (const [name, score] of standouts) {
-        lines.push(tooltipRow(name, `${score >= 0 ? "+" : "−"}${Math.abs(score).toFixed(1)}σ`));
-      }
-    }
-    const where = pointer ?? lastPointer;
-    tooltip.show(lines, where.clientX, where.clientY);
-  }
-  function topFeatures(node) {
-    const names = model.get("_feature_names");
     const { data: indices, shape } = decodeArray(model.get("_top_features"));
-    const scores = decodeArray(model.get("_top_scores")).data;
     const k = shape[1] ?? 0;
-    if (k === 0 || indices.length < (node + 1) * k) return [];
-    const out = [];
-    for (let j = 0; j < k; j++) {
-      const score = scores[node * k + j];
-      if (Number.isFinite(score) && score !== 0) out.push([names[indices[node * k + j]] ?? "?", score]);
-    }
-    return out;
+    const standouts = topFeatures(model.get("_feature_names"), indices, array("_top_scores"), k, node);
+    if (standouts.length > 0) lines.push(tooltipHeading("Sets it apart (z across nodes)"));
+    for (const [name, score] of standouts) lines.push(tooltipRow(name, sigma(score)));
+    return lines;
   }
-  let lastPointer = { clientX: 0, clientY: 0 };
-  function onHover(hover) {
-    if (hover === null) {
-      hovered = null;
-      tooltip.hide();
-      return;
-    }
-    lastPointer = hover;
-    if (hover.node === hovered) tooltip.move(hover.clientX, hover.clientY);
-    else {
-      hovered = hover.node;
-      showTooltip(hover.node, hover);
-    }
-  }
-  function onKeyDown(event) {
-    if (event.key === "Escape") {
-      map.cancelGesture();
-      selection.commit([]);
-      event.stopPropagation();
-    }
-  }
-  function onLayerChange() {
-    model.set("color", layerSelect.value);
-    model.save_changes();
-  }
-  function onBrushButton(event) {
-    model.set("brush_mode", event.currentTarget.dataset.mode);
-    model.save_changes();
-  }
+  const queueLayer = batched(drawLayer);
   disposer.add(map.on("select", (nodes) => selection.commit(nodes)));
-  disposer.add(map.on("hover", onHover));
-  disposer.listen(map.svg, "pointerdown", () => root.focus({ preventScroll: true }));
-  disposer.listen(root, "keydown", onKeyDown);
-  disposer.listen(layerSelect, "change", onLayerChange);
-  disposer.listen(clearButton, "click", () => selection.commit([]));
-  for (const button of Object.values(brushButtons)) disposer.listen(button, "click", onBrushButton);
-  onModel("change:_cell_vertices", drawGeometry);
-  onModel("change:_cell_centers", drawGeometry);
-  onModel("change:_lattice", drawGeometry);
-  onModel("change:_hit_counts", drawHits);
-  let layerQueued = false;
-  const queueLayer = () => {
-    if (layerQueued) return;
-    layerQueued = true;
-    queueMicrotask(() => {
-      layerQueued = false;
-      drawLayer();
-    });
-  };
-  onModel("change:_layer_values", queueLayer);
-  onModel("change:_layer_info", queueLayer);
-  onModel("change:_layer_options", syncLayerControl);
-  for (const name of ["_segment_codes", "_segment_names", "_segment_colors", "_segment_edges"]) {
-    onModel(`change:${name}`, () => {
-      drawSegments();
-      queueLayer();
-    });
-  }
-  onModel("change:color", syncLayerControl);
-  onModel("change:brush_mode", drawBrushMode);
-  disposer.add(selection.subscribe(drawSelection));
-  drawBrushMode();
+  disposer.add(map.on("hover", (hover) => tooltip.follow(hover, tooltipLines)));
+  disposer.listen(layerChoice.select, "change", () => {
+    model.set("color", layerChoice.value);
+    model.save_changes();
+  });
+  disposer.onChange(model, GEOMETRY_TRAITS, drawGeometry);
+  disposer.onChange(model, ["_hit_counts"], drawHits);
+  disposer.onChange(model, ["_layer_values", "_layer_info"], queueLayer);
+  disposer.onChange(model, ["_layer_options", "color"], drawLayerChoice);
+  disposer.onChange(model, SEGMENT_TRAITS, () => {
+    drawSegments();
+    queueLayer();
+  });
+  frame.drawBrushMode();
   drawGeometry();
-  root.setAttribute("data-ready", "true");
+  frame.ready();
   return () => {
     disposer.dispose();
+    frame.dispose();
     map.destroy();
     tooltip.destroy();
-    root.remove();
   };
 }
 var map_view_default = { render };

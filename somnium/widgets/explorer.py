@@ -13,6 +13,7 @@ import ipywidgets
 import numpy as np
 
 from ..segments import Segments
+from ._hosts import marimo_notice
 from ._rows import rows_for
 from .component_planes import ComponentPlanes
 from .map_view import MapView, layer_columns
@@ -77,6 +78,8 @@ class Explorer(ipywidgets.VBox):
     >>> explorer.selected_rows.to_parquet("selected/")  # doctest: +SKIP
     >>> ddf = ddf.assign(segment=explorer.segments.labels(ddf))  # doctest: +SKIP
     """
+
+    _display_ = marimo_notice("Explorer")  # marimo draws anywidgets only: say so there
 
     def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
         rows = rows_for(model, data, bmu) if data is not None else None

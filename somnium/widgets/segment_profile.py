@@ -18,6 +18,7 @@ import numpy as np
 from .._summaries import NodeSums, SumPlan, split_columns
 from .._validation import check_int, check_nodes
 from ..metrics import node_mean
+from ._hosts import marimo_notice
 from ._rows import Rows, rows_for
 from ._traits import NodeSelection
 from .selection import check_selection, link_shortcut
@@ -165,6 +166,8 @@ class SegmentProfile(ipywidgets.VBox):
     The chart is redrawn by Python when ``selection.nodes`` changes, so it follows a browser
     selection once the kernel is free.
     """
+
+    _display_ = marimo_notice("SegmentProfile")  # marimo draws anywidgets only: say so there
 
     selected = NodeSelection()  # Python-only shortcut of selection.nodes
 

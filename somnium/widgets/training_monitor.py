@@ -40,6 +40,7 @@ from .._validation import is_dask_collection
 from ..engine import principal_axes
 from ..exceptions import FitInProgressError, ModelNotTrainedError
 from ..metrics import METRIC_LABELS
+from ._hosts import marimo_notice
 
 __all__ = ["STATES", "TrainingMonitor", "TrainingRun"]
 
@@ -231,6 +232,8 @@ class TrainingMonitor:
     >>> monitor = TrainingMonitor(model)  # doctest: +SKIP
     >>> await monitor.fit(X, epochs=60)  # doctest: +SKIP
     """
+
+    _display_ = marimo_notice("TrainingMonitor")  # marimo draws anywidgets only: say so there
 
     def __init__(
         self,

@@ -93,3 +93,8 @@ export function formatValue(value, integer = false) {
   if (magnitude !== 0 && (magnitude >= 1e6 || magnitude < 1e-3)) return value.toExponential(2);
   return String(Number(value.toPrecision(4)));
 }
+
+/** A z-score as "+1.2σ" / "−0.4σ" (a true minus sign), one decimal. */
+export function sigma(value) {
+  return `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(1)}σ`;
+}

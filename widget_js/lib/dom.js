@@ -31,6 +31,11 @@ export class Disposer {
     this.#cleanups.push(() => model.off(event, handler));
   }
 
+  /** `handler` on a change of any of the traits `names`. */
+  onChange(model, names, handler) {
+    for (const name of names) this.onModel(model, `change:${name}`, handler);
+  }
+
   add(cleanup) {
     this.#cleanups.push(cleanup);
   }
@@ -38,4 +43,20 @@ export class Disposer {
   dispose() {
     for (const cleanup of this.#cleanups.splice(0).reverse()) cleanup();
   }
+}
+
+/**
+ * `fn` run once, in a microtask, however many times the returned function is called before it:
+ * traits Python sends in one message (values and their description) then draw once.
+ */
+export function batched(fn) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      fn();
+    });
+  };
 }

@@ -19,6 +19,7 @@
 
 import { colorsFor, finiteRange } from "./colors.js";
 import { svg } from "./dom.js";
+import { Emitter } from "./emitter.js";
 import {
   cellPaths,
   clientToLattice,
@@ -72,7 +73,7 @@ export function selectionChanges(flags, nodes) {
 }
 
 export class HexMap {
-  #handlers = { select: new Set(), hover: new Set() };
+  #events = new Emitter("HexMap", ["select", "hover"]);
   #cleanups = [];
   #nNodes = 0;
   #paths = [];
@@ -126,10 +127,7 @@ export class HexMap {
   // ---------------------------------------------------------------- public API
   /** Subscribe to "select" (nodes) or "hover" ({node, clientX, clientY} | null); returns the unsubscribe. */
   on(event, handler) {
-    const handlers = this.#handlers[event];
-    if (!handlers) throw new Error(`HexMap has no "${event}" event`);
-    handlers.add(handler);
-    return () => handlers.delete(handler);
+    return this.#events.on(event, handler);
   }
 
   get nNodes() {
@@ -252,7 +250,7 @@ export class HexMap {
   destroy() {
     if (this.#frame) cancelAnimationFrame(this.#frame);
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    for (const handlers of Object.values(this.#handlers)) handlers.clear();
+    this.#events.clear();
     this.svg.remove();
     this.overlay.remove();
   }
@@ -264,12 +262,8 @@ export class HexMap {
     this.#cleanups.push(() => this.svg.removeEventListener(type, handler));
   }
 
-  #emit(event, value) {
-    for (const handler of this.#handlers[event]) handler(value);
-  }
-
   #propose(next) {
-    if (!sameSelection(next, this.#selection)) this.#emit("select", next);
+    if (!sameSelection(next, this.#selection)) this.#events.emit("select", next);
   }
 
   #nodeOf(target) {
@@ -362,12 +356,12 @@ export class HexMap {
 
   #hover(node) {
     if (node === this.#hovered) {
-      if (node !== null) this.#emit("hover", { node, ...this.#pointer() });
+      if (node !== null) this.#events.emit("hover", { node, ...this.#pointer() });
       return;
     }
     this.#hovered = node;
     this.setHovered(node);
-    this.#emit("hover", node === null ? null : { node, ...this.#pointer() });
+    this.#events.emit("hover", node === null ? null : { node, ...this.#pointer() });
   }
 
   #pointer() {

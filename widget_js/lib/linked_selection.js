@@ -11,6 +11,8 @@
 //   - the kernel's echo of an older message is dropped by @jupyter-widgets/base
 //     while a newer one is in flight, so quick successive edits cannot bounce
 //     back as a stale selection.
+// Where there is no reference or no widget manager to ask (a standalone page whose model stand-in
+// has none), or the reference cannot be resolved, the view keeps a selection of its own (`shared` false).
 
 import { normalizeSelection, sameSelection } from "./selection.js";
 
@@ -24,6 +26,36 @@ export function modelId(reference) {
   return reference.startsWith(PREFIX) ? reference.slice(PREFIX.length) : reference;
 }
 
+/** A selection model of one view alone: the get/set/on/off/save_changes a Selection model offers. */
+export class LocalSelectionModel {
+  #nodes;
+  #handlers = new Set();
+
+  constructor(nodes = []) {
+    this.#nodes = normalizeSelection(nodes);
+  }
+
+  get(name) {
+    return name === "nodes" ? this.#nodes : undefined;
+  }
+
+  set(name, value) {
+    if (name !== "nodes") return;
+    this.#nodes = normalizeSelection(value);
+    for (const handler of this.#handlers) handler(this.#nodes);
+  }
+
+  save_changes() {} // nothing to sync with
+
+  on(event, handler) {
+    if (event === "change:nodes") this.#handlers.add(handler);
+  }
+
+  off(event, handler) {
+    if (event === "change:nodes") this.#handlers.delete(handler);
+  }
+}
+
 export class LinkedSelection {
   #model;
   #handlers = new Set();
@@ -32,20 +64,34 @@ export class LinkedSelection {
     for (const handler of this.#handlers) handler(nodes);
   };
 
-  /** @param {{get: Function, set: Function, save_changes: Function, on: Function, off: Function}} selectionModel */
-  constructor(selectionModel) {
+  /**
+   * @param {{get: Function, set: Function, save_changes: Function, on: Function, off: Function}} selectionModel
+   * @param {boolean} [shared] whether other views may hold the same model
+   */
+  constructor(selectionModel, shared = true) {
     this.#model = selectionModel;
+    this.shared = shared;
     selectionModel.on("change:nodes", this.#onChange);
   }
 
   /**
-   * Resolve the selection a view references through its `trait` (default "selection").
+   * Resolve the selection a view references through its `trait` (default "selection"), or, with
+   * no reference or no widget manager to resolve it, a selection of the view's own (empty).
    * @returns {Promise<LinkedSelection>}
    */
   static async of(viewModel, trait = "selection") {
-    const id = modelId(viewModel.get(trait));
-    const selectionModel = await viewModel.widget_manager.get_model(id);
-    return new LinkedSelection(selectionModel);
+    const reference = viewModel.get(trait);
+    const manager = viewModel.widget_manager;
+    if (reference == null || reference === "" || typeof manager?.get_model !== "function") {
+      return new LinkedSelection(new LocalSelectionModel(), false);
+    }
+    const id = modelId(reference);
+    try {
+      return new LinkedSelection(await manager.get_model(id), true);
+    } catch (error) {
+      console.warn(`Somnium: the shared selection ${id} is unavailable; this view keeps its own.`, error);
+      return new LinkedSelection(new LocalSelectionModel(), false);
+    }
   }
 
   /** The selected nodes, sorted and unique. */

@@ -20,6 +20,12 @@ export function segmentFills(codes, colors, nNodes, unassigned = UNASSIGNED_FILL
   return fills;
 }
 
+/** The name of the segment `node` is in ("none" outside every segment), for a tooltip. */
+export function segmentOf(codes, names, node) {
+  const code = codes[node] ?? 0;
+  return code > 0 ? (names[code - 1] ?? "?") : "none";
+}
+
 /** One SVG path of the boundary edges (x1, y1, x2, y2 per edge). */
 export function boundaryPath(edges) {
   let d = "";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LinkedSelection, modelId } from "../lib/linked_selection.js";
+import { LinkedSelection, LocalSelectionModel, modelId } from "../lib/linked_selection.js";
 
 /** A backbone-like model: set() fires change:<name> synchronously, save_changes() logs a message. */
 class FakeModel {
@@ -122,4 +122,71 @@ test("disposing a view's link stops its drawing but not the others'", () => {
   assert.deepEqual(map.drawn, []);
   assert.deepEqual(planes.drawn, [4]);
   assert.equal(selection.handlers.get("change:nodes").size, 1);
+});
+
+test("without a widget manager the view keeps a selection of its own", async () => {
+  const view = { get: (name) => (name === "selection" ? "IPY_MODEL_sel" : undefined) };
+  const link = await LinkedSelection.of(view);
+  assert.equal(link.shared, false);
+  assert.deepEqual(link.nodes, []);
+  const drawn = [];
+  link.subscribe((nodes) => drawn.push(nodes));
+  assert.equal(link.commit([5, 2, 5]), true);
+  assert.equal(link.commit([2, 5]), false); // unchanged: nothing to draw
+  assert.deepEqual(link.nodes, [2, 5]);
+  assert.deepEqual(drawn, [[2, 5]]);
+});
+
+test("without a selection reference the view keeps its own, even with a widget manager", async () => {
+  const requested = [];
+  const view = {
+    get: () => undefined,
+    widget_manager: { get_model: async (id) => requested.push(id) },
+  };
+  const link = await LinkedSelection.of(view);
+  assert.equal(link.shared, false);
+  assert.deepEqual(requested, []);
+});
+
+test("a reference the widget manager cannot resolve leaves the view its own selection", async () => {
+  const view = {
+    get: () => "IPY_MODEL_gone",
+    widget_manager: {
+      get_model: async (id) => {
+        throw new Error(`widget model ${id} not found`);
+      },
+    },
+  };
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => warnings.push(args.join(" "));
+  try {
+    const link = await LinkedSelection.of(view);
+    assert.equal(link.shared, false);
+    link.commit([1]);
+    assert.deepEqual(link.nodes, [1]);
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /gone.*keeps its own/);
+});
+
+test("a resolved selection is shared", async () => {
+  const selection = new FakeModel({ nodes: [] });
+  const view = { get: () => "IPY_MODEL_sel", widget_manager: { get_model: async () => selection } };
+  assert.equal((await LinkedSelection.of(view)).shared, true);
+});
+
+test("a view's own selection stops drawing once disposed", () => {
+  const own = new LocalSelectionModel([3]);
+  const link = new LinkedSelection(own, false);
+  let draws = 0;
+  link.subscribe(() => {
+    draws += 1;
+  });
+  link.dispose();
+  own.set("nodes", [4]);
+  assert.equal(draws, 0);
+  assert.deepEqual(own.get("nodes"), [4]);
 });

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import "./dom.mjs";
+import { ColorBar, SegmentLegend, tickLabels } from "../lib/colorbar.js";
+import { formatValue, gradientCss, sigma } from "../lib/colors.js";
+import { UNASSIGNED_FILL } from "../lib/segments.js";
+
+const ticks = (bar) => [
+  bar.element.querySelector(".somnium-map__tick-min").textContent,
+  bar.element.querySelector(".somnium-map__tick-max").textContent,
+];
+
+test("tick labels: both ends formatted, or 'no data' without a finite range", () => {
+  assert.deepEqual(tickLabels(0.5, 12), ["0.5", "12"]);
+  assert.deepEqual(tickLabels(-1.24, 2, sigma), ["−1.2σ", "+2.0σ"]);
+  assert.deepEqual(tickLabels(undefined, undefined), ["no data", ""]);
+  assert.deepEqual(tickLabels(Number.NaN, 3), ["no data", ""]);
+});
+
+test("setRange writes the two ticks with the format given", () => {
+  const bar = new ColorBar({ className: "somnium-map__colorbar", label: true });
+  bar.setRange(1234.5, 98765, (value) => formatValue(value, true));
+  assert.deepEqual(ticks(bar), ["1,235", "98,765"]);
+  bar.setRange(null, null);
+  assert.deepEqual(ticks(bar), ["no data", ""]);
+});
+
+test("the full bar: label, viridis ramp, ticks and keys, under the view's hook class", () => {
+  const bar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
+  assert.ok(bar.element.classList.contains("somnium-map__colorbar"));
+  assert.ok(!bar.element.classList.contains("somnium-colorbar--compact"));
+  const hostile = "<img src=x onerror=alert(1)>";
+  bar.setLabel(hostile);
+  assert.equal(bar.element.querySelector(".somnium-map__colorbar-label").textContent, hostile);
+  assert.equal(bar.element.querySelector("img"), null);
+  const ramp = bar.element.querySelector(".somnium-map__colorbar-ramp");
+  assert.equal(ramp.style.background.replaceAll(" ", ""), gradientCss().replaceAll(" ", ""));
+  assert.ok(bar.element.querySelector(".somnium-map__legend-item--nodata"));
+  assert.ok(bar.element.querySelector(".somnium-map__legend-item--empty"));
+});
+
+test("setKeys shows or hides each swatch, leaving the other as it was", () => {
+  const bar = new ColorBar({ className: "somnium-map__colorbar", keys: true });
+  const noData = bar.element.querySelector(".somnium-map__legend-item--nodata");
+  const empty = bar.element.querySelector(".somnium-map__legend-item--empty");
+  bar.setKeys({ noData: true, empty: false });
+  assert.deepEqual([noData.hidden, empty.hidden], [false, true]);
+  bar.setKeys({ empty: true });
+  assert.deepEqual([noData.hidden, empty.hidden], [false, false]);
+  bar.setKeys({ noData: false });
+  assert.deepEqual([noData.hidden, empty.hidden], [true, false]);
+});
+
+test("the compact bar has no label and no keys", () => {
+  const bar = new ColorBar({ className: "somnium-planes__colorbar", compact: true });
+  assert.ok(bar.element.classList.contains("somnium-planes__colorbar"));
+  assert.ok(bar.element.classList.contains("somnium-colorbar--compact"));
+  assert.equal(bar.element.querySelector(".somnium-map__colorbar-label"), null);
+  assert.equal(bar.element.querySelector(".somnium-map__legend"), null);
+  bar.setLabel("ignored"); // nothing to write into, and no error
+  bar.setKeys({ noData: true });
+  bar.hidden = true;
+  assert.equal(bar.element.hidden, true);
+});
+
+test("the segment legend names each segment as text, adds 'no segment' when a node has none", () => {
+  const legend = new SegmentLegend();
+  assert.equal(legend.element.hidden, true);
+  const hostile = "<script>alert(1)</script>";
+  legend.update(["left", hostile], ["#112233", "#445566"], new Uint32Array([1, 2, 0]));
+  assert.equal(legend.element.hidden, false);
+  const names = Array.from(legend.element.querySelectorAll(".somnium-segments__name"), (n) => n.textContent);
+  assert.deepEqual(names, ["left", hostile, "no segment"]);
+  assert.equal(legend.element.querySelector("script"), null);
+  const none = legend.element.querySelector(".somnium-segments__item--none .somnium-segments__swatch");
+  assert.equal(none.style.background, UNASSIGNED_FILL);
+  legend.update(["left"], ["#112233"], new Uint32Array([1, 1, 1]));
+  assert.equal(legend.element.querySelector(".somnium-segments__item--none"), null);
+  legend.update([], [], new Uint32Array(0));
+  assert.equal(legend.element.hidden, true);
+});
