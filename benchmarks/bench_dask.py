@@ -123,13 +123,14 @@ def large_run(client, n_rows: int, epochs: int, rows_per_partition: int = 500_00
 
 def scaling_model(client) -> dict:
     """Per-partition and per-reduction costs measured here, extrapolated to 1B rows."""
-    from somnium import distributed as sd
+    from somnium._state import committed_state
+    from somnium.dask import passes as sd
     from somnium.engine import EpochStatistics
 
     rows_per_partition, n_features = 1_000_000, 16
     X = generated_block({None: {"chunk-location": (0,), "chunk-shape": (rows_per_partition, n_features)}})
     model = SOM(mapsize=(50, 50), random_state=0).fit(X[:50_000], epochs=1)
-    state = model._state
+    state = committed_state(model)
     spec = sd._PassSpec(
         state.normalizer,
         state.center,

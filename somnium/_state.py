@@ -21,7 +21,7 @@ from . import engine
 from ._validation import check_mapsize, check_size, not_fitted_message
 from .exceptions import ModelNotTrainedError
 from .lattice import Lattice
-from .metrics import HISTORY_METRICS
+from .metrics import HISTORY_METRICS, node_mean
 
 __all__ = [
     "HISTORY_KEYS",
@@ -98,8 +98,7 @@ class NodeStatistics:
     n_rows: int
 
     def quantization_error(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.hits > 0, self.abs_error / np.maximum(self.hits, 1), np.nan)
+        return node_mean(self.abs_error, self.hits)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,22 @@
-"""Per-node sums of a table's columns: what a profile of any set of nodes adds up.
+"""Per-node sums of a table's columns: what a profile of any set of nodes, or a map layer, adds up.
 
-Numeric columns (integer and float dtypes) give, per node, the count of their finite values, the sum
-and the sum of squares; every other column (text, categorical, boolean, dates) the count of each of
-its most frequent values, all other values together as ``"(other)"``.  Sums of two sets of rows add
-(:class:`NodeSums` ``+``), so the same code sums all rows in memory and one partition of Dask rows
-(:func:`somnium.distributed.node_sums` adds the partitions' sums up a tree).  Which values are the most
-frequent is a property of all rows, settled first by a :class:`CategoryTally` (which also adds).
+A :class:`SumPlan` says what to sum: numeric columns (the count of their finite values, the sum and the
+sum of squares per node) and non-numeric ones (text, categorical, boolean, dates: the count of each of
+their most frequent values per node, all other values together as ``"(other)"``).  Which values are the
+most frequent is a property of all rows, settled by a :class:`CategoryTally` before the sums.  Sums of
+two sets of rows add (:class:`NodeSums` ``+``), so the same :func:`sum_by_node` sums all rows in memory
+and one partition of Dask rows.  Nothing here knows a backend: the rows (:mod:`somnium._rows`) run a
+plan, in memory or as Dask reductions, and the views build their summaries from ``(plan, sums)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._validation import float_values
+from ._validation import float_values, numeric_columns
+from .metrics import node_mean
 
 __all__ = [
     "OTHER",
@@ -24,18 +26,22 @@ __all__ = [
     "per_node",
     "split_columns",
     "sum_by_node",
-    "summarize",
 ]
 
 #: The label of the values of a column that are not among its most frequent
 OTHER = "(other)"
 
 
-def split_columns(dtypes) -> tuple[list, list]:
-    """Labels of the numeric (integer, float) columns and of the others, from a frame's ``dtypes``."""
-    numeric = [c for c, dtype in dtypes.items() if getattr(dtype, "kind", "O") in "iuf"]
+def split_columns(data) -> tuple[list | None, list]:
+    """The numeric columns of a DataFrame (pandas or Dask) and the others; ``(None, [])`` for an array.
+
+    Numeric is :func:`somnium._validation.numeric_columns` (a boolean is a category).
+    """
+    if not hasattr(getattr(data, "dtypes", None), "items"):
+        return None, []
+    numeric = numeric_columns(data)
     chosen = set(numeric)
-    return numeric, [c for c in dtypes.index if c not in chosen]
+    return numeric, [c for c in data.columns if c not in chosen]
 
 
 def per_node(bmu, values, n_nodes) -> np.ndarray:
@@ -103,6 +109,12 @@ class CategoryTally:
     def of(cls, frame, columns, partition: int = 0) -> CategoryTally:
         return cls([ValueCounts.of(frame[column], partition) for column in columns])
 
+    @classmethod
+    def with_codes(cls, frame, columns) -> tuple[CategoryTally, dict]:
+        """The tally of in-memory ``frame``'s ``columns`` and their factorizations (for :func:`sum_by_node`)."""
+        factorized = {column: _factorized(frame[column]) for column in columns}
+        return cls([ValueCounts.factorized(*factorized[column]) for column in columns]), factorized
+
     def __add__(self, other: CategoryTally) -> CategoryTally:
         return CategoryTally([a + b for a, b in zip(self.columns, other.columns, strict=True)])
 
@@ -131,6 +143,30 @@ class SumPlan:
         return cls(
             int(n_nodes), None if numeric is None else tuple(numeric), tuple(categorical), kept, others
         )
+
+    def with_numeric(self, columns) -> SumPlan:
+        """This plan with ``columns`` also summed as numbers (an array's plan already sums every column)."""
+        if self.numeric is None:
+            return self
+        extra = tuple(c for c in columns if c not in self.numeric)
+        return replace(self, numeric=self.numeric + extra) if extra else self
+
+    def covers(self, other: SumPlan) -> bool:
+        """Whether this plan's sums hold everything ``other`` sums (so they answer it without a pass)."""
+        if self.n_nodes != other.n_nodes:
+            return False
+        if other.numeric is None or self.numeric is None:
+            numeric = (other.numeric is None and self.numeric is None) or other.numeric == ()
+        else:
+            numeric = set(other.numeric) <= set(self.numeric)
+        return numeric and all(self._same_category(other, j) for j in range(len(other.categorical)))
+
+    def _same_category(self, other: SumPlan, j: int) -> bool:
+        column = other.categorical[j]
+        if column not in self.categorical:
+            return False
+        i = self.categorical.index(column)
+        return self.others[i] == other.others[j] and self.kept[i].equals(other.kept[j])
 
     def numeric_names(self, width: int) -> list[str]:
         if self.numeric is None:
@@ -172,24 +208,38 @@ class NodeSums:
         ]
         return cls(np.zeros(plan.n_nodes), zeros, zeros.copy(), zeros.copy(), [np.zeros(s) for s in shapes])
 
-    def means(self, names: list[str], columns) -> dict:
-        """Per-node mean of each of ``columns`` (of ``names``, the numeric ones); NaN where a node has no value."""
+    def means(self, plan: SumPlan, columns) -> dict:
+        """Per-node mean of each of ``columns`` (numeric columns of ``plan``); NaN where a node has no value."""
+        names = plan.numeric_names(self.counts.shape[1])
         out = {}
         for column in columns:
             j = names.index(str(column))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[str(column)] = np.where(
-                    self.counts[:, j] > 0, self.sums[:, j] / self.counts[:, j], np.nan
-                )
+            out[str(column)] = node_mean(self.sums[:, j], self.counts[:, j])
         return out
+
+    def restricted(self, have: SumPlan, want: SumPlan) -> NodeSums:
+        """The part of these sums (of plan ``have``) that plan ``want`` asks for (``have.covers(want)``)."""
+        if want.numeric is None:
+            numeric = slice(None)
+        else:
+            numeric = [have.numeric.index(c) for c in want.numeric]
+        categories = [self.categories[have.categorical.index(c)] for c in want.categorical]
+
+        def columns(values):  # C order, as sum_by_node makes them: reductions round the same way
+            return np.ascontiguousarray(values[:, numeric])
+
+        return NodeSums(
+            self.rows, columns(self.counts), columns(self.sums), columns(self.squares), categories
+        )
 
 
 def sum_by_node(bmu, data, plan: SumPlan, factorized=None) -> NodeSums:
     """The :class:`NodeSums` of the rows ``data`` (a DataFrame, or an array when ``plan.numeric`` is None).
 
     Non-finite numeric values (NaN, missing, inf) are left out of their column's count and sums.
-    ``factorized`` maps a non-numeric column to its ``pandas.factorize`` when already known.
+    ``factorized`` maps non-numeric columns to their ``pandas.factorize`` when already known.
     """
+    factorized = factorized or {}
     bmu = np.asarray(bmu, dtype=np.int64)
     n_nodes = plan.n_nodes
     if plan.numeric is None:
@@ -202,7 +252,7 @@ def sum_by_node(bmu, data, plan: SumPlan, factorized=None) -> NodeSums:
     clean = np.where(finite, values, 0.0)
     categories = []
     for column, kept, other in zip(plan.categorical, plan.kept, plan.others, strict=True):
-        codes, uniques = factorized[column] if factorized else _factorized(data[column])
+        codes, uniques = factorized[column] if column in factorized else _factorized(data[column])
         n_labels = len(kept) + other
         slot_of = np.asarray(kept.get_indexer(uniques), dtype=np.int64)
         slot_of[slot_of < 0] = len(kept)  # every value not kept shares the last slot, "(other)"
@@ -217,15 +267,3 @@ def sum_by_node(bmu, data, plan: SumPlan, factorized=None) -> NodeSums:
         per_node(bmu, clean**2, n_nodes),
         categories,
     )
-
-
-def summarize(bmu, data, n_nodes: int, max_categories: int) -> tuple[SumPlan, NodeSums]:
-    """The plan and the :class:`NodeSums` of in-memory rows (a DataFrame: every column; an array: all numeric)."""
-    if hasattr(data, "dtypes"):
-        numeric, categorical = split_columns(data.dtypes)
-        factorized = {column: _factorized(data[column]) for column in categorical}
-        tally = CategoryTally([ValueCounts.factorized(*factorized[column]) for column in categorical])
-        plan = SumPlan.of(n_nodes, numeric, categorical, tally, max_categories)
-        return plan, sum_by_node(bmu, data, plan, factorized)
-    plan = SumPlan.of(n_nodes, None)
-    return plan, sum_by_node(bmu, data, plan)

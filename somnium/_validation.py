@@ -16,17 +16,23 @@ from .exceptions import InvalidValuesInDataSet, ModelNotTrainedError, UnknownOpt
 
 __all__ = [
     "as_float_array",
+    "boolean_columns",
     "check_int",
+    "check_integers",
+    "check_nodes",
     "check_option",
     "check_real",
     "feature_columns",
     "float_values",
+    "is_boolean_dtype",
     "is_dask_collection",
     "is_dask_dataframe",
     "is_dataframe",
+    "is_numeric_dtype",
     "is_series",
     "matched_columns",
     "not_fitted_message",
+    "numeric_columns",
     "validated_rows",
 ]
 
@@ -38,7 +44,8 @@ MAX_ARRAY_VALUES = 2**31
 def check_option(value, valid, what: str, error=UnknownOptionError):
     """``value`` if it is one of ``valid``, else ``error`` listing the valid names."""
     if not isinstance(value, str) or value not in valid:
-        raise error(f"Unknown {what} {value!r}. Valid {what} values: {', '.join(map(str, valid))}.")
+        listed = ", ".join(map(str, valid)) or "(none)"
+        raise error(f"Unknown {what} {value!r}. Valid {what} values: {listed}.")
     return value
 
 
@@ -98,6 +105,72 @@ def _real_range(minimum, maximum, exclusive) -> str:
     return f"in {low}, {high}"
 
 
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+def check_integers(values, what: str, minimum: int | None = None, maximum: int | None = None) -> np.ndarray:
+    """A flat int64 array of integers (not bools, not floats) within ``[minimum, maximum]``.
+
+    Accepts lists, tuples, sets, generators, NumPy arrays and pandas objects; Python ints of any
+    size are compared before the cast, so ``2**70`` is out of range rather than an overflow.
+    """
+    array, low, high = _integer_array(values, what, "integers")
+    if minimum is not None and low is not None and low < minimum:
+        raise ValueError(f"{what} must be {_int_range(minimum, maximum)}, got {low}.")
+    if maximum is not None and high is not None and high > maximum:
+        raise ValueError(f"{what} must be {_int_range(minimum, maximum)}, got {high}.")
+    if low is not None and not _INT64_MIN <= low <= high <= _INT64_MAX:
+        raise ValueError(f"{what} must fit in 64-bit integers, got {low if low < _INT64_MIN else high}.")
+    return array.astype(np.int64, copy=False)
+
+
+def check_nodes(nodes, n_nodes: int, what: str = "nodes", *, unique: bool = True) -> np.ndarray:
+    """Node indices of a map of ``n_nodes`` nodes (a selection, a segment, one BMU per row) as int64.
+
+    The one check of node lists: integers (not bools, not floats) in ``0 .. n_nodes - 1``.  With
+    ``unique`` they come back sorted and without repeats (selecting a node twice selects it);
+    without, in their order (BMUs, one per row).
+    """
+    array, low, high = _integer_array(nodes, what, "integer node indices")
+    if low is not None and (low < 0 or high >= n_nodes):
+        raise ValueError(
+            f"{what} must be node indices 0 to {n_nodes - 1} (the map has {n_nodes} nodes), "
+            f"got {low if low < 0 else high}."
+        )
+    array = array.astype(np.int64, copy=False)
+    return np.unique(array) if unique else array
+
+
+def _integer_array(values, what: str, kind: str):
+    """``values`` as a 1-D integer array (not cast yet) with its smallest and largest value (None when empty)."""
+    if isinstance(values, (str, bytes, numbers.Number)) or not np.iterable(values):
+        raise ValueError(f"{what} must be a list or array of {kind}, got {values!r}.")
+    if hasattr(values, "to_numpy"):  # pandas
+        values = values.to_numpy()
+    elif not isinstance(values, np.ndarray):
+        values = list(values)  # also sets and generators
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError):  # ragged nesting
+        raise ValueError(f"{what} must be a flat list or array of {kind}.") from None
+    if array.size == 0:
+        return np.empty(0, dtype=np.int64), None, None
+    if array.dtype == object:
+        items = array.ravel().tolist()
+        odd = next((v for v in items if isinstance(v, bool) or not isinstance(v, numbers.Integral)), None)
+        if odd is not None:
+            raise ValueError(f"{what} must be {kind}, got {odd!r} ({type(odd).__name__}).")
+        items = [int(v) for v in items]  # Python ints: compared before any cast can overflow
+        low, high = min(items), max(items)
+    elif array.dtype.kind in "iu":
+        low, high = int(array.min()), int(array.max())
+    else:
+        raise ValueError(f"{what} must be {kind}, got {array.ravel()[0].item()!r} (dtype {array.dtype}).")
+    if array.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {array.shape}.")
+    return array, low, high
+
+
 #: Largest map accepted (nodes); the codebook and the per-node statistics grow with it.
 MAX_NODES = 1_000_000
 
@@ -155,11 +228,40 @@ def float_values(block) -> np.ndarray:
     return np.asarray(block, dtype=np.float64)
 
 
+# ------------------------------------------------------- what a column is
+# The one decision about booleans: a boolean column (NumPy ``bool`` or pandas' nullable ``boolean``) is a
+# category with two values, not a number.  Views and summaries describe it by its shares (a profile's
+# share of True inside and outside a node set, Segments.profile's top value; a map layer colours a node
+# by its share of True), never by a mean and a standard deviation.  The estimator still trains on
+# boolean features, as 1 and 0 (``check_numeric_columns``): that is reading input as coordinates, not
+# describing rows.
 def is_numeric_dtype(dtype) -> bool:
-    kind = getattr(dtype, "kind", None)
-    if kind is None:  # pandas extension dtypes
-        return getattr(dtype, "_is_numeric", False) and not getattr(dtype, "_is_boolean", False)
-    return kind in "biuf"
+    """An integer or real dtype (NumPy, pandas' nullable or Arrow ones); booleans are not numeric."""
+    return getattr(dtype, "kind", "O") in "iuf"
+
+
+def is_boolean_dtype(dtype) -> bool:
+    """NumPy ``bool`` or pandas' nullable ``boolean`` (Arrow's ``bool[pyarrow]`` too)."""
+    return getattr(dtype, "kind", "O") == "b"
+
+
+def numeric_columns(frame) -> list:
+    """Labels of the numeric columns of a DataFrame (pandas or Dask), in order; ``[]`` for anything else.
+
+    Numeric means :func:`is_numeric_dtype`: integers and reals, never booleans (a category, see above).
+    """
+    dtypes = getattr(frame, "dtypes", None)
+    if not hasattr(dtypes, "items"):
+        return []
+    return [label for label, dtype in dtypes.items() if is_numeric_dtype(dtype)]
+
+
+def boolean_columns(frame) -> list:
+    """Labels of the boolean columns of a DataFrame (pandas or Dask), in order; ``[]`` for anything else."""
+    dtypes = getattr(frame, "dtypes", None)
+    if not hasattr(dtypes, "items"):
+        return []
+    return [label for label, dtype in dtypes.items() if is_boolean_dtype(dtype)]
 
 
 def column_names(columns) -> list[str]:
@@ -184,7 +286,8 @@ def column_names(columns) -> list[str]:
 
 def check_numeric_columns(X) -> None:
     """Every column of a DataFrame (pandas or Dask) is numeric."""
-    bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not is_numeric_dtype(dt)]
+    # Boolean features train as 1 and 0 (input conversion; a boolean is still a category for the views).
+    bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not (is_numeric_dtype(dt) or is_boolean_dtype(dt))]
     if bad:
         raise InvalidValuesInDataSet(
             f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "

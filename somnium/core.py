@@ -251,7 +251,7 @@ class SOM:
         """The state training starts from (committed, or a new uncommitted one) and the prepared rows."""
         state = self.__dict__.get("_state")
         if is_dask_collection(X):
-            return _distributed().DaskData.prepare_fit(self, state, X)
+            return _distributed().prepare_fit(self, state, X)
         if state is None:
             state, Xn = _training.first_state(X, params, model_rng(self))
         else:
@@ -437,7 +437,7 @@ class SOM:
         """``X`` in the normalised space the map was trained in (the space of ``normalized_codebook_``)."""
         state = committed_state(self, "normalize()")
         if is_dask_collection(X):
-            return _distributed().DaskData.prepare(self, state, X).normalized()
+            return _distributed().prepare(self, state, X).normalized()
         return self._input(X, state)
 
     def transform(self, X) -> np.ndarray:
@@ -450,9 +450,9 @@ class SOM:
         return self.normalize(X)
 
     def _data(self, X, state):
-        """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.distributed`)."""
+        """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.dask`)."""
         if is_dask_collection(X):
-            return _distributed().DaskData.prepare(self, state, X)
+            return _distributed().prepare(self, state, X)
         return TrainingData(self._input(X, state), state.center, self.dtype, self.distance_metric)
 
     def predict(self, X=None, *, x=None) -> np.ndarray:
@@ -576,7 +576,7 @@ class SOM:
 
 
 def _distributed():
-    """The Dask adapter, imported only when Dask input arrives (importing somnium never imports dask)."""
-    from . import distributed
+    """The Dask adapter (:mod:`somnium.dask`), imported only when Dask input arrives (importing somnium never imports dask)."""
+    from . import dask
 
-    return distributed
+    return dask

@@ -71,6 +71,7 @@ __all__ = [
     "label_shares",
     "mean_bmu_distance",
     "neighborhood_ranks",
+    "node_mean",
     "node_quantization_error",
     "quantization_error",
     "row_abs_error",
@@ -131,6 +132,17 @@ def vacancy_rate(bmu, n_nodes: int) -> float:
     return float((hits(bmu, n_nodes) == 0).mean())
 
 
+def node_mean(sums, counts) -> np.ndarray:
+    """``sums / counts`` where a node has rows (``counts > 0``), NaN where it has none ("no data", not zero).
+
+    The one definition of a per-node mean: of a column (a map layer, a profile), of the quantization
+    error, of a share.  ``counts`` broadcasts against ``sums`` (one count per node for many columns).
+    """
+    counts = np.asarray(counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, np.asarray(sums, dtype=np.float64) / np.maximum(counts, 1), np.nan)
+
+
 def node_quantization_error(X, codebook, bmu) -> np.ndarray:
     """Per-node mean of :func:`row_abs_error` over the rows mapped to it.
 
@@ -138,10 +150,8 @@ def node_quantization_error(X, codebook, bmu) -> np.ndarray:
     """
     n_nodes = codebook.shape[0]
     errors = row_abs_error(X, codebook, bmu)
-    counts = hits(bmu, n_nodes)
     sums = np.bincount(np.asarray(bmu, dtype=np.int64), weights=errors, minlength=n_nodes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return node_mean(sums, hits(bmu, n_nodes))
 
 
 def umatrix(codebook, lattice) -> np.ndarray:
@@ -199,10 +209,7 @@ def label_shares(bmu, labels, n_nodes: int):
     classes, codes = np.unique(labels, return_inverse=True)
     counts = np.bincount(codes.ravel() * n_nodes + bmu, minlength=len(classes) * n_nodes)
     counts = counts.reshape(len(classes), n_nodes).astype(np.float64)
-    totals = counts.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
-    return classes, shares
+    return classes, node_mean(counts, counts.sum(axis=0))
 
 
 # --------------------------------------------------------------------- neighbourhood-rank measures

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import html
 import json
-import numbers
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ._validation import is_dask_collection, is_dataframe, is_series
-from .exceptions import DaskRowsError, UnknownOptionError
+from ._rows import rows_for
+from ._validation import check_integers, check_nodes, check_option, is_dataframe, numeric_columns
+from .exceptions import DaskRowsError
 from .persistence import _atomic_write, read_attachment
 
 __all__ = ["MAX_JSON_BYTES", "MAX_NAME_LENGTH", "UNASSIGNED", "Segments"]
@@ -87,7 +87,7 @@ class Segments:
         """
         segments = cls(model)
         labels = getattr(labels, "labels", labels)
-        labels = _as_node_array(labels, "labels", minimum=-1, maximum=None)
+        labels = check_integers(labels, "labels", minimum=-1)
         if labels.shape != (segments.n_nodes,):
             raise ValueError(
                 f"labels must hold one label per node ({segments.n_nodes}), got {labels.shape[0]}."
@@ -123,7 +123,7 @@ class Segments:
             Node numbers in ``0..n_nodes-1`` (repeats are ignored); at least one.
         """
         name = _check_name(name)
-        nodes = np.unique(_as_node_array(nodes, "nodes", minimum=0, maximum=self.n_nodes - 1))
+        nodes = check_nodes(nodes, self.n_nodes)
         if nodes.size == 0:
             raise ValueError(f"Segment {name!r} needs at least one node; got none.")
         taken, emptied = [], []
@@ -257,22 +257,7 @@ class Segments:
             Named ``"segment"``, categorical with the categories :attr:`names`
             in order; NaN for rows whose node is in no segment.
         """
-        import pandas as pd
-
-        if is_dask_collection(data):
-            if bmu is not None:
-                raise DaskRowsError(
-                    "labels(ddf, bmu=...) cannot line the BMUs up with Dask rows (they have no positions); "
-                    "drop bmu=: the labels are computed partition-wise from model.predict."
-                )
-            from .distributed import segment_labels
-
-            return segment_labels(self.model, data, self.node_labels(), self.names)
-        bmu = self._bmu(data, bmu)
-        codes = self.node_labels()[bmu]
-        index = data.index if (is_dataframe(data) or is_series(data)) else pd.RangeIndex(len(bmu))
-        categories = pd.Index(self.names, dtype=object)
-        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index, name="segment")
+        return self._rows(data, bmu).labels(self.node_labels(), self.names)
 
     def profile(self, data, bmu=None):
         """Size and summary statistics of every segment's rows.
@@ -299,7 +284,14 @@ class Segments:
         """
         import pandas as pd
 
-        bmu = self._bmu(data, bmu)
+        rows = self._rows(data, bmu)
+        if rows.bmu is None:  # rows without positions (Dask): no per-row groups in memory
+            raise DaskRowsError(
+                "Segments.profile needs the rows in memory (its medians are not a reduction). For Dask rows "
+                "profile the segments with SegmentProfile(model, ddf) or the Explorer, or group the "
+                "labelled rows on the cluster: ddf.assign(segment=segments.labels(ddf)).groupby('segment')."
+            )
+        bmu, data = rows.bmu, rows.data
         frame = (
             data if is_dataframe(data) else pd.DataFrame(np.asarray(data), columns=self.model.feature_names())
         )
@@ -311,7 +303,7 @@ class Segments:
         size = np.bincount(codes, minlength=n_groups)
         columns = {"size": size, "share": size / n_rows if n_rows else np.zeros(n_groups)}
 
-        numeric = [c for c in frame.columns if _is_numeric(frame[c].dtype)]
+        numeric = numeric_columns(frame)  # a boolean column is a category: its top value and share
         order, bounds = _group_slices(codes, n_groups)
         for column in frame.columns:
             series = frame[column]
@@ -330,28 +322,14 @@ class Segments:
             result = result.iloc[:k]
         return result
 
-    def _bmu(self, data, bmu) -> np.ndarray:
-        if is_dask_collection(data):
-            raise DaskRowsError(
-                "Segments.profile needs the rows in memory (its medians are not a reduction). For Dask rows "
-                "profile the segments with SegmentProfile(model, ddf) or the Explorer, or group the "
-                "labelled rows on the cluster: ddf.assign(segment=segments.labels(ddf)).groupby('segment')."
-            )
-        if bmu is not None:
-            bmu = _as_node_array(bmu, "bmu", minimum=0, maximum=self.n_nodes - 1)
-            if data is not None and len(data) != len(bmu):
-                raise ValueError(f"bmu has {len(bmu)} entries but data has {len(data)} rows.")
-            return bmu
-        if data is None:
+    def _rows(self, data, bmu):
+        """The rows to label or profile (the rows protocol: in memory, or lazily on Dask)."""
+        if data is None and bmu is None:
             raise ValueError("Pass the rows (data) or their nodes (bmu=).")
-        if is_dataframe(data) and getattr(self.model, "feature_names_in_", None) is not None:
-            return np.asarray(self.model.predict(data[self.model.feature_names()]))
-        return np.asarray(self.model.predict(data))
+        return rows_for(self.model, data, bmu)
 
     def _require(self, name) -> None:
-        if not isinstance(name, str) or name not in self._nodes:
-            known = ", ".join(self._nodes) if self._nodes else "(none)"
-            raise UnknownOptionError(f"Unknown segment {name!r}. Segments: {known}")
+        check_option(name, self._nodes, "segment")
 
     # -------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
@@ -423,12 +401,10 @@ class Segments:
                 raise ValueError(
                     f"Invalid segments data: {where}: 'nodes' must be a non-empty list of integers."
                 )
-            nodes = np.array(nodes, dtype=object)
-            if any(node < 0 or node >= segments.n_nodes for node in nodes):
-                raise ValueError(
-                    f"Invalid segments data: {where}: nodes must be in 0..{segments.n_nodes - 1}."
-                )
-            nodes = nodes.astype(np.int64)
+            try:
+                nodes = check_nodes(nodes, segments.n_nodes, unique=False)
+            except ValueError as error:
+                raise ValueError(f"Invalid segments data: {where}: {error}") from None
             unique = np.unique(nodes)
             if unique.size != nodes.size:
                 raise ValueError(f"Invalid segments data: {where}: a node is listed twice.")
@@ -515,35 +491,6 @@ def _check_name(name) -> str:
     return name
 
 
-def _as_node_array(values, what, minimum, maximum) -> np.ndarray:
-    """Integers (not bools, not floats) within ``[minimum, maximum]`` as a flat int64 array."""
-    if isinstance(values, (str, bytes, numbers.Number)):
-        raise ValueError(f"{what} must be a list or array of node numbers, got {values!r}.")
-    if hasattr(values, "to_numpy"):  # pandas
-        values = values.to_numpy()
-    elif not isinstance(values, np.ndarray):
-        values = list(values)  # also sets and generators
-    array = np.asarray(values)
-    if array.size == 0:
-        return np.empty(0, dtype=np.int64)
-    if array.dtype == object and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in array.ravel().tolist()
-    ):
-        items = [int(v) for v in array.ravel().tolist()]  # Python ints: no overflow before the range test
-        low, high = min(items), max(items)
-    elif array.dtype != bool and np.issubdtype(array.dtype, np.integer):
-        low, high = int(array.min()), int(array.max())
-    else:
-        raise ValueError(f"{what} must be integers (node numbers), got dtype {array.dtype}.")
-    if array.ndim != 1:
-        raise ValueError(f"{what} must be one-dimensional, got shape {array.shape}.")
-    if (minimum is not None and low < minimum) or (maximum is not None and high > maximum):
-        allowed = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        bad = low if minimum is not None and low < minimum else high
-        raise ValueError(f"{what} must be {allowed}, got {bad}.")
-    return array.astype(np.int64, copy=False)
-
-
 def _check_lattice(lattice, expected, version: int = _VERSION) -> None:
     """Segments fit only the lattice they were made on: same rows, columns, name and shifted rows."""
     keys = {"rows", "cols", "name"}
@@ -566,12 +513,6 @@ def _check_lattice(lattice, expected, version: int = _VERSION) -> None:
         raise ValueError(
             f"Invalid segments data: made for lattice {lattice!r}, but this model's is {expected.to_dict()!r}."
         )
-
-
-def _is_numeric(dtype) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _is_categorical_like(dtype) -> bool:

@@ -81,8 +81,9 @@ def test_importing_somnium_does_not_import_dask():
 
 def test_dask_input_without_the_extra_names_it(monkeypatch):
     X = da.from_array(make_data(), chunks=300)
-    monkeypatch.delitem(sys.modules, "somnium.distributed", raising=False)
-    monkeypatch.delattr(somnium, "distributed", raising=False)  # else `from . import distributed` finds it
+    for name in [name for name in sys.modules if name == "somnium.dask" or name.startswith("somnium.dask.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delattr(somnium, "dask", raising=False)  # else `from . import dask` finds the package
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"somnium-som\[dask\]"):
         model().fit(X, epochs=1)

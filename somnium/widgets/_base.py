@@ -15,7 +15,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from ._rows import RowIndex
+from ._rows import Rows
 from ._segments import segment_layer
 from ._traits import FloatArray, NodeSelection, UIntArray
 from .selection import Selection, check_selection, link_shortcut
@@ -30,7 +30,8 @@ class SomniumWidget(anywidget.AnyWidget):
     """Base of the map views: lattice geometry (binary) and the shared selection.
 
     Subclasses set ``_esm``/``_css`` to their bundle in :data:`STATIC_DIR` and call
-    ``super().__init__(model, selection=..., rows=..., **traits)``.
+    ``super().__init__(model, selection=..., rows=..., **traits)``; ``rows`` is any implementation of
+    the rows protocol (:func:`somnium.widgets._rows.rows_for`), handed to the selection.
 
     Synced (wire-only) traits
     -------------------------
@@ -63,7 +64,7 @@ class SomniumWidget(anywidget.AnyWidget):
     _segment_colors = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _segment_edges = FloatArray().tag(sync=True)
 
-    def __init__(self, model, *, selection=None, rows: RowIndex | None = None, **traits):
+    def __init__(self, model, *, selection=None, rows: Rows | None = None, **traits):
         lattice = model.lattice_  # raises ModelNotTrainedError on an unfitted model
         self._model = model
         self.n_nodes = lattice.n_nodes  # read by the selection validator

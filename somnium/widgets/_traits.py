@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import traitlets
+
+from .._validation import check_nodes
 
 __all__ = ["FloatArray", "NodeSelection", "UIntArray"]
 
@@ -93,27 +93,14 @@ class NodeSelection(traitlets.TraitType):
     indices are collapsed (selecting a node twice selects it).  Indices outside
     ``0 .. n_nodes - 1`` of the owner (its ``n_nodes`` attribute), booleans and
     non-integers are rejected with a :class:`traitlets.TraitError` that names
-    the bad value.
+    the bad value (the wording of :func:`somnium._validation.check_nodes`).
     """
 
     default_value: list = []
     info_text = "a list of node indices"
 
     def validate(self, obj, value):
-        if isinstance(value, (str, bytes)) or not np.iterable(value):
-            self.error(obj, value)
-        nodes = []
-        for item in value:
-            if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
-                raise traitlets.TraitError(
-                    f"{self.name} must hold integer node indices, got {item!r} ({type(item).__name__})."
-                )
-            nodes.append(int(item))
-        n_nodes = obj.n_nodes
-        bad = [node for node in nodes if not 0 <= node < n_nodes]
-        if bad:
-            raise traitlets.TraitError(
-                f"{self.name}: node index {bad[0]} is out of range for a map with {n_nodes} nodes "
-                f"(valid indices are 0 to {n_nodes - 1})."
-            )
-        return sorted(set(nodes))
+        try:
+            return check_nodes(value, obj.n_nodes, self.name).tolist()
+        except ValueError as error:
+            raise traitlets.TraitError(str(error)) from None

@@ -12,13 +12,12 @@ import warnings
 import ipywidgets
 import numpy as np
 
-from .._validation import is_dask_collection
 from ..segments import Segments
 from ._hosts import marimo_notice
-from ._rows import RowIndex
+from ._rows import rows_for
 from .component_planes import ComponentPlanes
-from .map_view import MapView
-from .segment_profile import SegmentProfile, dask_summaries
+from .map_view import MapView, layer_columns
+from .segment_profile import MAX_CATEGORIES, NodeSummaries, SegmentProfile
 from .selection import Selection
 
 __all__ = ["Explorer"]
@@ -83,15 +82,14 @@ class Explorer(ipywidgets.VBox):
     _display_ = marimo_notice("Explorer")  # marimo draws anywidgets only: say so there
 
     def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
-        summaries = None
-        if is_dask_collection(data):
-            summaries, rows = dask_summaries(
-                model, data, bmu, mean_columns=MapView._mean_columns(model, data)
-            )
-        else:
-            rows = RowIndex.for_model(model, data, bmu)
-        if rows is None or rows.data is None:
+        rows = rows_for(model, data, bmu) if data is not None else None
+        if rows is None:
             raise ValueError("Explorer needs the rows to explore: pass data=.")
+        # One plan of per-node sums for the profile and the map's column layers (one pass on Dask rows,
+        # after the value counts of non-numeric columns); the map then reads its means from these sums.
+        plan = NodeSummaries.plan(rows, MAX_CATEGORIES)
+        rows.node_sums(plan.with_numeric(layer_columns(model, rows.data)))
+        summaries = NodeSummaries(plan, rows.node_sums(plan))
         self.selection = Selection(model.lattice_.n_nodes)
         self.selection._attach_rows(rows)
         self.map = MapView(model, color=color, selection=self.selection, rows=rows)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import traitlets
 
-from .. import metrics
-from .._validation import check_int, is_dask_collection, is_dask_dataframe, is_dataframe, is_series
+from .._validation import boolean_columns, check_int, is_dataframe, is_series, numeric_columns
 from ._base import STATIC_DIR, SomniumWidget
-from ._rows import DaskRows, RowIndex, model_features, refuse_bmu
+from ._rows import Rows, rows_for
 from ._traits import FloatArray, UIntArray
 
 __all__ = ["MapView"]
@@ -35,6 +34,13 @@ class _Layer:
     categorical: bool = False  # the segments layer: codes, not a colour scale
 
 
+def layer_columns(model, data) -> list:
+    """The columns of ``data`` a map shows as per-node layers: numeric or boolean, not features (frame order)."""
+    shown = {*numeric_columns(data), *boolean_columns(data)}  # empty for an array
+    features = set(model.feature_names())
+    return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
+
+
 class MapView(SomniumWidget):
     """Interactive map of a fitted SOM: colour layers, hover details and selection.
 
@@ -46,7 +52,8 @@ class MapView(SomniumWidget):
         Rows to explore.  Their best matching units are computed once here
         (``model.predict``) unless ``bmu`` is given; a DataFrame may hold
         extra columns besides the model's features -- numeric ones become
-        "row mean per node" colour layers.  Without ``data`` the hits and
+        "row mean per node" colour layers, boolean ones "share of True per
+        node" layers (a boolean is a category).  Without ``data`` the hits and
         quality layers use the training data and :attr:`selected_rows` is
         unavailable.  A Dask DataFrame (or 2-D Dask array) is never pulled to
         the client: the hits, quality and "mean of rows" layers are Dask
@@ -73,8 +80,9 @@ class MapView(SomniumWidget):
         Named segments to show as the ``"segments"`` colour layer (see :meth:`show_segments`).
     selection : Selection, optional
         The selection to show and edit, shared with other views; a new one by default.
-    rows : RowIndex, optional
-        An existing row index of ``data`` to share instead of building one (the Explorer does).
+    rows : Rows, optional
+        The rows of ``data`` (:func:`somnium.widgets._rows.rows_for`) to share instead of building
+        them (the Explorer does).
 
     Attributes
     ----------
@@ -123,16 +131,18 @@ class MapView(SomniumWidget):
         top_k: int = 3,
         brush_mode: str = "rectangle",
         selection=None,
-        rows: RowIndex | None = None,
+        rows: Rows | None = None,
         segments=None,
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         top_k = check_int(top_k, "top_k", minimum=0)
-        if rows is None and is_dask_collection(data):
-            rows = self._dask_rows(model, data, bmu)
-        self._rows = rows if rows is not None else RowIndex.for_model(model, data, bmu)
+        if data is None and bmu is not None:
+            raise ValueError("bmu= describes the rows of data=; pass data as well.")
+        self._rows = rows if rows is not None else rows_for(model, data, bmu)
         self._data = self._rows.data if self._rows is not None else None
         self._bmu = self._rows.bmu if self._rows is not None else None
+        # The column layers' sums first: rows that need a pass for their counts (Dask) get them with it.
+        self._column_means = self._row_means(model)
         self._counts = self._rows.counts if self._rows is not None else None
         self._constructed = False
         self._layer_cache: dict[str, np.ndarray] = {}
@@ -160,22 +170,15 @@ class MapView(SomniumWidget):
             self.show_segments(segments)
 
     # --------------------------------------------------------------- rows
-    @staticmethod
-    def _dask_rows(model, data, bmu) -> DaskRows:
-        """Dask rows: hits and every extra numeric column's per-node mean in one pass of per-node sums."""
-        refuse_bmu(bmu)
-        return DaskRows(model, data, MapView._mean_columns(model, data))
-
-    @staticmethod
-    def _mean_columns(model, data) -> list:
-        """The columns of a Dask DataFrame shown as "(mean of rows)" layers: numeric, not features."""
-        if not is_dask_dataframe(data):
-            return []
-        features = set(model.feature_names())
-        dtypes = data.dtypes
-        return [
-            c for c in data.columns if str(c) not in features and getattr(dtypes[c], "kind", "O") in "biuf"
-        ]
+    def _row_means(self, model) -> dict:
+        """Per-node mean of every layer column (a boolean's is its share of True), from one plan of sums."""
+        if self._data is None:
+            return {}
+        columns = layer_columns(model, self._data)
+        if not columns:
+            return {}
+        plan = self._rows.sum_plan(columns)
+        return self._rows.node_sums(plan).means(plan, columns)
 
     @property
     def top_k(self) -> int:
@@ -254,40 +257,19 @@ class MapView(SomniumWidget):
         if self._counts is not None:
             counts = self._counts
             layers["hits"] = _Layer("Hits", lambda: np.where(counts > 0, counts, np.nan), integer=True)
-            layers["quality"] = _Layer("Quantization error", lambda: self._quality(model))
+            # The training rows' without data; one pass on Dask rows.
+            layers["quality"] = _Layer(
+                "Quantization error", lambda: self._rows.node_quantization_error(model)
+            )
         codebook = model.codebook_
         for j, name in enumerate(model.feature_names()):
             key = name if name not in layers and name != SEGMENTS_LAYER else f"feature:{name}"
             layers[key] = _Layer(name, lambda j=j: codebook[:, j])
-        if isinstance(self._rows, DaskRows):
-            for column, means in self._rows.column_means.items():
-                key = column if column not in layers else f"column:{column}"
-                layers[key] = _Layer(f"{column} (mean of rows)", lambda means=means: means)
-        elif is_dataframe(self._data):
-            features = set(model.feature_names())
-            for column in self._data.columns:
-                name = str(column)
-                if name in features or self._data[column].dtype.kind not in "biuf":
-                    continue
-                key = name if name not in layers and name != SEGMENTS_LAYER else f"column:{name}"
-                layers[key] = _Layer(f"{name} (mean of rows)", lambda c=column: self._row_mean(self._data[c]))
-
-    def _quality(self, model):
-        if self._data is None:
-            return model.node_quantization_error()
-        if isinstance(self._rows, DaskRows):
-            return model.node_quantization_error(self._rows.features)  # one Dask pass
-        normalized = model.normalize(model_features(model, self._data))
-        return metrics.node_quantization_error(normalized, model.normalized_codebook_, self._bmu)
-
-    def _row_mean(self, column) -> np.ndarray:
-        """Per-node mean of a column's finite values (missing and infinite ones skipped, as on Dask)."""
-        values = np.asarray(column, dtype=np.float64)
-        finite = np.isfinite(values)
-        sums = np.bincount(self._bmu, weights=np.where(finite, values, 0.0), minlength=self.n_nodes)
-        counts = np.bincount(self._bmu, weights=finite, minlength=self.n_nodes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        booleans = {str(c) for c in boolean_columns(self._data)}
+        for name, means in self._column_means.items():
+            key = name if name not in layers and name != SEGMENTS_LAYER else f"column:{name}"
+            label = f"{name} (share of True)" if name in booleans else f"{name} (mean of rows)"
+            layers[key] = _Layer(label, lambda means=means: means)
 
     def _options(self):
         return [[key, layer.label] for key, layer in self._layers.items()]

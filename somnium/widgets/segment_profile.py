@@ -1,10 +1,10 @@
 """SegmentProfile: how the rows of a node set differ from all rows (bqplot).
 
 Everything a profile needs is summed per node once, at construction: row counts, sums and sums of
-squares of every numeric column (NaN-aware) and counts of every category (:mod:`somnium._summaries`;
-for Dask rows by Dask reductions, :func:`somnium.distributed.node_sums`).  A profile of any node set
-(the shared selection, or a segment's nodes) then adds up those per-node rows: it costs time
-proportional to the selected nodes, not to the rows.
+squares of every numeric column (NaN-aware) and counts of every category (:mod:`somnium._summaries`),
+by the rows themselves (:meth:`Rows.node_sums <somnium._rows.Rows.node_sums>`: in memory, or Dask
+reductions).  A profile of any node set (the shared selection, or a segment's nodes) then adds up
+those per-node rows: it costs time proportional to the selected nodes, not to the rows.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import bqplot
 import ipywidgets
 import numpy as np
 
-from .._summaries import split_columns, summarize
-from .._validation import check_int, is_dask_collection, is_dask_dataframe
+from .._summaries import NodeSums, SumPlan, split_columns
+from .._validation import check_int, check_nodes
+from ..metrics import node_mean
 from ._hosts import marimo_notice
-from ._rows import DaskRows, RowIndex, refuse_bmu
+from ._rows import Rows, rows_for
 from ._traits import NodeSelection
 from .selection import check_selection, link_shortcut
 
@@ -40,49 +41,44 @@ class _Categories:
 
 
 class NodeSummaries:
-    """Per-node sums of ``data``'s columns, so any node set is profiled in O(its nodes).
+    """Per-node sums of the rows' columns, so any node set is profiled in O(its nodes).
+
+    Built from a plan and its sums (:mod:`somnium._summaries`), whatever the rows' backend.
 
     Parameters
     ----------
-    rows : RowIndex or DaskRows
-        The rows (with their data) and the node of each.  For Dask rows the sums are Dask reductions
-        (:func:`somnium.distributed.node_sums`: one pass over the data, two with non-numeric columns);
-        only per-node numbers reach the client.
-    max_categories : int
-        Categories kept per categorical column (the most frequent overall; the rest are counted
-        together as "(other)").
+    plan : SumPlan
+        What was summed: numeric columns (profiled by mean) and non-numeric ones (by share).
+    sums : NodeSums
+        The plan's per-node sums.
     """
 
-    def __init__(self, rows, max_categories: int = 8):
-        if isinstance(rows, DaskRows):
-            from .. import distributed
-
-            plan, sums = distributed.node_sums(rows.model, rows.data, max_categories)
-        else:
-            if rows.data is None:
-                raise ValueError("A profile needs the rows themselves: pass data=.")
-            plan, sums = summarize(rows.bmu, rows.data, rows.n_nodes, max_categories)
-        self._adopt(plan, sums)
-
-    @classmethod
-    def from_sums(cls, plan, sums, n_numeric: int | None = None) -> NodeSummaries:
-        """Summaries of precomputed :class:`~somnium._summaries.NodeSums` (the first ``n_numeric`` numeric columns)."""
-        summaries = cls.__new__(cls)
-        summaries._adopt(plan, sums, n_numeric)
-        return summaries
-
-    def _adopt(self, plan, sums, n_numeric=None):
-        width = sums.counts.shape[1] if n_numeric is None else n_numeric
+    def __init__(self, plan: SumPlan, sums: NodeSums):
         self.n_nodes = plan.n_nodes
         self.node_rows = sums.rows
-        self.numeric_names = plan.numeric_names(sums.counts.shape[1])[:width]
-        self.counts = sums.counts[:, :width]
-        self.sums = sums.sums[:, :width]
-        self.squares = sums.squares[:, :width]
+        self.numeric_names = plan.numeric_names(sums.counts.shape[1])
+        self.counts = sums.counts
+        self.sums = sums.sums
+        self.squares = sums.squares
         self.categories = [
             _Categories(str(column), labels, counts)
             for column, labels, counts in zip(plan.categorical, plan.labels(), sums.categories, strict=True)
         ]
+
+    @staticmethod
+    def plan(rows: Rows, max_categories: int = 8) -> SumPlan:
+        """A profile's plan of ``rows``: every numeric column, and the ``max_categories`` most frequent
+        values of every other one (a pass of value counts first on Dask rows with such columns)."""
+        if rows.data is None:
+            raise ValueError("A profile needs the rows themselves: pass data=.")
+        numeric, categorical = split_columns(rows.data)
+        return rows.sum_plan(numeric, categorical, max_categories)
+
+    @classmethod
+    def of_rows(cls, rows: Rows, max_categories: int = 8) -> NodeSummaries:
+        """The summaries of ``rows`` (one pass over Dask rows, two with non-numeric columns)."""
+        plan = cls.plan(rows, max_categories)
+        return cls(plan, rows.node_sums(plan))
 
     def numeric(self, nodes):
         """Per numeric column: n, mean and std (population) of the rows on ``nodes`` and of all rows.
@@ -109,40 +105,20 @@ class NodeSummaries:
         for category in self.categories:
             inside = category.counts[mask].sum(0)
             outside = category.counts[~mask].sum(0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out.append(
-                    (
-                        category.name,
-                        category.labels,
-                        inside / inside.sum() if inside.sum() else np.full(len(inside), np.nan),
-                        outside / outside.sum() if outside.sum() else np.full(len(outside), np.nan),
-                    )
+            out.append(
+                (
+                    category.name,
+                    category.labels,
+                    node_mean(inside, inside.sum()),
+                    node_mean(outside, outside.sum()),
                 )
+            )
         return out
 
 
-def dask_summaries(model, data, bmu=None, max_categories=MAX_CATEGORIES, mean_columns=()):
-    """:class:`NodeSummaries` and :class:`DaskRows` of Dask ``data`` from the same passes.
-
-    The hits and the per-node means of ``mean_columns`` (a map's "(mean of rows)" layers) come with
-    the profile's sums (:func:`somnium.distributed.node_sums`), so neither needs a pass of its own.
-    """
-    from .. import distributed
-
-    refuse_bmu(bmu)
-    plan, sums = distributed.node_sums(model, data, max_categories, also_numeric=mean_columns)
-    names = plan.numeric_names(sums.counts.shape[1])
-    profiled = len(split_columns(data.dtypes)[0]) if is_dask_dataframe(data) else len(names)
-    rows = DaskRows(
-        model, data, counts=sums.rows.astype(np.int64), column_means=sums.means(names, mean_columns)
-    )
-    return NodeSummaries.from_sums(plan, sums, profiled), rows
-
-
 def _moments(n, sums, squares):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, sums / np.maximum(n, 1), np.nan)
-        variance = np.where(n > 0, squares / np.maximum(n, 1) - mean**2, np.nan)
+    mean = node_mean(sums, n)
+    variance = node_mean(squares, n) - mean**2
     return n, mean, np.sqrt(np.clip(variance, 0.0, None))
 
 
@@ -204,7 +180,7 @@ class SegmentProfile(ipywidgets.VBox):
         bmu=None,
         max_features: int = 12,
         max_categories: int = MAX_CATEGORIES,
-        rows: RowIndex | DaskRows | None = None,
+        rows: Rows | None = None,
         summaries: NodeSummaries | None = None,
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
@@ -213,11 +189,10 @@ class SegmentProfile(ipywidgets.VBox):
         self.max_features = check_int(max_features, "max_features")
         self.max_categories = check_int(max_categories, "max_categories")
         self.n_nodes = n_nodes
-        kept = max(self.max_categories, 1)
-        if rows is None and is_dask_collection(data):
-            summaries, rows = dask_summaries(model, data, bmu, max_categories=kept)
-        self._rows = rows if rows is not None else RowIndex.for_model(model, data, bmu)
-        self.summaries = summaries if summaries is not None else NodeSummaries(self._rows, kept)
+        self._rows = rows if rows is not None else rows_for(model, data, bmu)
+        if summaries is None:
+            summaries = NodeSummaries.of_rows(self._rows, max(self.max_categories, 1))
+        self.summaries = summaries
         self.selection = check_selection(selection, n_nodes)
         self.selection._attach_rows(self._rows)
         self.segments = None  # the Segments show_segment(name) reads (the Explorer sets it)
@@ -243,7 +218,7 @@ class SegmentProfile(ipywidgets.VBox):
         """
         import pandas as pd
 
-        stats = self.summaries.numeric(self._check_nodes(nodes))
+        stats = self.summaries.numeric(check_nodes(nodes, self.n_nodes))
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(stats["std_all"] > 0, stats["std_all"], np.nan)
             z = (stats["mean_selected"] - stats["mean_all"]) / scale
@@ -274,7 +249,7 @@ class SegmentProfile(ipywidgets.VBox):
         import pandas as pd
 
         records = []
-        for name, labels, inside, outside in self.summaries.shares(self._check_nodes(nodes)):
+        for name, labels, inside, outside in self.summaries.shares(check_nodes(nodes, self.n_nodes)):
             for label, a, b in zip(labels, inside, outside, strict=True):
                 records.append({"column": name, "category": label, "share_selected": a, "share_rest": b})
         return pd.DataFrame(records, columns=["column", "category", "share_selected", "share_rest"])
@@ -283,12 +258,6 @@ class SegmentProfile(ipywidgets.VBox):
     def numeric_table(self):
         """:meth:`compare` of the current selection."""
         return self.compare(self.selection.nodes)
-
-    def _check_nodes(self, nodes):
-        nodes = np.unique(np.asarray(list(nodes), dtype=np.int64))
-        if nodes.size and (nodes.min() < 0 or nodes.max() >= self.n_nodes):
-            raise ValueError(f"node indices must be between 0 and {self.n_nodes - 1}.")
-        return nodes
 
     # ------------------------------------------------------------------ charts
     def _build_charts(self):

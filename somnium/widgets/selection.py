@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipywidgets
 import traitlets
 
-from ._rows import RowIndex
+from ._rows import RowIndex, Rows
 from ._traits import NodeSelection
 
 __all__ = ["Selection"]
@@ -70,11 +70,11 @@ class Selection(ipywidgets.Widget):
         super().__init__(nodes=list(nodes))
 
     @property
-    def row_index(self) -> RowIndex | None:
+    def row_index(self) -> Rows | None:
         """The rows behind the nodes (None until data is given or a view attaches its rows)."""
         return self._rows
 
-    def _attach_rows(self, rows: RowIndex | None) -> None:
+    def _attach_rows(self, rows: Rows | None) -> None:
         """Adopt a view's rows when the selection has none of its own (the first view wins)."""
         if self._rows is None and rows is not None:
             self._rows = rows
@@ -89,7 +89,7 @@ class Selection(ipywidgets.Widget):
         """The rows whose BMU is selected, in their original order (a DataFrame keeps its index)."""
         return self._require_rows().rows(self.nodes)
 
-    def _require_rows(self) -> RowIndex:
+    def _require_rows(self) -> Rows:
         if self._rows is None:
             raise ValueError(
                 "This selection has no rows: create it with Selection(n_nodes, data=..., bmu=...) "

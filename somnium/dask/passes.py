@@ -1,0 +1,419 @@
+"""Passes over Dask rows: one low-level graph per pass, a task per partition summed up a tree.
+
+Every pass over the data (:meth:`DaskData.map_reduce`) is a task per partition, then a tree of summing
+tasks with :data:`SPLIT_EVERY` children each (the depth is ``log_8`` of the partition count), on top
+of the partitions' own graph; only the sums reach the client.  What travels per pass is one
+:class:`_PassSpec` (codebook, normaliser, lattice, centre): with a ``distributed.Client`` it is
+scattered once with ``broadcast=True``; with Dask's local scheduler it is one data node of the graph.
+Tasks refer to it, so it is never copied per task.  The rows are never gathered: data already in
+worker memory (``X.persist()``) is reused every epoch, anything else is recomputed every pass.
+
+:class:`DaskData` is :class:`somnium.engine.TrainingData`'s interface over partitions: each epoch,
+every partition normalises its block and runs :func:`somnium.engine.epoch_statistics` on it (on the
+task's own thread: the workers' threads are the parallelism); the
+:class:`~somnium.engine.EpochStatistics` add up the tree.  A distributed failure that retries cannot
+absorb (scheduler gone, every worker lost) raises :class:`~somnium.exceptions.ClusterError`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys
+import uuid
+from dataclasses import dataclass, field, replace
+from functools import reduce
+
+# Absolute imports: this package is somnium.dask, these are the dask library's modules.
+import dask
+import numpy as np
+from dask._task_spec import DataNode, Task, TaskRef
+from dask.delayed import Delayed, delayed
+from dask.highlevelgraph import HighLevelGraph
+
+from .. import engine
+from .._validation import check_finite, float_values, is_dask_dataframe
+from ..exceptions import ClusterError, InvalidValuesInDataSet, SomniumError
+from ..lattice import Lattice
+
+__all__ = ["SPLIT_EVERY", "ClusterError", "DaskData", "active_client"]
+
+#: Fan-in of the reduction tree: each summing task adds up to this many partitions' statistics.
+SPLIT_EVERY = 8
+
+
+# ------------------------------------------------------------------ the client
+def active_client():
+    """The current ``distributed.Client`` (``get_client`` semantics), or None for Dask's default scheduler."""
+    if "distributed" not in sys.modules:  # no client can exist without distributed imported
+        return None
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+_CLUSTER_FAILURES = {
+    "KilledWorker",
+    "CancelledError",
+    "FutureCancelledError",
+    "CommClosedError",
+    "FutureLost",
+    "TimeoutError",
+    "StreamClosedError",
+}
+
+
+def _is_cluster_failure(error: BaseException) -> bool:
+    """Workers or the scheduler lost for good (not an error of the data or of the task's own code)."""
+    if isinstance(error, SomniumError):
+        return False
+    return bool({cls.__name__ for cls in type(error).__mro__} & _CLUSTER_FAILURES)
+
+
+# -------------------------------------------------------- per-partition work
+def _partition_label(index) -> str:
+    return f"Partition {index} of X"
+
+
+def _checked_values(block, index, names, probe) -> np.ndarray:
+    """The partition's rows, refused (naming the partition) with NaN/inf or values outside ``probe``'s domain."""
+    X = float_values(block)
+    check_finite(X, names, where=_partition_label(index))
+    if probe is not None:
+        try:
+            probe._check_domain(X, names)
+        except InvalidValuesInDataSet as error:
+            raise InvalidValuesInDataSet(f"{_partition_label(index)}: {error}") from None
+    return X
+
+
+@dataclass
+class _Moments:
+    """Column moments of some rows, combinable across partitions (Chan et al.'s parallel formula)."""
+
+    n: int
+    mean: np.ndarray
+    m2: np.ndarray  # sum of squared deviations from the mean: per column, or the co-moment matrix
+    low: np.ndarray
+    high: np.ndarray
+    log_sum: np.ndarray | None = None
+    lengths: tuple = ()  # (partition index, rows) of every partition summed in
+
+    def __add__(self, other: _Moments) -> _Moments:
+        lengths = self.lengths + other.lengths
+        if other.n == 0:
+            return replace(self, lengths=lengths)
+        if self.n == 0:
+            return replace(other, lengths=lengths)
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        weight = self.n * other.n / n
+        correction = np.outer(delta, delta) if self.m2.ndim == 2 else delta * delta
+        log_sum = None if self.log_sum is None else self.log_sum + other.log_sum
+        return _Moments(
+            n,
+            self.mean + delta * (other.n / n),
+            self.m2 + other.m2 + correction * weight,
+            np.minimum(self.low, other.low),
+            np.maximum(self.high, other.high),
+            log_sum,
+            lengths,
+        )
+
+    @classmethod
+    def of(cls, X: np.ndarray, covariance: bool, with_log: bool, index) -> _Moments:
+        n, d = X.shape
+        log_sum = None
+        if with_log:
+            log_sum = np.log(np.where(X > 0, X, 1.0)).sum(axis=0) if n else np.zeros(d)
+        if n == 0:
+            m2 = np.zeros((d, d) if covariance else d)
+            return cls(0, np.zeros(d), m2, np.full(d, np.inf), np.full(d, -np.inf), log_sum, ((index, 0),))
+        mean = X.mean(axis=0)
+        deviation = X - mean
+        m2 = deviation.T @ deviation if covariance else np.einsum("ij,ij->j", deviation, deviation)
+        return cls(n, mean, m2, X.min(axis=0), X.max(axis=0), log_sum, ((index, n),))
+
+    def affine(self, shift, scale) -> _Moments:
+        """The moments of ``(X - shift) / scale`` (``scale > 0``), without another pass."""
+        m2 = self.m2 / (np.outer(scale, scale) if self.m2.ndim == 2 else scale * scale)
+        low, high = (self.low - shift) / scale, (self.high - shift) / scale
+        return replace(self, mean=(self.mean - shift) / scale, m2=m2, low=low, high=high)
+
+    def standard_parameters(self):
+        """Centre and scale as :class:`~somnium.normalization.StandardNormalizer` fits them."""
+        m2 = np.diag(self.m2) if self.m2.ndim == 2 else self.m2
+        std = np.sqrt(m2 / self.n)
+        constant = self.low == self.high
+        return np.where(constant, self.low, self.mean), np.where(constant | (std == 0), 1.0, std)
+
+
+def _partition_moments(block, spec, index):
+    names, probe, transform, covariance, with_log = spec
+    X = _checked_values(block, index, names, probe)
+    if transform is not None:
+        X = transform(X)
+    return _Moments.of(X, covariance, with_log, index)
+
+
+@dataclass(frozen=True)
+class _PassSpec:
+    """Everything a partition task needs besides its rows; travels once per pass."""
+
+    normalizer: object
+    center: np.ndarray
+    dtype: str
+    metric: object
+    names: tuple | None
+    codebook: np.ndarray | None = None
+    lattice: Lattice | None = None
+    with_metrics: bool = False
+    validate: bool = True
+
+
+def _normalized(block, spec: _PassSpec, index) -> np.ndarray:
+    if spec.validate:
+        X = _checked_values(block, index, spec.names, spec.normalizer)
+    else:
+        X = float_values(block)
+    return spec.normalizer.transform(X)
+
+
+def _empty_statistics(spec: _PassSpec) -> engine.EpochStatistics:
+    n_nodes, n_features = spec.codebook.shape
+    stats = engine.EpochStatistics(0, np.zeros(n_nodes), np.zeros((n_nodes, n_features)))
+    if spec.with_metrics:
+        stats.abs_error = stats.sq_distance = stats.topographic_errors = stats.distance = 0.0
+        stats.node_abs_error = np.zeros(n_nodes)
+    return stats
+
+
+def _partition_statistics(block, spec: _PassSpec, index, selection=None):
+    """One partition's :class:`~somnium.engine.EpochStatistics` for the pass's codebook."""
+    if selection is not None:
+        count, seed = selection
+        values = float_values(block)
+        block = values[np.sort(np.random.default_rng(seed).choice(len(values), count, replace=False))]
+    Xn = _normalized(block, spec, index)
+    if Xn.shape[0] == 0:
+        return _empty_statistics(spec)
+    data = engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric)
+    with engine.on_calling_thread():  # the worker's threads are the parallelism
+        stats, _ = engine.epoch_statistics(data, spec.codebook, spec.lattice, spec.with_metrics, n_jobs=1)
+    return stats
+
+
+def _block_bmus(block, spec: _PassSpec, block_info=None):
+    index = block_info[0]["chunk-location"][0] if block_info else "?"
+    Xn = _normalized(block, spec, index)
+    if Xn.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    with engine.on_calling_thread():
+        return engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric).bmus(spec.codebook, n_jobs=1)
+
+
+def _partition_bmus(frame, spec: _PassSpec, partition_info=None):
+    import pandas as pd
+
+    index = partition_info["number"] if partition_info else "?"
+    return pd.Series(
+        _block_bmus(frame, spec, {0: {"chunk-location": (index,)}}), index=frame.index, name="bmu"
+    )
+
+
+def _block_normalized(block, spec: _PassSpec, block_info=None):
+    index = block_info[0]["chunk-location"][0] if block_info else "?"
+    return _normalized(block, spec, index)
+
+
+def _partition_normalized(frame, spec: _PassSpec, partition_info=None):
+    import pandas as pd
+
+    index = partition_info["number"] if partition_info else "?"
+    return pd.DataFrame(_normalized(frame, spec, index), index=frame.index, columns=list(spec.names))
+
+
+def _sum(*parts):
+    return reduce(operator.add, parts)
+
+
+# ------------------------------------------------------------------ the data
+@dataclass
+class DaskData:
+    """A Dask collection prepared for SOM passes (the interface of :class:`somnium.engine.TrainingData`)."""
+
+    collection: object
+    normalizer: object
+    center: np.ndarray
+    dtype: str
+    metric: object
+    names: tuple | None
+    validate: bool = True
+    lengths: tuple | None = None  # rows per partition, once a pass has counted them
+    selection: list | None = None  # per partition (rows, seed) of a subsample
+    parts: list = field(default=None, repr=False)
+    # Shared by the copies (subsamples) of one fit's data, so a lost cluster fails every later pass at once.
+    health: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.parts is None:
+            parts = self.collection.to_delayed()
+            self.parts = list(parts.ravel()) if hasattr(parts, "ravel") else list(parts)
+        # The partitions usually share one graph; depending on it once keeps a pass's graph O(partitions).
+        shared = all(part.dask is self.parts[0].dask for part in self.parts)
+        self._roots = self.parts[:1] if shared and self.parts else self.parts
+
+    def trusted(self, moments: _Moments) -> DaskData:
+        """This data, checked by a pass: epochs skip the per-partition NaN/domain checks and know the counts."""
+        lengths = tuple(n for _, n in sorted(moments.lengths))
+        return replace(self, validate=False, lengths=lengths)
+
+    # ------------------------------------------------------------------ passes
+    def compute(self, build, spec):
+        """Run ``build(spec_ref, layer)`` (a Delayed) with ``spec`` shipped once.
+
+        With a distributed client ``spec`` is scattered to every worker (``broadcast=True``) and
+        ``spec_ref`` is its future; otherwise ``spec_ref`` names one node of the graph holding it
+        (``layer`` already contains that node).  Tasks refer to it, so it never travels per task.
+        """
+        if "failure" in self.health:
+            raise ClusterError(
+                f"The Dask cluster already failed in an earlier pass: {self.health['failure']}"
+            )
+        client = active_client()
+        address = getattr(getattr(client, "scheduler", None), "address", None) or "unknown"
+        try:
+            if client is None:
+                key = f"somnium-spec-{uuid.uuid4().hex[:12]}"
+                # The local scheduler's threads are the parallelism: one BLAS thread each.
+                with engine.thread_limits(1):
+                    return dask.compute(build(TaskRef(key), {key: DataNode(key, spec)}))[0]
+            # In a list, so a tuple or dict spec travels as one object rather than one future per item.
+            (future,) = client.scatter([spec], broadcast=True, hash=False)
+            try:
+                return client.compute(build(future, {})).result()
+            finally:
+                future.release()
+        except BaseException as error:
+            if client is None or not (client.status != "running" or _is_cluster_failure(error)):
+                raise
+            self.health["failure"] = error
+            if client.status != "running":
+                what = f"went away: the client's connection to the scheduler is {client.status}"
+            else:
+                what = f"failed: {type(error).__name__}: {error}"
+            raise ClusterError(
+                f"The Dask cluster (scheduler {address}) {what}, during a pass over the data. Start a new "
+                "cluster and client and repeat the call; a fit kept its last completed epoch, so fit again "
+                "to continue it."
+            ) from error
+
+    def map_reduce(self, name: str, func, spec, extra=None):
+        """``func(partition, spec, index, *extra[index])`` on every partition, summed up a tree.
+
+        One low-level graph per pass: a task per partition and a summing task per ``SPLIT_EVERY``
+        children, on top of the partitions' own graph (built once; persisted data are futures).
+        """
+        if not self.parts:
+            raise InvalidValuesInDataSet("X has no partitions; pass at least one row of data.")
+        token = f"somnium-{name}-{uuid.uuid4().hex[:12]}"
+        extra = extra or [()] * len(self.parts)
+
+        def build(spec_ref, layer):
+            keys = []
+            for i, part in enumerate(self.parts):
+                key = (token, i)
+                layer[key] = Task(key, func, TaskRef(part.key), spec_ref, i, *extra[i])
+                keys.append(key)
+            level = 0
+            while len(keys) > 1:
+                parents = []
+                for start in range(0, len(keys), SPLIT_EVERY):
+                    key = (f"{token}-sum", level, start)
+                    layer[key] = Task(key, _sum, *(TaskRef(k) for k in keys[start : start + SPLIT_EVERY]))
+                    parents.append(key)
+                keys, level = parents, level + 1
+            graph = HighLevelGraph.from_collections(token, layer, dependencies=self._roots)
+            return Delayed(keys[0], graph, layer=token)
+
+        return self.compute(build, spec)
+
+    def _moments(self, names, probe, transform, covariance=False, with_log=False) -> _Moments:
+        """Column moments of the rows (``transform`` applied), checking NaN/inf and ``probe``'s domain."""
+        return self.map_reduce("moments", _partition_moments, (names, probe, transform, covariance, with_log))
+
+    @property
+    def n_rows(self) -> int:
+        if self.selection is not None:
+            return int(sum(count for count, _ in self.selection))
+        if self.lengths is None:
+            chunks = getattr(self.collection, "chunks", None)
+            if chunks is not None and not any(math.isnan(c) for c in chunks[0]):
+                self.lengths = tuple(int(c) for c in chunks[0])
+            else:
+                moments = self._moments(self.names, None, None)
+                self.lengths = tuple(n for _, n in sorted(moments.lengths))
+        return int(sum(self.lengths))
+
+    def _spec(self, codebook=None, lattice=None, with_metrics=False) -> _PassSpec:
+        return _PassSpec(
+            self.normalizer,
+            self.center,
+            self.dtype,
+            self.metric,
+            self.names,
+            None if codebook is None else np.ascontiguousarray(codebook, dtype=np.float64),
+            lattice,
+            bool(with_metrics),
+            self.validate,
+        )
+
+    def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
+        """One pass with a fixed codebook: the summed per-partition statistics and no BMUs (None)."""
+        extra = [(selection,) for selection in self.selection] if self.selection is not None else None
+        stats = self.map_reduce(
+            "statistics", _partition_statistics, self._spec(codebook, lattice, with_metrics), extra
+        )
+        return stats, None
+
+    def sample(self, fraction: float, rng: np.random.Generator) -> DaskData:
+        """``ceil(fraction * n_rows)`` rows drawn uniformly without replacement, selected inside the partitions.
+
+        The per-partition counts come from a multivariate hypergeometric draw, the rows within a
+        partition from a seed drawn from ``rng``: reproducible for a seeded model.
+        """
+        lengths = np.asarray(self.lengths if self.lengths is not None else self._counted_lengths())
+        size = max(1, int(math.ceil(fraction * lengths.sum())))
+        counts = rng.multivariate_hypergeometric(lengths, size)
+        seeds = rng.integers(0, 2**63, size=len(lengths))
+        return replace(self, selection=[(int(c), int(s)) for c, s in zip(counts, seeds)])
+
+    def _counted_lengths(self):
+        self.n_rows  # noqa: B018 - counts the rows
+        return self.lengths
+
+    def _lazy_spec(self, codebook):
+        return delayed(self._spec(codebook), name=f"somnium-spec-{uuid.uuid4().hex[:12]}", traverse=False)
+
+    def bmus(self, codebook, n_jobs=None):
+        """Best matching unit of every row, lazily: a dask array (a dask Series with the index for a DataFrame)."""
+        spec = self._lazy_spec(codebook)
+        if self.names is not None and is_dask_dataframe(self.collection):
+            import pandas as pd
+
+            meta = pd.Series(np.zeros(0, dtype=np.int64), name="bmu")
+            return self.collection.map_partitions(_partition_bmus, spec, meta=meta)
+        return self.collection.map_blocks(_block_bmus, spec, dtype=np.int64, drop_axis=1)
+
+    def normalized(self):
+        """The rows in the model's normalised space, lazily (a dask DataFrame keeps its index and columns)."""
+        spec = self._lazy_spec(None)
+        if is_dask_dataframe(self.collection):
+            import pandas as pd
+
+            meta = pd.DataFrame({name: np.zeros(0) for name in self.names})
+            return self.collection.map_partitions(_partition_normalized, spec, meta=meta)
+        return self.collection.map_blocks(_block_normalized, spec, dtype=np.float64)
