@@ -1,0 +1,278 @@
+"""The training monitor's two panels: the quality curves (bqplot) and the maps (a MapView and the net).
+
+Drawing only: :class:`~somnium.widgets.TrainingMonitor` gives them what its recorder holds.  The curves'
+epochs are appended in the browser (the monitor's header sends only the new ones); Python's copy of the
+lines is brought up to date when a run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+
+import ipywidgets
+import numpy as np
+import traitlets
+
+from .._validation import is_dask_collection
+from ..engine import principal_axes
+from ..exceptions import ModelNotTrainedError
+from ..metrics import METRIC_LABELS
+from ._recorder import CURVE_METRICS
+
+__all__ = ["MAX_SAMPLE_ROWS", "CurvePanel", "MapPanel", "epoch_ticks"]
+
+#: Rows of the training data drawn in the "map in data space" panel.
+MAX_SAMPLE_ROWS = 2000
+#: One colour per curve; training_monitor.css sets them for the light and the dark theme.
+CURVE_COLORS = tuple(
+    f"var(--somnium-curve-{i}, {fallback})" for i, fallback in enumerate(("#1f77b4", "#d95f02", "#7570b3"), 1)
+)
+MUTED = "var(--somnium-fg-muted, #757575)"
+
+
+def epoch_ticks(last: int, count: int = 6) -> np.ndarray:
+    """Whole-epoch ticks up to ``last``: the multiples of 1, 2 or 5 times a power of ten."""
+    last = max(int(last), 1)
+    raw = max(last / count, 1.0)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return np.arange(step, last + 0.5, step, dtype=np.float64)
+
+
+class CurvePanel:
+    """One bqplot figure per curve metric, the labelled phase boundaries, and a log-scale toggle."""
+
+    def __init__(self, lock):
+        import bqplot
+
+        self._lock = lock  # the monitor's sending lock (hold_sync is not thread-safe)
+        self.x_scale = bqplot.LinearScale(min=1.0, max=2.0)
+        unit = bqplot.LinearScale(min=0.0, max=1.0)  # the boundaries span the plot's height
+        self.linear_scales = {key: bqplot.LinearScale() for key in CURVE_METRICS}
+        self.log_scales = {key: bqplot.LogScale() for key in CURVE_METRICS}
+        self.lines, self.boundaries, self.phase_labels, self.x_axes, self.y_axes = {}, {}, {}, {}, {}
+        self.last_epoch = self.phase_starts = None
+        figures = []
+        for key, color in zip(CURVE_METRICS, CURVE_COLORS):
+            frame = {"x": self.x_scale, "y": unit}
+            self.lines[key] = bqplot.Lines(
+                x=[], y=[], scales={"x": self.x_scale, "y": self.linear_scales[key]}, colors=[color]
+            )
+            self.boundaries[key] = bqplot.Lines(
+                x=[], y=[], scales=frame, colors=[MUTED], line_style="dashed", stroke_width=1
+            )
+            self.phase_labels[key] = bqplot.Label(
+                x=[], y=[], text=[], scales=frame, colors=[MUTED], default_size=11, x_offset=3
+            )
+            self.x_axes[key] = bqplot.Axis(scale=self.x_scale, label="epoch", tick_format="d")
+            self.y_axes[key] = bqplot.Axis(
+                scale=self.linear_scales[key], side="left", tick_format=".3~g", num_ticks=4
+            )
+            figures.append(
+                bqplot.Figure(
+                    marks=[self.boundaries[key], self.phase_labels[key], self.lines[key]],
+                    axes=[self.x_axes[key], self.y_axes[key]],
+                    title=METRIC_LABELS[key],
+                    fig_margin={"top": 36, "bottom": 40, "left": 56, "right": 16},
+                    layout=ipywidgets.Layout(width="33%", min_width="220px", height="230px"),
+                    animation_duration=0,
+                )
+            )
+        self.log_toggle = ipywidgets.ToggleButton(
+            value=False, description="log scale", tooltip="Logarithmic y axes", icon="chart-line"
+        )
+        self.log_toggle.observe(self._on_log_toggle, "value")
+        self.widget = ipywidgets.VBox(
+            [ipywidgets.HBox(figures, layout=ipywidgets.Layout(width="100%")), self.log_toggle]
+        )
+
+    def _on_log_toggle(self, change):
+        scales = self.log_scales if change["new"] else self.linear_scales
+        with self._lock:
+            for key in CURVE_METRICS:
+                self.lines[key].scales = {"x": self.x_scale, "y": scales[key]}
+                self.y_axes[key].scale = scales[key]
+
+    def draw_frame(self, snap) -> None:
+        """The x axis (whole epochs up to the planned end) and the labelled phase boundaries."""
+        if snap.last_epoch != self.last_epoch:
+            self.last_epoch = snap.last_epoch
+            with self.x_scale.hold_sync():
+                self.x_scale.min, self.x_scale.max = 1.0, float(max(snap.last_epoch, 2))
+            ticks = epoch_ticks(snap.last_epoch)
+            for axis in self.x_axes.values():
+                axis.tick_values = ticks
+        starts = [float(epoch) for epoch, _ in snap.phase_starts[1:]]
+        if starts == self.phase_starts:
+            return
+        self.phase_starts = starts
+        xs = np.repeat(np.asarray(starts) - 0.5, 2).reshape(-1, 2)  # between the phases' epochs
+        ys = np.tile([0.0, 1.0], (len(starts), 1))
+        label_x = np.array([1.0, *xs[:, 0]]) if starts else np.zeros(0)
+        label_text = [phase for _, phase in snap.phase_starts] if starts else []
+        for key in CURVE_METRICS:
+            with self.boundaries[key].hold_sync():
+                self.boundaries[key].x, self.boundaries[key].y = xs, ys
+            with self.phase_labels[key].hold_sync():
+                self.phase_labels[key].x, self.phase_labels[key].text = label_x, label_text
+                self.phase_labels[key].y = np.full(label_x.size, 0.93)
+
+    def sync(self, rows: np.ndarray) -> None:
+        """Python's copy of the lines (the page appended the epochs as they came)."""
+        for i, key in enumerate(CURVE_METRICS, 1):
+            with self.lines[key].hold_sync():
+                self.lines[key].x, self.lines[key].y = rows[:, 0], rows[:, i]
+
+
+class MapPanel:
+    """The live hex map (a :class:`~somnium.widgets.MapView`) and the map in data space (a net over a sample).
+
+    The MapView is created in the thread that owns the widgets (:meth:`call_in_owner`); the other
+    redraws may run in the monitor's publisher thread.
+    """
+
+    def __init__(self, model, map_layer: str, lock, data=None):
+        import bqplot
+
+        self.model, self.map_layer, self._lock = model, map_layer, lock
+        self.view = self.basis = self.edges = None
+        self.sample = self.sample_rows(data) if data is not None else None
+        self.capture_owner()
+        self.pc_x, self.pc_y = bqplot.LinearScale(), bqplot.LinearScale()
+        scales = {"x": self.pc_x, "y": self.pc_y}
+        self.sample_mark = bqplot.Scatter(
+            x=[], y=[], scales=scales, colors=[MUTED], default_size=6, opacities=[0.35]
+        )
+        self.net_mark = bqplot.Lines(x=[], y=[], scales=scales, colors=["#d62728"], stroke_width=1)
+        self.net_figure = bqplot.Figure(
+            marks=[self.sample_mark, self.net_mark],
+            axes=[
+                bqplot.Axis(scale=self.pc_x, label="PC 1", num_ticks=4),
+                bqplot.Axis(scale=self.pc_y, label="PC 2", side="left", num_ticks=4),
+            ],
+            title="Map in data space",
+            fig_margin={"top": 36, "bottom": 40, "left": 45, "right": 15},
+            layout=ipywidgets.Layout(width="50%", min_width="260px", height="380px"),
+            animation_duration=0,
+        )
+        self.slot = ipywidgets.Box(layout=ipywidgets.Layout(width="50%", min_width="260px"))
+        self.slot.children = [ipywidgets.HTML("<em>The map appears after the first epoch.</em>")]
+        self.widget = ipywidgets.HBox([self.slot, self.net_figure], layout=ipywidgets.Layout(width="100%"))
+
+    def set_data(self, X) -> None:
+        self.sample, self.basis = self.sample_rows(X), None
+
+    @staticmethod
+    def sample_rows(X):
+        if is_dask_collection(X):
+            # Never len() or index Dask rows here: that would read (or pull) every partition.
+            from ..distributed import sample_rows
+
+            return sample_rows(X, MAX_SAMPLE_ROWS)
+        n_rows = len(X)
+        if n_rows <= MAX_SAMPLE_ROWS:
+            return X
+        rows = np.sort(np.random.default_rng(0).choice(n_rows, MAX_SAMPLE_ROWS, replace=False))
+        return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+
+    # ------------------------------------------------------------ the owner thread
+    def capture_owner(self) -> None:
+        self.owner_thread = threading.get_ident()
+        try:
+            self.owner_loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.owner_loop = None
+
+    def call_in_owner(self, function) -> None:
+        """Run ``function`` in the thread that owns the widgets (widgets are created there)."""
+        loop = self.owner_loop
+        if threading.get_ident() == self.owner_thread or loop is None or loop.is_closed():
+            function()
+        elif loop.is_running():
+            loop.call_soon_threadsafe(function)
+        else:
+            function()
+
+    # ------------------------------------------------------------ drawing
+    def live_layer(self):
+        """The live map's values and label, from the last committed epoch."""
+        model = self.model
+        if self.map_layer == "hits" and self.sample is not None:
+            hits = np.bincount(model.predict(self.sample), minlength=model.lattice_.n_nodes)
+            return np.where(hits > 0, hits, np.nan).astype(np.float64), "Hits (data sample)"
+        if self.map_layer == "hits":
+            return model.umatrix(), "U-matrix (hits need data=)"
+        if self.map_layer != "umatrix":
+            return model.codebook_[:, model.feature_names().index(self.map_layer)], self.map_layer
+        return model.umatrix(), "U-matrix"
+
+    def _new_view(self, suffix: str):
+        from .map_view import MapView
+
+        values, label = self.live_layer()
+        view = MapView(self.model)
+        view.add_layer("live", values, label=label + suffix)
+        view.color = "live"
+        return view
+
+    def create(self) -> None:
+        """Embed a MapView (owner thread only) once the model has an epoch."""
+        if self.view is not None or not self.model.is_fitted:
+            return
+        try:
+            view = self._new_view(" (live)")
+        except ModelNotTrainedError:
+            return
+        with self._lock:
+            self.view = view
+            self.slot.children = [view]
+
+    def refresh(self) -> None:
+        """After training (owner thread): a fresh MapView of the final model, its built-in layers current."""
+        if not self.model.is_fitted:
+            return
+        try:
+            view = self._new_view("")
+        except (ModelNotTrainedError, ValueError, traitlets.TraitError):
+            return
+        with self._lock:
+            old, self.view = self.view, view
+            self.slot.children = [view]
+        if old is not None:
+            old.close()
+
+    def draw(self) -> None:
+        if not self.model.is_fitted:
+            return
+        if self.view is None:
+            self.call_in_owner(self.create)
+        else:
+            values, label = self.live_layer()
+            self.view.add_layer("live", values, label=f"{label} (live)")
+        self._draw_net()
+
+    def _draw_net(self):
+        model = self.model
+        codebook = model.normalized_codebook_
+        if self.basis is None:
+            sample = model.normalize(self.sample) if self.sample is not None else codebook
+            center, _, axes = principal_axes(sample, 2)
+            self.basis = (center, axes if axes.shape[1] == 2 else np.eye(codebook.shape[1], 2))
+            self.edges = model.lattice_.edges
+            if self.sample is not None:
+                projected = (sample - center) @ self.basis[1]
+                with self.sample_mark.hold_sync():
+                    self.sample_mark.x, self.sample_mark.y = projected[:, 0], projected[:, 1]
+                low, high = projected.min(axis=0), projected.max(axis=0)
+                pad = 0.08 * (high - low)
+                self.pc_x.min, self.pc_x.max = float(low[0] - pad[0]), float(high[0] + pad[0])
+                self.pc_y.min, self.pc_y.max = float(low[1] - pad[1]), float(high[1] + pad[1])
+        center, basis = self.basis
+        nodes = (codebook - center) @ basis
+        a, b = self.edges
+        gap = np.full(a.size, np.nan)
+        with self.net_mark.hold_sync():
+            self.net_mark.x = np.column_stack([nodes[a, 0], nodes[b, 0], gap]).ravel()
+            self.net_mark.y = np.column_stack([nodes[a, 1], nodes[b, 1], gap]).ravel()
