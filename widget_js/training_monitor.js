@@ -3,9 +3,11 @@
 // The curves and the maps are bqplot figures and a MapView next to this header in an ipywidgets
 // VBox.  This module also feeds the curves: Python sends only the epochs the page lacks
 // ({kind: "epochs", start} with little-endian float32 rows: the epoch, then one value per curve),
-// and they are appended to the bqplot line models in the browser.  Once an update is drawn the page
-// acknowledges it ({action: "ack", seq}); Python keeps at most one update in flight, so the page
-// never falls behind.  A gap in the epochs asks for them again ({action: "resync", have}).
+// and they are appended to the bqplot line models in the browser, at most once per animation frame
+// however many arrive.  A gap in the epochs asks for them again ({action: "resync", have}).  Each
+// update carries Python's clock (`_sent_at`); a page that draws them late says so
+// ({action: "behind"}, at most once a second) and Python sends less often.  Those are the page's
+// only messages besides Stop: each one makes the kernel's status flicker.
 //
 // Test hooks (relied upon by the JupyterLab tests):
 //   root element classes `somnium somnium-monitor` with `data-state` (idle, running, stopping,
@@ -19,7 +21,17 @@ import "./training_monitor.css";
 import { toFloat32 } from "./lib/binary.js";
 import { Disposer, make } from "./lib/dom.js";
 import { modelId } from "./lib/linked_selection.js";
-import { appendPoints, columns, progressPercent, stateLabel, stopLabel } from "./lib/monitor_text.js";
+import {
+  appendPoints,
+  columns,
+  LagMeter,
+  progressPercent,
+  stateLabel,
+  stopLabel,
+} from "./lib/monitor_text.js";
+
+/** Seconds late at which the page asks Python to send less often (at most once a second). */
+const BEHIND = 0.25;
 
 /**
  * The synced traits this module reads (see somnium/widgets/training_monitor.py, _MonitorHeader).
@@ -31,43 +43,57 @@ import { appendPoints, columns, progressPercent, stateLabel, stopLabel } from ".
  * @property {string} message
  * @property {string} note
  * @property {boolean} stop_enabled
- * @property {number} _seq the update's number, acknowledged once drawn
+ * @property {number} _sent_at Python's time.time() when it sent the update
  * @property {string[]} _curves "IPY_MODEL_<id>" of the bqplot Lines, one per curve
  */
 const TRAITS = ["state", "epoch", "fraction", "status", "message", "note", "stop_enabled"];
 
-/** Appends the epochs Python sends to the curves' bqplot line models (resolved once, asynchronously). */
+/** Appends the epochs Python sends to the curves' bqplot line models, once per animation frame. */
 class CurveFeed {
   #model;
-  #lines = null;
+  #lines = null; // resolved asynchronously, once
   #waiting = [];
+  #frame = 0;
 
   constructor(model) {
     this.#model = model;
     const references = model.get("_curves") ?? [];
     Promise.all(references.map((ref) => model.widget_manager.get_model(modelId(ref)))).then((lines) => {
       this.#lines = lines;
-      for (const [start, rows] of this.#waiting.splice(0)) this.#append(start, rows);
+      this.#schedule();
     });
   }
 
   take(start, buffer) {
-    const rows = toFloat32(buffer);
-    if (this.#lines === null) this.#waiting.push([start, rows]);
-    else this.#append(start, rows);
+    this.#waiting.push([start, toFloat32(buffer)]);
+    this.#schedule();
   }
 
-  #append(start, rows) {
+  dispose() {
+    cancelAnimationFrame(this.#frame);
+  }
+
+  #schedule() {
+    if (this.#lines !== null && this.#waiting.length && !this.#frame) {
+      this.#frame = requestAnimationFrame(() => this.#draw());
+    }
+  }
+
+  #draw() {
+    this.#frame = 0;
     const lines = this.#lines;
     if (lines.length === 0) return;
-    const [epochs, ...values] = columns(rows, 1 + lines.length);
-    const next = lines.map((line, i) => appendPoints(line.get("x"), line.get("y"), start, epochs, values[i]));
-    if (next.some((points) => points === null)) {
-      const held = Math.min(...lines.map((line) => line.get("x")?.length ?? 0));
-      this.#model.send({ action: "resync", have: held });
-      return;
+    let points = lines.map((line) => ({ x: line.get("x"), y: line.get("y") }));
+    for (const [start, rows] of this.#waiting.splice(0)) {
+      const [epochs, ...values] = columns(rows, 1 + lines.length);
+      const next = points.map((held, i) => appendPoints(held.x, held.y, start, epochs, values[i]));
+      if (next.some((appended) => appended === null)) {
+        this.#model.send({ action: "resync", have: Math.min(...points.map((held) => held.x?.length ?? 0)) });
+        break;
+      }
+      points = next;
     }
-    for (const [i, line] of lines.entries()) line.set(next[i]);
+    for (const [i, line] of lines.entries()) line.set(points[i]);
   }
 }
 
@@ -128,11 +154,21 @@ function render({ model, el }) {
   disposer.onModel(model, "msg:custom", (content, buffers) => {
     if (content?.kind === "epochs" && buffers?.length) feed.take(content.start, buffers[0]);
   });
-  // Python sends the new epochs, then the header with its number: acknowledge once it is painted.
+  disposer.add(() => feed.dispose());
+  // Measured when the update is painted; a late page asks for fewer updates.
+  const meter = new LagMeter();
   let frame = 0;
-  disposer.onModel(model, "change:_seq", () => {
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => model.send({ action: "ack", seq: model.get("_seq") }));
+  let complained = 0;
+  disposer.onModel(model, "change:_sent_at", () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const now = Date.now();
+      if (meter.lag(model.get("_sent_at"), now) > BEHIND && now - complained > 1000) {
+        complained = now;
+        model.send({ action: "behind" });
+      }
+    });
   });
   disposer.add(() => cancelAnimationFrame(frame));
 

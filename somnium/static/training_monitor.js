@@ -117,44 +117,72 @@ function appendPoints(x, y, start, newX, newY) {
   outY.set(newY, start);
   return { x: outX, y: outY };
 }
+var _least;
+var LagMeter = class {
+  constructor() {
+    __privateAdd(this, _least, Number.POSITIVE_INFINITY);
+  }
+  lag(sentAtSeconds, nowMs) {
+    const delay = nowMs / 1e3 - Number(sentAtSeconds);
+    if (!Number.isFinite(delay)) return 0;
+    __privateSet(this, _least, Math.min(__privateGet(this, _least), delay));
+    return delay - __privateGet(this, _least);
+  }
+};
+_least = new WeakMap();
 
 // training_monitor.js
+var BEHIND = 0.25;
 var TRAITS = ["state", "epoch", "fraction", "status", "message", "note", "stop_enabled"];
-var _model, _lines, _waiting, _CurveFeed_instances, append_fn;
+var _model, _lines, _waiting, _frame, _CurveFeed_instances, schedule_fn, draw_fn;
 var CurveFeed = class {
   constructor(model) {
     __privateAdd(this, _CurveFeed_instances);
     __privateAdd(this, _model);
     __privateAdd(this, _lines, null);
+    // resolved asynchronously, once
     __privateAdd(this, _waiting, []);
+    __privateAdd(this, _frame, 0);
     __privateSet(this, _model, model);
     const references = model.get("_curves") ?? [];
     Promise.all(references.map((ref) => model.widget_manager.get_model(modelId(ref)))).then((lines) => {
       __privateSet(this, _lines, lines);
-      for (const [start, rows] of __privateGet(this, _waiting).splice(0)) __privateMethod(this, _CurveFeed_instances, append_fn).call(this, start, rows);
+      __privateMethod(this, _CurveFeed_instances, schedule_fn).call(this);
     });
   }
   take(start, buffer) {
-    const rows = toFloat32(buffer);
-    if (__privateGet(this, _lines) === null) __privateGet(this, _waiting).push([start, rows]);
-    else __privateMethod(this, _CurveFeed_instances, append_fn).call(this, start, rows);
+    __privateGet(this, _waiting).push([start, toFloat32(buffer)]);
+    __privateMethod(this, _CurveFeed_instances, schedule_fn).call(this);
+  }
+  dispose() {
+    cancelAnimationFrame(__privateGet(this, _frame));
   }
 };
 _model = new WeakMap();
 _lines = new WeakMap();
 _waiting = new WeakMap();
+_frame = new WeakMap();
 _CurveFeed_instances = new WeakSet();
-append_fn = function(start, rows) {
+schedule_fn = function() {
+  if (__privateGet(this, _lines) !== null && __privateGet(this, _waiting).length && !__privateGet(this, _frame)) {
+    __privateSet(this, _frame, requestAnimationFrame(() => __privateMethod(this, _CurveFeed_instances, draw_fn).call(this)));
+  }
+};
+draw_fn = function() {
+  __privateSet(this, _frame, 0);
   const lines = __privateGet(this, _lines);
   if (lines.length === 0) return;
-  const [epochs, ...values] = columns(rows, 1 + lines.length);
-  const next = lines.map((line, i) => appendPoints(line.get("x"), line.get("y"), start, epochs, values[i]));
-  if (next.some((points) => points === null)) {
-    const held = Math.min(...lines.map((line) => line.get("x")?.length ?? 0));
-    __privateGet(this, _model).send({ action: "resync", have: held });
-    return;
+  let points = lines.map((line) => ({ x: line.get("x"), y: line.get("y") }));
+  for (const [start, rows] of __privateGet(this, _waiting).splice(0)) {
+    const [epochs, ...values] = columns(rows, 1 + lines.length);
+    const next = points.map((held, i) => appendPoints(held.x, held.y, start, epochs, values[i]));
+    if (next.some((appended) => appended === null)) {
+      __privateGet(this, _model).send({ action: "resync", have: Math.min(...points.map((held) => held.x?.length ?? 0)) });
+      break;
+    }
+    points = next;
   }
-  for (const [i, line] of lines.entries()) line.set(next[i]);
+  for (const [i, line] of lines.entries()) line.set(points[i]);
 };
 function render({ model, el }) {
   const disposer = new Disposer();
@@ -210,10 +238,20 @@ function render({ model, el }) {
   disposer.onModel(model, "msg:custom", (content, buffers) => {
     if (content?.kind === "epochs" && buffers?.length) feed.take(content.start, buffers[0]);
   });
+  disposer.add(() => feed.dispose());
+  const meter = new LagMeter();
   let frame = 0;
-  disposer.onModel(model, "change:_seq", () => {
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => model.send({ action: "ack", seq: model.get("_seq") }));
+  let complained = 0;
+  disposer.onModel(model, "change:_sent_at", () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const now = Date.now();
+      if (meter.lag(model.get("_sent_at"), now) > BEHIND && now - complained > 1e3) {
+        complained = now;
+        model.send({ action: "behind" });
+      }
+    });
   });
   disposer.add(() => cancelAnimationFrame(frame));
   draw();

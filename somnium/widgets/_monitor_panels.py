@@ -23,8 +23,10 @@ from ._recorder import CURVE_METRICS
 
 __all__ = ["MAX_SAMPLE_ROWS", "CurvePanel", "MapPanel", "epoch_ticks"]
 
-#: Rows of the training data drawn in the "map in data space" panel.
+#: Rows of the training data kept for the live map's hits and the "map in data space" panel.
 MAX_SAMPLE_ROWS = 2000
+#: Of those, the points drawn.
+MAX_DRAWN_POINTS = 1000
 #: One colour per curve; training_monitor.css sets them for the light and the dark theme.
 CURVE_COLORS = tuple(
     f"var(--somnium-curve-{i}, {fallback})" for i, fallback in enumerate(("#1f77b4", "#d95f02", "#7570b3"), 1)
@@ -142,8 +144,10 @@ class MapPanel:
         self.capture_owner()
         self.pc_x, self.pc_y = bqplot.LinearScale(), bqplot.LinearScale()
         scales = {"x": self.pc_x, "y": self.pc_y}
-        self.sample_mark = bqplot.Scatter(
-            x=[], y=[], scales=scales, colors=[MUTED], default_size=6, opacities=[0.35]
+        # The sample's points as zero-length segments of one path (round caps draw them as dots): a
+        # Scatter would make the browser create, and animate, one element per point.
+        self.sample_mark = bqplot.Lines(
+            x=[], y=[], scales=scales, colors=[MUTED], stroke_width=4, opacities=[0.45]
         )
         self.net_mark = bqplot.Lines(x=[], y=[], scales=scales, colors=["#d62728"], stroke_width=1)
         self.net_figure = bqplot.Figure(
@@ -157,6 +161,7 @@ class MapPanel:
             layout=ipywidgets.Layout(width="50%", min_width="260px", height="380px"),
             animation_duration=0,
         )
+        self.net_figure.add_class("somnium-monitor-net")
         self.slot = ipywidgets.Box(layout=ipywidgets.Layout(width="50%", min_width="260px"))
         self.slot.children = [ipywidgets.HTML("<em>The map appears after the first epoch.</em>")]
         self.widget = ipywidgets.HBox([self.slot, self.net_figure], layout=ipywidgets.Layout(width="100%"))
@@ -263,12 +268,17 @@ class MapPanel:
             self.edges = model.lattice_.edges
             if self.sample is not None:
                 projected = (sample - center) @ self.basis[1]
-                with self.sample_mark.hold_sync():
-                    self.sample_mark.x, self.sample_mark.y = projected[:, 0], projected[:, 1]
                 low, high = projected.min(axis=0), projected.max(axis=0)
                 pad = 0.08 * (high - low)
-                self.pc_x.min, self.pc_x.max = float(low[0] - pad[0]), float(high[0] + pad[0])
-                self.pc_y.min, self.pc_y.max = float(low[1] - pad[1]), float(high[1] + pad[1])
+                for scale, axis in (
+                    (self.pc_x, 0),
+                    (self.pc_y, 1),
+                ):  # the frame first: one redraw of the points
+                    with scale.hold_sync():
+                        scale.min, scale.max = float(low[axis] - pad[axis]), float(high[axis] + pad[axis])
+                drawn = projected[:: -(-len(projected) // MAX_DRAWN_POINTS)]
+                with self.sample_mark.hold_sync():
+                    self.sample_mark.x, self.sample_mark.y = (_dots(drawn[:, axis]) for axis in (0, 1))
         center, basis = self.basis
         nodes = (codebook - center) @ basis
         a, b = self.edges
@@ -276,3 +286,8 @@ class MapPanel:
         with self.net_mark.hold_sync():
             self.net_mark.x = np.column_stack([nodes[a, 0], nodes[b, 0], gap]).ravel()
             self.net_mark.y = np.column_stack([nodes[a, 1], nodes[b, 1], gap]).ravel()
+
+
+def _dots(values: np.ndarray) -> np.ndarray:
+    """Each value twice, then a gap: one zero-length segment per point."""
+    return np.column_stack([values, values, np.full(values.size, np.nan)]).ravel()

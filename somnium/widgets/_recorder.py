@@ -4,8 +4,8 @@ No widget code here.  :class:`Recorder` is the monitor's :class:`~somnium.callba
 every epoch for the view and moves the run's state through :data:`_TRANSITIONS` only.  A run ends in one
 place, :meth:`Recorder.end_run`: a launched run's worker calls it when the fit has returned or raised
 (its future), a passive run's ``on_fit_end`` calls it from the :class:`~somnium.callbacks.FitResult`.
-:class:`Publisher` decides when the view may send the next update: the latest state wins, at most one
-update is in flight (the page acknowledges what it drew), at most one every ``interval`` seconds.
+:class:`Publisher` decides when the view sends the next update: the latest state wins, at most one
+update every ``interval`` seconds, fewer while the page says it is behind.
 """
 
 from __future__ import annotations
@@ -106,7 +106,6 @@ class Recorder(Callback):
         self._plan = self._latest = None
         self._prior = 0  # epochs the model had when the run began
         self._run_start = self._run_end = time.perf_counter()
-        self._heard_while_blocked = False
         self._epochs, self._phases, self._values = [], [], {key: [] for key in CURVE_METRICS}
         self._rewind = 0
         self.load_history()
@@ -145,24 +144,12 @@ class Recorder(Callback):
         """While the caller blocks (``await``: "await", :meth:`wait`: "blocking"), say how Stop can act."""
         with self._lock:
             previous, self.mode = self.mode, mode
-            self._heard_while_blocked = False
         self._listener("controls")
         try:
             yield
         finally:
             with self._lock:
                 self.mode = "background" if previous == "idle" else previous
-            self._listener("controls")
-
-    def heard_from_page(self) -> None:
-        """A message from the page arrived: while the kernel is blocked, that means a click can too."""
-        with self._lock:
-            if self.mode in ("passive", "blocking") and not self._heard_while_blocked:
-                self._heard_while_blocked = True
-                changed = True
-            else:
-                changed = False
-        if changed:
             self._listener("controls")
 
     # -------------------------------------------------------- callback protocol
@@ -172,7 +159,6 @@ class Recorder(Callback):
                 if not self.launched:
                     self.mode = "passive"
                     self.stop_event.clear()
-                    self._heard_while_blocked = False
                 self._go("begin")
                 self._prior = plan.first_epoch - 1
                 self._run_start = time.perf_counter()
@@ -318,17 +304,21 @@ class Recorder(Callback):
         fraction = 1.0 if self.state == "done" else min(1.0, done / max(planned, 1))
         return " · ".join(part for part in parts if part), fraction, planned
 
+    def controls(self):
+        """(state, Stop enabled, the note saying why not)."""
+        with self._lock:
+            return (self.state, *self._controls())
+
     def _controls(self):
         """(Stop enabled, the note saying why not)."""
         if self.state != "running":
             return False, ""
-        heard = self._heard_while_blocked
-        if self.mode == "passive" and not heard:
+        if self.mode == "passive":
             return (
                 False,
                 "This cell blocks the kernel: use ■ Interrupt to stop (or train with monitor.fit / start).",
             )
-        if self.mode == "blocking" and not heard:
+        if self.mode == "blocking":
             return False, "The cell is blocked in monitor.wait(): use ■ Interrupt to stop."
         if self.mode == "await" and not _run.stop_works_while_awaiting():
             version = ".".join(map(str, _run.kernel_version() or ()))
@@ -339,36 +329,29 @@ class Recorder(Callback):
         return True, ""
 
 
-#: Seconds to wait for the page's acknowledgement before sending anyway (a closed or hidden view).
-ACK_PATIENCE = 1.0
+#: The longest interval between two updates a page that says it is behind can ask for, in seconds.
+MAX_INTERVAL = 1.0
+#: Seconds without the page saying it is behind before the interval halves again.
+RECOVERY = 3.0
 
 
 class Publisher:
     """Calls ``send(final)`` from its own thread when the view may take an update.
 
     The latest state wins (a send reads the recorder then), at most one update every ``interval``
-    seconds, and, once the page has acknowledged an update, at most one unacknowledged update in flight
-    (for at most :data:`ACK_PATIENCE` seconds): a page that draws slowly gets fewer updates instead of a
-    backlog.  Until a page acknowledges anything (no view, or no way for its messages to reach the
-    kernel), only the interval applies.
+    seconds.  When the page says it is behind (:meth:`slow_down`) the interval doubles, up to
+    :data:`MAX_INTERVAL`, and halves back towards ``interval`` every :data:`RECOVERY` seconds without
+    another complaint: a page that draws slowly gets fewer updates instead of a backlog.  The page
+    speaks only when it is behind, because every message it sends makes the kernel's status flicker.
     """
 
     def __init__(self, send, interval: float):
         self._send = send
-        self.interval = interval
+        self.interval = self._base = interval
         self._wake = threading.Condition()
         self._pending = self._closing = False
         self._thread = None
-        self._seq = self._acked = 0
-        self._acks_seen = False
-        self._last_send = -math.inf
-
-    def stamp(self) -> int:
-        """The number of the update being sent (``send`` calls it once, under its own lock)."""
-        with self._wake:
-            self._seq += 1
-            self._last_send = time.perf_counter()
-            return self._seq
+        self._last_send = self._slowed_at = -math.inf
 
     def poke(self) -> None:
         """Something new to show."""
@@ -376,17 +359,17 @@ class Publisher:
             self._pending = True
             self._wake.notify()
 
-    def acknowledge(self, seq: int) -> None:
-        """The page drew update ``seq``."""
+    def slow_down(self) -> None:
+        """The page is behind."""
         with self._wake:
-            self._acks_seen = True
-            self._acked = max(self._acked, min(int(seq), self._seq))
-            self._wake.notify()
+            self.interval = min(max(2 * self.interval, 0.2), MAX_INTERVAL)
+            self._slowed_at = time.perf_counter()
 
     def flush(self, final: bool = True) -> None:
-        """Send now, in the caller's thread (the final state of a run, or the first)."""
+        """Send now, in the caller's thread (a change of state, or the final state of a run)."""
         with self._wake:
             self._pending = False
+            self._last_send = time.perf_counter()
         self._send(final)
 
     def ensure_running(self) -> None:
@@ -403,11 +386,11 @@ class Publisher:
             self._wake.notify()
 
     def _delay(self) -> float:
-        """Seconds until an update may go (0: now)."""
-        since = time.perf_counter() - self._last_send
-        if self._acks_seen and self._acked < self._seq:
-            return max(self.interval, ACK_PATIENCE) - since
-        return self.interval - since
+        """Seconds until an update may go (0 or less: now)."""
+        now = time.perf_counter()
+        if self.interval > self._base and now - self._slowed_at > RECOVERY:
+            self.interval, self._slowed_at = max(self._base, self.interval / 2), now
+        return self._last_send + self.interval - now
 
     def _loop(self) -> None:
         while True:
@@ -417,4 +400,5 @@ class Publisher:
                 if self._closing:
                     return
                 self._pending = False
+                self._last_send = time.perf_counter()
             self._send(False)

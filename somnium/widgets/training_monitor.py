@@ -2,12 +2,12 @@
 
 The view only.  :mod:`._run` runs the fit beside the kernel (a worker thread, so the Stop click can
 reach Python); :class:`~._recorder.Recorder`, the monitor's callback, records each epoch and holds the
-run's state; this module draws what the recorder holds: the header (an anywidget), three bqplot curves,
-the live hex map and the map in data space.  The :class:`~._recorder.Publisher` paces the updates: the
-latest state wins, only the epochs the page does not have yet are sent (the page appends them to the
-curves), and once the page acknowledges what it drew, at most one update is in flight, so the page
-never falls behind the kernel and a Stop click never waits behind a backlog.  The maps, which cost far
-more, are redrawn at most ``map_interval`` apart and at most :data:`MAP_DUTY` of the time.  Widgets are
+run's state; this module draws what the recorder holds: the header (an anywidget), three bqplot curves
+and the maps (:mod:`._monitor_panels`).  Updates never queue up behind the kernel: the
+:class:`~._recorder.Publisher` sends the latest state at most ``update_interval`` apart (less often
+while the page says it is behind), only the epochs the page does not have yet are sent (the page
+appends them to the curves, at most once per animation frame), and the maps, which cost far more,
+are redrawn at most ``map_interval`` apart and at most :data:`MAP_DUTY` of the time.  Widgets are
 created in the thread that created the monitor (the kernel's main thread).
 """
 
@@ -49,8 +49,9 @@ class _MonitorHeader(anywidget.AnyWidget):
 
     Renders ``<div class="somnium somnium-monitor" data-state=... data-epoch=...>`` with
     ``button[data-action="stop"]``.  Messages from the page: ``{"action": "stop"}``,
-    ``{"action": "ack", "seq": n}`` (it drew update n) and ``{"action": "resync", "have": k}`` (its
-    curves hold k epochs); to the page: ``{"kind": "epochs", "start": i}`` with the new rows.
+    ``{"action": "behind"}`` (it draws updates late) and ``{"action": "resync", "have": k}`` (its
+    curves hold k epochs); to the page: ``{"kind": "epochs", "start": i}`` with the new rows
+    (little-endian float32: the epoch, then one value per curve).
     """
 
     _esm = STATIC_DIR / "training_monitor.js"
@@ -63,7 +64,7 @@ class _MonitorHeader(anywidget.AnyWidget):
     message = traitlets.Unicode("").tag(sync=True)  # how it ended, or an error
     note = traitlets.Unicode("").tag(sync=True)  # why Stop cannot act, when it cannot
     stop_enabled = traitlets.Bool(False).tag(sync=True)
-    _seq = traitlets.Int(0).tag(sync=True)  # the update's number, acknowledged by the page once drawn
+    _sent_at = traitlets.Float(0.0).tag(sync=True)  # time.time() of the update: the page measures its lag
     _curves = traitlets.List(traitlets.Instance(ipywidgets.Widget)).tag(
         sync=True, **ipywidgets.widget_serialization
     )
@@ -316,25 +317,29 @@ class TrainingMonitor:
                 self._maps.create()  # passive mode: the callbacks run in the main thread
             self._publisher.poke()  # epochs are paced; a change of state shows at once
             return
+        if event == "end":
+            self._publisher.flush(final=True)
+            self._publisher.close()
+            self._maps.call_in_owner(self._maps.refresh)
+            return
         if event == "begin":
             if self._recorder.mode == "passive":
                 self._show_if_hidden(by_fit=True)
             self._publisher.ensure_running()
-        self._publisher.flush(final=event == "end")
-        if event == "end":
-            self._publisher.close()
-            self._maps.call_in_owner(self._maps.refresh)
+            self._publisher.poke()
+        state, stop_enabled, note = self._recorder.controls()
+        with self._send_lock, self._header.hold_sync():  # what Stop can do shows at once
+            self._header.state, self._header.stop_enabled, self._header.note = state, stop_enabled, note
 
     def _on_message(self, widget, content, buffers):
         # May run on any kernel thread (comms over subshells): only signal and record.
         if not isinstance(content, dict):
             return
         action = content.get("action")
-        self._recorder.heard_from_page()
         if action == "stop":
             self.stop()
-        elif action == "ack" and isinstance(content.get("seq"), int):
-            self._publisher.acknowledge(content["seq"])
+        elif action == "behind":
+            self._publisher.slow_down()
         elif action == "resync" and isinstance(content.get("have"), int):
             with self._send_lock:
                 self._sent_upto = max(0, min(self._sent_upto, content["have"]))
@@ -366,7 +371,6 @@ class TrainingMonitor:
     def _send(self, final: bool):
         """Send the recorder's state: the new epochs, the header, the maps when due (the Publisher's call)."""
         with self._send_lock:
-            seq = self._publisher.stamp()
             snap = self._recorder.snapshot(since=self._sent_upto)
             if snap.rows.size:
                 self._header.send(
@@ -380,7 +384,7 @@ class TrainingMonitor:
             with header.hold_sync():
                 header.state, header.epoch, header.status = snap.state, snap.epoch, snap.status
                 header.fraction, header.message, header.note = snap.fraction, snap.message, snap.note
-                header.stop_enabled, header._seq = snap.stop_enabled, seq
+                header.stop_enabled, header._sent_at = snap.stop_enabled, time.time()
             now = time.perf_counter()
             # The maps cost far more than the curves: at most map_interval apart and MAP_DUTY of the time.
             if final or now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):

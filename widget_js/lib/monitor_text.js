@@ -70,3 +70,19 @@ export function appendPoints(x, y, start, newX, newY) {
   outY.set(newY, start);
   return { x: outX, y: outY };
 }
+
+/**
+ * How late the page draws Python's updates, in seconds.  The two clocks may differ by a constant,
+ * so each delay (drawn at `nowMs`, sent at `sentAtSeconds` by Python's clock) is taken relative to
+ * the smallest delay seen so far: that of an update drawn at once.
+ */
+export class LagMeter {
+  #least = Number.POSITIVE_INFINITY;
+
+  lag(sentAtSeconds, nowMs) {
+    const delay = nowMs / 1000 - Number(sentAtSeconds);
+    if (!Number.isFinite(delay)) return 0;
+    this.#least = Math.min(this.#least, delay);
+    return delay - this.#least;
+  }
+}
