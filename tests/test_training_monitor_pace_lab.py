@@ -150,7 +150,7 @@ CLICK_STOP = """(sel) => {
 }"""
 
 CELL_RUNNING = """() => {
-  const cell = window.jupyterapp.shell.currentWidget.content.widgets[1];
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[2];
   return cell.node.querySelector('.jp-InputArea-prompt').textContent.includes('*');
 }"""
 
@@ -182,6 +182,7 @@ def short_epoch_run(jupyter_lab, chromium):
             timeout=120_000,
             polling="raf",
         )
+        assert page.evaluate(CELL_RUNNING)
         clicked = page.evaluate(CLICK_STOP, MONITOR) / 1000
         page.wait_for_function(f"() => !({CELL_RUNNING})()", timeout=60_000, polling=10)
         cell_ended = time.time()

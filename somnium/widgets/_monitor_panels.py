@@ -34,13 +34,45 @@ CURVE_COLORS = tuple(
 MUTED = "var(--somnium-fg-muted, #757575)"
 
 
-def epoch_ticks(last: int, count: int = 6) -> np.ndarray:
-    """Whole-epoch ticks up to ``last``: the multiples of 1, 2 or 5 times a power of ten."""
-    last = max(int(last), 1)
-    raw = max(last / count, 1.0)
+def _nice_step(raw: float) -> float:
+    """The multiple of 1, 2 or 5 times a power of ten nearest ``raw`` on a log scale (as d3's ticks choose)."""
     power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    ratio = raw / power
+    return power * (
+        10 if ratio >= math.sqrt(50) else 5 if ratio >= math.sqrt(10) else 2 if ratio >= math.sqrt(2) else 1
+    )
+
+
+def epoch_ticks(last: int, count: int = 5) -> np.ndarray:
+    """About ``count`` whole-epoch ticks up to ``last``: the multiples of 1, 2 or 5 times a power of ten."""
+    last = max(int(last), 1)
+    step = _nice_step(max(last / count, 1.0))
     return np.arange(step, last + 0.5, step, dtype=np.float64)
+
+
+def value_range(values: np.ndarray, log: bool = False, count: int = 4):
+    """``(low, high, ticks)``: round bounds around the finite (for ``log``, positive) values, and ticks.
+
+    Linear: about ``count`` ticks, multiples of a 1-2-5 step.  Log: whole decades (1, 2 and 5 times
+    them when the values span less than two).
+    """
+    values = values[np.isfinite(values) & ((values > 0) if log else True)]
+    if log:
+        if values.size == 0:
+            return 1e-3, 1.0, np.array([1e-3, 1e-2, 1e-1, 1.0])
+        low = math.floor(math.log10(values.min()))
+        high = max(math.ceil(math.log10(values.max())), low + 1)
+        decades = 10.0 ** np.arange(low, high + 1)
+        ticks = decades if high - low >= 2 else np.outer(decades, [1, 2, 5]).ravel()
+        return 10.0**low, 10.0**high, ticks[ticks <= 10.0**high * (1 + 1e-9)]
+    if values.size == 0:
+        return 0.0, 1.0, np.linspace(0.0, 1.0, 5)
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 1e-12 * max(abs(low), abs(high), 1e-300):
+        low, high = (low - abs(low) / 10, high + abs(high) / 10) if low else (0.0, 1.0)
+    step = _nice_step((high - low) / count)
+    low, high = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    return low, high, np.arange(low, high + step / 2, step)
 
 
 class CurvePanel:
@@ -55,7 +87,8 @@ class CurvePanel:
         self.linear_scales = {key: bqplot.LinearScale() for key in CURVE_METRICS}
         self.log_scales = {key: bqplot.LogScale() for key in CURVE_METRICS}
         self.lines, self.boundaries, self.phase_labels, self.x_axes, self.y_axes = {}, {}, {}, {}, {}
-        self.last_epoch = self.phase_starts = None
+        self.last_epoch = self.phase_starts = self._rows = None
+        self.ranges = {}  # per curve: the y bounds drawn
         figures = []
         for key, color in zip(CURVE_METRICS, CURVE_COLORS):
             frame = {"x": self.x_scale, "y": unit}
@@ -66,12 +99,18 @@ class CurvePanel:
                 x=[], y=[], scales=frame, colors=[MUTED], line_style="dashed", stroke_width=1
             )
             self.phase_labels[key] = bqplot.Label(
-                x=[], y=[], text=[], scales=frame, colors=[MUTED], default_size=11, x_offset=3
+                x=[],
+                y=[],
+                text=[],
+                scales=frame,
+                colors=[MUTED],
+                default_size=11,
+                rotate_angle=-90,
+                align="end",
+                x_offset=7,
             )
             self.x_axes[key] = bqplot.Axis(scale=self.x_scale, label="epoch", tick_format="d")
-            self.y_axes[key] = bqplot.Axis(
-                scale=self.linear_scales[key], side="left", tick_format=".3~g", num_ticks=4
-            )
+            self.y_axes[key] = bqplot.Axis(scale=self.linear_scales[key], side="left", tick_format=".3~g")
             figures.append(
                 bqplot.Figure(
                     marks=[self.boundaries[key], self.phase_labels[key], self.lines[key]],
@@ -96,9 +135,14 @@ class CurvePanel:
             for key in CURVE_METRICS:
                 self.lines[key].scales = {"x": self.x_scale, "y": scales[key]}
                 self.y_axes[key].scale = scales[key]
+            self.ranges.clear()
+            if self._rows is not None:
+                self._draw_ranges(self._rows)
 
-    def draw_frame(self, snap) -> None:
-        """The x axis (whole epochs up to the planned end) and the labelled phase boundaries."""
+    def draw_frame(self, snap, rows: np.ndarray) -> None:
+        """The axes, from Python (the page only appends points): whole epochs on x up to the planned end,
+        round bounds and ticks on y that change only when the values leave them; and the labelled
+        phase boundaries."""
         if snap.last_epoch != self.last_epoch:
             self.last_epoch = snap.last_epoch
             with self.x_scale.hold_sync():
@@ -106,20 +150,33 @@ class CurvePanel:
             ticks = epoch_ticks(snap.last_epoch)
             for axis in self.x_axes.values():
                 axis.tick_values = ticks
+        self._rows = rows
+        self._draw_ranges(rows)
         starts = [float(epoch) for epoch, _ in snap.phase_starts[1:]]
         if starts == self.phase_starts:
             return
         self.phase_starts = starts
         xs = np.repeat(np.asarray(starts) - 0.5, 2).reshape(-1, 2)  # between the phases' epochs
         ys = np.tile([0.0, 1.0], (len(starts), 1))
-        label_x = np.array([1.0, *xs[:, 0]]) if starts else np.zeros(0)
-        label_text = [phase for _, phase in snap.phase_starts] if starts else []
+        names = [phase for _, phase in snap.phase_starts[1:]]
         for key in CURVE_METRICS:
             with self.boundaries[key].hold_sync():
                 self.boundaries[key].x, self.boundaries[key].y = xs, ys
-            with self.phase_labels[key].hold_sync():
-                self.phase_labels[key].x, self.phase_labels[key].text = label_x, label_text
-                self.phase_labels[key].y = np.full(label_x.size, 0.93)
+            with self.phase_labels[key].hold_sync():  # along each line, hanging from its top, in its phase
+                self.phase_labels[key].x, self.phase_labels[key].text = xs[:, 0], names
+                self.phase_labels[key].y = np.full(len(starts), 0.98)
+
+    def _draw_ranges(self, rows: np.ndarray) -> None:
+        log = self.log_toggle.value
+        for i, key in enumerate(CURVE_METRICS, 1):
+            low, high, ticks = value_range(rows[:, i], log=log)
+            if self.ranges.get(key) == (low, high):
+                continue
+            self.ranges[key] = (low, high)
+            scale = (self.log_scales if log else self.linear_scales)[key]
+            with scale.hold_sync():
+                scale.min, scale.max = low, high
+            self.y_axes[key].tick_values = ticks
 
     def sync(self, rows: np.ndarray) -> None:
         """Python's copy of the lines (the page appended the epochs as they came)."""
@@ -224,7 +281,7 @@ class MapPanel:
 
     def create(self) -> None:
         """Embed a MapView (owner thread only) once the model has an epoch."""
-        if self.view is not None or not self.model.is_fitted:
+        if self.view is not None or not self.model.is_fitted or self.map_layer is None:
             return
         try:
             view = self._new_view(" (live)")
@@ -236,7 +293,7 @@ class MapPanel:
 
     def refresh(self) -> None:
         """After training (owner thread): a fresh MapView of the final model, its built-in layers current."""
-        if not self.model.is_fitted:
+        if not self.model.is_fitted or self.map_layer is None:
             return
         try:
             view = self._new_view("")
@@ -249,7 +306,7 @@ class MapPanel:
             old.close()
 
     def draw(self) -> None:
-        if not self.model.is_fitted:
+        if not self.model.is_fitted or self.map_layer is None:
             return
         if self.view is None:
             self.call_in_owner(self.create)
@@ -283,11 +340,12 @@ class MapPanel:
         nodes = (codebook - center) @ basis
         a, b = self.edges
         gap = np.full(a.size, np.nan)
-        with self.net_mark.hold_sync():
-            self.net_mark.x = np.column_stack([nodes[a, 0], nodes[b, 0], gap]).ravel()
-            self.net_mark.y = np.column_stack([nodes[a, 1], nodes[b, 1], gap]).ravel()
+        with self.net_mark.hold_sync():  # no gap after the last segment: bqplot places a label at the end
+            self.net_mark.x = np.column_stack([nodes[a, 0], nodes[b, 0], gap]).ravel()[:-1]
+            self.net_mark.y = np.column_stack([nodes[a, 1], nodes[b, 1], gap]).ravel()[:-1]
 
 
 def _dots(values: np.ndarray) -> np.ndarray:
-    """Each value twice, then a gap: one zero-length segment per point."""
-    return np.column_stack([values, values, np.full(values.size, np.nan)]).ravel()
+    """Each value twice, with gaps between: one zero-length segment per point (none after the last:
+    bqplot places a label at a line's last point, and a gap there is an error in the browser)."""
+    return np.column_stack([values, values, np.full(values.size, np.nan)]).ravel()[:-1]

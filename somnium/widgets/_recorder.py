@@ -67,6 +67,8 @@ def _format_seconds(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "?"
     seconds = max(0.0, seconds)
+    if seconds < 1:
+        return f"{seconds:.2f} s"
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(round(seconds)), 60)
@@ -95,7 +97,7 @@ class Recorder(Callback):
 
     def __init__(self, model, listener=None):
         self.model = model
-        self._listener = listener or (lambda event: None)
+        self._listener = listener if listener is not None else (lambda event: None)
         self._lock = threading.RLock()
         self.stop_event = threading.Event()
         self.state = "idle"
@@ -195,6 +197,10 @@ class Recorder(Callback):
                 self._go("error" if error is not None else "done")
             self.launched = False
             self._run_end = time.perf_counter()
+            # The model's committed epochs are the truth: an interrupted or failed pass may have
+            # committed one more epoch than the callbacks heard of (the fit measured it afterwards).
+            if self.model.is_fitted and len(self.model.history_["epoch"]) != self.epoch:
+                self.load_history()
             epoch = self._epochs[-1] if self._epochs else 0
             run_epochs = epoch - self._prior
             if self.state == "stopped":

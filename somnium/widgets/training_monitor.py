@@ -346,7 +346,12 @@ class TrainingMonitor:
             self._publisher.poke()
 
     def _check_map_layer(self, names):
-        check_option(self.map_layer, ("umatrix", "hits", *names), "map layer")
+        try:
+            check_option(self.map_layer, ("umatrix", "hits", *names), "map layer")
+        except UnknownOptionError:
+            if hasattr(self, "_maps"):
+                self._maps.map_layer = None  # nothing to draw: the error says why
+            raise
         self._layer_checked = True
 
     # ------------------------------------------------------------ showing it once
@@ -377,9 +382,10 @@ class TrainingMonitor:
                     {"kind": "epochs", "start": snap.start}, [snap.rows.astype("<f4").tobytes()]
                 )
             self._sent_upto = snap.n_epochs
-            self._curves.draw_frame(snap)
+            rows = self._recorder.rows()
+            self._curves.draw_frame(snap, rows)
             if final:
-                self._curves.sync(self._recorder.rows())
+                self._curves.sync(rows)
             header = self._header
             with header.hold_sync():
                 header.state, header.epoch, header.status = snap.state, snap.epoch, snap.status
