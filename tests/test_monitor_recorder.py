@@ -17,7 +17,7 @@ import pytest
 from somnium import SOM
 from somnium.callbacks import EpochInfo, FitPlan, FitResult, notify
 from somnium.widgets import _recorder
-from somnium.widgets._monitor_panels import epoch_ticks
+from somnium.widgets._monitor_panels import epoch_ticks, value_range
 from somnium.widgets._recorder import CURVE_METRICS, STATES, Publisher, Recorder
 
 EVENTS = ("begin", "stop", "done", "error", "interrupt", "resume")
@@ -315,3 +315,43 @@ def test_epoch_ticks_are_a_few_evenly_spaced_round_integers_within_the_run():
         np.testing.assert_array_equal(ticks, step * np.arange(1, len(ticks) + 1))
         mantissa = step / 10 ** math.floor(math.log10(step))
         assert mantissa in (1, 2, 5)
+
+
+# ------------------------------------------------------------------ the y axes
+@pytest.mark.parametrize(
+    ("values", "low", "high", "ticks"),
+    [
+        ([0.108, 0.392], 0.1, 0.4, [0.1, 0.2, 0.3, 0.4]),
+        ([0.0, 0.323], 0.0, 0.4, [0.0, 0.1, 0.2, 0.3, 0.4]),
+        ([0.15, 0.689], 0.1, 0.7, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
+        ([12.0, 13.0], 12.0, 13.0, [12.0, 12.2, 12.4, 12.6, 12.8, 13.0]),
+        ([0.0, 0.0], 0.0, 1.0, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        ([np.nan], 0.0, 1.0, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        ([-3.0, -3.0], -3.4, -2.6, [-3.4, -3.2, -3.0, -2.8, -2.6]),  # ±10%, then the 0.2 grid
+    ],
+)
+def test_y_bounds_are_round_and_hold_every_value(values, low, high, ticks):
+    got_low, got_high, got_ticks = value_range(np.array(values))
+    assert (got_low, got_high) == pytest.approx((low, high))
+    np.testing.assert_allclose(got_ticks, ticks, atol=1e-12)
+
+
+def test_y_bounds_hold_the_values_for_any_data():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        values = rng.normal(size=20) * 10.0 ** rng.integers(-6, 6) + rng.normal() * 10.0 ** rng.integers(
+            -3, 3
+        )
+        low, high, ticks = value_range(values)
+        assert low <= values.min() and values.max() <= high
+        assert 2 <= len(ticks) <= 11 and ticks[0] == pytest.approx(low) and ticks[-1] == pytest.approx(high)
+        assert np.allclose(np.diff(ticks), ticks[1] - ticks[0])
+
+
+def test_log_bounds_are_whole_decades_around_the_positive_values():
+    low, high, ticks = value_range(np.array([0.0, 0.003, 0.2, np.nan]), log=True)
+    assert (low, high) == pytest.approx((1e-3, 1.0))
+    np.testing.assert_allclose(ticks, [1e-3, 1e-2, 1e-1, 1.0])
+    low, high, ticks = value_range(np.array([0.15, 0.4]), log=True)  # within one decade: 1-2-5
+    assert (low, high) == pytest.approx((0.1, 1.0))
+    np.testing.assert_allclose(ticks, [0.1, 0.2, 0.5, 1.0])

@@ -65,9 +65,7 @@ def value_range(values: np.ndarray, log: bool = False, count: int = 4):
         decades = 10.0 ** np.arange(low, high + 1)
         ticks = decades if high - low >= 2 else np.outer(decades, [1, 2, 5]).ravel()
         return 10.0**low, 10.0**high, ticks[ticks <= 10.0**high * (1 + 1e-9)]
-    if values.size == 0:
-        return 0.0, 1.0, np.linspace(0.0, 1.0, 5)
-    low, high = float(values.min()), float(values.max())
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
     if high - low <= 1e-12 * max(abs(low), abs(high), 1e-300):
         low, high = (low - abs(low) / 10, high + abs(high) / 10) if low else (0.0, 1.0)
     step = _nice_step((high - low) / count)
