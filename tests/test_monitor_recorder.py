@@ -6,14 +6,17 @@ a fit would send them) on a real model; the expected values are worked out by ha
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import somnium.widgets
 from somnium import SOM
 from somnium.callbacks import EpochInfo, FitPlan, FitResult, notify
 from somnium.widgets import _recorder
@@ -355,3 +358,20 @@ def test_log_bounds_are_whole_decades_around_the_positive_values():
     low, high, ticks = value_range(np.array([0.15, 0.4]), log=True)  # within one decade: 1-2-5
     assert (low, high) == pytest.approx((0.1, 1.0))
     np.testing.assert_allclose(ticks, [0.1, 0.2, 0.5, 1.0])
+
+
+# ------------------------------------------------------------------ the seams
+def test_running_and_recording_know_no_widget_library():
+    widgets = Path(somnium.widgets.__file__).parent
+    for name in ("_run.py", "_recorder.py"):
+        tree = ast.parse((widgets / name).read_text())
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {
+            m for m in imported if m.split(".")[0] in ("ipywidgets", "anywidget", "bqplot", "traitlets")
+        }
+        assert not {
+            m for m in imported if m.lstrip(".") in ("training_monitor", "_monitor_panels", "map_view")
+        }
