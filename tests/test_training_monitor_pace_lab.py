@@ -167,6 +167,9 @@ def short_epoch_run(jupyter_lab, chromium):
             "monitor_short_epochs",
             [
                 "monitor = TrainingMonitor(model)\nmonitor",
+                # JupyterLab's own work as a cell starts (focus, prompt, status) takes the page a few
+                # hundred ms on a loaded machine: let it pass before the epochs whose display is measured.
+                "time.sleep(1.0)\n"
                 f"await monitor.fit(X, epochs={EPOCHS}, callbacks=[short])\n"
                 "write_json('monitor_short_epochs.json', {'ended': ended, 'state': monitor.state,"
                 " 'stopped_epoch': monitor.stopped_epoch})",
