@@ -120,6 +120,10 @@ def compare(other: Path, repeats: int):
             f"{statistics.median(ratios):+.1f}%, middle half {ratios[len(ratios) // 4]:+.1f}% to "
             f"{ratios[(3 * len(ratios)) // 4]:+.1f}%, all {ratios[0]:+.1f}% to {ratios[-1]:+.1f}%"
         )
+        fastest = 100 * (min(r["monitored"] for r in runs) / min(r["measured"] for r in runs) - 1)
+        print(
+            f"    fastest monitored vs fastest with history (the runs least disturbed by load): {fastest:+.1f}%"
+        )
         print(
             f"    updates published {statistics.median(r['updates'] for r in runs):.1f}/s; "
             f"widget messages {statistics.median(r['messages'] for r in runs):.0f}/s"
