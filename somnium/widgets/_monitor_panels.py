@@ -21,7 +21,7 @@ from ..exceptions import ModelNotTrainedError
 from ..metrics import METRIC_LABELS
 from ._recorder import CURVE_METRICS
 
-__all__ = ["MAX_SAMPLE_ROWS", "CurvePanel", "MapPanel", "epoch_ticks"]
+__all__ = ["MAX_SAMPLE_ROWS", "CurvePanel", "MapPanel", "epoch_ticks", "value_range"]
 
 #: Rows of the training data kept for the live map's hits and the "map in data space" panel.
 MAX_SAMPLE_ROWS = 2000
