@@ -3,7 +3,7 @@
 >>> from somnium import SOM
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0.dev0"
 
 from . import exceptions
 from .core import SOM, estimate_mapsize

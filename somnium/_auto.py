@@ -1,17 +1,74 @@
-"""fit_auto's schedule: how many epochs at which neighbourhood radius, and when to stop.
+"""fit_auto's schedules: how many epochs at which neighbourhood radius, and when to stop.
 
-The rule (numbers from ``benchmarks/bench_quality.py`` on penguins, iris, wine,
-breast_cancer and digits, and from make_blobs; see the README):
+``fit_auto(X, emphasis=...)`` has two schedules.  Numbers from
+``benchmarks/bench_quality.py`` (penguins, iris, wine, breast_cancer, digits
+and the original project's getting-started data, "notebook") and from
+make_blobs; see the README, "Map quality against other libraries".
+
+emphasis="topology" (the default)
+---------------------------------
+The reference is the original project's ``fit_auto`` (ivallesp/somnium: 400
+linear epochs from ``max(longest side / 3, 4)`` to 3, then 400 exponential
+ones from 3 to 1): a converged map at Gaussian radius 1, where neighbouring
+prototypes stay similar.  The goal: QE within 1% of its QE and TE within 0.01
+of its TE on every data set, 10x faster or more, and finished in under two
+minutes on 1M x 16 rows.
+
+1. **rough** -- :data:`TOPOLOGY_ROUGH_EPOCHS` (4) linear epochs from a third
+   of the longest side to half of that, but not below 3 (the original's
+   transition radius).  The epoch count is fixed because fit_auto runs this
+   phase before it knows the map ("auto" size) and the rows.
+2. **fine** -- exponential decay to :data:`TOPOLOGY_FINAL_RADIUS` (0.97),
+   :data:`TOPOLOGY_FINE_EPOCHS` (64) epochs per e-fold of 3 (so 64 from
+   radius 3, 83 from 4.2), times ``min(1, 10,000 / n_rows)``
+   (:func:`size_factor`: above 10,000 rows the phase visits about as many
+   rows in all), at least 6.
+3. **converge** -- at the final radius until the QE improves by less than
+   0.1% in an epoch *and* the TE stopped falling (it often still falls for a
+   few epochs after the QE has settled), at most 8 epochs (also scaled, at
+   least 2).  No TE guard: the radius never goes below where batch maps
+   start to fold.
+
+So a small data set gets 55-95 epochs (the original: 800), 10,000 rows 95,
+100,000 rows 17 and 1,000,000 rows 12.  Measured while choosing (our engine,
+PCA start; the original's own runs as reference: penguins, iris, wine,
+breast_cancer, digits, and for "notebook" our engine running the original's
+400 + 400):
+
+- Shapes tried: a linear fine phase, the quantization-style rough end
+  (a quarter of the start), 4-24 rough and 8-64 fine epochs, converge 4-12.
+  A linear rough phase to 3 then an exponential fine phase was the only
+  family within both bounds on every data set; how much of it mattered
+  chiefly on the larger maps (notebook 20 x 25: rough 4 -> TE +0.0096 over
+  the reference, rough 16 -> +0.0021), which is why the rough phase hands
+  over at half its start there and the fine phase grows with the e-folds.
+- Fine epochs 40 / 48 / 64: worst TE over the reference +0.0061 / +0.0095 /
+  +0.0048 (digits), QE at most 0.9997 / 1.0004 / 0.9997 x the reference.
+- Final radius 1.0 / 0.97 / 0.95 / 0.90: at 1.0 the QE was up to 1.0088x
+  the reference (notebook 15 x 10), no margin against the 1% bound; 0.97
+  takes 0.3-1.4% off the QE, keeps the TE within +0.0045, and leaves
+  trustworthiness and continuity unchanged (within 0.002) and the
+  topographic product within 6% of its value at 1.0; 0.95 and 0.90 raise
+  the TE (blobs 1000 x 8: 0.018 -> 0.026) and push the topographic product
+  away from 0 (digits -0.0165 at 1.0, -0.0192 at 0.9).
+- Other kernels end at 1: a bubble, cut Gaussian or Epanechikov kernel
+  narrower than 1 reaches no neighbour.
+
+emphasis="quantization"
+-----------------------
+The schedule of the release before (issue #9), unchanged: the radius goes
+on to 0.5, where the QE is within 1.00-1.09x of the best peer's but the TE
+is 2-6x the topology schedule's.
 
 1. **rough** -- orders the map: the Gaussian radius shrinks linearly from a
    third of the longest side to a quarter of that (at least 1),
-   :data:`AUTO_ROUGH_EPOCHS` epochs (as before issue #9).
+   :data:`AUTO_ROUGH_EPOCHS` epochs.
 2. **fine** -- the radius shrinks linearly from ``max(1, min(rough end,
    longest side / 12))`` to :data:`FINAL_RADIUS` = 0.5, eight epochs per
    lattice unit covered (6 to 16 epochs).  The seed's schedule stopped at 1,
    where each prototype still averages its neighbours' rows: its QE was
    1.2-1.5x the best peer's.  At 0.5 (a neighbour's weight ``exp(-2)``) the QE
-   is within 1-4% of the best peer's, but on some data the map starts to fold
+   is within 1-9% of the best peer's, but on some data the map starts to fold
    and the topographic error (TE) climbs.
 3. The **TE guard** watches the TE every epoch already measures: below radius
    1, a map whose TE exceeds the lowest TE of the fine phase's maps by more
@@ -35,10 +92,9 @@ the TE exceeds the budget, but that map is kept (breast_cancer ends at 0.097
 against a reference of 0.021), and on strongly clustered data a folded map
 does not unfold (make_blobs 5000 x 8, 8 clusters: TE 0.13 against the seed
 schedule's 0.05, with a QE 9% lower; ``benchmarks/bench_fit_auto.py``).
-
-So the map size sets the radii and the epoch counts, and the data (N, D and
-their structure) act through the measured errors: the guard and the plateau.
-On iris-sized data the run is 13-15 epochs (the seed's: 18), 13 ms.
+Here the map size sets the radii and the epoch counts, and the data (N, D and
+their structure) act only through the measured errors: the guard and the
+plateau.  On iris-sized data the run is 13-15 epochs.
 """
 
 from __future__ import annotations
@@ -46,6 +102,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from ._validation import check_option
 from .callbacks import Callback, EarlyStopping, notify
 
 #: Epochs of the rough (ordering) phase.
@@ -64,6 +121,28 @@ TE_BUDGET = 0.06
 #: How far above the final radius the converge phase runs when the fine phase ended close to the TE budget.
 STEP_BACK = 0.075
 
+#: fit_auto's two schedules; the first is the default.
+EMPHASES = ("topology", "quantization")
+
+# ----------------------------------------------------------- emphasis="topology"
+#: Epochs of the topology schedule's rough phase (the map size sets its radii).
+TOPOLOGY_ROUGH_EPOCHS = 4
+#: Radius the rough phase hands over at (the original project's transition radius).
+TOPOLOGY_MID_RADIUS = 3.0
+#: Radius the topology schedule ends and converges at (Gaussian; the other kernels end at 1).
+TOPOLOGY_FINAL_RADIUS = 0.97
+#: Epochs of the exponential fine phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest on any data.
+TOPOLOGY_FINE_EPOCHS, TOPOLOGY_FINE_EPOCHS_MIN = 64, 6
+#: Most epochs of the converge phase on up to TOPOLOGY_FULL_ROWS rows, and the fewest it may be given.
+TOPOLOGY_CONVERGE_EPOCHS, TOPOLOGY_CONVERGE_EPOCHS_MIN = 8, 2
+#: Up to this many rows the plan runs its full length; above, the fine and converge phases shrink
+#: with TOPOLOGY_FULL_ROWS / n_rows, down to their minimums (see :func:`size_factor`).
+TOPOLOGY_FULL_ROWS = 10_000
+#: The converge phase stops when the QE improves by less than this fraction in an epoch.
+TOPOLOGY_PLATEAU_DELTA = 0.001
+#: The largest radius a topology fine phase starts at (for run_epochs before the map is known).
+TOPOLOGY_FINE_START_MAX = 100.0
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -77,8 +156,14 @@ class Phase:
     guarded: bool = True  # may the guard / plateau stop it
 
 
+def check_emphasis(emphasis) -> str:
+    """``emphasis`` if it is one of :data:`EMPHASES`, else the library's unknown-option error."""
+    return check_option(emphasis, EMPHASES, "emphasis")
+
+
+# ------------------------------------------------------- emphasis="quantization"
 def rough_radii(lattice) -> tuple[float, float]:
-    """Start and end radius of the rough phase (a third of the longest side, then a quarter of that)."""
+    """Start and end radius of the quantization rough phase (a third of the longest side, then a quarter)."""
     start = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
     return start, max(1.0, start / 4.0)
 
@@ -94,7 +179,7 @@ def fine_epoch_count(lattice, end: float = FINAL_RADIUS) -> int:
 
 
 def final_radius(neighborhood: str = "gaussian") -> float:
-    """Where the fine phase ends: 0.5 for the Gaussian; 1 for the kernels that vanish beyond their radius.
+    """Where the quantization fine phase ends: 0.5 for the Gaussian; 1 for the kernels that vanish beyond it.
 
     A bubble, cut Gaussian or Epanechikov kernel of radius < 1 reaches no neighbour (Epanechikov already
     gives them weight 0 at radius 1): below 1 the map would turn into k-means and the guard would stop it
@@ -103,17 +188,10 @@ def final_radius(neighborhood: str = "gaussian") -> float:
     return FINAL_RADIUS if neighborhood == "gaussian" else 1.0
 
 
-def auto_schedule(
-    n_rows: int, n_features: int, lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
+def quantization_schedule(
+    lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
 ) -> list[Phase]:
-    """The phases fit_auto runs on a map of ``lattice`` for ``n_rows`` x ``n_features`` data.
-
-    ``rough_epochs`` / ``fine_epochs`` (the seed's overrides) fix those phases' lengths; a fixed fine
-    phase is run whole and is not followed by a converge phase.  The converge phase's radius is the
-    final radius unless the guard stops the fine phase earlier (see :class:`AutoMonitor`).
-    ``n_rows`` and ``n_features`` do not change the plan: they act through the measured errors.
-    """
-    del n_rows, n_features  # the plan depends on the map; the data act through the guard and the plateau
+    """The QE-leaning phases (the schedule of releases before the topology default; see the module notes)."""
     rough = AUTO_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
     r0, r1 = rough_radii(lattice)
     end = final_radius(neighborhood)
@@ -126,25 +204,114 @@ def auto_schedule(
     return phases
 
 
+# ----------------------------------------------------------- emphasis="topology"
+def topology_rough_radii(lattice) -> tuple[float, float]:
+    """Start and end radius of the topology rough phase: a third of the longest side (at least 1), then
+    half of that, but not below :data:`TOPOLOGY_MID_RADIUS` (nor above the start)."""
+    start = max(1.0, max(lattice.rows, lattice.cols) / 3.0)
+    return start, min(start, max(TOPOLOGY_MID_RADIUS, start / 2.0))
+
+
+def size_factor(n_rows) -> float:
+    """1 up to :data:`TOPOLOGY_FULL_ROWS` rows, then ``TOPOLOGY_FULL_ROWS / n_rows``: above that size
+    the fine and converge phases visit about as many rows in all as they do on TOPOLOGY_FULL_ROWS."""
+    if not n_rows or n_rows <= TOPOLOGY_FULL_ROWS:
+        return 1.0
+    return TOPOLOGY_FULL_ROWS / n_rows
+
+
+def topology_epochs(n_rows, start: float = TOPOLOGY_MID_RADIUS) -> tuple[int, int]:
+    """``(fine epochs, most converge epochs)`` of the topology schedule for ``n_rows`` rows.
+
+    The fine phase takes :data:`TOPOLOGY_FINE_EPOCHS` epochs from the mid radius (3) to 1, as many per
+    e-fold of the radius from a larger ``start``, both times :func:`size_factor`.
+    """
+    factor = size_factor(n_rows)
+    span = math.log(max(start, 1.0)) / math.log(TOPOLOGY_MID_RADIUS)  # e-folds down to 1, in units of 3 -> 1
+    fine = max(TOPOLOGY_FINE_EPOCHS_MIN, round(TOPOLOGY_FINE_EPOCHS * span * factor))
+    converge = max(TOPOLOGY_CONVERGE_EPOCHS_MIN, round(TOPOLOGY_CONVERGE_EPOCHS * factor))
+    return int(fine), int(converge)
+
+
+def topology_final_radius(neighborhood: str = "gaussian") -> float:
+    """Where the topology schedule ends: :data:`TOPOLOGY_FINAL_RADIUS` for the Gaussian, 1 otherwise
+    (a bubble, cut Gaussian or Epanechikov kernel narrower than 1 reaches no neighbour)."""
+    return TOPOLOGY_FINAL_RADIUS if neighborhood == "gaussian" else 1.0
+
+
+def topology_schedule(
+    n_rows, lattice, rough_epochs=None, fine_epochs=None, neighborhood="gaussian"
+) -> list[Phase]:
+    """The topology-first phases: a short rough phase, an exponential fine phase to about radius 1, and a
+    converge phase there until the QE stops improving (see the module notes)."""
+    rough = TOPOLOGY_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
+    r0, r1 = topology_rough_radii(lattice)
+    end = topology_final_radius(neighborhood)
+    start = max(r1, end)
+    fine, converge = topology_epochs(n_rows, start)
+    # No TE guard: the radius stays at about 1, above where batch maps fold (see emphasis="quantization").
+    phases = [Phase("rough", rough, r0, r1, guarded=False)]
+    if fine_epochs is not None:
+        phases.append(Phase("fine", int(fine_epochs), start, end, "exponential", guarded=False))
+        return phases
+    phases.append(Phase("fine", fine, start, end, "exponential", guarded=False))
+    phases.append(Phase("converge", converge, end, end))
+    return phases
+
+
+def auto_schedule(
+    n_rows: int,
+    n_features: int,
+    lattice,
+    rough_epochs=None,
+    fine_epochs=None,
+    neighborhood="gaussian",
+    emphasis="topology",
+) -> list[Phase]:
+    """The phases fit_auto runs on a map of ``lattice`` for ``n_rows`` x ``n_features`` data.
+
+    ``rough_epochs`` / ``fine_epochs`` (the seed's overrides) fix those phases' lengths; a fixed fine
+    phase is run whole and is not followed by a converge phase.  ``emphasis="quantization"``: the map
+    size sets the plan, and the data act through the measured errors (``n_rows`` and ``n_features`` do
+    not change it); the converge phase's radius is the final radius unless the guard stops the fine
+    phase earlier (see :class:`AutoRun`).  ``emphasis="topology"``: the fine and converge phases get
+    fewer epochs above :data:`TOPOLOGY_FULL_ROWS` rows (:func:`topology_epochs`).
+    """
+    del n_features  # the data act through the measured errors
+    if check_emphasis(emphasis) == "quantization":
+        return quantization_schedule(lattice, rough_epochs, fine_epochs, neighborhood)
+    return topology_schedule(n_rows, lattice, rough_epochs, fine_epochs, neighborhood)
+
+
 class AutoRun(Callback):
     """One fit_auto run: the plan, fit_auto's own stops, and the user's callbacks.
 
     It is the only callback fit_auto passes to each phase: the user's callbacks are notified first and
     a True from them is remembered in :attr:`user_stopped` (it ends the whole run); its own stops --
-    the TE guard and the QE plateau -- end only the current phase.
+    the TE guard (quantization emphasis) and the QE plateau -- end only the current phase.
 
-    Use: ``run()`` for the ``run=`` of the rough phase, then :meth:`plan` with the map, then
-    :meth:`next_phase` until it returns None.
+    Use: a rough phase of :attr:`rough_epochs` epochs at :meth:`rough_radii` with ``run=`` :meth:`run`,
+    then :meth:`plan` with the map, then :meth:`next_phase` until it returns None.
     """
 
     def __init__(
-        self, user_callbacks, rough_epochs=None, fine_epochs=None, te_budget=None, plateau_delta=None
+        self,
+        user_callbacks,
+        rough_epochs=None,
+        fine_epochs=None,
+        te_budget=None,
+        plateau_delta=None,
+        emphasis="topology",
     ):
+        self.emphasis = check_emphasis(emphasis)
+        topology = self.emphasis == "topology"
         self.user = list(user_callbacks)
-        self.rough_epochs = AUTO_ROUGH_EPOCHS if rough_epochs is None else int(rough_epochs)
+        default_rough = TOPOLOGY_ROUGH_EPOCHS if topology else AUTO_ROUGH_EPOCHS
+        self.rough_epochs = default_rough if rough_epochs is None else int(rough_epochs)
         self.fine_epochs = fine_epochs
         self.te_budget = TE_BUDGET if te_budget is None else float(te_budget)
-        self.plateau_delta = PLATEAU_DELTA if plateau_delta is None else float(plateau_delta)
+        default_delta = TOPOLOGY_PLATEAU_DELTA if topology else PLATEAU_DELTA
+        self.plateau_delta = default_delta if plateau_delta is None else float(plateau_delta)
         self.user_stopped = False
         self.n_rows = 0
         self.done = 0  # epochs completed in this run
@@ -155,23 +322,39 @@ class AutoRun(Callback):
         self.fired_at = None  # radius of the epoch the guard stopped, in the current phase
         self.accepted = None  # last radius < 1 whose map passed the guard
         self.last_accepted_te = math.inf  # its TE
+        self.converge_te = math.inf  # the lowest TE of the converge phase so far (topology emphasis)
         # The QE plateau of the converge phase: stop at the first epoch that improves by less than the delta.
         self._plateau = EarlyStopping(
             "quantization_error", patience=1, min_delta=self.plateau_delta, min_epochs=2
         )
 
     # ----------------------------------------------------------- the plan
+    def rough_radii(self, lattice) -> tuple[float, float]:
+        """Start and end radius of the rough phase on ``lattice`` (the ``radii`` of its ``fit``)."""
+        return topology_rough_radii(lattice) if self.emphasis == "topology" else rough_radii(lattice)
+
     def run(self) -> tuple[int, int]:
         """``(epochs done, epochs planned)`` of the whole run, for ``_fit_batch(run=...)``."""
         planned = sum(p.epochs for p in self.pending)
         if not self.pending and self.phase.role == "rough":  # before plan(): the most it can be
-            planned = FINE_EPOCHS_MAX + CONVERGE_EPOCHS if self.fine_epochs is None else self.fine_epochs
+            if self.fine_epochs is not None:
+                planned = self.fine_epochs
+            elif self.emphasis == "topology":
+                planned = sum(topology_epochs(0, TOPOLOGY_FINE_START_MAX))
+            else:
+                planned = FINE_EPOCHS_MAX + CONVERGE_EPOCHS
             return 0, self.rough_epochs + planned
         return self.done, self.done + self.phase.epochs + planned
 
     def plan(self, lattice, n_features: int, neighborhood: str = "gaussian"):
         phases = auto_schedule(
-            self.n_rows, n_features, lattice, self.rough_epochs, self.fine_epochs, neighborhood
+            self.n_rows,
+            n_features,
+            lattice,
+            self.rough_epochs,
+            self.fine_epochs,
+            neighborhood,
+            self.emphasis,
         )
         self.pending = phases[1:]  # the rough phase has run
         self.reference_radius = max(1.0, phases[1].radiusin)
@@ -182,14 +365,15 @@ class AutoRun(Callback):
             return None
         fired, self.fired_at = self.fired_at, None
         phase = self.pending.pop(0)
-        if phase.role == "converge":
+        if phase.role == "converge" and self.emphasis == "quantization":
             radius = self.converge_radius(phase.radiusin, fired)
             phase = replace(phase, radiusin=radius, radiusfin=radius)
+        self.converge_te = math.inf
         self.phase = phase
         return phase
 
     def converge_radius(self, final: float, fired) -> float:
-        """Where the converge phase runs, from how the fine phase ended.
+        """Where the quantization converge phase runs, from how the fine phase ended.
 
         Converging at a fixed radius lets the TE creep up a little more (a map close to folding folds), so
         when the fine phase ended in the upper half of the TE budget the converge phase keeps a step back:
@@ -233,4 +417,13 @@ class AutoRun(Callback):
             self.best_te = min(self.best_te, te)
         if info.radius < 1.0:
             self.accepted, self.last_accepted_te = info.radius, te
-        return phase.role == "converge" and self._plateau.on_epoch_end(info)
+        if phase.role != "converge":
+            return False
+        plateau = self._plateau.on_epoch_end(info)  # called every epoch: it keeps its own best
+        if self.emphasis == "topology":
+            # converged when the QE has stopped improving and the TE has too (it often still falls
+            # for a few epochs after the QE has settled: the map unfolds the last kinks)
+            te_improved = te < self.converge_te
+            self.converge_te = min(self.converge_te, te)
+            return plateau and not te_improved
+        return plateau

@@ -136,7 +136,7 @@ def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_nu
     """
     epoch = _get_numba_epoch() if use_numba in (None, True) else None
     if use_numba is True and epoch is None:
-        raise ImportError("numba is not installed; pip install 'somnium[online]'.")
+        raise ImportError("numba is not installed; pip install 'somnium-som[online]'.")
     if epoch is not None:
         hits, abs_error, sq_distance, te = epoch(
             X,

@@ -60,7 +60,7 @@ try:
     from dask.highlevelgraph import HighLevelGraph
 except ImportError as error:  # pragma: no cover - exercised by monkeypatching the import
     raise ImportError(
-        "Dask input needs Somnium's optional 'dask' extra: pip install 'somnium[dask]' "
+        "Dask input needs Somnium's optional 'dask' extra: pip install 'somnium-som[dask]' "
         "(installs dask[array,dataframe] and distributed, 2025.1 or newer)."
     ) from error
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.environment import CHROMIUM_ARGS, REPO_ROOT, find_chromium, require
 from tests.support.harness.harness_server import serve_harness
-from tests.support.lab_server import jupyter_lab  # noqa: F401 - the session-wide Lab server fixture
+from tests.support.lab_server import jupyter_lab, jupyter_notebook7  # noqa: F401 - session-wide servers
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 

@@ -84,7 +84,7 @@ def test_dask_input_without_the_extra_names_it(monkeypatch):
     monkeypatch.delitem(sys.modules, "somnium.distributed", raising=False)
     monkeypatch.delattr(somnium, "distributed", raising=False)  # else `from . import distributed` finds it
     monkeypatch.setitem(sys.modules, "dask", None)
-    with pytest.raises(ImportError, match=r"somnium\[dask\]"):
+    with pytest.raises(ImportError, match=r"somnium-som\[dask\]"):
         model().fit(X, epochs=1)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 from somnium import SOM, _auto
 from somnium.callbacks import EpochInfo, FitPlan
-from somnium.datasets import load_penguins, make_blobs
+from somnium.datasets import load_flights, load_penguins, make_blobs
+from somnium.exceptions import UnknownOptionError
 from somnium.lattice import Lattice
 
 SIZES = [(2, 2), (3, 5), (6, 10), (8, 12), (15, 14), (28, 25), (40, 60), (100, 100)]
@@ -25,20 +28,28 @@ def penguins():
     return load_penguins(numeric_only=True)
 
 
+@pytest.mark.parametrize("emphasis", _auto.EMPHASES)
 @pytest.mark.parametrize("rows, cols", SIZES)
-def test_the_radius_never_grows_and_ends_below_one(rows, cols):
+def test_the_radius_never_grows(rows, cols, emphasis):
     lattice = Lattice(rows, cols, "hexa")
-    phases = _auto.auto_schedule(500, 8, lattice)
+    phases = _auto.auto_schedule(500, 8, lattice, emphasis=emphasis)
     assert [p.role for p in phases] == ["rough", "fine", "converge"]
     radii = [r for p in phases for r in (p.radiusin, p.radiusfin)]
     assert all(a >= b for a, b in itertools.pairwise(radii)), radii
+    end = _auto.FINAL_RADIUS if emphasis == "quantization" else _auto.TOPOLOGY_FINAL_RADIUS
+    assert phases[-1].radiusfin == end
+
+
+@pytest.mark.parametrize("rows, cols", SIZES)
+def test_the_quantization_schedule_ends_below_one_with_linear_phases(rows, cols):
+    phases = _auto.auto_schedule(500, 8, Lattice(rows, cols, "hexa"), emphasis="quantization")
     assert phases[-1].radiusfin == _auto.FINAL_RADIUS < 1.0
     assert all(p.decay == "linear" for p in phases)
 
 
 @pytest.mark.parametrize("rows, cols", SIZES)
 def test_epochs_are_bounded(rows, cols):
-    phases = _auto.auto_schedule(500, 8, Lattice(rows, cols, "hexa"))
+    phases = _auto.auto_schedule(500, 8, Lattice(rows, cols, "hexa"), emphasis="quantization")
     epochs = [p.epochs for p in phases]
     assert epochs[0] == _auto.AUTO_ROUGH_EPOCHS
     assert _auto.FINE_EPOCHS_MIN <= epochs[1] <= _auto.FINE_EPOCHS_MAX
@@ -47,7 +58,7 @@ def test_epochs_are_bounded(rows, cols):
 
 
 def test_the_schedule_scales_with_the_map():
-    plans = [_auto.auto_schedule(500, 8, Lattice(r, c, "hexa")) for r, c in SIZES]
+    plans = [_auto.auto_schedule(500, 8, Lattice(r, c, "hexa"), emphasis="quantization") for r, c in SIZES]
     starts = [p[0].radiusin for p in plans]
     fine_epochs = [p[1].epochs for p in plans]
     assert all(a <= b for a, b in itertools.pairwise(starts))
@@ -63,27 +74,35 @@ def test_the_schedule_scales_with_the_map():
         assert step <= 1.0
 
 
+@pytest.mark.parametrize("emphasis", _auto.EMPHASES)
 @pytest.mark.parametrize("neighborhood", ["bubble", "cut_gaussian", "epanechicov"])
-def test_kernels_that_vanish_beyond_their_radius_end_at_one(neighborhood, penguins):
-    phases = _auto.auto_schedule(500, 8, Lattice(8, 12, "hexa"), neighborhood=neighborhood)
+def test_kernels_that_vanish_beyond_their_radius_end_at_one(neighborhood, emphasis, penguins):
+    phases = _auto.auto_schedule(500, 8, Lattice(8, 12, "hexa"), neighborhood=neighborhood, emphasis=emphasis)
     assert phases[-1].radiusfin == 1.0 and phases[1].radiusfin == 1.0
-    model = SOM(neighborhood=neighborhood, random_state=0).fit_auto(penguins)
+    model = SOM(neighborhood=neighborhood, random_state=0).fit_auto(penguins, emphasis=emphasis)
     assert min(model.history_["radius"]) == pytest.approx(1.0)
 
 
-def test_the_overrides_fix_both_phases_and_drop_the_converge_phase():
-    phases = _auto.auto_schedule(500, 8, Lattice(8, 12, "hexa"), rough_epochs=3, fine_epochs=4)
+@pytest.mark.parametrize("emphasis", _auto.EMPHASES)
+def test_the_overrides_fix_both_phases_and_drop_the_converge_phase(emphasis):
+    lattice = Lattice(8, 12, "hexa")
+    phases = _auto.auto_schedule(500, 8, lattice, rough_epochs=3, fine_epochs=4, emphasis=emphasis)
     assert [(p.role, p.epochs, p.guarded) for p in phases] == [("rough", 3, False), ("fine", 4, False)]
-    assert phases[-1].radiusfin == _auto.FINAL_RADIUS
+    end = _auto.FINAL_RADIUS if emphasis == "quantization" else _auto.TOPOLOGY_FINAL_RADIUS
+    assert phases[-1].radiusfin == end
 
 
 # ---------------------------------------------------------------- the run
-def test_the_seed_override_runs_exactly_its_epochs(penguins):
-    model = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, rough_epochs=3, fine_epochs=4)
+@pytest.mark.parametrize("emphasis", _auto.EMPHASES)
+def test_the_seed_override_runs_exactly_its_epochs(penguins, emphasis):
+    model = SOM(mapsize=(6, 8), random_state=0).fit_auto(
+        penguins, rough_epochs=3, fine_epochs=4, emphasis=emphasis
+    )
     history = model.history_
     assert len(history["epoch"]) == 7
     assert history["phase"] == ["batch-1"] * 3 + ["batch-2"] * 4
-    assert history["radius"][-1] == pytest.approx(_auto.FINAL_RADIUS)
+    end = _auto.FINAL_RADIUS if emphasis == "quantization" else _auto.TOPOLOGY_FINAL_RADIUS
+    assert history["radius"][-1] == pytest.approx(end)
 
 
 def test_a_stop_in_the_rough_phase_skips_every_later_phase(penguins):
@@ -113,30 +132,42 @@ def test_the_callbacks_see_one_run_numbered_without_gaps(penguins):
     SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, callbacks=lambda i: seen.append(i))
     assert [i.run_epoch for i in seen] == list(range(1, len(seen) + 1))
     # run_epochs is the plan: an upper bound, since the guard and the plateau may stop a phase early
-    assert all(i.run_epoch <= i.run_epochs <= 6 + 16 + 8 for i in seen)
+    most = _auto.TOPOLOGY_ROUGH_EPOCHS + sum(_auto.topology_epochs(0, _auto.TOPOLOGY_FINE_START_MAX))
+    assert all(i.run_epoch <= i.run_epochs <= most for i in seen)
+    assert seen[-1].run_epochs < most  # after the rough phase the plan knows the map
 
 
-def test_the_plateau_stops_the_converge_phase_early_on_easy_data():
+@pytest.mark.parametrize(
+    "emphasis, delta", [("quantization", _auto.PLATEAU_DELTA), ("topology", _auto.TOPOLOGY_PLATEAU_DELTA)]
+)
+def test_the_plateau_stops_the_converge_phase_early_on_easy_data(emphasis, delta):
     X = np.random.default_rng(0).uniform(size=(500, 2))  # a square: nothing to fold
-    model = SOM(mapsize=(5, 6), random_state=0).fit_auto(X)
+    model = SOM(mapsize=(5, 6), random_state=0).fit_auto(X, emphasis=emphasis)
     history = model.history_
     phases = history["phase"]
     last = phases[-1]
     converge = [k for k, p in enumerate(phases) if p == last]
-    assert 2 <= len(converge) < _auto.CONVERGE_EPOCHS
+    most = _auto.CONVERGE_EPOCHS if emphasis == "quantization" else _auto.TOPOLOGY_CONVERGE_EPOCHS
+    assert 2 <= len(converge) < most
     qe = np.asarray(history["quantization_error"])[converge]
-    assert qe[-1] > qe[-2] * (1 - _auto.PLATEAU_DELTA)  # stopped because it stopped improving
+    assert qe[-1] > qe[-2] * (1 - delta)  # stopped because it stopped improving
+    if emphasis == "topology":  # ... and so had the topographic error
+        te = np.asarray(history["topographic_error"])[converge]
+        assert te[-1] >= te[:-1].min()
 
 
-def test_the_schedule_does_not_depend_on_collect_history(penguins):
-    a = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins)
-    b = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, collect_history=False)
+@pytest.mark.parametrize("emphasis", _auto.EMPHASES)
+def test_the_schedule_does_not_depend_on_collect_history(penguins, emphasis):
+    a = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, emphasis=emphasis)
+    b = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, collect_history=False, emphasis=emphasis)
     np.testing.assert_array_equal(a.codebook_, b.codebook_)
 
 
 def test_the_guard_keeps_the_topographic_error_within_its_budget(penguins):
     seen = []
-    model = SOM(random_state=0).fit_auto(penguins, callbacks=lambda i: seen.append(i))
+    model = SOM(random_state=0).fit_auto(
+        penguins, callbacks=lambda i: seen.append(i), emphasis="quantization"
+    )
     reference = min(i.metrics["topographic_error"] for i in seen if i.radius <= 1.0)
     assert model.calculate_topographic_error() <= reference + _auto.TE_BUDGET
     assert model.history_["radius"][-1] < 1.0
@@ -157,24 +188,37 @@ def _old_fit_auto(X, seed=0):
     return model
 
 
+# The quantization emphasis trades topology for QE: on strongly clustered data the map folds.  This is the
+# documented cost of emphasis="quantization" (README, "Map quality against other libraries"); the default
+# (topology) is held to the old schedule's TE below, on the same data.
 FOLDS = pytest.mark.xfail(
-    reason="known: on 1000 x 8 blobs (12 x 13 map) the TE ends 0.057 above the old schedule's (QE -12%)",
+    reason="emphasis='quantization' on 1000 x 8 blobs (12 x 13 map): TE 0.057 above the old schedule's for "
+    "a 12% lower QE -- its documented trade-off; the topology default passes the TE bound on the same data",
     strict=False,
 )
+BLOBS = [None, (500, 4, 3), (1000, 8, 5)]
+BLOB_IDS = ["penguins", "blobs-500x4", "blobs-1000x8"]
 
 
-@pytest.mark.parametrize(
-    "blobs",
-    [None, (500, 4, 3), pytest.param((1000, 8, 5), marks=FOLDS)],
-    ids=["penguins", "blobs-500x4", "blobs-1000x8"],
-)
-def test_fit_auto_quantizes_10_percent_better_than_the_old_schedule_at_a_similar_te(blobs, penguins):
+@pytest.mark.parametrize("blobs", [None, (500, 4, 3), pytest.param((1000, 8, 5), marks=FOLDS)], ids=BLOB_IDS)
+def test_the_quantization_emphasis_quantizes_10_percent_better_than_the_old_schedule(blobs, penguins):
+    X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
+    old = _old_fit_auto(X)
+    new = SOM(random_state=0).fit_auto(X, emphasis="quantization")
+    assert new.mapsize_ == old.mapsize_
+    assert new.calculate_mean_bmu_distance() <= 0.9 * old.calculate_mean_bmu_distance()
+    assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.05
+
+
+@pytest.mark.parametrize("blobs", BLOBS, ids=BLOB_IDS)
+def test_the_topology_default_keeps_the_old_schedules_topology_at_a_lower_qe(blobs, penguins):
+    """The old 6 + 12 epochs ended at radius 1 like the original's 400 + 400: TE within 0.01 of it."""
     X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
     old = _old_fit_auto(X)
     new = SOM(random_state=0).fit_auto(X)
     assert new.mapsize_ == old.mapsize_
-    assert new.calculate_mean_bmu_distance() <= 0.9 * old.calculate_mean_bmu_distance()
-    assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.05
+    assert new.calculate_mean_bmu_distance() <= 1.01 * old.calculate_mean_bmu_distance()
+    assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.01
 
 
 # ------------------------------------------------------ the run's decisions
@@ -184,7 +228,7 @@ def _info(radius, te, qe=1.0, phase_epoch=1):
 
 
 def test_a_guard_stop_converges_halfway_back_to_the_accepted_radius():
-    run = _auto.AutoRun([])
+    run = _auto.AutoRun([], emphasis="quantization")
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     assert (fine.role, fine.radiusin, fine.radiusfin) == ("fine", 1.0, _auto.FINAL_RADIUS)
@@ -199,7 +243,7 @@ def test_a_guard_stop_converges_halfway_back_to_the_accepted_radius():
 
 
 def test_a_fine_phase_ending_close_to_the_budget_converges_a_step_back():
-    run = _auto.AutoRun([])
+    run = _auto.AutoRun([], emphasis="quantization")
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     for k in range(fine.epochs):
@@ -211,7 +255,7 @@ def test_a_fine_phase_ending_close_to_the_budget_converges_a_step_back():
 
 
 def test_without_a_guard_stop_the_converge_phase_runs_at_the_final_radius_until_the_plateau():
-    run = _auto.AutoRun([])
+    run = _auto.AutoRun([], emphasis="quantization")
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     for k in range(fine.epochs):
@@ -239,7 +283,7 @@ def test_a_user_stop_ends_the_run_and_the_user_callbacks_see_everything():
         def on_fit_end(self, result):
             events.append("end")
 
-    run = _auto.AutoRun([User()])
+    run = _auto.AutoRun([User()], emphasis="quantization")
     run.plan(Lattice(6, 10, "hexa"), 4)
     run.next_phase()
     run.on_fit_begin(FitPlan("batch", "batch-2", 6, 7, 100, 20))
@@ -265,3 +309,146 @@ def test_listeners_see_the_last_phase_coming_and_no_stop_of_their_own(penguins):
     last = [p.run_offset + p.n_epochs >= p.run_epochs for p in plans]
     assert last == [False] * (len(plans) - 1) + [True]
     assert not any(r.stopped for r in results)  # the guard's and the plateau's stops are fit_auto's own
+
+
+# ------------------------------------------------------------- emphasis
+def test_the_default_emphasis_is_topology(penguins):
+    assert inspect.signature(SOM.fit_auto).parameters["emphasis"].default == "topology"
+    default = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins)
+    topology = SOM(mapsize=(6, 8), random_state=0).fit_auto(penguins, emphasis="topology")
+    np.testing.assert_array_equal(default.codebook_, topology.codebook_)
+    # the topology schedule never narrows the Gaussian below TOPOLOGY_FINAL_RADIUS (about 1)
+    assert min(default.history_["radius"]) == pytest.approx(_auto.TOPOLOGY_FINAL_RADIUS)
+    assert _auto.TOPOLOGY_FINAL_RADIUS > 0.9
+
+
+@pytest.mark.parametrize("emphasis", ["topo", "Topology", "", None, 1])
+def test_an_unknown_emphasis_is_refused_before_training(emphasis, penguins):
+    model = SOM(mapsize=(6, 8), random_state=0)
+    expected = f"Unknown emphasis {emphasis!r}. Valid emphasis values: topology, quantization."
+    with pytest.raises(UnknownOptionError) as caught:
+        model.fit_auto(penguins, emphasis=emphasis)
+    assert str(caught.value) == expected
+    assert not model.is_fitted
+
+
+# fit_auto's phases before the topology default (main at 50a7c86, `SOM(random_state=0).fit_auto(X)`),
+# written down from that release: (data, map, [(phase, epochs)], radius of every epoch, QE, TE).
+TODAY = [
+    (
+        None,
+        (8, 12),
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 2)],
+        [4.0, 3.4, 2.8, 2.2, 1.6, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.575, 0.575],
+        0.3771075823371915,
+        0.06140350877192982,
+    ),
+    (
+        (1000, 8, 5),
+        (12, 13),
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 1)],
+        [13 / 3, 3.683333333333, 3.033333333333, 2.383333333333, 1.733333333333, 1.083333333333]
+        + [1.083333333333, 0.966666666667, 0.85, 0.733333333333, 0.616666666667, 0.5, 0.575],
+        0.3770214262606352,
+        0.088,
+    ),
+    (
+        (500, 4, 3),
+        (10, 11),
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 4)],
+        [11 / 3, 3.133333333333, 2.6, 2.066666666667, 1.533333333333, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
+        + [0.575] * 4,
+        0.1783500299788953,
+        0.076,
+    ),
+]
+
+
+@pytest.mark.parametrize("blobs, mapsize, phases, radii, qe, te", TODAY, ids=BLOB_IDS)
+def test_the_quantization_emphasis_reproduces_the_previous_schedule(
+    blobs, mapsize, phases, radii, qe, te, penguins
+):
+    X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
+    model = SOM(random_state=0).fit_auto(X, emphasis="quantization")
+    history = model.history_
+    assert model.mapsize_ == mapsize
+    assert [(k, len(list(g))) for k, g in itertools.groupby(history["phase"])] == phases
+    np.testing.assert_allclose(history["radius"], radii, rtol=0, atol=1e-9)
+    assert model.calculate_mean_bmu_distance() == pytest.approx(qe, rel=1e-6)
+    assert model.calculate_topographic_error() == pytest.approx(te, abs=1.5 / len(X))  # a row may tie
+
+
+def test_the_topology_plan_shrinks_with_the_number_of_rows():
+    """Above TOPOLOGY_FULL_ROWS rows the fine and converge phases visit about as many rows in all."""
+    lattice = Lattice(74, 68, "hexa")  # the "auto" map of 1,000,000 rows
+    sizes = [100, 10_000, 20_000, 100_000, 1_000_000, 10_000_000]
+    plans = [_auto.auto_schedule(n, 16, lattice) for n in sizes]
+    totals = [sum(p.epochs for p in plan) for plan in plans]
+    assert totals[0] == totals[1]  # small data: the full plan
+    assert all(a >= b for a, b in itertools.pairwise(totals)), totals
+    assert totals[1] > 3 * totals[4]
+    fine = [plan[1].epochs for plan in plans]
+    assert (
+        fine[2] * 20_000 <= 1.05 * fine[1] * 10_000
+    )  # rows visited by the fine phase: no more than at 10,000
+    # the floor: a million rows still get an ordering phase, an annealing phase and a converge phase
+    assert [p.epochs for p in plans[4]] == [
+        _auto.TOPOLOGY_ROUGH_EPOCHS,
+        _auto.TOPOLOGY_FINE_EPOCHS_MIN,
+        _auto.TOPOLOGY_CONVERGE_EPOCHS_MIN,
+    ]
+    assert plans[4] == plans[5]
+    # the quantization plan does not depend on the rows (the data act through the guard and plateau)
+    assert _auto.auto_schedule(100, 16, lattice, emphasis="quantization") == _auto.auto_schedule(
+        1_000_000, 16, lattice, emphasis="quantization"
+    )
+
+
+def test_the_topology_plan_follows_the_map():
+    """The fine phase starts at 3 (or a sixth of the longest side on large maps) and takes as many
+    epochs per e-fold of the radius: a map twice as long anneals for more epochs."""
+    small = _auto.auto_schedule(500, 4, Lattice(8, 12, "hexa"))
+    large = _auto.auto_schedule(500, 4, Lattice(30, 40, "hexa"))
+    assert small[0].radiusin == 4.0 and small[1].radiusin == _auto.TOPOLOGY_MID_RADIUS
+    assert large[0].radiusin == pytest.approx(40 / 3) and large[1].radiusin == pytest.approx(20 / 3)
+    assert small[1].epochs == _auto.TOPOLOGY_FINE_EPOCHS
+    expected = _auto.TOPOLOGY_FINE_EPOCHS * math.log(20 / 3) / math.log(3)
+    assert large[1].epochs == round(expected)
+    assert small[1].decay == large[1].decay == "exponential"
+
+
+def _notebook(n=2000, seed=0):
+    """The original project's getting-started data (weight, height, BMI, body fat, noise)."""
+    rng = np.random.default_rng(seed)
+    weight = rng.standard_normal(n) * 8 + 75
+    height = rng.standard_normal(n) * 8 + 180
+    fat = ((weight - 75) / 8) * 2 + 23.5 + rng.standard_normal(n) * 3
+    return np.column_stack([weight, height, 703 * weight / height**2, fat, 10 + rng.standard_normal(n)])
+
+
+def _real(name):
+    if name == "penguins":
+        return load_penguins(numeric_only=True)
+    if name == "flights":
+        return load_flights(numeric_only=True).dropna().iloc[:3000]
+    if name == "notebook":
+        return _notebook()
+    datasets = pytest.importorskip("sklearn.datasets")
+    return getattr(datasets, f"load_{name}")().data
+
+
+# Measured with random_state=0 (PCA start, deterministic): topology TE penguins 0.012, iris 0.007, wine 0.006,
+# flights 0.033, notebook 0.049; quantization 0.061, 0.033, 0.056, 0.090, 0.124.  The bounds leave 0.015-0.02
+# for BLAS rounding and ties moving a few rows.
+TE_BOUNDS = {"penguins": 0.03, "iris": 0.025, "wine": 0.025, "flights": 0.05, "notebook": 0.065}
+
+
+@pytest.mark.parametrize("name", list(TE_BOUNDS))
+def test_topology_guard_on_real_data(name):
+    X = _real(name)
+    topology = SOM(random_state=0).fit_auto(X)
+    quantization = SOM(random_state=0).fit_auto(X, emphasis="quantization")
+    assert topology.calculate_topographic_error() <= TE_BOUNDS[name]
+    # the trade-off each emphasis makes, on the same map
+    assert topology.calculate_topographic_error() < 0.6 * quantization.calculate_topographic_error()
+    assert quantization.calculate_mean_bmu_distance() < topology.calculate_mean_bmu_distance()

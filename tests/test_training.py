@@ -371,7 +371,7 @@ def test_fit_online_reduces_error():
 # ---------------------------------------------------------------- fit_auto
 def test_fit_auto_trains_rough_fine_and_converge_phases_on_an_auto_sized_map():
     X = blobs(500, 4)
-    model = SOM(random_state=0).fit_auto(X)
+    model = SOM(random_state=0).fit_auto(X, emphasis="quantization")  # the topology plan: test_fit_auto
     rows, cols = model.mapsize_
     assert 0.5 * 5 * np.sqrt(500) <= rows * cols <= 1.5 * 5 * np.sqrt(500)
     phases = model.history_["phase"]

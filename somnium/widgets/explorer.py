@@ -14,6 +14,7 @@ import numpy as np
 
 from .._validation import is_dask_collection
 from ..segments import Segments
+from ._hosts import marimo_notice
 from ._rows import RowIndex
 from .component_planes import ComponentPlanes
 from .map_view import MapView
@@ -78,6 +79,8 @@ class Explorer(ipywidgets.VBox):
     >>> explorer.selected_rows.to_parquet("selected/")  # doctest: +SKIP
     >>> ddf = ddf.assign(segment=explorer.segments.labels(ddf))  # doctest: +SKIP
     """
+
+    _display_ = marimo_notice("Explorer")  # marimo draws anywidgets only: say so there
 
     def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
         summaries = None

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._summaries import split_columns, summarize
 from .._validation import check_int, is_dask_collection, is_dask_dataframe
+from ._hosts import marimo_notice
 from ._rows import DaskRows, RowIndex, refuse_bmu
 from ._traits import NodeSelection
 from .selection import check_selection, link_shortcut
@@ -189,6 +190,8 @@ class SegmentProfile(ipywidgets.VBox):
     The chart is redrawn by Python when ``selection.nodes`` changes, so it follows a browser
     selection once the kernel is free.
     """
+
+    _display_ = marimo_notice("SegmentProfile")  # marimo draws anywidgets only: say so there
 
     selected = NodeSelection()  # Python-only shortcut of selection.nodes
 

@@ -26,6 +26,7 @@ from .._validation import check_option, column_names
 from ..exceptions import FitInProgressError, UnknownOptionError
 from . import _run
 from ._base import STATIC_DIR
+from ._hosts import marimo_notice
 from ._monitor_panels import MAX_SAMPLE_ROWS, CurvePanel, MapPanel
 from ._recorder import CURVE_METRICS, STATES, Publisher, Recorder
 from ._run import FitRunner, TrainingRun
@@ -140,6 +141,8 @@ class TrainingMonitor:
     >>> monitor = TrainingMonitor(model)  # doctest: +SKIP
     >>> await monitor.fit(X, epochs=60)  # doctest: +SKIP
     """
+
+    _display_ = marimo_notice("TrainingMonitor")  # marimo draws anywidgets only: say so there
 
     def __init__(
         self,

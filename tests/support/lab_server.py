@@ -1,4 +1,4 @@
-"""A real JupyterLab server for end-to-end tests, and helpers to drive it.
+"""Real notebook servers for end-to-end tests (JupyterLab, Jupyter Notebook 7, marimo), and helpers to drive them.
 
 Follows the browser-testing notes (docs/architecture.md, "Tests"): ``allow_root``, ``127.0.0.1``, a free port, a random
 token, every ``JUPYTER_*`` directory isolated in a temp dir, the "Jupyter news" toast switched off, an
@@ -46,7 +46,7 @@ def free_port() -> int:
 
 @dataclass
 class LabServer:
-    """A running JupyterLab server (what the :func:`jupyter_lab` fixture yields)."""
+    """A running JupyterLab or Notebook 7 server (what :func:`jupyter_lab` and :func:`jupyter_notebook7` yield)."""
 
     base_url: str
     token: str
@@ -54,12 +54,15 @@ class LabServer:
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
     start_seconds: float = 0.0
+    app: str = "jupyterlab"  # or "notebook" (Jupyter Notebook 7)
 
     # Unpacks as ``base_url, token, root_dir = jupyter_lab``.
     def __iter__(self):
         return iter((self.base_url, self.token, self.root_dir))
 
     def notebook_url(self, relpath: str) -> str:
+        if self.app == "notebook":
+            return f"{self.base_url}/notebooks/{relpath}?token={self.token}"
         return f"{self.base_url}/lab/tree/{relpath}?reset&token={self.token}"
 
     def api(self, path: str):
@@ -105,15 +108,21 @@ def lab_environment(base: Path) -> dict[str, str]:
     return env
 
 
-def start_lab(base: Path, root_dir: Path) -> LabServer:
+def start_lab(base: Path, root_dir: Path, app: str = "jupyterlab") -> LabServer:
+    """Start JupyterLab (``app="jupyterlab"``) or Jupyter Notebook 7 (``app="notebook"``) and wait for it.
+
+    Both are jupyter_server applications with the same options; Notebook 7 is built from JupyterLab's
+    components, so the Lab helpers below (``window.jupyterapp``, kernel readiness, outputs) drive it too.
+    """
     port = free_port()
     token = secrets.token_hex(24)
     env = lab_environment(base)
-    log_path = base / "jupyterlab.log"
+    log_path = base / f"{app}.log"
+    app_class = {"jupyterlab": "LabApp", "notebook": "JupyterNotebookApp"}[app]
     cmd = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        app,
         "--no-browser",
         "--ServerApp.allow_root=True",
         "--ServerApp.ip=127.0.0.1",
@@ -121,45 +130,57 @@ def start_lab(base: Path, root_dir: Path) -> LabServer:
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root_dir}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--{app_class}.expose_app_in_browser=True",
     ]
+    if app == "jupyterlab":
+        cmd.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    base_url = f"http://127.0.0.1:{port}"
+    server = _start_process(cmd, root_dir, env, log_path, f"{base_url}/api/status?token={token}", app)
+    return LabServer(base_url, token, root_dir, server.process, log_path, server.seconds, app)
+
+
+@dataclass
+class _Started:
+    process: subprocess.Popen
+    seconds: float
+
+
+def _start_process(cmd, cwd, env, log_path: Path, ready_url: str, name: str) -> _Started:
+    """Start a server in its own process group, logging to ``log_path``; wait until ``ready_url`` answers 200."""
     t0 = time.monotonic()
     log = open(log_path, "wb")  # noqa: SIM115 - closed by the fixture's teardown via the process
     proc = subprocess.Popen(
-        cmd,
-        cwd=root_dir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     log.close()
-    base_url = f"http://127.0.0.1:{port}"
-    server = LabServer(base_url, token, root_dir, proc, log_path)
+
+    def tail() -> str:
+        return log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+
     deadline = t0 + SERVER_START_TIMEOUT
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{server.log()[-4000:]}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail()}")
         try:
-            with urllib.request.urlopen(f"{base_url}/api/status?token={token}", timeout=2) as resp:
+            with urllib.request.urlopen(ready_url, timeout=2) as resp:
                 if resp.status == 200:
                     break
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         if time.monotonic() > deadline:
-            stop_lab(server)
-            raise RuntimeError(
-                f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:\n{server.log()[-4000:]}"
-            )
+            stop_process_group(proc)
+            raise RuntimeError(f"{name} did not answer in {SERVER_START_TIMEOUT} s:\n{tail()}")
         time.sleep(0.2)
-    server.start_seconds = time.monotonic() - t0
-    return server
+    return _Started(proc, time.monotonic() - t0)
 
 
 def stop_lab(server: LabServer, timeout: float = 10.0) -> None:
     """SIGTERM the server's process group (server and kernels); SIGKILL if it lingers."""
-    proc = server.process
+    stop_process_group(server.process, timeout)
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM a server's process group (the server and its kernels); SIGKILL if it lingers."""
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -189,15 +210,88 @@ def jupyter_lab():
         importlib.util.find_spec("jupyterlab") is not None,
         "jupyterlab not installed (pip install -e '.[test]')",
     )
-    base = Path(tempfile.mkdtemp(prefix="somnium-lab-"))
+    yield from _serve("jupyterlab")
+
+
+@pytest.fixture(scope="session")
+def jupyter_notebook7():
+    """A Jupyter Notebook 7 server for the session (same options and helpers as :func:`jupyter_lab`)."""
+    import importlib.util
+
+    _require(
+        importlib.util.find_spec("notebook") is not None,
+        "notebook (Jupyter Notebook 7) not installed (pip install -e '.[test]')",
+    )
+    yield from _serve("notebook")
+
+
+def _serve(app: str):
+    base = Path(tempfile.mkdtemp(prefix=f"somnium-{app}-"))
     root_dir = base / "root"
     root_dir.mkdir()
-    server = start_lab(base, root_dir)
+    server = start_lab(base, root_dir, app)
     try:
         yield server
     finally:
         stop_lab(server)
         shutil.rmtree(base, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# marimo
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MarimoServer:
+    """A running ``marimo edit`` (or ``marimo run``) server of one notebook."""
+
+    base_url: str
+    token: str
+    notebook: Path
+    process: subprocess.Popen = field(repr=False)
+    log_path: Path = field(repr=False)
+    start_seconds: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/?access_token={self.token}"
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+def start_marimo(base: Path, notebook: Path, mode: str = "edit") -> MarimoServer:
+    """``marimo edit|run notebook`` on 127.0.0.1 with a random token, its config and caches in ``base``."""
+    port = free_port()
+    token = secrets.token_hex(24)
+    env = lab_environment(base)  # the same isolation and absolute PYTHONPATH as the Jupyter servers
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        path = base / name.lower()
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    log_path = base / "marimo.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "marimo",
+        "-q",
+        mode,
+        str(notebook),
+        "--headless",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"--token-password={token}",
+        "--no-sandbox",
+    ]
+    if mode == "edit":
+        cmd.append("--skip-update-check")
+    base_url = f"http://127.0.0.1:{port}"
+    started = _start_process(cmd, notebook.parent, env, log_path, f"{base_url}/health", "marimo")
+    return MarimoServer(base_url, token, notebook, started.process, log_path, started.seconds)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,3 +464,49 @@ def poll_json(path: Path, predicate=lambda data: True, timeout: float = 30.0):
             return data
         time.sleep(0.1)
     raise AssertionError(f"{path.name} never satisfied the condition; last content: {data}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Maps in any host (Playwright locators pierce the shadow roots some hosts render widgets in)
+# --------------------------------------------------------------------------------------------------
+
+
+def map_center(page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).first.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def brush_lattice(page, map_selector: str, coords, x0: float, y0: float, x1: float, y1: float) -> list[int]:
+    """Drag a rectangle over the lattice rectangle (x0, y0)-(x1, y1) of the map ``map_selector``.
+
+    ``coords`` are the lattice's node coordinates (``model.lattice_.coordinates``); the client position of
+    a lattice point comes from the centres of the first and last cells.  Returns the nodes inside the
+    rectangle (the brute-force answer the views must agree with).
+    """
+    page.locator(map_selector).first.scroll_into_view_if_needed()
+    last = len(coords) - 1
+    (ax, ay), (bx, by) = (
+        map_center(page, f'{map_selector} [data-neuron="0"]'),
+        map_center(page, f'{map_selector} [data-neuron="{last}"]'),
+    )
+
+    def to_client(x, y):
+        return (
+            ax + (x - coords[0][0]) * (bx - ax) / (coords[last][0] - coords[0][0]),
+            ay + (y - coords[0][1]) * (by - ay) / (coords[last][1] - coords[0][1]),
+        )
+
+    page.mouse.move(*to_client(x0, y0))
+    page.mouse.down()
+    page.mouse.move(*to_client(x1, y1), steps=5)
+    page.mouse.up()
+    return [i for i, (x, y) in enumerate(coords) if x0 <= x <= x1 and y0 <= y <= y1]
+
+
+def selected_cells(page, map_selector: str) -> list[int]:
+    """Nodes the map ``map_selector`` (the first match) draws as selected."""
+    return sorted(
+        page.locator(map_selector)
+        .first.locator('[data-neuron][data-selected="true"]')
+        .evaluate_all("cells => cells.map(c => Number(c.dataset.neuron))")
+    )
