@@ -130,11 +130,12 @@ class Recorder(Callback):
                 self._go("stop")
         self._listener("controls")
 
-    def prepare_launch(self) -> None:
+    def prepare_launch(self, background: bool = True) -> None:
+        """A launched run is about to begin: in the background, or to be awaited (``monitor.fit``)."""
         with self._lock:
             self.stop_event.clear()
             self.launched = True
-            self.mode = "background"
+            self.mode = "background" if background else "await"
 
     def launch_failed(self) -> None:
         with self._lock:

@@ -81,10 +81,11 @@ class FitRunner:
         future = self.future
         return future is not None and not future.done()
 
-    def launch(self, method, X, fit_kwargs, watcher) -> concurrent.futures.Future:
+    def launch(self, method, X, fit_kwargs, watcher, background: bool) -> concurrent.futures.Future:
         """Run ``model.<method>(X, callbacks=[watcher, *user callbacks], **fit_kwargs)`` in a worker.
 
-        The watcher (the monitor's recorder) hears of the run: ``prepare_launch()`` once the runner is
+        The watcher (the monitor's recorder) hears of the run: ``prepare_launch(background)`` (a run to
+        be awaited, or one in the background) once the runner is
         reserved, ``launch_failed()`` if the fit raised before it began, and ``end_run(error)`` in the
         worker once a fit that began has returned (``error`` None) or raised, before the future
         resolves: that is where a launched run ends.
@@ -104,7 +105,7 @@ class FitRunner:
                     "Stop button) or wait for it (monitor.wait()) before starting another fit."
                 )
             previous, self.future = self.future, future
-        watcher.prepare_launch()
+        watcher.prepare_launch(background)
 
         def train():
             future.set_running_or_notify_cancel()

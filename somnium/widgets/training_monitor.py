@@ -283,7 +283,7 @@ class TrainingMonitor:
             if X is not None:
                 self._maps.set_data(X)
         try:
-            future = self._runner.launch(method, X, fit_kwargs, self._recorder)
+            future = self._runner.launch(method, X, fit_kwargs, self._recorder, background)
         except FitInProgressError:
             if not self._runner.busy():  # the model trains elsewhere (not in this monitor)
                 self._set_message(
