@@ -114,9 +114,9 @@ class TrainingMonitor:
         model's fitted attributes show the last completed epoch, and another
         fit of the same model raises :class:`~somnium.exceptions.FitInProgressError`.
     ``model.fit(X, callbacks=[monitor])``
-        Passive: a live view.  The cell blocks the kernel; Stop works only where
-        the page's messages still reach it (JupyterLab sends them over kernel
-        subshells by default); otherwise use ■ Interrupt.
+        Passive: a live view only.  The cell blocks the kernel, so the Stop
+        button is off (a click may not reach Python before the fit ends); use
+        ■ Interrupt to stop.
 
     ``fit_online`` and ``fit_auto`` work the same way (``fit_auto``'s phases
     appear in one run, the boundaries marked).
