@@ -2,6 +2,7 @@
 
     python benchmarks/bench_monitor.py            # overhead + messages (no browser), ~1 min
     python benchmarks/bench_monitor.py --lab      # also Stop latency over 20 clicks in JupyterLab, ~3 min
+    python benchmarks/bench_monitor.py --compare /path/to/other/checkout   # overhead, both trees interleaved
 
 W1: 20,000 x 16 standard-normal rows, a 30 x 30 hexagonal map.
 
@@ -9,6 +10,10 @@ Overhead compares the same fit with the same work: a monitor is a callback, and 
 engine measure every epoch (as collect_history=True does), so the baseline is ``model.fit(...,
 collect_history=True)``; the cost of that measurement is printed separately.  Messages are counted where
 ipywidgets sends them (``Widget._send``), without a kernel.
+
+With ``--compare``, each round runs one round in a fresh process of each tree (``somnium`` imported from
+that tree), the trees' order alternating from round to round, and prints each tree's overhead per round
+(median, spread) with the load average of the machine.
 
 Stop latency: a cell awaits ``monitor.fit`` on W1 (about 30-60 ms an epoch here); the browser clicks Stop
 and records ``Date.now()``; the kernel records ``time.time()`` when the fit has ended (``on_fit_end``).
@@ -19,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+TREE = Path(os.environ.get("SOMNIUM_BENCH_TREE", REPO))  # the checkout whose somnium is measured
+sys.path.insert(0, str(TREE))
 
 from somnium import SOM  # noqa: E402
 
@@ -53,35 +61,84 @@ def count_messages():
     return sent
 
 
-def overhead(repeats: int = 11):
+def one_round(X, sent):
+    """One interleaved round: plain fit, fit with history, the monitored fit (seconds, rates)."""
     from somnium.widgets import TrainingMonitor
 
+    t = time.perf_counter()
+    SOM(mapsize=(30, 30), random_state=0).fit(X, epochs=EPOCHS)
+    plain = time.perf_counter() - t
+
+    t = time.perf_counter()
+    SOM(mapsize=(30, 30), random_state=0).fit(X, epochs=EPOCHS, collect_history=True)
+    measured = time.perf_counter() - t
+
+    model = SOM(mapsize=(30, 30), random_state=0)
+    monitor = TrainingMonitor(model, display=False)
+    before_messages, before_updates = sent["n"], monitor.messages_sent
+    t = time.perf_counter()
+    monitor.start(X, epochs=EPOCHS, collect_history=True).wait()
+    monitored = time.perf_counter() - t
+    return {
+        "plain": plain,
+        "measured": measured,
+        "monitored": monitored,
+        "messages": (sent["n"] - before_messages) / monitored,
+        "updates": (monitor.messages_sent - before_updates) / monitored,
+    }
+
+
+def compare(other: Path, repeats: int):
+    """Overhead of this tree and ``other``, one round of each per step, their order alternating."""
+    trees = {"this": REPO, "other": other.resolve()}
+    rounds = {name: [] for name in trees}
+    loads = []
+    for i in range(repeats):
+        order = list(trees) if i % 2 == 0 else list(trees)[::-1]
+        for name in order:
+            env = dict(os.environ, SOMNIUM_BENCH_TREE=str(trees[name]))
+            out = subprocess.run(
+                [sys.executable, __file__, "--one-round", "--rows", str(ROWS)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            rounds[name].append(json.loads(out.strip().splitlines()[-1]))
+        loads.append(os.getloadavg()[0])
+    print(f"W1-like {ROWS}x16, 30x30 map, {EPOCHS} epochs; {repeats} rounds, trees interleaved")
+    print(
+        f"  load average (1 min) during the rounds: median {statistics.median(loads):.1f}, max {max(loads):.1f}"
+    )
+    for name, path in trees.items():
+        runs = rounds[name]
+        ratios = sorted(100 * (r["monitored"] / r["measured"] - 1) for r in runs)
+        print(f"  {name} ({path}):")
+        print(
+            f"    fit with history {statistics.median(r['measured'] for r in runs):6.2f} s, monitored "
+            f"{statistics.median(r['monitored'] for r in runs):6.2f} s; overhead per round: median "
+            f"{statistics.median(ratios):+.1f}%, middle half {ratios[len(ratios) // 4]:+.1f}% to "
+            f"{ratios[(3 * len(ratios)) // 4]:+.1f}%, all {ratios[0]:+.1f}% to {ratios[-1]:+.1f}%"
+        )
+        fastest = 100 * (min(r["monitored"] for r in runs) / min(r["measured"] for r in runs) - 1)
+        print(
+            f"    fastest monitored vs fastest with history (the runs least disturbed by load): {fastest:+.1f}%"
+        )
+        print(
+            f"    updates published {statistics.median(r['updates'] for r in runs):.1f}/s; "
+            f"widget messages {statistics.median(r['messages'] for r in runs):.0f}/s"
+        )
+
+
+def overhead(repeats: int = 11):
     X = w1()
     sent = count_messages()
-    plain, measured, monitored, rates, updates = [], [], [], [], []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        SOM(mapsize=(30, 30), random_state=0).fit(X, epochs=EPOCHS)
-        plain.append(time.perf_counter() - t)
-
-        t = time.perf_counter()
-        SOM(mapsize=(30, 30), random_state=0).fit(X, epochs=EPOCHS, collect_history=True)
-        measured.append(time.perf_counter() - t)
-
-        model = SOM(mapsize=(30, 30), random_state=0)
-        monitor = TrainingMonitor(model, display=False)
-        before_messages, before_updates = sent["n"], monitor.messages_sent
-        t = time.perf_counter()
-        monitor.start(X, epochs=EPOCHS, collect_history=True).wait()
-        elapsed = time.perf_counter() - t
-        monitored.append(elapsed)
-        rates.append((sent["n"] - before_messages) / elapsed)
-        updates.append((monitor.messages_sent - before_updates) / elapsed)
-    base, mon = statistics.median(measured), statistics.median(monitored)
+    runs = [one_round(X, sent) for _ in range(repeats)]
+    base, mon = (statistics.median(r[key] for r in runs) for key in ("measured", "monitored"))
     # Per round (the two fits ran back to back, on the same machine state), then the median.
-    ratios = sorted(100 * (m / b - 1) for m, b in zip(monitored, measured))
+    ratios = sorted(100 * (r["monitored"] / r["measured"] - 1) for r in runs)
     print(f"W1-like {ROWS}x16, 30x30 map, {EPOCHS} epochs (median of {repeats} interleaved rounds)")
-    print(f"  fit, no history              {statistics.median(plain):6.2f} s")
+    print(f"  fit, no history              {statistics.median(r['plain'] for r in runs):6.2f} s")
     print(f"  fit, collect_history=True    {base:6.2f} s  (what any callback costs the engine)")
     print(f"  TrainingMonitor.start().wait {mon:6.2f} s  overhead {100 * (mon / base - 1):+.1f}%")
     print(
@@ -89,8 +146,8 @@ def overhead(repeats: int = 11):
         f"middle half {ratios[len(ratios) // 4]:+.1f}% to {ratios[(3 * len(ratios)) // 4]:+.1f}%"
     )
     print(
-        f"  updates published {statistics.median(updates):.1f}/s; "
-        f"widget messages {statistics.median(rates):.0f}/s"
+        f"  updates published {statistics.median(r['updates'] for r in runs):.1f}/s; "
+        f"widget messages {statistics.median(r['messages'] for r in runs):.0f}/s"
     )
 
 
@@ -186,9 +243,20 @@ def main():
     parser.add_argument("--lab", action="store_true", help="also measure Stop latency in JupyterLab")
     parser.add_argument("--tries", type=int, default=20)
     parser.add_argument("--rows", type=int, default=ROWS, help="rows of the W1 data (default 20,000)")
+    parser.add_argument("--repeats", type=int, default=11, help="rounds (default 11)")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout: its overhead, interleaved with this one's"
+    )
+    parser.add_argument("--one-round", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     globals()["ROWS"] = args.rows
-    overhead()
+    if args.one_round:
+        print(json.dumps(one_round(w1(), count_messages())))
+        return
+    if args.compare is not None:
+        compare(args.compare, args.repeats)
+        return
+    overhead(args.repeats)
     if args.lab:
         stop_latency(args.tries)
 

@@ -19,7 +19,7 @@ import pytest
 
 from somnium import SOM
 from somnium.exceptions import FitInProgressError
-from somnium.widgets import MapView, TrainingMonitor
+from somnium.widgets import MapView, TrainingMonitor, _run
 from somnium.widgets import training_monitor as tm
 
 X = np.random.default_rng(0).normal(size=(600, 4))
@@ -62,8 +62,10 @@ def test_a_monitor_of_a_fitted_model_shows_its_history_and_map():
     model = new_model().fit(X, epochs=4, collect_history=True)
     monitor = TrainingMonitor(model, display=False)
     assert monitor._header.epoch == 4 == monitor.epoch
-    assert list(monitor._lines["quantization_error"].y) == pytest.approx(model.history_["quantization_error"])
-    assert isinstance(monitor._map_view, MapView)
+    assert list(monitor._curves.lines["quantization_error"].y) == pytest.approx(
+        model.history_["quantization_error"]
+    )
+    assert isinstance(monitor._maps.view, MapView)
 
 
 def test_bad_arguments_raise_at_the_call_and_leave_the_monitor_idle():
@@ -88,8 +90,8 @@ def test_updates_are_throttled_and_the_last_epoch_is_always_sent():
     assert published >= 3  # it did stream while training
     assert monitor._header.epoch == 120
     # nothing is dropped: every epoch reached the curves
-    assert list(monitor._lines["quantization_error"].x) == list(range(1, 121))
-    assert np.isfinite(monitor._lines["topographic_error"].y).all()
+    assert list(monitor._curves.lines["quantization_error"].x) == list(range(1, 121))
+    assert np.isfinite(monitor._curves.lines["topographic_error"].y).all()
 
 
 def test_the_header_streams_increasing_epochs_during_the_fit():
@@ -281,8 +283,8 @@ def test_fit_auto_shows_both_phases_and_marks_the_boundary():
     asyncio.run(_await(monitor.fit_auto(X, rough_epochs=3, fine_epochs=4)))
     assert monitor.state == "done"
     assert monitor.epoch == 7 == len(model.history_["epoch"])
-    assert monitor._phase_starts_sent == [4.0]
-    boundary_x = np.asarray(monitor._boundaries["quantization_error"].x)
+    assert monitor._curves.phase_starts == [4.0]
+    boundary_x = np.asarray(monitor._curves.boundaries["quantization_error"].x)
     assert list(np.ravel(boundary_x)) == [3.5, 3.5]  # dashed line between epochs 3 and 4
     assert "Epoch 7 of 7" in monitor._header.status
 
@@ -364,7 +366,7 @@ def test_passive_mode_streams_and_says_to_use_interrupt():
 
 
 def test_stop_cannot_act_while_awaiting_on_an_old_kernel(monkeypatch):
-    monkeypatch.setattr(tm, "_kernel_version", lambda: (7, 1, 0))
+    monkeypatch.setattr(_run, "kernel_version", lambda: (7, 1, 0))
     monitor = TrainingMonitor(new_model(), display=False)
     notes = []
     monitor._header.observe(lambda change: notes.append(change["new"]), "note")
@@ -378,20 +380,21 @@ def test_the_maps_show_the_final_state_after_training():
     model = new_model()
     monitor = TrainingMonitor(model, display=False, map_layer="hits")
     monitor.start(rows, epochs=4).wait()
-    view = monitor._map_view
+    view = monitor._maps.view
     assert isinstance(view, MapView) and view.color == "live"
-    assert monitor._map_slot.children == (view,)
-    sample = monitor._sample_raw
+    assert monitor._maps.slot.children == (view,)
+    sample = monitor._maps.sample
     assert len(sample) == tm.MAX_SAMPLE_ROWS
     hits = np.bincount(model.predict(sample), minlength=42)
     np.testing.assert_array_equal(np.nan_to_num(view.color_values), hits)
-    # the net: one segment (two points and a gap) per lattice edge, at the final codebook
-    a, b = monitor._edges
+    # the net: one segment (two points and a gap) per lattice edge, at the final codebook (no gap after
+    # the last one: bqplot places a label at a line's last point, and NaN there is a browser error)
+    a, b = monitor._maps.edges
     assert len(a) == sum((n >= 0).sum() for n in model.lattice_.neighbors) // 2
-    center, basis = monitor._basis
+    center, basis = monitor._maps.basis
     nodes = (model.normalized_codebook_ - center) @ basis
-    x = np.asarray(monitor._net_mark.x)
-    assert x.shape == (3 * len(a),)
+    x = np.asarray(monitor._maps.net_mark.x)
+    assert x.shape == (3 * len(a) - 1,)
     np.testing.assert_allclose(x[0::3], nodes[a, 0], rtol=1e-6)
     np.testing.assert_allclose(x[1::3], nodes[b, 0], rtol=1e-6)
     assert all(math.isnan(v) for v in x[2::3])
@@ -401,17 +404,17 @@ def test_a_component_plane_can_be_watched():
     model = new_model()
     monitor = TrainingMonitor(model, display=False, map_layer="x2")
     monitor.start(X, epochs=3).wait()
-    np.testing.assert_allclose(monitor._map_view.color_values, model.codebook_[:, 2])
+    np.testing.assert_allclose(monitor._maps.view.color_values, model.codebook_[:, 2])
 
 
 def test_log_toggle_switches_every_y_axis():
     monitor = TrainingMonitor(new_model(), display=False)
-    monitor._log_toggle.value = True
+    monitor._curves.log_toggle.value = True
     for key in tm.CURVE_METRICS:
-        assert monitor._y_axes[key].scale is monitor._log_scales[key]
-        assert monitor._lines[key].scales["y"] is monitor._log_scales[key]
-    monitor._log_toggle.value = False
-    assert monitor._y_axes["vacancy_rate"].scale is monitor._linear_scales["vacancy_rate"]
+        assert monitor._curves.y_axes[key].scale is monitor._curves.log_scales[key]
+        assert monitor._curves.lines[key].scales["y"] is monitor._curves.log_scales[key]
+    monitor._curves.log_toggle.value = False
+    assert monitor._curves.y_axes["vacancy_rate"].scale is monitor._curves.linear_scales["vacancy_rate"]
 
 
 def test_sigint_while_awaiting_stops_training_then_cancels_the_cell():
@@ -453,7 +456,7 @@ def test_a_dask_fit_is_monitored_from_a_sample_of_a_few_partitions():
     sampled = list(read)  # nothing read before the run starts
     monitor.start(lazy, epochs=3).wait()
     assert sampled == []
-    sample = monitor._sample_raw
+    sample = monitor._maps.sample
     assert isinstance(sample, np.ndarray) and len(sample) == tm.MAX_SAMPLE_ROWS
     # the sample's rows are rows of the data: each one is in the block it came from
     everything = np.concatenate([np.random.default_rng(i).normal(size=(500, 4)) for i in range(40)])
@@ -462,7 +465,7 @@ def test_a_dask_fit_is_monitored_from_a_sample_of_a_few_partitions():
     reference = new_model().fit(everything, epochs=3)
     np.testing.assert_allclose(model.codebook_, reference.codebook_, rtol=1e-6, atol=1e-9)
     hits = np.bincount(model.predict(sample), minlength=42)
-    np.testing.assert_array_equal(np.nan_to_num(monitor._map_view.color_values), hits)
+    np.testing.assert_array_equal(np.nan_to_num(monitor._maps.view.color_values), hits)
     assert monitor._header.epoch == 3 and monitor.state == "done"
 
 

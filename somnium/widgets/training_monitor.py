@@ -1,106 +1,58 @@
 """TrainingMonitor: watch a SOM learn live in JupyterLab, and stop it from the browser.
 
-How it works
-------------
-The epochs run in a **worker thread** (``start`` and the awaitable ``fit``)
-so that the kernel's main thread stays free to receive the Stop click; the
-monitor is a callback of that fit (see :mod:`somnium.callbacks`).  The
-training thread only *records* each epoch and answers "stop?" from a
-:class:`threading.Event`; a small publisher thread sends what was recorded
-at most ``update_interval`` apart (about 10 updates/s) and redraws the maps
-at most ``map_interval`` apart (about 2/s), less often when a redraw is slow
-(at most :data:`MAP_DUTY` of the time).  Nothing is dropped: every
-epoch's metrics reach the curves, and the last epoch and the final state
-are always sent.  The Stop click's handler (which may run on any kernel
-thread) only sets the event.
-
-Widgets are created in the thread that created the monitor (the kernel's
-main thread): the live hex map is a :class:`~somnium.widgets.MapView`
-created once the first epoch exists, through the main thread's event loop.
+The view only.  :mod:`._run` runs the fit beside the kernel (a worker thread, so the Stop click can
+reach Python); :class:`~._recorder.Recorder`, the monitor's callback, records each epoch and holds the
+run's state; this module draws what the recorder holds: the header (an anywidget), three bqplot curves
+and the maps (:mod:`._monitor_panels`).  Updates never queue up behind the kernel: the
+:class:`~._recorder.Publisher` sends the latest state at most ``update_interval`` apart (less often
+while the page says it is behind), only the epochs the page does not have yet are sent (the page
+appends them to the curves, at most once per animation frame), and the maps, which cost far more,
+are redrawn at most ``map_interval`` apart and at most :data:`MAP_DUTY` of the time.  Widgets are
+created in the thread that created the monitor (the kernel's main thread).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import math
-import signal
-import sys
 import threading
 import time
-import warnings
-from pathlib import Path
 
 import anywidget
 import ipywidgets
 import numpy as np
 import traitlets
 
-from .._validation import is_dask_collection
-from ..engine import principal_axes
-from ..exceptions import FitInProgressError, ModelNotTrainedError
-from ..metrics import METRIC_LABELS
+from .._validation import check_option, column_names
+from ..exceptions import FitInProgressError, UnknownOptionError
+from . import _run
+from ._base import STATIC_DIR
 from ._hosts import marimo_notice
+from ._monitor_panels import MAX_SAMPLE_ROWS, CurvePanel, MapPanel
+from ._recorder import CURVE_METRICS, STATES, Publisher, Recorder
+from ._run import FitRunner, TrainingRun
 
-__all__ = ["STATES", "TrainingMonitor", "TrainingRun"]
+__all__ = ["CURVE_METRICS", "MAX_SAMPLE_ROWS", "STATES", "TrainingMonitor", "TrainingRun"]
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-
-#: Values of :attr:`TrainingMonitor.state` (and of the view's ``data-state``).
-STATES = ("idle", "running", "stopping", "stopped", "done", "error")
-_FINAL_STATES = ("stopped", "done", "error")
-#: The metrics drawn as curves, one panel each.
-CURVE_METRICS = ("quantization_error", "topographic_error", "vacancy_rate")
-_CURVE_COLORS = ("#1f77b4", "#d95f02", "#7570b3")
-#: Rows of the training data drawn in the "map in data space" panel.
-MAX_SAMPLE_ROWS = 2000
 #: Largest share of the wall-clock time the live maps' redraws may take (they share the GIL with training).
 MAP_DUTY = 0.02
-#: The first ipykernel that dispatches comm messages while a cell awaits.
-AWAIT_KERNEL = (7, 4)
 
 
-def _kernel_version():
-    """The running ipykernel's version as a tuple, or None outside a kernel."""
-    module = sys.modules.get("ipykernel")
+def _shell():
     try:
         from IPython import get_ipython
-
-        shell = get_ipython()
     except ImportError:  # pragma: no cover - IPython comes with ipywidgets
         return None
-    if module is None or shell is None or getattr(shell, "kernel", None) is None:
-        return None
-    parts = []
-    for piece in str(getattr(module, "__version__", "0")).split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
-
-
-def _stop_works_while_awaiting() -> bool:
-    version = _kernel_version()
-    return version is None or version[:2] >= AWAIT_KERNEL
-
-
-def _format_seconds(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return get_ipython()
 
 
 class _MonitorHeader(anywidget.AnyWidget):
     """The monitor's first child: state, progress, messages and the Stop button.
 
-    Renders ``<div class="somnium-monitor" data-state=... data-epoch=...>`` with
-    ``button[data-action="stop"]``; a click sends ``{"action": "stop"}``.
+    Renders ``<div class="somnium somnium-monitor" data-state=... data-epoch=...>`` with
+    ``button[data-action="stop"]``.  Messages from the page: ``{"action": "stop"}``,
+    ``{"action": "behind"}`` (it draws updates late) and ``{"action": "resync", "have": k}`` (its
+    curves hold k epochs); to the page: ``{"kind": "epochs", "start": i}`` with the new rows
+    (little-endian float32: the epoch, then one value per curve).
     """
 
     _esm = STATIC_DIR / "training_monitor.js"
@@ -113,56 +65,10 @@ class _MonitorHeader(anywidget.AnyWidget):
     message = traitlets.Unicode("").tag(sync=True)  # how it ended, or an error
     note = traitlets.Unicode("").tag(sync=True)  # why Stop cannot act, when it cannot
     stop_enabled = traitlets.Bool(False).tag(sync=True)
-
-
-class TrainingRun:
-    """A fit started by :class:`TrainingMonitor`: await it, or call :meth:`wait`.
-
-    ``await run`` (and :meth:`wait`) return the model once training has
-    ended, and re-raise the exception that ended it.  Interrupting the wait
-    stops training at the end of the current epoch first (see
-    :meth:`TrainingMonitor.fit`).
-    """
-
-    def __init__(self, monitor, method: str, future: concurrent.futures.Future, background: bool):
-        self._monitor = monitor
-        self.method = method
-        self._future = future
-        self._background = background
-        self._awaited = False
-
-    def __await__(self):
-        self._awaited = True
-        return self._monitor._await_future(self._future).__await__()
-
-    def wait(self, timeout: float | None = None):
-        """Block until training ends; return the model (or raise what ended training)."""
-        self._awaited = True
-        return self._monitor._wait_future(self._future, timeout)
-
-    def done(self) -> bool:
-        """True once training has ended (however it ended)."""
-        return self._future.done()
-
-    def __repr__(self) -> str:
-        state = self._monitor.state
-        epoch = self._monitor.epoch
-        if self._future.done():
-            return f"<TrainingRun {self.method}: {state} at epoch {epoch}>"
-        return (
-            f"<TrainingRun {self.method}: {state}, epoch {epoch}, in the background; "
-            "`await` it (or call .wait()) to block until training ends>"
-        )
-
-    def __del__(self):
-        if not (self._awaited or self._background):
-            warnings.warn(
-                f"monitor.{self.method}(...) was never awaited: training goes on in the background. "
-                f"Write `await monitor.{self.method}(...)` to wait for it, or use monitor.start(...) "
-                "to train in the background on purpose.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+    _sent_at = traitlets.Float(0.0).tag(sync=True)  # time.time() of the update: the page measures its lag
+    _curves = traitlets.List(traitlets.Instance(ipywidgets.Widget)).tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
 
 
 class TrainingMonitor:
@@ -192,7 +98,9 @@ class TrainingMonitor:
     map_interval : float, default 0.5
         Minimum seconds between two redraws of the maps.
     display : bool, default True
-        Display the monitor at once (in a notebook).
+        Show the monitor in a notebook: at the end of the cell that creates
+        it, or when a fit starts, if it has not been shown by then (as the
+        cell's value or with ``display(monitor)``).  It never shows itself twice.
 
     Three ways to train
     -------------------
@@ -206,11 +114,12 @@ class TrainingMonitor:
         model's fitted attributes show the last completed epoch, and another
         fit of the same model raises :class:`~somnium.exceptions.FitInProgressError`.
     ``model.fit(X, callbacks=[monitor])``
-        Passive: a live view only.  The cell blocks the kernel, so a click
-        cannot reach Python before the fit ends; use ■ Interrupt to stop.
+        Passive: a live view only.  The cell blocks the kernel, so the Stop
+        button is off (a click may not reach Python before the fit ends); use
+        ■ Interrupt to stop.
 
-    ``fit_online`` and ``fit_auto`` work the same way (``fit_auto``'s two
-    phases appear in one run, the boundary marked).
+    ``fit_online`` and ``fit_auto`` work the same way (``fit_auto``'s phases
+    appear in one run, the boundaries marked).
 
     Stopping
     --------
@@ -247,78 +156,55 @@ class TrainingMonitor:
     ):
         self.model = model
         if not isinstance(map_layer, str) or not map_layer:
-            raise ValueError(f"map_layer must be 'umatrix', 'hits' or a feature name, got {map_layer!r}.")
+            raise UnknownOptionError(
+                f"Unknown map layer {map_layer!r}. Valid map layer values: umatrix, hits, or a feature name."
+            )
         self.map_layer = map_layer
-        self.update_interval = float(update_interval)
-        self.map_interval = float(map_interval)
+        self._layer_checked = False  # against the model's features, once it has them
+        if model.is_fitted:
+            self._check_map_layer(model.feature_names())
+        self.update_interval, self.map_interval = float(update_interval), float(map_interval)
         if self.update_interval < 0 or self.map_interval < 0:
             raise ValueError("update_interval and map_interval must be >= 0 seconds.")
-        self._lock = threading.RLock()  # guards the recorded epochs and the run's bookkeeping
         self._send_lock = threading.RLock()  # one sender at a time (hold_sync is not thread-safe)
-        self._stop_event = threading.Event()
-        self._began = threading.Event()
-        self._wake = threading.Condition()
-        self._state = "idle"
-        self._mode = "idle"  # how the current run is watched: background, await, blocking, passive
-        self._future: concurrent.futures.Future | None = None
-        self._launched = False
-        self._began_fit = False
-        self._publisher: threading.Thread | None = None
-        self._publish_pending = False
-        self._closing = False
-        self._final = False
-        self._last_send = -math.inf
-        self._last_map = -math.inf
-        self._map_cost = 0.0
+        self._runner = FitRunner(model)
+        self._recorder = Recorder(model, self._on_record)
+        self._publisher = Publisher(self._send, self.update_interval)
         self.messages_sent = 0  # updates published to the browser (benchmarks read it)
-        self._capture_owner()
-        self._sample_raw = self._sample_rows(data) if data is not None else None
-        self._basis = None
-        self._map_view = None
-
-        self._epochs: list[int] = []
-        self._phases: list[str] = []
-        self._values = {key: [] for key in CURVE_METRICS}
-        self._latest = None
-        self._plan = None
-        self._run_start = self._end_time = time.perf_counter()
-        self._stopped_epoch = None
-        self._phase_starts_sent = None
-        self._load_history()
-
-        self._header = _MonitorHeader(epoch=len(self._epochs))
+        self._sent_upto = 0  # epochs the page's curves hold
+        self._last_map, self._map_cost = -math.inf, 0.0
+        self._curves = CurvePanel(self._send_lock)
+        self._maps = MapPanel(model, map_layer, self._send_lock, data)
+        self._header = _MonitorHeader(_curves=[self._curves.lines[key] for key in CURVE_METRICS])
         self._header.on_msg(self._on_message)
-        self._build_curves()
-        self._build_maps()
         self.widget = ipywidgets.VBox(
-            [self._header, self._curve_box, self._map_box],
-            layout=ipywidgets.Layout(width="100%"),
+            [self._header, self._curves.widget, self._maps.widget], layout=ipywidgets.Layout(width="100%")
         )
-        self.widget.add_class("somnium-monitor-box")
-        self._publish(final=True)
+        for name in ("somnium", "somnium-monitor-box"):
+            self.widget.add_class(name)
+        self._publisher.flush(final=True)
         if model.is_fitted:
-            self._create_map()
-        if display:
-            self._display()
+            self._maps.create()
+        self._auto_display, self._shown, self._shown_by_fit_in = display, False, None
+        shell = _shell()
+        if display and shell is not None:
+            shell.events.register("post_run_cell", self._end_of_cell)
 
     # ------------------------------------------------------------ public API
     @property
     def state(self) -> str:
         """One of :data:`STATES`: idle, running, stopping, stopped, done, error."""
-        if self._state == "running" and self._stop_event.is_set():
-            return "stopping"
-        return self._state
+        return self._recorder.state
 
     @property
     def epoch(self) -> int:
         """The last epoch recorded (cumulative over the model's fits)."""
-        with self._lock:
-            return self._epochs[-1] if self._epochs else 0
+        return self._recorder.epoch
 
     @property
     def stopped_epoch(self) -> int | None:
         """The epoch at which the last run was stopped (None if it was not)."""
-        return self._stopped_epoch
+        return self._recorder.stopped_epoch
 
     def fit(self, X=None, **fit_kwargs) -> TrainingRun:
         """Batch training in a worker thread; ``await`` the result (it returns the model).
@@ -337,7 +223,7 @@ class TrainingMonitor:
         return self._launch("fit_online", X, fit_kwargs, background=False)
 
     def fit_auto(self, X=None, **fit_kwargs) -> TrainingRun:
-        """Like :meth:`fit`, for :meth:`somnium.SOM.fit_auto` (both phases in one run)."""
+        """Like :meth:`fit`, for :meth:`somnium.SOM.fit_auto` (all its phases in one run)."""
         return self._launch("fit_auto", X, fit_kwargs, background=False)
 
     def start(self, X=None, method: str = "fit", **fit_kwargs) -> TrainingRun:
@@ -355,8 +241,6 @@ class TrainingMonitor:
         TrainingRun
             Await it, or call :meth:`wait` (or ``await monitor``) later.
         """
-        if method not in ("fit", "fit_online", "fit_auto"):
-            raise ValueError(f"method must be 'fit', 'fit_online' or 'fit_auto', got {method!r}.")
         return self._launch(method, X, fit_kwargs, background=True)
 
     def wait(self, timeout: float | None = None):
@@ -366,616 +250,172 @@ class TrainingMonitor:
         training at the end of the current epoch, then raises
         ``KeyboardInterrupt``.
         """
-        if self._future is None:
-            return self.model
-        return self._wait_future(self._future, timeout)
+        future = self._runner.future
+        return self.model if future is None else self._wait_future(future, timeout)
 
     def __await__(self):
-        if self._future is None:
+        future = self._runner.future
+        if future is None:
             return _ready(self.model).__await__()
-        return self._await_future(self._future).__await__()
+        return self._await_future(future).__await__()
 
     def stop(self) -> None:
         """Ask training to stop at the end of the current epoch (safe from any thread)."""
-        self._stop_event.set()
-        self._poke()
+        self._recorder.stop()
 
     def _repr_mimebundle_(self, **kwargs):
+        shell = _shell()
+        if shell is not None and self._shown_by_fit_in == shell.execution_count:
+            return {"text/plain": repr(self)}  # its fit already showed it in this cell
+        self._shown = True
         return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         return f"<TrainingMonitor {self.state} at epoch {self.epoch} of {self.model!r}>"
 
-    # ------------------------------------------------------- running a fit
+    # ------------------------------------------------------------ running a fit
     def _launch(self, method, X, fit_kwargs, background):
-        with self._lock:
-            if self._state in ("running", "stopping"):
-                raise FitInProgressError(
-                    "This TrainingMonitor is already training its model; stop it (monitor.stop() or the "
-                    "Stop button) or wait for it (monitor.wait()) before starting another fit."
-                )
-            if "data" in fit_kwargs and X is None:
-                X = fit_kwargs.pop("data")
-            user_callbacks = fit_kwargs.pop("callbacks", None)
-            if user_callbacks is None:
-                user_callbacks = []
-            elif callable(user_callbacks) or hasattr(user_callbacks, "on_epoch_end"):
-                user_callbacks = [user_callbacks]
-            callbacks = [self, *user_callbacks]
-            self._stop_event.clear()
-            self._began.clear()
-            self._began_fit = False
-            self._launched = True
-            self._mode = "background"
-            self._capture_owner()
+        names = _feature_names(X)
+        if names is not None:
+            check_option(self.map_layer, ("umatrix", "hits", *names), "map layer")
+        if not self._runner.busy():
+            self._maps.capture_owner()
             if X is not None:
-                self._sample_raw = self._sample_rows(X)
-                self._basis = None
-            future: concurrent.futures.Future = concurrent.futures.Future()
-            self._future = future
-
-        def train():
-            future.set_running_or_notify_cancel()
-            try:
-                getattr(self.model, method)(X, callbacks=callbacks, **fit_kwargs)
-            except BaseException as error:  # re-raised where the run is awaited
-                self._after_worker(error)
-                future.set_exception(error)
-            else:
-                self._after_worker(None)
-                future.set_result(self.model)
-            finally:
-                self._began.set()
-
-        threading.Thread(target=train, name=f"somnium-{method}", daemon=True).start()
-        self._began.wait()
-        if not self._began_fit and future.done() and future.exception() is not None:
-            # Nothing started: argument errors and a model already training elsewhere belong to the caller.
-            error = future.exception()
-            with self._lock:
-                self._launched = False
-                self._future = None
-                self._mode = "idle"
-            if isinstance(error, FitInProgressError):
+                self._maps.set_data(X)
+        try:
+            future = self._runner.launch(method, X, fit_kwargs, self._recorder, background)
+        except FitInProgressError:
+            if not self._runner.busy():  # the model trains elsewhere (not in this monitor)
                 self._set_message(
                     "This model is already training (another fit is running); wait for it or stop it first."
                 )
-            raise error
+            raise
+        self._show_if_hidden(by_fit=True)
         return TrainingRun(self, method, future, background)
 
-    def _after_worker(self, error):
-        """Safety net: the run ends in a final state even if no phase ended through the callbacks."""
-        with self._lock:
-            self._launched = False
-            unfinished = self._state in ("running", "stopping")
-        if unfinished:
-            self._finish(stopped=self._stop_event.is_set(), error=error)
-
     async def _await_future(self, future):
-        """Await the worker; ■ Interrupt stops training at the end of its epoch, then cancels the cell.
-
-        ipykernel turns SIGINT during an awaiting cell into a cancellation of the cell's task, but (7.4)
-        only once the awaited thing ends by itself; so while we wait, SIGINT is ours: it sets the stop
-        event and wakes this coroutine.  A cancellation from elsewhere is handled the same way.
-        """
-        self._set_mode("await")
-        loop = asyncio.get_running_loop()
-        waiting = asyncio.wrap_future(future)
-        interrupts = _SigintWaker(loop, self._stop_event)
-        with interrupts:
-            try:
-                await asyncio.wait({waiting, interrupts.next()}, return_when=asyncio.FIRST_COMPLETED)
-            except asyncio.CancelledError:
-                self.stop()
-            if waiting.done():
-                return waiting.result()  # the model, or the exception that ended training
-            self.stop()
-            self._poke()
-            try:  # the worker ends its epoch; a second interrupt stops waiting for it
-                await asyncio.wait({waiting, interrupts.next()}, return_when=asyncio.FIRST_COMPLETED)
-            except asyncio.CancelledError:
-                pass
-        epoch = self.stopped_epoch if waiting.done() else self.epoch
-        raise asyncio.CancelledError(
-            f"Interrupted: training stopped at epoch {epoch}; the model holds that epoch."
-        )
+        with self._recorder.waiting("await"):
+            return await _run.await_future(future, self.stop, self._recorder.stop_event, lambda: self.epoch)
 
     def _wait_future(self, future, timeout):
-        self._set_mode("blocking")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while True:
-                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                try:
-                    # Short waits keep the main thread responsive to ■ Interrupt.
-                    return future.result(timeout=0.1 if remaining is None else min(0.1, remaining))
-                except concurrent.futures.TimeoutError:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise TimeoutError(f"Training still runs after {timeout} s.") from None
-        except KeyboardInterrupt:
-            self.stop()
-            try:
-                concurrent.futures.wait([future])
-            except KeyboardInterrupt:
-                pass
-            raise
+        with self._recorder.waiting("blocking"):
+            return _run.wait_future(future, timeout, self.stop)
 
-    # -------------------------------------------------- callback protocol
+    # ------------------------------------------------------ callback protocol (passive mode)
     def on_fit_begin(self, plan) -> None:
-        with self._lock:
-            if plan.run_offset == 0:  # the first phase of the user's call
-                if not self._launched:
-                    self._mode = "passive"
-                    self._stop_event.clear()
-                self._run_start = time.perf_counter()
-                self._stopped_epoch = None
-                self._final = False
-                self._load_history(upto=plan.first_epoch - 1)
-                self._state = "running"
-            self._plan = plan
-            self._began_fit = True
-        self._began.set()
-        if plan.run_offset == 0:
-            self._set_message("")
-        self._ensure_publisher()
-        self._send_controls()
+        self._recorder.on_fit_begin(plan)
 
     def on_epoch_end(self, info) -> bool:
-        with self._lock:
-            self._epochs.append(int(info.epoch))
-            self._phases.append(info.phase)
-            for key in CURVE_METRICS:
-                self._values[key].append(float(info.metrics.get(key, math.nan)))
-            self._latest = info
-        self._poke()
-        if self._map_view is None and threading.get_ident() == self._owner_thread:
-            self._create_map()  # passive mode: the callbacks run in the main thread
-        return self._stop_event.is_set()
+        return self._recorder.on_epoch_end(info)
 
     def on_fit_end(self, result) -> None:
-        plan = self._plan
-        last_phase = plan is None or plan.run_offset + plan.n_epochs >= plan.run_epochs
-        if result.stopped or result.error is not None or last_phase:
-            self._finish(result.stopped, result.error)
+        self._recorder.on_fit_end(result)
 
-    # ------------------------------------------------------------- ending
-    def _finish(self, stopped, error):
-        with self._lock:
-            epoch = self._epochs[-1] if self._epochs else 0
-            if isinstance(error, KeyboardInterrupt) or (stopped and error is None):
-                state = "stopped"
-                self._stopped_epoch = epoch
-                how = "Interrupted: stopped" if error is not None else "Stopped"
-                message = (
-                    f"{how} at epoch {epoch}. The model holds that epoch; "
-                    "train it further or save it as it is."
+    def _on_record(self, event):
+        """The recorder changed (in the training thread; "controls" in any thread)."""
+        if event == "epoch":
+            if not self._layer_checked:  # a passive fit of a new model: its features are known now
+                self._check_map_layer(self.model.feature_names())
+            if self._maps.view is None and threading.get_ident() == self._maps.owner_thread:
+                self._maps.create()  # passive mode: the callbacks run in the main thread
+            self._publisher.poke()  # epochs are paced; a change of state shows at once
+            return
+        if event == "end":
+            self._publisher.flush(final=True)
+            self._publisher.close()
+            self._maps.call_in_owner(self._maps.refresh)
+            return
+        if event == "begin":
+            if self._recorder.mode == "passive":
+                self._show_if_hidden(by_fit=True)
+            self._publisher.ensure_running()
+            self._publisher.poke()
+        state, stop_enabled, note = self._recorder.controls()
+        with self._send_lock, self._header.hold_sync():  # what Stop can do shows at once
+            self._header.state, self._header.stop_enabled, self._header.note = state, stop_enabled, note
+
+    def _on_message(self, widget, content, buffers):
+        # May run on any kernel thread (comms over subshells): only signal and record.
+        if not isinstance(content, dict):
+            return
+        action = content.get("action")
+        if action == "stop":
+            self.stop()
+        elif action == "behind":
+            self._publisher.slow_down()
+        elif action == "resync" and isinstance(content.get("have"), int):
+            with self._send_lock:
+                self._sent_upto = max(0, min(self._sent_upto, content["have"]))
+            self._publisher.poke()
+
+    def _check_map_layer(self, names):
+        try:
+            check_option(self.map_layer, ("umatrix", "hits", *names), "map layer")
+        except UnknownOptionError:
+            if hasattr(self, "_maps"):
+                self._maps.map_layer = None  # nothing to draw: the error says why
+            raise
+        self._layer_checked = True
+
+    # ------------------------------------------------------------ showing it once
+    def _end_of_cell(self, result=None):
+        _shell().events.unregister("post_run_cell", self._end_of_cell)
+        self._show_if_hidden(by_fit=False)
+
+    def _show_if_hidden(self, by_fit: bool):
+        shell = _shell()
+        if self._shown or not self._auto_display or shell is None:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            return  # widgets are displayed from the main thread; the end of the cell will show it
+        from IPython.display import display
+
+        self._shown = True
+        if by_fit:
+            self._shown_by_fit_in = shell.execution_count
+        display(self.widget)
+
+    # ------------------------------------------------------------ publishing
+    def _send(self, final: bool):
+        """Send the recorder's state: the new epochs, the header, the maps when due (the Publisher's call)."""
+        with self._send_lock:
+            snap = self._recorder.snapshot(since=self._sent_upto)
+            if snap.rows.size:
+                self._header.send(
+                    {"kind": "epochs", "start": snap.start}, [snap.rows.astype("<f4").tobytes()]
                 )
-            elif error is not None:
-                state = "error"
-                message = f"Training failed at epoch {epoch + 1}: {type(error).__name__}: {error}"
-            else:
-                state = "done"
-                message = f"Done: {epoch} epochs."
-            self._state = state
-            self._final = True
-            self._end_time = time.perf_counter()
-        self._set_message(message)
-        self._publish(final=True)
-        self._close_publisher()
-        self._call_in_owner(self._refresh_map)
+            self._sent_upto = snap.n_epochs
+            rows = self._recorder.rows()
+            self._curves.draw_frame(snap, rows)
+            if final:
+                self._curves.sync(rows)
+            header = self._header
+            with header.hold_sync():
+                header.state, header.epoch, header.status = snap.state, snap.epoch, snap.status
+                header.fraction, header.message, header.note = snap.fraction, snap.message, snap.note
+                header.stop_enabled, header._sent_at = snap.stop_enabled, time.time()
+            now = time.perf_counter()
+            # The maps cost far more than the curves: at most map_interval apart and MAP_DUTY of the time.
+            if final or now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):
+                self._maps.draw()
+                self._last_map, self._map_cost = now, time.perf_counter() - now
+            self.messages_sent += 1
 
-    # ------------------------------------------------------- stop control
     def _set_message(self, text):
         with self._send_lock:
             self._header.message = text
 
-    def _on_message(self, widget, content, buffers):
-        # May run on any kernel thread (comms over subshells): only signal.
-        if isinstance(content, dict) and content.get("action") == "stop":
-            self.stop()
 
-    def _set_mode(self, mode):
-        with self._lock:
-            if self._state in ("running", "stopping") or not self._began_fit:
-                self._mode = mode
-        self._send_controls()
-
-    def _send_controls(self):
-        state, mode = self.state, self._mode
-        note = ""
-        enabled = state == "running"
-        if enabled and mode == "passive":
-            enabled = False
-            note = "This cell blocks the kernel: use ■ Interrupt to stop (or train with monitor.fit / start)."
-        elif enabled and mode == "blocking":
-            enabled = False
-            note = "The cell is blocked in monitor.wait(): use ■ Interrupt to stop."
-        elif enabled and mode == "await" and not _stop_works_while_awaiting():
-            enabled = False
-            version = ".".join(map(str, _kernel_version() or ()))
-            note = (
-                f"Stop cannot act while a cell awaits on ipykernel {version} (needs 7.4 or later): "
-                "use ■ Interrupt, or monitor.start(...) to train in the background."
-            )
-        with self._send_lock, self._header.hold_sync():
-            self._header.state = state
-            self._header.stop_enabled = enabled
-            self._header.note = note
-
-    # ---------------------------------------------------- the publisher
-    def _poke(self):
-        with self._wake:
-            self._publish_pending = True
-            self._wake.notify()
-
-    def _ensure_publisher(self):
-        with self._wake:
-            self._closing = False
-            if self._publisher is not None and self._publisher.is_alive():
-                return
-            self._publisher = threading.Thread(target=self._publish_loop, name="somnium-monitor", daemon=True)
-            self._publisher.start()
-
-    def _close_publisher(self):
-        with self._wake:
-            self._closing = True
-            self._wake.notify()
-
-    def _publish_loop(self):
-        while True:
-            with self._wake:
-                while not self._publish_pending and not self._closing:
-                    self._wake.wait()
-                if self._closing:
-                    return
-                # Gather what arrives until the interval has passed; a close ends the wait early.
-                while (delay := self._last_send + self.update_interval - time.perf_counter()) > 0:
-                    self._wake.wait(delay)
-                    if self._closing:
-                        return
-                self._publish_pending = False
-            self._publish(final=False)
-
-    def _publish(self, final: bool):
-        """Send what was recorded since the last update (everything, when ``final``)."""
-        with self._send_lock:
-            now = time.perf_counter()
-            with self._lock:
-                epochs = np.asarray(self._epochs, dtype=np.float64)
-                values = {key: np.asarray(v, dtype=np.float64) for key, v in self._values.items()}
-                phases = list(self._phases)
-                status, fraction = self._progress(now)
-            with self._header.hold_sync():
-                self._header.epoch = int(epochs[-1]) if epochs.size else 0
-                self._header.status = status
-                self._header.fraction = fraction
-                self._header.state = self.state
-                if self.state != "running":
-                    self._header.stop_enabled = False
-            self._draw_curves(epochs, values, phases)
-            # The maps cost far more than the curves: redraw them at most map_interval apart, and
-            # never more often than keeps their share of the time under MAP_DUTY.
-            if final or now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):
-                self._draw_maps()
-                self._last_map = now
-                self._map_cost = time.perf_counter() - now
-            self._last_send = now
-            self.messages_sent += 1
-
-    def _progress(self, now):
-        info, plan = self._latest, self._plan
-        if plan is None or info is None or not self._began_fit:
-            epoch = self._epochs[-1] if self._epochs else 0
-            return (f"{epoch} epochs trained." if epoch else "Not trained yet."), 0.0
-        run_epoch = max(int(info.run_epoch), 0)
-        run_epochs = max(int(info.run_epochs), 1)
-        elapsed = (self._end_time if self._final else now) - self._run_start
-        rate = run_epoch / elapsed if elapsed > 0 else math.nan
-        left = (run_epochs - run_epoch) / rate if rate and rate > 0 else math.nan
-        parts = [
-            f"Epoch {run_epoch} of {run_epochs}",
-            f"{info.phase} ({info.phase_epoch}/{info.n_epochs})",
-            f"{_format_seconds(elapsed)} elapsed",
-        ]
-        if not self._final:
-            parts.append(f"about {_format_seconds(left)} left")
-        if rate and math.isfinite(rate):
-            parts.append(f"{rate * info.n_rows:,.0f} rows/s")
-        return " · ".join(parts), min(1.0, run_epoch / run_epochs)
-
-    # ------------------------------------------------------------ history
-    def _load_history(self, upto: int | None = None):
-        """The model's existing history (the curves continue it)."""
-        self._epochs, self._phases = [], []
-        self._values = {key: [] for key in CURVE_METRICS}
-        if not self.model.is_fitted:
-            return
-        history = self.model.history_
-        n = len(history["quantization_error"]) if upto is None else min(upto, len(history["epoch"]))
-        self._epochs = [int(e) for e in history["epoch"][:n]]
-        self._phases = list(history["phase"][:n])
-        for key in CURVE_METRICS:
-            self._values[key] = [float(v) for v in history[key][:n]]
-
-    # -------------------------------------------------------------- curves
-    def _build_curves(self):
-        import bqplot
-
-        self._x_scale = bqplot.LinearScale(min=1.0)
-        self._linear_scales = {key: bqplot.LinearScale() for key in CURVE_METRICS}
-        self._log_scales = {key: bqplot.LogScale() for key in CURVE_METRICS}
-        self._lines, self._points, self._boundaries, self._y_axes, self._figures = {}, {}, {}, {}, {}
-        for key, color in zip(CURVE_METRICS, _CURVE_COLORS):
-            label = METRIC_LABELS[key]
-            scales = {"x": self._x_scale, "y": self._linear_scales[key]}
-            line = bqplot.Lines(
-                x=[], y=[], scales=scales, colors=[color], labels=[label], display_legend=True, stroke_width=2
-            )
-            points = bqplot.Scatter(
-                x=[],
-                y=[],
-                scales=scales,
-                colors=[color],
-                default_size=14,
-                tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["epoch", label], formats=["", ".4g"]),
-            )
-            boundaries = bqplot.Lines(
-                x=[],
-                y=[],
-                scales=scales,
-                colors=["#888888"],
-                line_style="dashed",
-                labels=["phase start"],
-                display_legend=False,
-            )
-            x_axis = bqplot.Axis(scale=self._x_scale, label="epoch", tick_format="d", num_ticks=5)
-            y_axis = bqplot.Axis(scale=self._linear_scales[key], side="left", tick_format=".3g")
-            figure = bqplot.Figure(
-                marks=[boundaries, line, points],
-                axes=[x_axis, y_axis],
-                title=label,
-                legend_location="top-right",
-                fig_margin={"top": 40, "bottom": 40, "left": 55, "right": 15},
-                layout=ipywidgets.Layout(width="33%", min_width="220px", height="240px"),
-                animation_duration=0,
-            )
-            self._lines[key], self._points[key], self._boundaries[key] = line, points, boundaries
-            self._y_axes[key], self._figures[key] = y_axis, figure
-        self._log_toggle = ipywidgets.ToggleButton(
-            value=False, description="log scale", tooltip="Logarithmic y axes", icon="chart-line"
-        )
-        self._log_toggle.observe(self._on_log_toggle, "value")
-        self._curve_box = ipywidgets.VBox(
-            [
-                ipywidgets.HBox(
-                    [self._figures[key] for key in CURVE_METRICS], layout=ipywidgets.Layout(width="100%")
-                ),
-                self._log_toggle,
-            ]
-        )
-
-    def _on_log_toggle(self, change):
-        scales = self._log_scales if change["new"] else self._linear_scales
-        with self._send_lock:
-            for key in CURVE_METRICS:
-                new = {"x": self._x_scale, "y": scales[key]}
-                for mark in (self._lines[key], self._points[key], self._boundaries[key]):
-                    mark.scales = new
-                self._y_axes[key].scale = scales[key]
-
-    def _draw_curves(self, epochs, values, phases):
-        starts = [float(epochs[i]) for i in range(1, len(phases)) if phases[i] != phases[i - 1]]
-        redraw_boundaries = starts != self._phase_starts_sent
-        self._phase_starts_sent = starts
-        for key in CURVE_METRICS:
-            y = values[key]
-            with self._lines[key].hold_sync():
-                self._lines[key].x, self._lines[key].y = epochs, y
-            with self._points[key].hold_sync():
-                self._points[key].x, self._points[key].y = epochs, y
-            if not redraw_boundaries:
-                continue
-            finite = y[np.isfinite(y)]
-            if starts and finite.size:
-                low, high = float(finite.min()), float(finite.max())
-                low = low if low > 0 else (high / 100 if high > 0 else 1e-6)
-                xs = np.repeat(np.asarray(starts, dtype=np.float64) - 0.5, 2).reshape(-1, 2)
-                ys = np.tile([low, high], (len(starts), 1))
-                with self._boundaries[key].hold_sync():
-                    self._boundaries[key].x, self._boundaries[key].y = xs, ys
-            else:
-                with self._boundaries[key].hold_sync():
-                    self._boundaries[key].x, self._boundaries[key].y = [], []
-
-    # ---------------------------------------------------------------- maps
-    def _build_maps(self):
-        import bqplot
-
-        self._pc_x, self._pc_y = bqplot.LinearScale(), bqplot.LinearScale()
-        scales = {"x": self._pc_x, "y": self._pc_y}
-        self._sample_mark = bqplot.Scatter(
-            x=[], y=[], scales=scales, colors=["#9e9e9e"], default_size=6, opacities=[0.35]
-        )
-        self._net_mark = bqplot.Lines(x=[], y=[], scales=scales, colors=["#d62728"], stroke_width=1)
-        self._net_figure = bqplot.Figure(
-            marks=[self._sample_mark, self._net_mark],
-            axes=[
-                bqplot.Axis(scale=self._pc_x, label="PC 1", num_ticks=4),
-                bqplot.Axis(scale=self._pc_y, label="PC 2", side="left", num_ticks=4),
-            ],
-            title="Map in data space",
-            fig_margin={"top": 40, "bottom": 40, "left": 45, "right": 15},
-            layout=ipywidgets.Layout(width="50%", min_width="260px", height="380px"),
-            animation_duration=0,
-        )
-        self._map_slot = ipywidgets.Box(layout=ipywidgets.Layout(width="50%", min_width="260px"))
-        self._map_placeholder = ipywidgets.HTML("<em>The map appears after the first epoch.</em>")
-        self._map_slot.children = [self._map_placeholder]
-        self._map_box = ipywidgets.HBox(
-            [self._map_slot, self._net_figure], layout=ipywidgets.Layout(width="100%")
-        )
-
-    def _capture_owner(self):
-        self._owner_thread = threading.get_ident()
-        try:
-            self._owner_loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._owner_loop = None
-
-    def _call_in_owner(self, function):
-        """Run ``function`` in the thread that owns the widgets (widgets are created there)."""
-        loop = self._owner_loop
-        if threading.get_ident() == self._owner_thread or loop is None or loop.is_closed():
-            function()
-        elif loop.is_running():
-            loop.call_soon_threadsafe(function)
-        else:
-            function()
-
-    def _sample_rows(self, X):
-        if is_dask_collection(X):
-            # Never len() or index Dask rows here: that would read (or pull) every partition.
-            from ..distributed import sample_rows
-
-            return sample_rows(X, MAX_SAMPLE_ROWS)
-        n_rows = len(X)
-        if n_rows <= MAX_SAMPLE_ROWS:
-            return X
-        rows = np.sort(np.random.default_rng(0).choice(n_rows, MAX_SAMPLE_ROWS, replace=False))
-        return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
-
-    def _live_layer(self):
-        """The live map's values and label, from the last committed epoch."""
-        model = self.model
-        if self.map_layer == "hits" and self._sample_raw is not None:
-            hits = np.bincount(model.predict(self._sample_raw), minlength=model.lattice_.n_nodes)
-            return np.where(hits > 0, hits, np.nan).astype(np.float64), "Hits (data sample)"
-        names = model.feature_names()
-        if self.map_layer in names:
-            return model.codebook_[:, names.index(self.map_layer)], self.map_layer
-        return model.umatrix(), "U-matrix"
-
-    def _create_map(self):
-        """Embed a MapView (main thread only) once the model has an epoch."""
-        if self._map_view is not None or not self.model.is_fitted:
-            return
-        from .map_view import MapView
-
-        try:
-            values, label = self._live_layer()
-            view = MapView(self.model)
-            view.add_layer("live", values, label=f"{label} (live)")
-            view.color = "live"
-        except ModelNotTrainedError:
-            return
-        with self._send_lock:
-            self._map_view = view
-            self._map_slot.children = [view]
-
-    def _refresh_map(self):
-        """After training: a fresh MapView of the final model (its built-in layers are then current)."""
-        from .map_view import MapView
-
-        if not self.model.is_fitted:
-            return
-        try:
-            values, label = self._live_layer()
-            view = MapView(self.model)
-            view.add_layer("live", values, label=label)
-            view.color = "live"
-        except (ModelNotTrainedError, ValueError, traitlets.TraitError):
-            return
-        with self._send_lock:
-            old, self._map_view = self._map_view, view
-            self._map_slot.children = [view]
-        if old is not None:
-            old.close()
-
-    def _draw_maps(self):
-        model = self.model
-        if not model.is_fitted:
-            return
-        if self._map_view is None:
-            self._call_in_owner(self._create_map)
-        else:
-            values, label = self._live_layer()
-            self._map_view.add_layer("live", values, label=f"{label} (live)")
-        self._draw_net()
-
-    def _draw_net(self):
-        model = self.model
-        codebook = model.normalized_codebook_
-        if self._basis is None:
-            sample = model.normalize(self._sample_raw) if self._sample_raw is not None else codebook
-            center, _, axes = principal_axes(sample, 2)
-            basis = axes if axes.shape[1] == 2 else np.eye(codebook.shape[1], 2)
-            self._basis = (center, basis)
-            self._edges = model.lattice_.edges
-            if self._sample_raw is not None:
-                projected = (sample - center) @ basis
-                with self._sample_mark.hold_sync():
-                    self._sample_mark.x, self._sample_mark.y = projected[:, 0], projected[:, 1]
-                low, high = projected.min(axis=0), projected.max(axis=0)
-                pad = 0.08 * (high - low)
-                self._pc_x.min, self._pc_x.max = float(low[0] - pad[0]), float(high[0] + pad[0])
-                self._pc_y.min, self._pc_y.max = float(low[1] - pad[1]), float(high[1] + pad[1])
-        center, basis = self._basis
-        nodes = (codebook - center) @ basis
-        a, b = self._edges
-        gap = np.full(a.size, np.nan)
-        x = np.column_stack([nodes[a, 0], nodes[b, 0], gap]).ravel()
-        y = np.column_stack([nodes[a, 1], nodes[b, 1], gap]).ravel()
-        with self._net_mark.hold_sync():
-            self._net_mark.x, self._net_mark.y = x, y
-
-    def _display(self):
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:  # pragma: no cover
-            return
-        if get_ipython() is not None:
-            display(self.widget)
+def _feature_names(X) -> list[str] | None:
+    """The names a fit on ``X`` gives its features (:meth:`SOM.feature_names`), or None if unclear."""
+    try:
+        if hasattr(X, "columns"):
+            return column_names(X.columns)
+        shape = X.shape if hasattr(X, "shape") else np.shape(X)
+        return [f"x{i}" for i in range(int(shape[1]))] if len(shape) == 2 else None
+    except Exception:  # the fit itself says what is wrong with X
+        return None
 
 
 async def _ready(value):
     return value
-
-
-class _SigintWaker:
-    """While active (main thread only): SIGINT sets the stop event and resolves the latest ``next()`` future.
-
-    The handler itself only sets a :class:`threading.Event` and schedules a loop callback (both safe
-    in a signal handler); the previous handler comes back on exit.
-    """
-
-    def __init__(self, loop, stop_event):
-        self._loop = loop
-        self._stop_event = stop_event
-        self._future = None
-        self._previous = None
-
-    def next(self):
-        if self._future is not None and not self._future.done():
-            self._future.cancel()
-        self._future = self._loop.create_future()
-        return self._future
-
-    def _handle(self, signum, frame):
-        self._stop_event.set()
-        self._loop.call_soon_threadsafe(self._resolve)
-
-    def _resolve(self):
-        if self._future is not None and not self._future.done():
-            self._future.set_result(True)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        if self._future is not None and not self._future.done():
-            self._future.cancel()
