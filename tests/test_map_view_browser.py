@@ -238,7 +238,11 @@ def test_a_shift_brush_adds_to_the_selection(browser_page, harness_url, view):
     mount(browser_page, harness_url, view)
     browser_page.click('[data-neuron="47"]')
     browser_page.keyboard.down("Shift")
-    drag(browser_page, [lattice_to_client(browser_page, view, *c) for c in [(-0.4, -0.4), (1.2, 0.2)]])
+    (x0, y0), (x1, y1) = view.model.lattice_.coordinates[[0, 1]]  # the first two cells of the top row
+    drag(
+        browser_page,
+        [lattice_to_client(browser_page, view, *c) for c in [(x0 - 0.4, y0 - 0.4), (x1 + 0.2, y1 + 0.2)]],
+    )
     browser_page.keyboard.up("Shift")
     assert selected_in_dom(browser_page) == [0, 1, 47]
 
