@@ -15,7 +15,7 @@ import ipywidgets
 import numpy as np
 import traitlets
 
-from .._validation import is_dask_collection
+from .._rows import sample_rows
 from ..engine import principal_axes
 from ..exceptions import ModelNotTrainedError
 from ..metrics import METRIC_LABELS
@@ -226,16 +226,8 @@ class MapPanel:
 
     @staticmethod
     def sample_rows(X):
-        if is_dask_collection(X):
-            # Never len() or index Dask rows here: that would read (or pull) every partition.
-            from ..distributed import sample_rows
-
-            return sample_rows(X, MAX_SAMPLE_ROWS)
-        n_rows = len(X)
-        if n_rows <= MAX_SAMPLE_ROWS:
-            return X
-        rows = np.sort(np.random.default_rng(0).choice(n_rows, MAX_SAMPLE_ROWS, replace=False))
-        return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+        # Never len() or index Dask rows here: that would read (or pull) every partition.
+        return sample_rows(X, MAX_SAMPLE_ROWS)
 
     # ------------------------------------------------------------ the owner thread
     def capture_owner(self) -> None:

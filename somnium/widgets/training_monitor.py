@@ -89,7 +89,7 @@ class TrainingMonitor:
         Rows for the "map in data space" panel in passive mode
         (``model.fit(X, callbacks=[monitor])``); :meth:`fit` and :meth:`start`
         use their own ``X``.  At most 2,000 rows are drawn (from at most 32
-        partitions of Dask data: :func:`somnium.distributed.sample_rows`).
+        partitions of Dask data: :func:`somnium._rows.sample_rows`).
     map_layer : str, default "umatrix"
         What the live map shows: ``"umatrix"``, ``"hits"`` (of the data
         sample) or a feature name (its component plane).
