@@ -22,7 +22,7 @@ import pytest
 
 import somnium
 from somnium import SOM
-from somnium.exceptions import DaskRowsError
+from somnium.exceptions import DaskRowsError, ExportTooLargeError
 from somnium.segments import Segments
 from somnium.widgets import (
     ComponentPlanes,
@@ -34,7 +34,6 @@ from somnium.widgets import (
     to_html,
 )
 from somnium.widgets._chart_svg import draw_figure
-from somnium.widgets._export import ExportTooLargeError
 
 XSS = "</script><script>window.__pwned = 1</script><img src=x onerror=alert(1)>"
 FEATURES = ["income", "age", "score"]
@@ -422,6 +421,7 @@ def test_the_explorer_page_holds_its_views_charts_and_segment_table(tmp_path, mo
     assert f"{int(np.isin(model.predict(frame[FEATURES]), [0, 1, 6]).sum()):,}" in texts
     assert list(data["selections"]) == [explorer.selection.model_id]
     assert any("Button" in note and "Text" in note for note in data["notes"])
+    assert data["layout"][0]["classes"] == ["somnium-explorer"]
     (map_entry,) = view_models(data, "MapView")
     assert map_entry["state"]["color"] == "segments"
     assert map_entry["state"]["_segment_names"] == ["Corner"]
@@ -436,4 +436,5 @@ def test_boxes_and_labels_keep_their_layout_as_text(tmp_path, view):
     (outer,) = data["layout"]
     assert outer["type"] == "box" and outer["direction"] == "row"
     assert outer["style"] == {"width": "90%", "flex-flow": "row wrap"}
+    assert outer["classes"] == []
     assert [b["text"] for b in outer["children"][1:]] == ["plain <label>", "bold & more"]

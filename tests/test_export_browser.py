@@ -248,6 +248,7 @@ def test_the_explorer_page_links_its_views_and_shows_its_charts(offline, tmp_pat
     explorer.selection.nodes = [0, 1, 8]
     explorer.add_segment("Corner")
     open_page(offline, explorer.to_html(tmp_path / "explorer.html"))
+    assert offline.locator(".somnium-explorer").count() == 1
     assert selected_cells(offline, MAP) == [0, 1, 8]
     assert offline.locator(f"{MAP}[data-layer='segments']").count() == 1
     assert "Corner" in offline.locator(".somnium-segments").first.inner_text()

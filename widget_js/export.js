@@ -180,9 +180,10 @@ class SelectionPanel {
   }
 }
 
-/** Apply a layout's style (a few flex and size properties Python read from the widget's layout). */
-function styled(element, style = {}) {
+/** Apply a layout's style (a few flex and size properties Python read from the widget's layout) and classes. */
+function styled(element, style = {}, classes = []) {
   for (const [name, value] of Object.entries(style)) element.style.setProperty(name, value);
+  for (const name of classes) element.classList.add(name);
   return element;
 }
 
@@ -200,7 +201,7 @@ function buildBlock(block, page) {
         "data-widget": block.name,
       });
       for (const child of block.children) box.append(buildBlock(child, page));
-      return styled(box, block.style);
+      return styled(box, block.style, block.classes);
     }
     case "picture": {
       const figure = make("figure", { class: "somnium-export__picture", "data-widget": block.name });
@@ -208,7 +209,7 @@ function buildBlock(block, page) {
       image.alt = block.alt;
       image.src = `data:image/svg+xml;base64,${block.svg}`;
       figure.append(image, make("figcaption", {}, block.caption));
-      return styled(figure, block.style);
+      return styled(figure, block.style, block.classes);
     }
     case "text":
       return styled(

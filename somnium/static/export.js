@@ -289,8 +289,9 @@ _model = new WeakMap();
 _rows = new WeakMap();
 _nNodes = new WeakMap();
 _bmu = new WeakMap();
-function styled(element, style = {}) {
+function styled(element, style = {}, classes = []) {
   for (const [name, value] of Object.entries(style)) element.style.setProperty(name, value);
+  for (const name of classes) element.classList.add(name);
   return element;
 }
 function buildBlock(block, page) {
@@ -306,7 +307,7 @@ function buildBlock(block, page) {
         "data-widget": block.name
       });
       for (const child of block.children) box.append(buildBlock(child, page));
-      return styled(box, block.style);
+      return styled(box, block.style, block.classes);
     }
     case "picture": {
       const figure = make("figure", { class: "somnium-export__picture", "data-widget": block.name });
@@ -314,7 +315,7 @@ function buildBlock(block, page) {
       image.alt = block.alt;
       image.src = `data:image/svg+xml;base64,${block.svg}`;
       figure.append(image, make("figcaption", {}, block.caption));
-      return styled(figure, block.style);
+      return styled(figure, block.style, block.classes);
     }
     case "text":
       return styled(

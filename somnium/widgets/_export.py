@@ -46,7 +46,7 @@ import ipywidgets
 import numpy as np
 
 from .._validation import is_dask_collection, is_dataframe, is_series
-from ..exceptions import DaskRowsError, SomniumError
+from ..exceptions import DaskRowsError, ExportTooLargeError
 from ._base import STATIC_DIR
 from .selection import Selection
 
@@ -54,7 +54,6 @@ __all__ = [
     "MAX_LAYER_BYTES",
     "MAX_ROW_CELLS",
     "MAX_ROW_CHARACTERS",
-    "ExportTooLargeError",
     "to_html",
 ]
 
@@ -85,10 +84,6 @@ _CHARTS_NOTE = (
     "Charts are pictures of their state when the page was exported, drawn with matplotlib from their "
     "numbers: they do not follow selections made in this page."
 )
-
-
-class ExportTooLargeError(SomniumError, ValueError):
-    """What ``rows=`` asks to embed is more than a page holds (the message gives the limits)."""
 
 
 def to_html(path, *views, rows=None, title: str | None = None) -> Path:
@@ -219,6 +214,8 @@ class _Page:
             return None
         block["name"] = type(widget).__name__
         block["style"] = _layout_style(widget, layout_names)
+        if block["type"] != "view":  # a view draws its own root; a box keeps its hooks (somnium-explorer)
+            block["classes"] = [c for c in getattr(widget, "_dom_classes", ()) if re.fullmatch(r"[\w-]+", c)]
         return block
 
     def view(self, widget) -> dict:
