@@ -438,3 +438,45 @@ def test_boxes_and_labels_keep_their_layout_as_text(tmp_path, view):
     assert outer["style"] == {"width": "90%", "flex-flow": "row wrap"}
     assert outer["classes"] == []
     assert [b["text"] for b in outer["children"][1:]] == ["plain <label>", "bold & more"]
+
+
+def test_charts_on_two_scales_with_labels_and_dots_are_drawn_where_bqplot_draws_them():
+    """A curve on its own scale, a phase boundary and its label on a 0-1 scale of the height, and a
+    sample drawn as zero-length segments (dots): each on the matplotlib axes of its scales."""
+    epochs = bqplot.LinearScale()
+    values = bqplot.LinearScale()
+    unit = bqplot.LinearScale(min=0.0, max=1.0)
+    curve = bqplot.Lines(x=[1, 2, 3, 4], y=[0.9, 0.5, 0.3, 0.25], scales={"x": epochs, "y": values})
+    boundary = bqplot.Lines(x=[2.5, 2.5], y=[0.0, 1.0], scales={"x": epochs, "y": unit}, line_style="dashed")
+    label = bqplot.Label(x=[2.5], y=[1.0], text=[XSS], scales={"x": epochs, "y": unit}, rotate_angle=-90)
+    figure = bqplot.Figure(
+        marks=[boundary, label, curve],
+        axes=[
+            bqplot.Axis(scale=epochs, label="epoch", tick_format="d"),
+            bqplot.Axis(scale=values, side="left", tick_format=".3~g"),
+        ],
+        title="Quantization error",
+    )
+    fig, skipped = draw_figure(figure)
+    assert skipped == []
+    primary, overlay = fig.axes
+    (line,) = primary.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [0.9, 0.5, 0.3, 0.25])
+    assert overlay.get_ylim() == (0.0, 1.0) and not overlay.axison
+    assert overlay.get_xlim() == primary.get_xlim()  # the epochs scale is shared
+    (dashed,) = overlay.get_lines()
+    assert list(dashed.get_ydata()) == [0.0, 1.0] and dashed.get_linestyle() == "--"
+    (text,) = overlay.texts
+    assert text.get_text() == XSS and text.get_rotation() == 90
+    formatter = primary.yaxis.get_major_formatter()
+    assert formatter(0.123456) == "0.123" and formatter(0.5) == "0.5"
+    assert primary.xaxis.get_major_formatter()(3.0) == "3"
+    # points as zero-length segments (x, x, NaN, ...): dots where the line has nothing to draw
+    scales = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
+    nan = float("nan")
+    sample = bqplot.Lines(x=[1, 1, nan, 2, 2, nan, 3, 4], y=[5, 5, nan, 6, 6, nan, 7, 8], scales=scales)
+    fig, _ = draw_figure(bqplot.Figure(marks=[sample], axes=[]))
+    lines = fig.axes[0].get_lines()
+    dots = [line for line in lines if line.get_marker() == "o"]
+    (dot,) = dots
+    assert list(dot.get_xdata()) == [1, 1, 2, 2] and list(dot.get_ydata()) == [5, 5, 6, 6]

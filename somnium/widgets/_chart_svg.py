@@ -5,8 +5,9 @@ bqplot draws in the browser only (its ``get_svg`` needs a live front end), so a 
 figure holds right now: its marks' ``x``/``y``, colours, labels and styles, its axes' labels, tick
 formats and scales' bounds, its title and layout size.  It reads bqplot's public traits only, so
 it serves any figure (the segment profile's bars and whiskers, the training monitor's curves and
-its map in data space).  Marks other than ``Bars``, ``Lines`` and ``Scatter`` are named in the
-figure's note and left out.
+its map in data space).  Marks other than ``Bars``, ``Lines``, ``Scatter`` and ``Label`` are named
+in the figure's note and left out.  Marks on scales other than the figure's axes' (a line drawn from
+0 to 1 of the height, say) are drawn on an overlaid matplotlib axes of those scales.
 
 Text is kept as SVG text (``svg.fonttype = "none"``), which matplotlib escapes; the page shows the
 SVG through an ``<img>``, where an SVG never runs scripts.
@@ -47,7 +48,7 @@ _STYLE = {
     "font.size": 9,
     "axes.titlesize": 10,
 }
-_D3_FORMAT = re.compile(r"^(?P<comma>,)?(?:\.(?P<precision>\d+))?(?P<kind>[a-z%])?$")
+_D3_FORMAT = re.compile(r"^(?P<comma>,)?(?:\.(?P<precision>\d+))?~?(?P<kind>[a-z%])?$")
 
 
 def _pixels(size, default: float, relative_to: float | None = None) -> float:
@@ -157,16 +158,53 @@ def _draw_lines(ax, mark, x, y, labels):
     ys = y.reshape(1, -1) if y.ndim == 1 else y
     xs = np.broadcast_to(x, ys.shape) if x.ndim == 1 else x
     style = _LINE_STYLES.get(mark.line_style, "-")
+    width = float(mark.stroke_width) * 72 / DPI
     for i, (xi, yi) in enumerate(zip(xs, ys, strict=False)):
         label = labels[i] if mark.display_legend and i < len(labels) else None
-        ax.plot(
+        color, alpha = _color(mark.colors, i), _opacity(mark.opacities, i)
+        ax.plot(xi, yi, style, color=color, linewidth=width, alpha=alpha, label=label)
+        dots = _dots(np.asarray(xi, dtype=np.float64), np.asarray(yi, dtype=np.float64))
+        if dots.any():  # points a line cannot show: bqplot's round caps draw them as dots
+            ax.plot(xi[dots], yi[dots], "o", color=color, markersize=width, alpha=alpha, linestyle="none")
+
+
+def _dots(x, y) -> np.ndarray:
+    """Finite points with no segment of non-zero length to a finite neighbour."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    dot = finite.copy()
+    for step in (1, -1):
+        neighbour = np.roll(finite, step)
+        moved = (np.roll(x, step) != x) | (np.roll(y, step) != y)
+        edge = np.zeros_like(finite)
+        edge[0 if step == 1 else -1] = True  # np.roll wraps around: the ends have no neighbour there
+        dot &= ~(neighbour & moved & ~edge)
+    return dot
+
+
+def _draw_label(ax, mark, x, y, labels):
+    """bqplot's Label mark: texts at (x, y), rotated and aligned as bqplot draws them."""
+    from matplotlib.transforms import offset_copy
+
+    if x.size == 0:
+        return
+    rotation = -float(mark.rotate_angle or 0.0)  # bqplot turns clockwise, matplotlib the other way
+    align = {"start": "left", "middle": "center", "end": "right"}.get(mark.align, "left")
+    size = float(mark.default_size or 14) * 72 / DPI
+    transform = offset_copy(
+        ax.transData, fig=ax.figure, x=float(mark.x_offset or 0), y=-float(mark.y_offset or 0), units="dots"
+    )
+    for i, (xi, yi, text) in enumerate(zip(x.ravel(), y.ravel(), list(mark.text), strict=False)):
+        ax.text(
             xi,
             yi,
-            style,
-            color=_color(mark.colors, i),
-            linewidth=float(mark.stroke_width) * 0.75,
-            alpha=_opacity(mark.opacities, i),
-            label=label,
+            str(text),
+            rotation=rotation,
+            rotation_mode="anchor",
+            ha=align,
+            va="baseline",
+            fontsize=size,
+            color=_color(mark.colors, i, "#000000"),
+            transform=transform,
         )
 
 
@@ -186,28 +224,32 @@ def _draw_scatter(ax, mark, x, y, labels):
     )
 
 
-_DRAW = {"Bars": _draw_bars, "Lines": _draw_lines, "Scatter": _draw_scatter}
+_DRAW = {"Bars": _draw_bars, "Label": _draw_label, "Lines": _draw_lines, "Scatter": _draw_scatter}
+
+
+def _apply_scale(ax, scale, which) -> None:
+    """A bqplot scale's kind and fixed bounds on one matplotlib axis (free bounds stay automatic)."""
+    if scale is None or _is_ordinal(scale):
+        return
+    if type(scale).__name__ == "LogScale":
+        (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    low, high = getattr(scale, "min", None), getattr(scale, "max", None)
+    if low is not None or high is not None:
+        (ax.set_xlim if which == "x" else ax.set_ylim)(low, high)
 
 
 def _style_axis(ax, axis, which, ordinal_positions):
-    """Label, ticks and bounds of one bqplot Axis on matplotlib's x or y axis."""
+    """Label, ticks and grid of one bqplot Axis on matplotlib's x or y axis."""
     target = ax.xaxis if which == "x" else ax.yaxis
-    scale = axis.scale
     if not axis.visible:
         target.set_visible(False)
         return
     if axis.label:
         (ax.set_xlabel if which == "x" else ax.set_ylabel)(str(axis.label))
-    if _is_ordinal(scale):
+    if _is_ordinal(axis.scale):
         ticks = sorted(ordinal_positions, key=ordinal_positions.get)
         target.set_ticks(range(len(ticks)), [str(t) for t in ticks])
     else:
-        if type(scale).__name__ == "LogScale":
-            (ax.set_xscale if which == "x" else ax.set_yscale)("log")
-        low = getattr(scale, "min", None)
-        high = getattr(scale, "max", None)
-        if low is not None or high is not None:
-            (ax.set_xlim if which == "x" else ax.set_ylim)(low, high)
         formatter = _tick_formatter(axis.tick_format)
         if formatter is not None:
             target.set_major_formatter(formatter)
@@ -218,6 +260,13 @@ def _style_axis(ax, axis, which, ordinal_positions):
             label.set_ha("left" if axis.tick_rotate > 0 else "right")
     if axis.grid_lines != "none":
         target.grid(True, color="#e0e0e0", linewidth=0.8)
+
+
+def _side(axis) -> str:
+    """Which matplotlib axis a bqplot Axis is: "x" (bottom or top) or "y"."""
+    if axis.side is not None:
+        return "x" if axis.side in ("bottom", "top") else "y"
+    return "x" if axis.orientation == "horizontal" else "y"
 
 
 def draw_figure(figure):
@@ -242,6 +291,35 @@ def draw_figure(figure):
             scale = mark.scales.get(key)
             if _is_ordinal(scale) and id(scale) not in ordinal:
                 ordinal[id(scale)] = _ordinal_positions(figure, scale)
+    # The figure's axes name the scales drawn with ticks; marks on other scales (a boundary drawn
+    # from 0 to 1 of the height, say) get an overlaid matplotlib axes of their own, without ticks.
+    sides = {"x": None, "y": None}
+    for axis in figure.axes:
+        sides[_side(axis)] = sides[_side(axis)] or axis.scale
+    if sides["x"] is None or sides["y"] is None:
+        first = next((mark.scales for mark in figure.marks if mark.scales), {})
+        sides = {key: sides[key] or first.get(key) for key in sides}
+    overlays = {}
+
+    def axes_for(x_scale, y_scale):
+        if x_scale is sides["x"] and y_scale is sides["y"]:
+            return ax
+        key = (id(x_scale), id(y_scale))
+        if key not in overlays:
+            overlay = fig.add_axes(
+                ax.get_position(),
+                sharex=ax if x_scale is sides["x"] else None,
+                sharey=ax if y_scale is sides["y"] else None,
+                facecolor="none",
+            )
+            overlay.set_axis_off()
+            if x_scale is not sides["x"]:
+                _apply_scale(overlay, x_scale, "x")
+            if y_scale is not sides["y"]:
+                _apply_scale(overlay, y_scale, "y")
+            overlays[key] = overlay
+        return overlays[key]
+
     for mark in figure.marks:
         draw = _DRAW.get(type(mark).__name__)
         if draw is None:
@@ -252,14 +330,20 @@ def draw_figure(figure):
         x_scale, y_scale = mark.scales.get("x"), mark.scales.get("y")
         x = _coordinates(mark.x, x_scale, ordinal.get(id(x_scale), {}))
         y = _coordinates(mark.y, y_scale, ordinal.get(id(y_scale), {}))
-        draw(ax, mark, x, y, [str(label) for label in (mark.labels or [])])
+        draw(axes_for(x_scale, y_scale), mark, x, y, [str(label) for label in (mark.labels or [])])
+    _apply_scale(ax, sides["x"], "x")
+    _apply_scale(ax, sides["y"], "y")
     for axis in figure.axes:
-        horizontal = axis.orientation == "horizontal" if axis.side is None else axis.side in ("bottom", "top")
-        _style_axis(ax, axis, "x" if horizontal else "y", ordinal.get(id(axis.scale), {}))
+        _style_axis(ax, axis, _side(axis), ordinal.get(id(axis.scale), {}))
     if figure.title:
         ax.set_title(str(figure.title), loc="center", wrap=True)
-    if ax.get_legend_handles_labels()[1]:
-        ax.legend(loc=_LEGEND_LOCATIONS.get(figure.legend_location, "best"), frameon=False, fontsize=8)
+    handles, labels = [], []
+    for target in (ax, *overlays.values()):
+        more_handles, more_labels = target.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    if labels:
+        location = _LEGEND_LOCATIONS.get(figure.legend_location, "best")
+        ax.legend(handles, labels, loc=location, frameon=False, fontsize=8)
     return fig, sorted(set(skipped))
 
 
