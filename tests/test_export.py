@@ -480,3 +480,14 @@ def test_charts_on_two_scales_with_labels_and_dots_are_drawn_where_bqplot_draws_
     dots = [line for line in lines if line.get_marker() == "o"]
     (dot,) = dots
     assert list(dot.get_xdata()) == [1, 1, 2, 2] and list(dot.get_ydata()) == [5, 5, 6, 6]
+
+
+def test_css_colours_of_the_charts_become_matplotlib_colours():
+    from somnium.widgets._chart_svg import css_color
+
+    assert css_color("var(--somnium-fg-muted, #757575)") == "#757575"
+    assert css_color("rgba(255, 0, 51, 0.5)") == (1.0, 0.0, 0.2, 0.5)
+    assert css_color("rgb(0, 0, 0)") == (0.0, 0.0, 0.0, 1.0)
+    assert css_color("steelblue") == "steelblue"
+    assert css_color("var(--no-fallback)", "#123456") == "#123456"
+    assert css_color("not a colour", "#123456") == "#123456"

@@ -113,9 +113,24 @@ def _is_ordinal(scale) -> bool:
     return type(scale).__name__ == "OrdinalScale"
 
 
-def _color(colors, i, fallback="#1f77b4") -> str:
+def _color(colors, i, fallback="#1f77b4"):
     colors = list(colors or [])
-    return str(colors[i % len(colors)]) if colors else fallback
+    return css_color(colors[i % len(colors)], fallback) if colors else fallback
+
+
+def css_color(value, fallback="#757575"):
+    """A CSS colour as matplotlib takes it: ``var(--x, #hex)`` by its fallback, ``rgb[a](...)`` as a tuple."""
+    from matplotlib.colors import is_color_like
+
+    text = str(value).strip()
+    var = re.fullmatch(r"var\(\s*--[\w-]+\s*,\s*(.+)\)", text)
+    if var is not None:
+        text = var.group(1).strip()
+    rgb = re.fullmatch(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*([\d.]+)\s*)?\)", text)
+    if rgb is not None:
+        red, green, blue = (min(float(c), 255.0) / 255 for c in rgb.groups()[:3])
+        return (red, green, blue, min(float(rgb.group(4) or 1), 1.0))
+    return text if is_color_like(text) else fallback
 
 
 def _opacity(opacities, i) -> float:
