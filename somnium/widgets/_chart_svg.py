@@ -300,6 +300,7 @@ def draw_figure(figure):
     bottom, top = margin["bottom"] / height, 1 - margin["top"] / height
     ax = fig.add_axes((left, bottom, max(right - left, 0.1), max(top - bottom, 0.1)))
     ax.spines[["top", "right"]].set_visible(False)
+    ax.set_axisbelow(True)  # grid lines behind the marks, as bqplot draws them
     ordinal = {}
     for mark in figure.marks:
         for key in ("x", "y"):
