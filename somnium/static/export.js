@@ -227,12 +227,10 @@ var SelectionPanel = class {
       this.table = make("table", { class: "somnium-export__rows" });
       this.tableNote = make("p", { class: "somnium-export__rows-note" });
       const details = make("details", { class: "somnium-export__rows-box" });
-      const note = make("p", { class: "somnium-export__note" }, rows.note);
-      details.append(make("summary", {}, "Selected rows"), this.tableNote, this.table, note);
+      details.append(make("summary", {}, "Selected rows"), this.tableNote, this.table);
       this.element.append(details);
-    } else {
-      this.element.append(make("p", { class: "somnium-export__note" }, rowsMissingNote));
     }
+    this.element.append(make("p", { class: "somnium-export__note" }, rows ? rows.note : rowsMissingNote));
     this.copyButton.addEventListener("click", () => this.copy());
     model.on("change:nodes", () => this.draw());
     this.draw();
