@@ -127,6 +127,8 @@ def test_the_map_draws_and_hover_shows_the_node(offline, tmp_path, model, frame,
     assert [fill is None for fill in fills] == list(hits == 0)  # no rows: the "no value" fill
     node = int(np.argmax(hits))
     assert fills[node] == VIRIDIS_HIGH
+    note = offline.locator(".somnium-export__selection > .somnium-export__note")
+    assert note.inner_text().startswith("No rows are embedded")
     offline.locator(f'{MAP} [data-neuron="{node}"]').hover()
     tooltip = offline.locator(".somnium-map__tooltip")
     tooltip.wait_for(state="visible")
@@ -140,6 +142,9 @@ def test_a_brush_selects_and_the_page_says_which_nodes_and_rows(offline, tmp_pat
     open_page(offline, view.to_html(tmp_path / "map.html", rows=True))
     nodes_line = offline.locator(".somnium-export__nodes")
     assert nodes_line.inner_text() == "no nodes"
+    note = offline.locator(".somnium-export__selection > .somnium-export__note")
+    assert note.is_visible() and "240 rows × 4 columns" in note.inner_text()
+    assert "at most 250,000 cells" in note.inner_text()
     coords = model.lattice_.coordinates.tolist()
     expected = brush_lattice(offline, MAP, coords, 0.8, 0.3, 4.2, 2.9)
     assert len(expected) >= 6
