@@ -491,3 +491,16 @@ def test_css_colours_of_the_charts_become_matplotlib_colours():
     assert css_color("steelblue") == "steelblue"
     assert css_color("var(--no-fallback)", "#123456") == "#123456"
     assert css_color("not a colour", "#123456") == "#123456"
+
+
+def test_rows_as_a_series_or_an_array_keep_their_labels_and_names(tmp_path, model, frame, view):
+    series = frame["segment_hint"].iloc[:10]
+    data = page_data(view.to_html(tmp_path / "s.html", rows=series).read_text(encoding="utf-8"))
+    (rows,) = data["rows"].values()
+    assert rows["columns"] == ["segment_hint"] and rows["index"] == list(series.index)
+    array = frame[FEATURES].to_numpy()[:5]
+    data = page_data(view.to_html(tmp_path / "a.html", rows=array).read_text(encoding="utf-8"))
+    (rows,) = data["rows"].values()
+    assert rows["columns"] == FEATURES and rows["index"] == ["0", "1", "2", "3", "4"]
+    expected = [int(model.predict(row[None, :])[0]) for row in array]
+    assert np.frombuffer(buffer(data, rows["bmu"]), dtype="<u4").tolist() == expected

@@ -359,6 +359,8 @@ class _Page:
         return data
 
     def _row_table(self, rows, data, selection, model) -> dict:
+        if is_series(data):
+            data = data.to_frame()
         n_rows, names = _row_shape(data, model)
         cells = n_rows * (len(names) + 1)
         self._row_cells += cells
