@@ -388,7 +388,8 @@ def test_the_monitor_curves_are_drawn_from_the_history(tmp_path):
     assert svg.lstrip().startswith(("<?xml", "<svg")) and "Quantization error" in svg
     curve = next(figure for figure in _figures(monitor.widget) if figure.title == "Quantization error")
     fig, _ = draw_figure(curve)
-    (line,) = [line for line in fig.axes[0].get_lines() if line.get_label() == "Quantization error"]
+    lines = [line for axes in fig.axes for line in axes.get_lines()]
+    (line,) = [line for line in lines if len(line.get_ydata()) == len(model.history_["epoch"])]
     np.testing.assert_allclose(line.get_ydata(), model.history_["quantization_error"])
     np.testing.assert_allclose(line.get_xdata(), model.history_["epoch"])
     # the header (its own anywidget: state, progress, a disabled Stop) and the final map, live
@@ -397,6 +398,16 @@ def test_the_monitor_curves_are_drawn_from_the_history(tmp_path):
     assert views[1].endswith("MapView")
     (header,) = view_models(data, views[0])
     assert header["state"]["state"] == "done" and header["state"]["stop_enabled"] is False
+    # references to widget models the page does not hold are dropped; the selection's stays
+    (map_entry,) = view_models(data, "MapView")
+    references = [
+        value
+        for entry in data["models"].values()
+        for value in entry["state"].values()
+        if isinstance(value, str) and value.startswith("IPY_MODEL_")
+    ]
+    assert references == [map_entry["state"]["selection"]]
+    assert map_entry["state"]["selection"][len("IPY_MODEL_") :] in data["selections"]
     assert any("ToggleButton" in note for note in data["notes"])  # the log switch needs Python
     assert any("pictures of their state" in note for note in data["notes"])
 
@@ -504,3 +515,17 @@ def test_rows_as_a_series_or_an_array_keep_their_labels_and_names(tmp_path, mode
     assert rows["columns"] == FEATURES and rows["index"] == ["0", "1", "2", "3", "4"]
     expected = [int(model.predict(row[None, :])[0]) for row in array]
     assert np.frombuffer(buffer(data, rows["bmu"]), dtype="<u4").tolist() == expected
+
+
+def test_references_to_models_the_page_does_not_hold_are_dropped(model):
+    """A training monitor's header references the bqplot lines it feeds live: nothing a page gets."""
+    page = _export._Page()
+    selection = MapView(model).selection
+    page.add_selection(selection, model)
+    held = f"IPY_MODEL_{selection.model_id}"
+    assert page._reachable(held) == held
+    assert page._reachable("IPY_MODEL_elsewhere") is None
+    assert page._reachable(["IPY_MODEL_a", held, "IPY_MODEL_b"]) == [held]
+    assert page._reachable(["IPY_MODEL_a", "IPY_MODEL_b"]) == []
+    assert page._reachable(["plain", "text"]) == ["plain", "text"]
+    assert page._reachable("IPY_MODELS are text") == "IPY_MODELS are text"

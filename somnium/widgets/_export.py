@@ -78,6 +78,7 @@ _CHOICES = (
     ipywidgets.ToggleButtons,
 )
 _EXPORT_DEFAULT = re.compile(r"export\s*\{\s*([A-Za-z_$][\w$]*)\s+as\s+default\s*\}\s*;?\s*\Z")
+_REFERENCE = "IPY_MODEL_"  # how ipywidgets sends a reference to another widget model
 _NOT_INLINABLE = re.compile(r"</script|<!--|</style", re.IGNORECASE)
 _CHART_CAPTION = "Picture at export time."
 _CHARTS_NOTE = (
@@ -227,13 +228,13 @@ class _Page:
         esm, css = str(state.get("_esm") or ""), str(state.get("_css") or "")
         cls = type(widget)
         key = str(state.get("_anywidget_id") or f"{cls.__module__}.{cls.__qualname__}")
-        state = {name: value for name, value in state.items() if name not in _SKIPPED_STATE}
-        if reactions:
-            shown = reactions["color"]
-            state["_layer_options"] = [option for option in state["_layer_options"] if option[0] in shown]
         selection = getattr(widget, "selection", None)
         if isinstance(selection, Selection):
             self.add_selection(selection, widget.model)
+        state = {name: self._reachable(value) for name, value in state.items() if name not in _SKIPPED_STATE}
+        if reactions:
+            shown = reactions["color"]
+            state["_layer_options"] = [option for option in state["_layer_options"] if option[0] in shown]
         if widget.model_id not in self.models:
             self.models[widget.model_id] = {
                 "bundle": key,
@@ -242,6 +243,21 @@ class _Page:
             }
         self.bundles.setdefault(key, (esm, css))
         return {"type": "view", "model": widget.model_id}
+
+    def _reachable(self, value):
+        """A trait's value without references to widget models the page does not hold.
+
+        The page holds the Selection models; other references (the bqplot lines a training
+        monitor's header appends live epochs to) only carry live updates, which a page never gets:
+        a single reference becomes null, a list of them keeps only what the page holds.
+        """
+        if isinstance(value, str) and value.startswith(_REFERENCE):
+            return value if value[len(_REFERENCE) :] in self.selections else None
+        if isinstance(value, (list, tuple)) and any(
+            isinstance(item, str) and item.startswith(_REFERENCE) for item in value
+        ):
+            return [item for item in value if self._reachable(item) is not None]
+        return value
 
     def map_layers(self, view) -> dict:
         """Every colour layer of a MapView (bounded), as the answers to a change of ``color``.
