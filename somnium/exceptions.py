@@ -9,6 +9,7 @@ catch it.
 __all__ = [
     "ClusterError",
     "DaskRowsError",
+    "ExportTooLargeError",
     "FitInProgressError",
     "InvalidValuesInDataSet",
     "LatticeTypeNotFound",
@@ -69,3 +70,7 @@ class DaskRowsError(SomniumError, ValueError):
 
     The message says what to do instead (a lazy equivalent, or computing a subset first).
     """
+
+
+class ExportTooLargeError(SomniumError, ValueError):
+    """What ``to_html(..., rows=...)`` asks to embed is more than a page holds (the message gives the limits)."""

@@ -124,3 +124,9 @@ class SomniumWidget(anywidget.AnyWidget):
     def model(self):
         """The fitted SOM this view shows."""
         return self._model
+
+    def to_html(self, path, rows=None, *, title=None):
+        """Write this view to one standalone HTML page that works offline: see :func:`somnium.widgets.to_html`."""
+        from ._export import to_html
+
+        return to_html(path, self, rows=rows, title=title)

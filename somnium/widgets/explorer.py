@@ -126,6 +126,12 @@ class Explorer(ipywidgets.VBox):
         self.add_class("somnium-explorer")
         self.refresh_segments(show=len(self.segments) > 0)
 
+    def to_html(self, path, rows=None, *, title=None):
+        """Write the Explorer to one standalone HTML page that works offline: see :func:`somnium.widgets.to_html`."""
+        from ._export import to_html
+
+        return to_html(path, self, rows=rows, title=title)
+
     @property
     def selected(self) -> list[int]:
         """The selected nodes (``selection.nodes``)."""
