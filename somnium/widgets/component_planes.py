@@ -9,59 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 import traitlets
-from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
-from scipy.spatial.distance import squareform
 
 from .._validation import check_int, check_option
+from ..explain import PLANE_CORRELATION, plane_distances, plane_weights, similarity_order
 from ._base import STATIC_DIR, SomniumWidget
 from ._traits import FloatArray
 
-__all__ = ["ComponentPlanes", "similarity_order"]
+# similarity_order and plane_distances live in somnium.explain (feature_groups uses the same tree);
+# they stay importable from here
+__all__ = ["ComponentPlanes", "plane_distances", "similarity_order"]
 
 ORDERS = ("similarity", "input")
-
-
-def similarity_order(values: np.ndarray) -> np.ndarray:
-    """Order of the columns of ``values`` that puts correlated planes next to each other.
-
-    The rule: the distance between two planes is ``1 - |r|``, with ``r`` the Pearson correlation
-    of their prototype values across nodes (a constant plane is at distance 1 from every other);
-    the planes are clustered hierarchically (average linkage) and read off in the leaf order that
-    SciPy's ``optimal_leaf_ordering`` gives, which minimises the sum of distances between
-    neighbours among the orders the tree allows.  Strongly related planes, positively or
-    negatively, therefore sit side by side.  Deterministic for given values.
-
-    Parameters
-    ----------
-    values : ndarray, shape (n_nodes, n_planes)
-
-    Returns
-    -------
-    ndarray of int
-        A permutation of ``range(n_planes)``.
-    """
-    n_planes = values.shape[1]
-    if n_planes < 3:
-        return np.arange(n_planes)
-    distance = plane_distances(values)
-    condensed = squareform(distance, checks=False)
-    tree = optimal_leaf_ordering(linkage(condensed, method="average"), condensed)
-    return leaves_list(tree).astype(np.int64)
-
-
-def plane_distances(values: np.ndarray) -> np.ndarray:
-    """``1 - |r|`` between every pair of columns (1 where a column is constant)."""
-    centred = values - values.mean(axis=0)
-    norms = np.sqrt((centred**2).sum(axis=0))
-    constant = norms == 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = np.where(constant, 0.0, centred / np.where(constant, 1.0, norms))
-    correlation = np.clip(scaled.T @ scaled, -1.0, 1.0)
-    distance = 1.0 - np.abs(correlation)
-    distance[constant, :] = 1.0
-    distance[:, constant] = 1.0
-    np.fill_diagonal(distance, 0.0)
-    return distance
 
 
 class ComponentPlanes(SomniumWidget):
@@ -80,8 +38,10 @@ class ComponentPlanes(SomniumWidget):
         is coloured by z-score (``(value - mean over nodes) / std over nodes``) on one common
         scale, so planes can be compared with each other.
     order : {"similarity", "input"}, default "similarity"
-        ``"similarity"`` puts planes whose prototypes correlate next to each other (see
-        :func:`similarity_order`); ``"input"`` keeps the order of ``features``.
+        ``"similarity"`` puts planes whose prototypes correlate next to each other: the leaf order
+        of the average-linkage tree of ``1 - |r|``, ``r`` the hit-weighted rank (Spearman)
+        correlation of two planes over the nodes (:func:`somnium.explain.similarity_order`; the same
+        tree as :func:`somnium.explain.feature_groups`); ``"input"`` keeps the order of ``features``.
     columns : int, optional
         Planes per row (default: as many as fit the width).
     segments : Segments, optional
@@ -125,7 +85,11 @@ class ComponentPlanes(SomniumWidget):
         order = check_option(order, ORDERS, "order")
         columns = 0 if columns is None else check_int(columns, "columns", minimum=1)
         codebook = np.asarray(model.codebook_, dtype=np.float64)[:, [names.index(f) for f in chosen]]
-        permutation = similarity_order(codebook) if order == "similarity" else np.arange(len(chosen))
+        permutation = (
+            similarity_order(codebook, plane_weights(model), PLANE_CORRELATION)
+            if order == "similarity"
+            else np.arange(len(chosen))
+        )
         self._order = order
         super().__init__(
             model,
