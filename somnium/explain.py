@@ -29,7 +29,10 @@ Definitions
     labels and probabilities the plane of node ``i``'s own predicted class.  ``+1``: the prediction
     rises with the feature there; ``-1``: it falls; ``0``: it does not follow the feature (or
     either is constant there).  The local *slope* is the hit-weighted least-squares slope of the
-    prediction on the feature over the same nodes (prediction units per feature unit).
+    prediction plane on the mean of the feature over each node's rows, over the same nodes
+    (prediction units per feature unit).  Row means rather than prototypes: the map smooths its
+    prototypes towards their neighbours, which would inflate a slope measured on them (a prediction
+    ``3 a`` reads as a slope of 4.6 on the prototypes at a map's corner, 3 on the row means).
 """
 
 from __future__ import annotations
@@ -567,6 +570,7 @@ class SurrogateMap:
             self.node_prediction = _class_of(codes, self.classes)
         self.disagreement = self._disagreement()
         self._associations = {}
+        self._feature_means = None
 
     def _rows(self, X, bmu, predictions=None):
         """``X`` (a DataFrame, or an array) and the node of every row."""
@@ -686,27 +690,50 @@ class SurrogateMap:
         Returns
         -------
         association, slope : ndarray of float64, shape (n_nodes, n_features)
-            NaN where fewer than 3 nodes around hold rows.
+            NaN where fewer than 3 nodes around hold rows (and, for the slope, where the feature's
+            node means do not vary around the node).
         """
         radius = check_int(radius, "radius", minimum=1, maximum=MAX_RADIUS)
-        if radius in self._associations:
-            return self._associations[radius]
-        members = _neighbourhoods(self.model.lattice_, radius)
-        planes = np.asarray(self.model.codebook_, dtype=np.float64)
+        if radius not in self._associations:
+            members = _neighbourhoods(self.model.lattice_, radius)
+            association, _ = self._around(np.asarray(self.model.codebook_, dtype=np.float64), members)
+            _, slope = self._around(self._node_feature_means(), members)
+            self._associations[radius] = (association, slope)
+        return self._associations[radius]
+
+    def _around(self, planes, members):
+        """:func:`_local_association` of ``planes`` with each node's own prediction plane."""
         weights = self.counts.astype(np.float64)
         if self.kind == "values":
-            result = _local_association(planes, self.node_prediction, weights, members)
-        else:
-            association = np.full((self.n_nodes, planes.shape[1]), np.nan)
-            slope = association.copy()
-            codes = np.asarray(self.layer.codes)
-            for c in np.unique(codes[codes >= 0]):
-                nodes = np.flatnonzero(codes == c)
-                a, s = _local_association(planes, self._class_planes[c], weights, members[nodes])
-                association[nodes], slope[nodes] = a, s
-            result = (association, slope)
-        self._associations[radius] = result
-        return result
+            return _local_association(planes, self.node_prediction, weights, members)
+        association = np.full((self.n_nodes, planes.shape[1]), np.nan)
+        slope = association.copy()
+        codes = np.asarray(self.layer.codes)
+        for c in np.unique(codes[codes >= 0]):
+            nodes = np.flatnonzero(codes == c)
+            association[nodes], slope[nodes] = _local_association(
+                planes, self._class_planes[c], weights, members[nodes]
+            )
+        return association, slope
+
+    def _node_feature_means(self) -> np.ndarray:
+        """Per node the mean of its rows' feature values (input units; NaN without rows), (n_nodes, d)."""
+        if self._feature_means is None:
+            names = list(self.model.feature_names())
+            rows = feature_columns(self.X, getattr(self.model, "feature_names_in_", None))
+            values = (
+                rows.to_numpy(dtype=np.float64) if is_dataframe(rows) else np.asarray(rows, dtype=np.float64)
+            )
+            if values.ndim != 2 or values.shape[1] != len(names):
+                raise ValueError(
+                    f"X must hold the map's {len(names)} features to measure the drivers' slopes, got shape "
+                    f"{values.shape}."
+                )
+            means = np.empty((self.n_nodes, len(names)))
+            for j in range(len(names)):
+                means[:, j] = node_layer(values[:, j], self.bmu, self.n_nodes).values
+            self._feature_means = means
+        return self._feature_means
 
     def drivers(self, node: int, *, radius: int = 1, top: int | None = None):
         """The features that change most with the prediction around ``node``, strongest first.
