@@ -1077,7 +1077,8 @@ def _local_association(planes, target, weights, members):
             continue
         idx, w, total = idx[enough], w[enough], total[enough]
         t = target[np.maximum(idx, 0)]
-        x = planes[np.maximum(idx, 0)]  # (b, K, d)
+        # nodes of weight 0 (padding, no prediction) may hold NaN (no rows): they must not reach the sums
+        x = np.where((w > 0)[:, :, None], planes[np.maximum(idx, 0)], 0.0)  # (b, K, d)
         w = w / total[:, None]
         dt = t - np.einsum("bk,bk->b", w, t)[:, None]
         dx = x - np.einsum("bk,bkd->bd", w, x)[:, None, :]

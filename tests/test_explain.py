@@ -457,6 +457,16 @@ def test_drivers_find_the_feature_the_prediction_follows_in_each_region(two_regi
     assert list(surrogate.drivers(0, top=2).index) == list(surrogate.drivers(0).index[:2])
 
 
+def test_slopes_are_measured_beside_empty_nodes(two_regimes):
+    model, frame, prediction = two_regimes
+    few = frame.iloc[:400]  # 400 rows on 196 nodes: many nodes without rows
+    surrogate = SurrogateMap(model, few, prediction.iloc[:400])
+    assert (surrogate.counts == 0).sum() > 20
+    association, slope = surrogate.local_associations()
+    defined = ~np.isnan(association).any(axis=1)
+    assert defined.sum() > 100 and np.isfinite(slope[defined]).mean() > 0.99
+
+
 def test_regions_are_contiguous_cover_the_map_and_come_highest_first(two_regimes):
     model, frame, prediction = two_regimes
     surrogate = SurrogateMap(model, frame, prediction)
