@@ -10,11 +10,12 @@ The rules
       of its rows' finite values.  Missing and infinite values are skipped.
     * **Categorical** values (a pandas ``Categorical``, strings, objects, booleans): per node its
       most frequent value; the layer's number is that value's share of the node's rows that have a
-      value.  Ties go to the first value in category order: a ``Categorical``'s categories, ``False``
-      before ``True``, otherwise order of first appearance (as ``Segments.profile``).  Missing
-      values are skipped.  With more than ``max_categories`` distinct values, the most frequent
-      ``max_categories`` (over all rows; ties: category order) are kept and the rest count as one
-      value, ``"(other)"``.
+      value.  The legend lists the values that occur, most frequent over all rows first (ties: category
+      order, i.e. a ``Categorical``'s categories, ``False`` before ``True``, otherwise order of first
+      appearance); a node's tie goes to the value earlier in the legend.  Missing values are skipped.
+      With more than ``max_categories`` distinct values, the most frequent ``max_categories`` are
+      kept and the rest count as one value, ``"(other)"``, last (as the per-node sums of
+      :mod:`somnium._summaries` count a column's values).
     * A node where no row has a value is **empty**: NaN, and code -1 for categorical layers.
 """
 
@@ -300,25 +301,47 @@ def factorize(values) -> tuple[np.ndarray, list]:
 
 
 def layer_from_codes(
-    codes, categories, bmu, n_nodes: int, *, name=None, max_categories: int | None = MAX_LAYER_CATEGORIES
+    codes,
+    categories,
+    bmu,
+    n_nodes: int,
+    *,
+    name=None,
+    max_categories: int | None = MAX_LAYER_CATEGORIES,
+    ordered: bool = False,
 ) -> NodeLayer:
-    """A categorical layer from per-row integer codes into ``categories`` (-1: missing; other negative
-    codes count as missing too), in legend order (see the module notes)."""
+    """A categorical layer from per-row integer codes into ``categories`` (negative: missing).
+
+    Without ``ordered`` the legend lists the values that occur, most frequent first (ties: the
+    order of ``categories``), as the module notes say; with ``ordered`` it keeps ``categories`` as
+    given, unused ones included (a classifier's classes).  Values past ``max_categories`` become
+    ``"(other)"`` (the least frequent ones) either way.
+    """
     categories = list(categories)
     codes = np.asarray(codes, dtype=np.int64)
+    bmu = np.asarray(bmu, dtype=np.int64)
     present = codes >= 0
-    if max_categories is not None and len(categories) > max_categories:
-        totals = np.bincount(codes[present], minlength=len(categories))
-        kept = np.sort(np.argsort(-totals, kind="stable")[:max_categories])  # then back in category order
-        remap = np.full(len(categories), len(kept), dtype=np.int64)  # every other value -> "(other)"
-        remap[kept] = np.arange(len(kept))
-        codes = np.where(present, remap[np.maximum(codes, 0)], -1)
-        categories = [categories[i] for i in kept] + [OTHER]
+    totals = np.bincount(codes[present], minlength=len(categories))
+    if ordered:
+        legend = np.arange(len(categories))
+    else:
+        legend = np.lexsort((np.arange(len(categories)), -totals))  # most frequent first, stable
+        legend = legend[totals[legend] > 0]
+    if max_categories is not None and len(legend) > max_categories:
+        by_count = legend[np.lexsort((np.arange(len(legend)), -totals[legend]))]
+        kept = set(by_count[:max_categories].tolist())
+        legend = np.array([c for c in legend.tolist() if c in kept], dtype=np.int64)
+        lumped = True
+    else:
+        lumped = False
+    remap = np.full(len(categories) + 1, len(legend) if lumped else -1, dtype=np.int64)
+    remap[legend] = np.arange(len(legend))
+    remap[-1] = -1  # a missing value stays missing
+    codes = remap[np.where(present, codes, len(categories))]
+    categories = [categories[i] for i in legend.tolist()] + ([OTHER] if lumped else [])
     n_categories = len(categories)
     check_size(n_categories * n_nodes, "A per-node count of every category")
-    if present.all():
-        flat = codes * n_nodes + bmu
-    else:
-        flat = codes[present] * n_nodes + bmu[present]
+    present = codes >= 0
+    flat = codes * n_nodes + bmu if present.all() else codes[present] * n_nodes + bmu[present]
     counts = np.bincount(flat, minlength=n_categories * n_nodes).reshape(n_categories, n_nodes)
     return layer_from_counts(counts, categories, name)

@@ -554,7 +554,13 @@ class SurrogateMap:
             self._class_planes = None
         elif self.kind == "labels":
             self.layer = layer_from_codes(
-                self._codes, self.classes, self.bmu, self.n_nodes, name=self.name, max_categories=None
+                self._codes,
+                self.classes,
+                self.bmu,
+                self.n_nodes,
+                name=self.name,
+                max_categories=None,
+                ordered=True,
             )
             self.counts = self.layer.counts
             self._class_planes = self.layer.shares()  # (n_classes, n_nodes)

@@ -88,7 +88,7 @@ def test_categorical_layer_is_the_most_frequent_value_and_its_share():
     bmu = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 3])
     labels = pd.Series(["b", "a", "a", "c", "b", None, "c", "b", "a", None], name="species")
     layer = node_layer(labels, bmu, 5)
-    assert layer.categories == ("b", "a", "c")  # order of first appearance
+    assert layer.categories == ("b", "a", "c")  # most frequent first; b and a tie: b came first
     assert layer.codes.tolist() == [1, 2, 0, -1, -1]  # node 2: a tie of "b" and "a" goes to "b" (first)
     np.testing.assert_allclose(layer.values, [2 / 3, 2 / 3, 1 / 2, np.nan, np.nan])
     assert layer.counts.tolist() == [3, 3, 2, 0, 0]  # the missing labels are skipped
@@ -97,8 +97,9 @@ def test_categorical_layer_is_the_most_frequent_value_and_its_share():
 
 def test_categorical_ties_follow_category_order_and_booleans_put_false_first():
     bmu = np.array([0, 0, 1, 1])
-    ordered = pd.Series(pd.Categorical(["lo", "hi", "hi", "lo"], categories=["hi", "lo"]))
-    assert node_layer(ordered, bmu, 2).codes.tolist() == [0, 0]  # "hi" first in the categories
+    ordered = pd.Series(pd.Categorical(["lo", "hi", "hi", "lo", None], categories=["hi", "lo", "mid"]))
+    layer = node_layer(ordered, np.append(bmu, 1), 2)
+    assert layer.categories == ("hi", "lo") and layer.codes.tolist() == [0, 0]  # "hi" first; "mid" unused
     flags = np.array([True, False, True, False])
     layer = node_layer(flags, bmu, 2)
     assert layer.categories == (False, True) and layer.codes.tolist() == [0, 0]
@@ -162,7 +163,10 @@ def test_property_categorical_layer_matches_value_counts(n_nodes, rows):
     assert layer.empty.sum() == n_nodes - len(np.unique(bmu[labels.notna().to_numpy()]))
     if labels.isna().all():  # nothing but missing values: no category to count (an empty numeric layer)
         return
-    order = list(pd.unique(labels.dropna()))
+    seen = list(pd.unique(labels.dropna()))
+    overall = labels.value_counts()
+    order = sorted(seen, key=lambda v: (-overall[v], seen.index(v)))  # the legend: most frequent first
+    assert list(layer.categories) == order
     for node in range(n_nodes):
         found = labels[bmu == node].dropna()
         if found.empty:
