@@ -92,14 +92,14 @@ def targets(rounds: int) -> None:
     print("\nfeature_groups on 200 features (20 x 20 map, 2,000 rows from 20 latent factors)")
     latent = rng.normal(size=(2000, 20))
     wide = latent @ rng.normal(size=(20, 200)) + 0.1 * rng.normal(size=(2000, 200))
-    wide_model = SOM((20, 20), random_state=0).fit(wide, epochs=2)
+    wide_model = SOM(mapsize=(20, 20), random_state=0).fit(wide, epochs=2)
     report(
         interleaved({"feature_groups(model, 0.9)": lambda: feature_groups(wide_model, 0.9)}, rounds),
         {"feature_groups(model, 0.9)": 1.0},
     )
 
     print(f"\nSurrogateMap on {N_ROWS:,} rows after the BMUs (30 x 30 map, 8 features)")
-    model = SOM((30, 30), random_state=0).fit(rng.normal(size=(5000, 8)), epochs=2)
+    model = SOM(mapsize=(30, 30), random_state=0).fit(rng.normal(size=(5000, 8)), epochs=2)
     X = rng.normal(size=(N_ROWS, 8))
     labels = pd.Series(
         pd.Categorical(np.where(numbers > 0.5, "high", np.where(numbers < -0.5, "low", "mid")))
@@ -148,8 +148,8 @@ def scaling(rounds: int) -> None:
 
     print("\ncluster_map (12 features), median of interleaved rounds; peak traced memory of one more run")
     X = rng.normal(size=(5000, 12))
-    small = SOM((40, 40), random_state=0).fit(X, epochs=1)
-    large = SOM((100, 100), random_state=0).fit(X, epochs=1)
+    small = SOM(mapsize=(40, 40), random_state=0).fit(X, epochs=1)
+    large = SOM(mapsize=(100, 100), random_state=0).fit(X, epochs=1)
     cases = {
         "40x40, k = 1600 (every node), ward": lambda: cluster_map(small, 1600, allow_empty=True),
         "40x40, k = 1600 (every node), kmeans": lambda: cluster_map(

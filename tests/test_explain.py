@@ -53,7 +53,7 @@ def planted():
             "u": u,
         }
     )
-    return SOM((12, 12), random_state=0).fit_auto(frame), frame
+    return SOM(mapsize=(12, 12), random_state=0).fit_auto(frame), frame
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def two_regimes():
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(rng.uniform(-1, 1, size=(6000, 3)), columns=["s", "a", "b"])
     prediction = pd.Series(np.where(frame.s < 0, 3 * frame.a, 3 * frame.b), index=frame.index, name="risk")
-    return SOM((14, 14), random_state=0).fit_auto(frame), frame, prediction
+    return SOM(mapsize=(14, 14), random_state=0).fit_auto(frame), frame, prediction
 
 
 def hits_of(model):
@@ -221,7 +221,7 @@ def test_feature_groups_recover_planted_duplicates_and_keep_independent_features
 def test_independent_features_stay_in_groups_of_their_own():
     rng = np.random.default_rng(6)
     frame = pd.DataFrame(rng.normal(size=(2000, 6)), columns=list("abcdef"))
-    model = SOM((10, 10), random_state=1).fit_auto(frame)
+    model = SOM(mapsize=(10, 10), random_state=1).fit_auto(frame)
     assert sorted(map(tuple, feature_groups(model, 0.9))) == [(c,) for c in "abcdef"]
 
 
@@ -249,7 +249,7 @@ def test_average_linkage_groups_hold_the_threshold_within_and_not_across(thresho
     rng = np.random.default_rng(7)
     base = rng.normal(size=(1500, 3))
     mixed = base @ rng.normal(size=(3, 9)) + rng.normal(scale=0.6, size=(1500, 9))
-    model = SOM((9, 9), random_state=0).fit(
+    model = SOM(mapsize=(9, 9), random_state=0).fit(
         pd.DataFrame(mixed, columns=[f"f{i}" for i in range(9)]), epochs=8
     )
     groups = feature_groups(model, threshold)
@@ -308,7 +308,7 @@ def test_feature_groups_refuse_bad_arguments(planted, kwargs, message):
 
 def test_feature_groups_of_an_unfitted_model():
     with pytest.raises(ModelNotTrainedError):
-        feature_groups(SOM((3, 3)), 0.9)
+        feature_groups(SOM(mapsize=(3, 3)), 0.9)
 
 
 def test_above_the_optimal_ordering_limit_the_order_is_the_trees_own(monkeypatch):
@@ -356,7 +356,7 @@ def test_values_fidelity_and_disagreement_against_pandas(two_regimes):
 def test_labels_fidelity_is_the_share_of_rows_agreeing_with_their_nodes_majority():
     rng = np.random.default_rng(9)
     frame = pd.DataFrame(rng.normal(size=(1500, 2)), columns=["p", "q"])
-    model = SOM((6, 6), random_state=0).fit(frame, epochs=5)
+    model = SOM(mapsize=(6, 6), random_state=0).fit(frame, epochs=5)
     labels = np.where(frame.p + 0.5 * rng.normal(size=1500) > 0, "yes", "no")
     surrogate = SurrogateMap(model, frame, labels)
     assert surrogate.kind == "labels" and surrogate.classes == list(pd.unique(labels))
@@ -372,7 +372,7 @@ def test_labels_fidelity_is_the_share_of_rows_agreeing_with_their_nodes_majority
 def test_probabilities_use_the_most_probable_class_of_the_node_mean():
     rng = np.random.default_rng(10)
     frame = pd.DataFrame(rng.normal(size=(1200, 2)), columns=["p", "q"])
-    model = SOM((5, 5), random_state=0).fit(frame, epochs=5)
+    model = SOM(mapsize=(5, 5), random_state=0).fit(frame, epochs=5)
     proba = rng.dirichlet([1, 1, 1], size=1200)
     surrogate = SurrogateMap(model, frame, proba, classes=["a", "b", "c"])
     bmu = model.predict(frame)
@@ -406,7 +406,7 @@ def test_held_out_rows_on_empty_nodes_take_the_nearest_prototypes_prediction(two
 def test_rows_without_prediction_are_skipped_and_empty_nodes_marked():
     rng = np.random.default_rng(11)
     frame = pd.DataFrame(rng.normal(size=(400, 2)), columns=["p", "q"])
-    model = SOM((4, 4), random_state=0).fit(frame, epochs=3)
+    model = SOM(mapsize=(4, 4), random_state=0).fit(frame, epochs=3)
     bmu = model.predict(frame)
     values = frame.p.to_numpy().copy()
     values[bmu == bmu[0]] = np.nan  # one node has rows but no prediction
@@ -502,7 +502,7 @@ def test_regions_are_contiguous_cover_the_map_and_come_highest_first(two_regimes
 def test_regions_of_labels_profile_the_top_label():
     rng = np.random.default_rng(12)
     frame = pd.DataFrame(rng.uniform(-1, 1, size=(2000, 2)), columns=["p", "q"])
-    model = SOM((8, 8), random_state=0).fit_auto(frame)
+    model = SOM(mapsize=(8, 8), random_state=0).fit_auto(frame)
     labels = pd.Series(np.where(frame.p > 0.3, "high", "low"), index=frame.index, name="risk")
     regions = SurrogateMap(model, frame, labels).regions(2)
     assert set(regions.profile["risk_top"]) == {"high", "low"}
@@ -525,7 +525,7 @@ def test_regions_of_labels_profile_the_top_label():
 def test_surrogate_refuses_unclear_predictions(predictions, kwargs, error, message):
     rng = np.random.default_rng(13)
     frame = pd.DataFrame(rng.normal(size=(10, 2)), columns=["p", "q"])
-    model = SOM((2, 2), random_state=0).fit(frame, epochs=2)
+    model = SOM(mapsize=(2, 2), random_state=0).fit(frame, epochs=2)
     with pytest.raises(error, match=message):
         SurrogateMap(model, frame, predictions, **kwargs)
 
@@ -533,7 +533,7 @@ def test_surrogate_refuses_unclear_predictions(predictions, kwargs, error, messa
 def test_integer_labels_with_kind_and_a_misaligned_series():
     rng = np.random.default_rng(14)
     frame = pd.DataFrame(rng.normal(size=(50, 2)), columns=["p", "q"], index=np.arange(100, 150))
-    model = SOM((3, 3), random_state=0).fit(frame, epochs=2)
+    model = SOM(mapsize=(3, 3), random_state=0).fit(frame, epochs=2)
     classes = (frame.p > 0).astype(int).to_numpy()
     assert SurrogateMap(model, frame, classes, kind="labels").classes == list(pd.unique(classes))
     with pytest.raises(ValueError, match="not in the data's index"):
@@ -544,6 +544,6 @@ def test_surrogate_refuses_dask_rows():
     dd = pytest.importorskip("dask.dataframe")
     rng = np.random.default_rng(15)
     frame = pd.DataFrame(rng.normal(size=(40, 2)), columns=["p", "q"])
-    model = SOM((3, 3), random_state=0).fit(frame, epochs=2)
+    model = SOM(mapsize=(3, 3), random_state=0).fit(frame, epochs=2)
     with pytest.raises(DaskRowsError, match="in memory"):
         SurrogateMap(model, dd.from_pandas(frame, npartitions=2), frame.p)
