@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._summaries import OTHER
 from ._validation import check_size, is_dataframe, is_series
+from .metrics import node_mean
 
 __all__ = [
     "MAX_LAYER_CATEGORIES",
@@ -41,10 +43,9 @@ __all__ = [
     "per_row_values",
 ]
 
-#: distinct values a categorical layer keeps by default (one colour each); the rest are "(other)"
-MAX_LAYER_CATEGORIES = 10
-#: the value that stands for every value past ``max_categories``
-OTHER = "(other)"
+#: distinct values a categorical layer keeps by default (one colour each); the rest are "(other)".  The
+#: default of the rows' sum plans too, so a layer reuses the sums a profile already made
+MAX_LAYER_CATEGORIES = 8
 
 
 @dataclass(frozen=True)
@@ -240,9 +241,20 @@ def _as_floats(values) -> np.ndarray:
 def layer_from_sums(sums, counts, name=None) -> NodeLayer:
     """A numeric layer from per-node sums and counts of values (e.g. added up over Dask partitions)."""
     counts = np.asarray(counts, dtype=np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(counts > 0, np.asarray(sums, dtype=np.float64) / np.maximum(counts, 1), np.nan)
-    return NodeLayer(name=name, values=values, counts=counts)
+    return NodeLayer(name=name, values=node_mean(sums, counts), counts=counts)
+
+
+def layer_from_plan(plan, sums, column, name=None) -> NodeLayer:
+    """The layer of ``column`` from the rows' per-node sums (:class:`~somnium._summaries.SumPlan`,
+    :class:`~somnium._summaries.NodeSums`): a numeric column's mean, a non-numeric one's most frequent
+    kept value (the plan keeps them most frequent first, the rest as ``"(other)"``)."""
+    name = str(column) if name is None else name
+    if plan.numeric is not None and column in plan.numeric:
+        j = plan.numeric.index(column)
+        return layer_from_sums(sums.sums[:, j], sums.counts[:, j], name)
+    i = plan.categorical.index(column)
+    categories = [*plan.kept[i], *([OTHER] * plan.others[i])]
+    return layer_from_counts(sums.categories[i].T, categories, name)
 
 
 def layer_from_counts(category_counts, categories, name=None) -> NodeLayer:
