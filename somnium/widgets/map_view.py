@@ -169,6 +169,9 @@ class MapView(SomniumWidget):
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _top_features = UIntArray().tag(sync=True)  # (n_nodes, top_k) feature indices
     _top_scores = FloatArray().tag(sync=True)  # (n_nodes, top_k) z-scores
+    _top_title = traitlets.Unicode("Sets it apart (z across nodes)").tag(sync=True)  # their hover heading
+    _top_format = traitlets.Enum(("sigma", "r"), "sigma").tag(sync=True)  # "+1.2σ" or "r +0.84"
+    _details = traitlets.Dict().tag(sync=True)  # {"title", "rows": [[name, text], ...]} under the map
 
     def __init__(
         self,
