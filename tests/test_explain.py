@@ -547,3 +547,39 @@ def test_surrogate_refuses_dask_rows():
     model = SOM(mapsize=(3, 3), random_state=0).fit(frame, epochs=2)
     with pytest.raises(DaskRowsError, match="in memory"):
         SurrogateMap(model, dd.from_pandas(frame, npartitions=2), frame.p)
+
+
+# ===================================================================== the groups on the planes
+def test_component_planes_outline_the_feature_groups(planted):
+    model, _ = planted
+    groups = feature_groups(model, 0.9)
+    planes = ComponentPlanes(model, groups=groups)
+    assert planes.groups == [list(g) for g in groups]
+    at = {name: i for i, group in enumerate(groups) for name in group}
+    assert planes._group_of == [at[name] for name in planes.features]
+    framed = [c for c in planes._group_colors if c]
+    assert len(framed) == sum(len(g) > 1 for g in groups) and len(set(framed)) == len(framed)
+    assert all(c == "" for c, g in zip(planes._group_colors, groups) if len(g) == 1)
+    big = max(range(len(groups)), key=lambda i: len(groups[i]))
+    assert planes._group_names[big] == (
+        f"Group {big + 1} ({len(groups[big])} features, mean |r| {groups.mean_correlations[big]:.2f})"
+    )
+    # groups read off the same tree sit side by side
+    positions = [planes._group_of.index(i) for i in range(len(groups))]
+    for i, group in enumerate(groups):
+        assert planes._group_of[positions[i] : positions[i] + len(group)] == [i] * len(group)
+    planes.show_groups(None)
+    assert planes.groups is None and planes._group_of == []
+
+
+def test_plane_groups_by_hand_are_checked(planted):
+    model, _ = planted
+    planes = ComponentPlanes(model, features=["x", "y", "z"])
+    planes.show_groups([["x", "y"]])
+    assert planes._group_of == [
+        planes.features.index(f) >= 0 and (0 if f in ("x", "y") else -1) for f in planes.features
+    ]
+    with pytest.raises(ValueError, match="Unknown feature 'u'"):
+        planes.show_groups([["x", "u"]])
+    with pytest.raises(ValueError, match="in two groups"):
+        planes.show_groups([["x", "y"], ["y"]])

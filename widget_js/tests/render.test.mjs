@@ -164,6 +164,9 @@ test("ComponentPlanes draws and selects on its own when the model has no widget 
     _values: array("float32", [2, 4], [1, 2, 3, 4, 8, 6, 4, 2]),
     shared_scale: false,
     columns: 0,
+    _group_of: [],
+    _group_names: [],
+    _group_colors: [],
   });
   const cleanup = await componentPlanes.render({ model, el });
   cleanups.push(cleanup);
@@ -172,6 +175,21 @@ test("ComponentPlanes draws and selects on its own when the model has no widget 
     Array.from(planes, (plane) => plane.dataset.feature),
     ["a", "b"],
   );
+  assert.equal(el.querySelector(".somnium-planes__plane--grouped"), null);
+  model.set("_group_of", [0, 0]);
+  model.set("_group_names", ["Group 1 (2 features)"]);
+  model.set("_group_colors", ["#4e79a7"]);
+  assert.deepEqual(
+    Array.from(planes, (plane) => [
+      plane.dataset.group,
+      plane.style.getPropertyValue("--somnium-group-color"),
+    ]),
+    [
+      ["0", "#4e79a7"],
+      ["0", "#4e79a7"],
+    ],
+  );
+  assert.equal(el.querySelectorAll(".somnium-planes__plane--grouped").length, 2);
   click(planes[1].querySelector('[data-neuron="3"]'));
   for (const plane of planes) {
     assert.deepEqual(
