@@ -38,6 +38,7 @@ Definitions
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +46,7 @@ import numpy as np
 from ._node_layers import NodeLayer, factorize, is_categorical, layer_from_codes, node_layer, per_row_values
 from ._validation import (
     check_int,
+    check_nodes,
     check_option,
     check_real,
     check_size,
@@ -741,12 +743,14 @@ class SurrogateMap:
             self._feature_means = means
         return self._feature_means
 
-    def drivers(self, node: int, *, radius: int = 1, top: int | None = None):
+    def drivers(self, node, *, radius: int = 1, top: int | None = None):
         """The features that change most with the prediction around ``node``, strongest first.
 
         Parameters
         ----------
-        node : int
+        node : int or list of int
+            A node, or several (a selection): then each feature's association and slope are the
+            means over those nodes, weighted by their rows with a prediction (undefined ones left out).
         radius : int, default 1
             Neighbourhood: nodes at most ``radius`` steps away (see the module notes).
         top : int, optional
@@ -761,15 +765,21 @@ class SurrogateMap:
         """
         import pandas as pd
 
-        node = check_int(node, "node", minimum=0, maximum=self.n_nodes - 1)
         association, slope = self.local_associations(radius)
+        if isinstance(node, numbers.Integral) and not isinstance(node, bool):
+            node = check_int(node, "node", minimum=0, maximum=self.n_nodes - 1)
+            association, slope = association[node], slope[node]
+        else:
+            nodes = check_nodes(node, self.n_nodes, "node")
+            association = _weighted_mean(association[nodes], self.counts[nodes])
+            slope = _weighted_mean(slope[nodes], self.counts[nodes])
         names = list(self.model.feature_names())
-        strength = np.abs(association[node])
+        strength = np.abs(association)
         order = np.lexsort((np.arange(len(names)), np.where(np.isnan(strength), np.inf, -strength)))
         if top is not None:
             order = order[: check_int(top, "top", minimum=1)]
         return pd.DataFrame(
-            {"association": association[node, order], "slope": slope[node, order]},
+            {"association": association[order], "slope": slope[order]},
             index=pd.Index([names[i] for i in order], name="feature"),
         )
 
@@ -849,6 +859,17 @@ class SurrogateMap:
         nodes = pd.Series(np.bincount(labels, minlength=k), index=names)
         profile.insert(0, "nodes", nodes.reindex(profile.index).fillna(0).astype(int))
         return Regions(labels=labels, segments=segments, profile=profile)
+
+    def view(self, **kwargs):
+        """The surrogate on an interactive map (:class:`somnium.widgets.SurrogateView`).
+
+        The prediction and disagreement layers (and every layer of a :class:`~somnium.widgets.MapView`
+        of ``X``), the drivers of the hovered node in its hover card and of the selected nodes under
+        the map.  Keyword arguments go to :class:`~somnium.widgets.SurrogateView`.
+        """
+        from .widgets.surrogate_view import SurrogateView  # the widgets only when a view is asked for
+
+        return SurrogateView(self, **kwargs)
 
     def _cluster_plane(self) -> np.ndarray:
         if self.kind == "values":
@@ -1020,6 +1041,15 @@ def _floats(values) -> np.ndarray:
     if array.dtype == object:
         array = np.array([np.nan if v is None else v for v in array], dtype=np.float64)
     return array.astype(np.float64)
+
+
+def _weighted_mean(values, weights) -> np.ndarray:
+    """Column means of ``values`` (rows: nodes) weighted by ``weights``, NaN entries left out."""
+    defined = np.isfinite(values)
+    w = np.where(defined, np.asarray(weights, dtype=np.float64)[:, None], 0.0)
+    total = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (np.where(defined, values, 0.0) * w).sum(axis=0) / total, np.nan)
 
 
 def _class_of(codes, classes) -> np.ndarray:

@@ -581,3 +581,56 @@ def test_plane_groups_by_hand_are_checked(planted):
         planes.show_groups([["x", "u"]])
     with pytest.raises(ValueError, match="in two groups"):
         planes.show_groups([["x", "y"], ["y"]])
+
+
+# ========================================================================== the surrogate's view
+def test_the_surrogate_view_shows_prediction_disagreement_and_drivers(two_regimes):
+    from somnium.widgets import SurrogateView
+
+    model, frame, prediction = two_regimes
+    surrogate = SurrogateMap(model, frame, prediction)
+    view = surrogate.view()
+    assert isinstance(view, SurrogateView)
+    assert view.layers[:2] == ["prediction", "disagreement"] and view.color == "prediction"
+    np.testing.assert_array_equal(view.color_values, surrogate.node_prediction)
+    view.color = "disagreement"
+    np.testing.assert_array_equal(view.color_values, surrogate.disagreement)
+    indices, scores = surrogate.top_drivers(3)
+    np.testing.assert_array_equal(view._top_features, indices)
+    np.testing.assert_allclose(view._top_scores, scores, rtol=1e-6, equal_nan=True)
+    assert view._top_format == "r" and view._details == {}
+
+
+def test_the_drivers_of_selected_nodes_are_their_row_weighted_means(two_regimes):
+    model, frame, prediction = two_regimes
+    surrogate = SurrogateMap(model, frame, prediction)
+    view = surrogate.view()
+    nodes = [0, 1, 14, 15]
+    view.selected = nodes
+    association, _ = surrogate.local_associations()
+    weights = surrogate.counts[nodes].astype(float)
+    expected = {
+        name: np.nansum(association[nodes, j] * weights) / weights[~np.isnan(association[nodes, j])].sum()
+        for j, name in enumerate(model.feature_names())
+    }
+    table = view.selected_drivers
+    for name, value in expected.items():
+        assert table.loc[name, "association"] == pytest.approx(value)
+    assert list(table.index) == sorted(expected, key=lambda n: -abs(expected[n]))
+    rows = view._details["rows"]
+    assert [name for name, _ in rows] == list(table.index)
+    assert rows[0][1].startswith("r ") and "4 selected nodes" in view._details["title"]
+    view.selected = []
+    assert view._details == {} and view.selected_drivers is None
+
+
+def test_a_labels_surrogate_view_paints_classes():
+    rng = np.random.default_rng(16)
+    frame = pd.DataFrame(rng.uniform(-1, 1, size=(800, 2)), columns=["p", "q"])
+    model = SOM(mapsize=(6, 6), random_state=0).fit(frame, epochs=5)
+    labels = np.where(frame.p > 0, "yes", "no")
+    view = SurrogateMap(model, frame, labels).view()
+    labels_in_order = list(pd.unique(labels))  # the classes in order of first appearance
+    assert view._layer_info["categorical"] and view._layer_info["categories"] == labels_in_order
+    np.testing.assert_array_equal(view._layer_codes - 1, view.surrogate.layer.codes)
+    assert view._layer_info["label"] == "prediction (most frequent)"
