@@ -311,7 +311,7 @@ var CategoryLegend = class {
     __privateAdd(this, _title);
     __privateAdd(this, _items);
     this.element = make("div", { class: "somnium-categories", "aria-label": "Categories" });
-    __privateSet(this, _title, make("span", { class: "somnium-map__colorbar-label somnium-categories__title" }));
+    __privateSet(this, _title, make("span", { class: "somnium-categories__title" }));
     __privateSet(this, _items, make("span", { class: "somnium-categories__items" }));
     this.element.append(__privateGet(this, _title), __privateGet(this, _items));
     this.element.hidden = true;

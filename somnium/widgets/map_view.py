@@ -360,8 +360,10 @@ class MapView(SomniumWidget):
         existing = self._layers.get(name)
         if existing is not None and not existing.custom:
             raise ValueError(f"{name!r} is already a built-in or feature layer; choose another name.")
-        layer, per = self._node_values(values, per, name)
-        text = label or (layer.describe() if per == "row" else name)
+        given = getattr(values, "name", None)  # a Series' name names the values (the key may differ)
+        shown = str(given) if isinstance(given, str) and given else name
+        layer, per = self._node_values(values, per, shown)
+        text = label or (layer.describe() if per == "row" else shown)
         self._layers[name] = _Layer(text, lambda: layer, custom=True)
         self._layer_cache.pop(name, None)
         if self._constructed:

@@ -137,7 +137,7 @@ export class CategoryLegend {
 
   constructor() {
     this.element = make("div", { class: "somnium-categories", "aria-label": "Categories" });
-    this.#title = make("span", { class: "somnium-map__colorbar-label somnium-categories__title" });
+    this.#title = make("span", { class: "somnium-categories__title" });
     this.#items = make("span", { class: "somnium-categories__items" });
     this.element.append(this.#title, this.#items);
     this.element.hidden = true;
