@@ -123,7 +123,9 @@ def test_values_per_row_from_python_recolour_the_map_and_switch_the_legend(
 
 
 # -------------------------------------------------------------------------------------- plane groups
-def test_feature_groups_frame_the_planes_and_the_hover_names_the_group(browser_page, harness_url):
+def test_feature_groups_frame_the_planes_and_the_hover_names_the_group(
+    browser_page, harness_url, artifacts_dir
+):
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=600), rng.normal(size=600)
     data = pd.DataFrame({"x": x, "x2": 2 * x + 0.05 * rng.normal(size=600), "exp_x": np.exp(x), "y": y})
@@ -150,7 +152,8 @@ def test_feature_groups_frame_the_planes_and_the_hover_names_the_group(browser_p
     target.hover()
     browser_page.wait_for_selector(".somnium-map__tooltip:not([hidden])")
     text = browser_page.locator(".somnium-map__tooltip").text_content()
-    assert f"exp_x is in{planes._group_names[group_of['exp_x']]}" in text
+    assert f"exp_x is in {planes._group_names[group_of['exp_x']]}" in text
+    browser_page.locator(".somnium-planes").screenshot(path=str(artifacts_dir / "planes_groups.png"))
 
 
 # -------------------------------------------------------------------------------- the surrogate view

@@ -92,6 +92,7 @@ def test_label_layer_and_surrogate_round_trip_in_jupyterlab(jupyter_lab, page, a
     assert len(painted) == len(expected["codes"])
     assert [f is None for f in painted] == [c == 0 for c in expected["codes"]]
     assert len({f for f in painted if f}) == len({c for c in expected["codes"] if c}) <= len(colors)
+    page.locator(labels_map).screenshot(path=str(artifacts_dir / "lab_label_map.png"))
     lab.wait_until_idle(page, timeout=60)
 
     # 2. The surrogate's view: a click in the browser -> Python's drivers -> the panel under the map.

@@ -22,7 +22,7 @@ import { LinkedSelection } from "./lib/linked_selection.js";
 import { GEOMETRY_TRAITS, MAP_TRAITS, requireTraits, SEGMENT_TRAITS } from "./lib/model.js";
 import { planeScales } from "./lib/planes.js";
 import { boundaryPath, segmentFills, segmentOf } from "./lib/segments.js";
-import { Tooltip, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
+import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
 
 /**
  * The synced traits this module reads (somnium/widgets/component_planes.py), all always present:
@@ -190,7 +190,7 @@ async function render({ model, el }) {
     const group = planeIndex >= 0 ? (model.get("_group_of")[planeIndex] ?? -1) : -1;
     if (group >= 0) {
       const feature = model.get("_feature_names")[planeIndex];
-      lines.push(tooltipRow(`${feature} is in`, model.get("_group_names")[group] ?? "?"));
+      lines.push(tooltipHeading(`${feature} is in ${model.get("_group_names")[group] ?? "?"}`));
     }
     return lines;
   }

@@ -1107,6 +1107,7 @@ function tooltipTitle(text, remark = "") {
   if (remark) title.append(make("span", { class: "somnium-map__tooltip-muted" }, remark));
   return title;
 }
+var tooltipHeading = (text) => make("div", { class: "somnium-map__tooltip-heading" }, text);
 function tooltipRow(label, value, className = "") {
   const row = make("div", { class: `somnium-map__tooltip-row${className ? ` ${className}` : ""}` });
   row.append(
@@ -1253,7 +1254,7 @@ async function render({ model, el }) {
     const group = planeIndex >= 0 ? model.get("_group_of")[planeIndex] ?? -1 : -1;
     if (group >= 0) {
       const feature = model.get("_feature_names")[planeIndex];
-      lines.push(tooltipRow(`${feature} is in`, model.get("_group_names")[group] ?? "?"));
+      lines.push(tooltipHeading(`${feature} is in ${model.get("_group_names")[group] ?? "?"}`));
     }
     return lines;
   }
