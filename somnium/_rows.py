@@ -16,8 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics
+from ._node_layers import MAX_LAYER_CATEGORIES, NodeLayer, layer_from_plan, node_layer, per_row_values
 from ._summaries import CategoryTally, NodeSums, SumPlan, sum_by_node
-from ._validation import check_nodes, feature_columns, is_dask_collection, is_dataframe, is_series
+from ._validation import (
+    check_nodes,
+    feature_columns,
+    is_dask_collection,
+    is_dataframe,
+    is_numeric_dtype,
+    is_series,
+)
 from .exceptions import DaskRowsError, ModelNotTrainedError
 
 __all__ = ["RowIndex", "Rows", "model_features", "rows_for", "sample_rows"]
@@ -78,6 +86,9 @@ class Rows:
         follow it.  Sums are kept, so a later plan that an earlier one covers costs no pass.
     node_quantization_error(model), labels(node_codes, categories)
         The rows' per-node quantization error; a per-row categorical from per-node codes.
+    column_layer(column), node_layer(values)
+        One value per node (:class:`~somnium._node_layers.NodeLayer`: a mean, or the most frequent
+        value and its share) of a column of ``data`` (by the sums above), or of values given per row.
     """
 
     n_nodes: int
@@ -102,6 +113,28 @@ class Rows:
         return int(self.counts.sum())
 
     def _node_sums(self, plan: SumPlan) -> NodeSums:
+        raise NotImplementedError
+
+    def column_layer(self, column, name=None, max_categories: int = MAX_LAYER_CATEGORIES) -> NodeLayer:
+        """Per node, the mean (a numeric column) or most frequent value (any other) of ``data[column]``.
+
+        By the per-node sums of a plan (:meth:`node_sums`): one pass over Dask rows (two for a
+        non-numeric column: its values are counted first), none when earlier sums cover it.
+        """
+        if is_numeric_dtype(self.data[column].dtype):
+            plan = self.sum_plan([column])
+            return layer_from_plan(plan, self.node_sums(plan), column, name)
+        for have, sums in self._sums:  # sums that counted this column's values alike (a profile's)
+            if column in have.categorical:
+                i = have.categorical.index(column)
+                kept = len(have.kept[i])
+                if kept == max_categories or (not have.others[i] and kept <= max_categories):
+                    return layer_from_plan(have, sums, column, name)
+        plan = self.sum_plan([], [column], max_categories)
+        return layer_from_plan(plan, self.node_sums(plan), column, name)
+
+    def node_layer(self, values, name=None, max_categories: int = MAX_LAYER_CATEGORIES) -> NodeLayer:
+        """Per node, the mean or most frequent value of ``values``, one per row (see the backends)."""
         raise NotImplementedError
 
 
@@ -272,6 +305,16 @@ class RowIndex(Rows):
             return model.node_quantization_error()
         normalized = model.normalize(model_features(model, self.data))
         return metrics.node_quantization_error(normalized, model.normalized_codebook_, self.bmu)
+
+    def node_layer(self, values, name=None, max_categories: int = MAX_LAYER_CATEGORIES) -> NodeLayer:
+        """Per node, the mean (numbers) or the most frequent value (categories) of ``values``.
+
+        ``values`` holds one value per row: a pandas Series (aligned on a DataFrame's index) or an
+        array; see :func:`somnium._node_layers.node_layer` for the rules.
+        """
+        index = self.data.index if is_dataframe(self.data) or is_series(self.data) else None
+        aligned, given = per_row_values(values, self.n_rows, index)
+        return node_layer(aligned, self.bmu, self.n_nodes, name=name or given, max_categories=max_categories)
 
     def labels(self, node_codes, categories, name: str = "segment"):
         """Per row, ``categories[node_codes[bmu]]`` as a pandas categorical Series (NaN for code -1).

@@ -423,3 +423,78 @@ def test_property_k_connected_segments_each_with_data(lattice_name, rows, cols, 
     assert (np.bincount(labels, weights=stub._hits) > 0).all()
     for segment in segments_of(labels):
         assert is_connected(segment, neighbours)
+
+
+# -- scaling (issue 21: each cost grows with what is shown, or is refused beyond a stated limit) ------------
+
+
+def test_davies_bouldin_in_small_blocks_is_the_brute_force_index(monkeypatch):
+    import somnium.clustering as clustering
+
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(60, 3))
+    labels = rng.integers(0, 9, size=60)
+    weights = rng.uniform(0.5, 3.0, size=60)
+    expected = brute_force_davies_bouldin(points, labels, weights)
+    monkeypatch.setattr(clustering, "DB_BLOCK_VALUES", 7)  # blocks of 1 segment against all 9
+    assert davies_bouldin_index(points, labels, weights) == pytest.approx(expected)
+
+
+def test_davies_bouldin_of_two_segments_with_one_centre_is_infinite_in_any_block(monkeypatch):
+    import somnium.clustering as clustering
+
+    points = np.array([[0.0], [2.0], [1.0], [1.0], [5.0]])
+    monkeypatch.setattr(clustering, "DB_BLOCK_VALUES", 1)
+    assert davies_bouldin_index(points, [0, 0, 1, 1, 2]) == np.inf
+
+
+def test_kmeans_plus_plus_picks_distinct_data_points_and_all_of_them_at_k_n():
+    from somnium.clustering import kmeans_plus_plus
+
+    rng = np.random.default_rng(0)
+    points = np.repeat(rng.normal(size=(12, 2)), 3, axis=0)  # 12 distinct points, each three times
+    seeds = kmeans_plus_plus(points, 12, np.random.default_rng(1))
+    # a point already chosen has probability 0: the 12 seeds are the 12 distinct points
+    assert sorted(map(tuple, seeds)) == sorted(set(map(tuple, points)))
+
+
+def test_kmeans_plus_plus_favours_far_points_in_proportion_to_squared_distance():
+    from somnium.clustering import kmeans_plus_plus
+
+    # After a first seed at 0 the second is 1 (d^2 = 1) or 3 (d^2 = 9): 3 with probability 9/10.
+    points = np.array([[0.0], [1.0], [3.0]])
+    picks = []
+    for seed in range(4000):
+        seeds = kmeans_plus_plus(points, 2, np.random.default_rng(seed))
+        if seeds[0, 0] == 0.0:
+            picks.append(seeds[1, 0])
+    share = np.mean(np.array(picks) == 3.0)
+    assert abs(share - 0.9) < 0.03  # ~1,330 draws: 4 standard errors
+
+
+@pytest.mark.parametrize("method", ["ward", "kmeans"])
+def test_as_many_segments_as_nodes_on_a_40_by_40_map(method):
+    # 110 s for k-means before (SciPy's k-means++ seeding is cubic in k); every node is its own segment
+    stub = random_map("hexa", 40, 40, n_features=4, empty_share=0.0, seed=1)
+    labels = cluster_map(stub, 1600, method=method)
+    assert sorted(labels.tolist()) == list(range(1600))
+
+
+def test_the_automatic_choice_refuses_more_than_its_limit_and_says_what_to_do():
+    from somnium.clustering import MAX_SWEEP_SEGMENTS
+
+    stub = random_map("hexa", 12, 12, empty_share=0.0)
+    with pytest.raises(ValueError, match=rf"at most {MAX_SWEEP_SEGMENTS}.*n_segments=60"):
+        cluster_map(stub, max_segments=60)
+    _, info = cluster_map(stub, max_segments=MAX_SWEEP_SEGMENTS, return_info=True)
+    assert max(info.scores) == MAX_SWEEP_SEGMENTS
+
+
+def test_unconstrained_ward_refuses_more_nodes_than_its_limit(monkeypatch):
+    import somnium.clustering as clustering
+
+    monkeypatch.setattr(clustering, "MAX_UNCONSTRAINED_WARD_NODES", 20)
+    stub = random_map("hexa", 6, 7, empty_share=0.0)
+    with pytest.raises(ValueError, match="at most 20 nodes.*contiguous=True"):
+        cluster_map(stub, 3, contiguous=False)
+    assert len(np.unique(cluster_map(stub, 3, contiguous=True))) == 3

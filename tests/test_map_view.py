@@ -104,6 +104,7 @@ def test_arrays_are_sent_as_binary_not_json_lists(view):
         "_cell_vertices",
         "_cell_centers",
         "_layer_values",
+        "_layer_codes",  # empty unless a layer of categories is shown
         "_hit_counts",
         "_top_features",
         "_top_scores",
@@ -294,10 +295,11 @@ def test_selected_rows_round_trip_through_select_rows(view):
 
 # ------------------------------------------------------------------------ layers
 def test_layers_on_offer(view):
-    assert view.layers == ["umatrix", "hits", "quality", *FEATURES, "target"]
+    assert view.layers == ["umatrix", "hits", "quality", *FEATURES, "target", "label"]
     labels = dict(view._layer_options)
     assert labels["umatrix"] == "U-matrix"
     assert labels["target"] == "target (mean of rows)"
+    assert labels["label"] == "label (most frequent)"  # a text column: its most frequent value per node
     assert labels[FEATURES[3]] == FEATURES[3]  # names stay plain text; the browser renders them as text
 
 

@@ -269,10 +269,12 @@ def test_numeric_columns_are_integers_and_reals_never_booleans(frame):
 def test_a_boolean_is_a_category_in_every_view_and_summary(model, frame, bmu):
     view = MapView(model, frame)
     label = dict(view._layer_options)
-    assert label["churned"] == "churned (share of True)" and label["target"] == "target (mean of rows)"
-    view.color = "flag"  # missing values of a nullable boolean are left out
-    expected = frame["flag"].astype("float").groupby(bmu).mean().reindex(range(20)).to_numpy()
-    np.testing.assert_allclose(view.color_values, expected, rtol=1e-12)
+    assert label["churned"] == "churned (most frequent)" and label["target"] == "target (mean of rows)"
+    view.color = "flag"  # the most frequent value per node and its share; missing values left out
+    shares = frame["flag"].astype("float").groupby(bmu).mean().reindex(range(20)).to_numpy()
+    np.testing.assert_allclose(view.color_values, np.maximum(shares, 1 - shares), rtol=1e-12)
+    majority = view.color_categories[~np.isnan(shares)]
+    assert all(bool(m) == (s > 0.5) for m, s in zip(majority, shares[~np.isnan(shares)]) if s != 0.5)
     profile = SegmentProfile(model, frame)
     assert "churned" not in profile.summaries.numeric_names
     assert {"churned", "flag"} <= {c.name for c in profile.summaries.categories}

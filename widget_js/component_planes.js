@@ -7,7 +7,9 @@
 //
 // Test hooks: root class `somnium-planes` (data-ready="true" once drawn), one `.somnium-map`
 // per plane with `data-feature="<name>"` and data-ready="true", cells with `data-neuron` /
-// `data-selected` as on MapView.  Feature names are written with textContent only.
+// `data-selected` as on MapView; a plane in a feature group has `data-group="<index>"`, framed
+// (`.somnium-planes__plane--grouped`) when its group has a colour.  Feature names are written with
+// textContent only.
 
 import "./component_planes.css";
 import { decodeArray } from "./lib/binary.js";
@@ -20,7 +22,7 @@ import { LinkedSelection } from "./lib/linked_selection.js";
 import { GEOMETRY_TRAITS, MAP_TRAITS, requireTraits, SEGMENT_TRAITS } from "./lib/model.js";
 import { planeScales } from "./lib/planes.js";
 import { boundaryPath, segmentFills, segmentOf } from "./lib/segments.js";
-import { Tooltip, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
+import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
 
 /**
  * The synced traits this module reads (somnium/widgets/component_planes.py), all always present:
@@ -30,8 +32,12 @@ import { Tooltip, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
  * @property {object} _values float32 (n_planes, n_nodes), input units
  * @property {boolean} shared_scale one z-score scale for every plane, else each its own
  * @property {number} columns 0 = as many as fit
+ * @property {number[]} _group_of per plane (display order): its feature group, -1 for none
+ * @property {string[]} _group_names per group, for the hover card
+ * @property {string[]} _group_colors per group: its frame "#rrggbb", "" for no frame
  */
-const TRAITS = [...MAP_TRAITS, "_feature_names", "_values", "shared_scale", "columns"];
+const GROUP_TRAITS = ["_group_of", "_group_names", "_group_colors"];
+const TRAITS = [...MAP_TRAITS, "_feature_names", "_values", "shared_scale", "columns", ...GROUP_TRAITS];
 const CURRENT = "somnium-planes__tooltip-current"; // the hovered plane's line in the card
 
 /** @param {{model: ViewModel, el: HTMLElement}} props ViewModel: see lib/model.js */
@@ -109,6 +115,7 @@ async function render({ model, el }) {
     drawColumns();
     drawValues();
     drawSegments();
+    drawGroups();
     frame.drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
@@ -147,6 +154,23 @@ async function render({ model, el }) {
     root.dataset.segments = String(names.length);
   }
 
+  /** Frame every plane of a coloured group in its colour; `data-group` on every grouped plane. */
+  function drawGroups() {
+    const groupOf = model.get("_group_of");
+    const colors = model.get("_group_colors");
+    planes.forEach((plane, p) => {
+      const group = groupOf.length === planes.length ? groupOf[p] : -1;
+      const color = group >= 0 ? colors[group] : "";
+      if (group >= 0) plane.element.dataset.group = String(group);
+      else delete plane.element.dataset.group;
+      plane.element.classList.toggle("somnium-planes__plane--grouped", Boolean(color));
+      if (color) plane.element.style.setProperty("--somnium-group-color", color);
+      else plane.element.style.removeProperty("--somnium-group-color");
+    });
+    root.dataset.groups = String(model.get("_group_names").length);
+    tooltip.refresh();
+  }
+
   function drawColumns() {
     const columns = model.get("columns");
     grid.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, minmax(0, 1fr))` : "";
@@ -162,6 +186,11 @@ async function render({ model, el }) {
     if (names.length > 0) {
       const segment = segmentOf(array("_segment_codes"), names, node);
       lines.push(tooltipRow("Segment", segment, planeIndex === -1 ? CURRENT : ""));
+    }
+    const group = planeIndex >= 0 ? (model.get("_group_of")[planeIndex] ?? -1) : -1;
+    if (group >= 0) {
+      const feature = model.get("_feature_names")[planeIndex];
+      lines.push(tooltipHeading(`${feature} is in ${model.get("_group_names")[group] ?? "?"}`));
     }
     return lines;
   }
@@ -181,6 +210,7 @@ async function render({ model, el }) {
   disposer.onChange(model, SEGMENT_TRAITS, drawSegments);
   disposer.onChange(model, ["_values", "shared_scale"], drawValues);
   disposer.onChange(model, ["columns"], drawColumns);
+  disposer.onChange(model, GROUP_TRAITS, drawGroups);
 
   build();
   frame.drawBrushMode();

@@ -11,8 +11,15 @@
 
 import "./map_view.css";
 import { decodeArray } from "./lib/binary.js";
-import { ColorBar, SegmentLegend } from "./lib/colorbar.js";
-import { formatValue, sigma } from "./lib/colors.js";
+import {
+  CategoryLegend,
+  ColorBar,
+  categoryFills,
+  categoryText,
+  DetailsPanel,
+  SegmentLegend,
+} from "./lib/colorbar.js";
+import { formatValue, sigma, signedR } from "./lib/colors.js";
 import { batched, Disposer, make } from "./lib/dom.js";
 import { ViewFrame } from "./lib/frame.js";
 import { HexMap } from "./lib/hex_map.js";
@@ -27,17 +34,34 @@ import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip
  * The synced traits this module reads (somnium/widgets/map_view.py), all always present: those of
  * every map view (MapTraits in lib/model.js) and these.
  * @typedef {object} MapViewTraits
- * @property {object} _layer_values float32 (n_nodes,), NaN = no value
- * @property {{key: string, label: string, integer: boolean, categorical?: true}} _layer_info
+ * @property {object} _layer_values float32 (n_nodes,), NaN = no value; a layer of categories: the
+ *   share of each node's most frequent value
+ * @property {object} _layer_codes uint32 (n_nodes,): a layer of categories' most frequent value + 1
+ *   per node (0: none); empty for other layers
+ * @property {{key: string, label: string, integer: boolean, categorical?: true, categories?: string[],
+ *   colors?: string[]}} _layer_info `categorical` with `categories`: a layer of values (codes in
+ *   _layer_codes, one colour each); `categorical` alone: the segments layer (_segment_codes)
  * @property {[string, string][]} _layer_options [key, label] per colour layer
  * @property {object} _hit_counts uint32 (n_nodes,), empty without rows
  * @property {string} color the shown layer's key, written by the menu
  * @property {string[]} _feature_names
  * @property {object} _top_features uint32 (n_nodes, top_k) feature indices
- * @property {object} _top_scores float32 (n_nodes, top_k) z-scores
+ * @property {object} _top_scores float32 (n_nodes, top_k) z-scores (or correlations)
+ * @property {string} _top_title the hover card's heading of those features
+ * @property {"sigma" | "r"} _top_format how their scores read: "+1.2σ", or a signed "r +0.84"
+ * @property {{title?: string, rows?: [string, string][]}} _details lines under the map (e.g. the
+ *   drivers of the selected nodes); empty: none
  */
-const LAYER_TRAITS = ["_layer_values", "_layer_info", "_layer_options", "_hit_counts", "color"];
-const TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, "_feature_names", "_top_features", "_top_scores"];
+const LAYER_TRAITS = [
+  "_layer_values",
+  "_layer_codes",
+  "_layer_info",
+  "_layer_options",
+  "_hit_counts",
+  "color",
+];
+const HOVER_TRAITS = ["_feature_names", "_top_features", "_top_scores", "_top_title", "_top_format"];
+const TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, ...HOVER_TRAITS, "_details"];
 
 const WRAP_NOTES = {
   cylindrical: "Cylindrical map: the left and right edges (dashed) join.",
@@ -74,9 +98,11 @@ async function render({ model, el }) {
   const tooltip = new Tooltip(canvas);
   const colorbar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
   const segmentLegend = new SegmentLegend();
+  const categoryLegend = new CategoryLegend();
+  const details = new DetailsPanel();
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
   const footer = make("div", { class: "somnium-map__footer" });
-  footer.append(colorbar.element, segmentLegend.element, wrapNote);
+  footer.append(colorbar.element, categoryLegend.element, segmentLegend.element, wrapNote, details.element);
   root.append(frame.toolbar.element, canvas, footer);
   frame.focusOn(map.svg);
 
@@ -109,7 +135,14 @@ async function render({ model, el }) {
     values = array("_layer_values");
     const info = model.get("_layer_info");
     colorbar.hidden = Boolean(info.categorical);
-    if (info.categorical) {
+    categoryLegend.hidden = true;
+    if (info.categorical && Array.isArray(info.categories)) {
+      // a layer of values by their most frequent value: one colour each, named in its legend
+      const codes = array("_layer_codes");
+      map.setColors(categoryFills(codes, info.colors ?? [], map.nNodes));
+      categoryLegend.update(info.label, info.categories, info.colors ?? [], codes);
+      root.dataset.layer = "categories";
+    } else if (info.categorical) {
       // the segments layer: one colour per segment, named in the segment legend
       map.setColors(segmentFills(array("_segment_codes"), model.get("_segment_colors"), map.nNodes));
       root.dataset.layer = "segments";
@@ -135,7 +168,9 @@ async function render({ model, el }) {
       tooltipTitle(`Node ${node}`, ` · row ${Math.floor(node / cols)}, col ${node % cols}`),
       tooltipRow("Hits", hits.length === map.nNodes ? formatValue(hits[node], true) : "–"),
     ];
-    if (info.categorical) {
+    if (info.categorical && Array.isArray(info.categories)) {
+      lines.push(tooltipRow(info.label, categoryText(info.categories, array("_layer_codes"), values, node)));
+    } else if (info.categorical) {
       lines.push(
         tooltipRow("Segment", segmentOf(array("_segment_codes"), model.get("_segment_names"), node)),
       );
@@ -145,8 +180,9 @@ async function render({ model, el }) {
     const { data: indices, shape } = decodeArray(model.get("_top_features"));
     const k = shape[1] ?? 0;
     const standouts = topFeatures(model.get("_feature_names"), indices, array("_top_scores"), k, node);
-    if (standouts.length > 0) lines.push(tooltipHeading("Sets it apart (z across nodes)"));
-    for (const [name, score] of standouts) lines.push(tooltipRow(name, sigma(score)));
+    if (standouts.length > 0) lines.push(tooltipHeading(model.get("_top_title")));
+    const format = model.get("_top_format") === "r" ? signedR : sigma;
+    for (const [name, score] of standouts) lines.push(tooltipRow(name, format(score)));
     return lines;
   }
 
@@ -160,7 +196,9 @@ async function render({ model, el }) {
   });
   disposer.onChange(model, GEOMETRY_TRAITS, drawGeometry);
   disposer.onChange(model, ["_hit_counts"], drawHits);
-  disposer.onChange(model, ["_layer_values", "_layer_info"], queueLayer);
+  disposer.onChange(model, ["_layer_values", "_layer_codes", "_layer_info"], queueLayer);
+  disposer.onChange(model, ["_details"], () => details.update(model.get("_details")));
+  disposer.onChange(model, HOVER_TRAITS, () => tooltip.refresh());
   disposer.onChange(model, ["_layer_options", "color"], drawLayerChoice);
   disposer.onChange(model, SEGMENT_TRAITS, () => {
     drawSegments();
@@ -169,6 +207,7 @@ async function render({ model, el }) {
 
   frame.drawBrushMode();
   drawGeometry();
+  details.update(model.get("_details"));
   frame.ready();
 
   return () => {

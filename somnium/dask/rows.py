@@ -15,6 +15,7 @@ import dask  # the dask library (absolute import; this package is somnium.dask)
 import numpy as np
 from dask.delayed import delayed
 
+from .._node_layers import MAX_LAYER_CATEGORIES, NodeLayer
 from .._rows import Rows, model_features
 from .._state import committed_state
 from .._summaries import CategoryTally, NodeSums, SumPlan, sum_by_node
@@ -30,6 +31,9 @@ from ..exceptions import DaskRowsError, InvalidValuesInDataSet
 from .passes import DaskData, _block_bmus, _PassSpec
 
 __all__ = ["DaskRows", "rows_of_nodes", "sample_rows", "segment_labels"]
+
+#: the column per-row values join Dask rows as, for their per-node sums
+_LAYER_COLUMN = "__somnium_values__"
 
 
 class DaskRows(Rows):
@@ -172,6 +176,32 @@ class DaskRows(Rows):
     def node_quantization_error(self, model) -> np.ndarray:
         """Per-node quantization error of these rows (one statistics pass)."""
         return model.node_quantization_error(model_features(model, self.data))
+
+    def node_layer(self, values, name=None, max_categories: int = MAX_LAYER_CATEGORIES) -> NodeLayer:
+        """Per node, the mean or most frequent value of a Dask Series aligned with ``data`` (or a column).
+
+        The values join the rows as a column (``data.assign``), so the layer is :meth:`column_layer`'s
+        reductions: only per-node numbers reach the client.
+        """
+        if isinstance(values, str) and is_dask_dataframe(self.data) and values in self.data.columns:
+            return self.column_layer(values, name, max_categories)
+        if not (is_dask_collection(values) and getattr(values, "ndim", 1) == 1 and hasattr(values, "index")):
+            raise DaskRowsError(
+                "Values per row of Dask rows must be a Dask Series aligned with the data (e.g. "
+                "ddf['x'] * 2, or a model's predictions by ddf.map_partitions(...)), or a column name: "
+                f"Dask rows have no positions to line up a {type(values).__name__} with."
+            )
+        if not is_dask_dataframe(self.data):
+            raise DaskRowsError(
+                "Values per row need the view's Dask data to be a DataFrame (a Dask array has no index to "
+                "align them on)."
+            )
+        column = _LAYER_COLUMN
+        while column in self.data.columns:
+            column += "_"
+        given = None if getattr(values, "name", None) is None else str(values.name)
+        rows = DaskRows(self.model, self.data.assign(**{column: values}))
+        return rows.column_layer(column, name or given or "values", max_categories)
 
     def labels(self, node_codes, categories, name: str = "segment"):
         """Per row, ``categories[node_codes[bmu]]`` as a lazy categorical Dask Series (see :func:`segment_labels`)."""

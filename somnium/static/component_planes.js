@@ -1107,6 +1107,7 @@ function tooltipTitle(text, remark = "") {
   if (remark) title.append(make("span", { class: "somnium-map__tooltip-muted" }, remark));
   return title;
 }
+var tooltipHeading = (text) => make("div", { class: "somnium-map__tooltip-heading" }, text);
 function tooltipRow(label, value, className = "") {
   const row = make("div", { class: `somnium-map__tooltip-row${className ? ` ${className}` : ""}` });
   row.append(
@@ -1117,7 +1118,8 @@ function tooltipRow(label, value, className = "") {
 }
 
 // component_planes.js
-var TRAITS = [...MAP_TRAITS, "_feature_names", "_values", "shared_scale", "columns"];
+var GROUP_TRAITS = ["_group_of", "_group_names", "_group_colors"];
+var TRAITS = [...MAP_TRAITS, "_feature_names", "_values", "shared_scale", "columns", ...GROUP_TRAITS];
 var CURRENT = "somnium-planes__tooltip-current";
 async function render({ model, el }) {
   requireTraits(model, TRAITS, "ComponentPlanes");
@@ -1184,6 +1186,7 @@ async function render({ model, el }) {
     drawColumns();
     drawValues();
     drawSegments();
+    drawGroups();
     frame.drawSelection();
     for (const plane of planes) plane.element.setAttribute("data-ready", "true");
   }
@@ -1219,6 +1222,21 @@ async function render({ model, el }) {
     segmentLegend.update(names, colors, codes);
     root.dataset.segments = String(names.length);
   }
+  function drawGroups() {
+    const groupOf = model.get("_group_of");
+    const colors = model.get("_group_colors");
+    planes.forEach((plane, p) => {
+      const group = groupOf.length === planes.length ? groupOf[p] : -1;
+      const color = group >= 0 ? colors[group] : "";
+      if (group >= 0) plane.element.dataset.group = String(group);
+      else delete plane.element.dataset.group;
+      plane.element.classList.toggle("somnium-planes__plane--grouped", Boolean(color));
+      if (color) plane.element.style.setProperty("--somnium-group-color", color);
+      else plane.element.style.removeProperty("--somnium-group-color");
+    });
+    root.dataset.groups = String(model.get("_group_names").length);
+    tooltip.refresh();
+  }
   function drawColumns() {
     const columns = model.get("columns");
     grid.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, minmax(0, 1fr))` : "";
@@ -1232,6 +1250,11 @@ async function render({ model, el }) {
     if (names.length > 0) {
       const segment = segmentOf(array("_segment_codes"), names, node);
       lines.push(tooltipRow("Segment", segment, planeIndex === -1 ? CURRENT : ""));
+    }
+    const group = planeIndex >= 0 ? model.get("_group_of")[planeIndex] ?? -1 : -1;
+    if (group >= 0) {
+      const feature = model.get("_feature_names")[planeIndex];
+      lines.push(tooltipHeading(`${feature} is in ${model.get("_group_names")[group] ?? "?"}`));
     }
     return lines;
   }
@@ -1248,6 +1271,7 @@ async function render({ model, el }) {
   disposer.onChange(model, SEGMENT_TRAITS, drawSegments);
   disposer.onChange(model, ["_values", "shared_scale"], drawValues);
   disposer.onChange(model, ["columns"], drawColumns);
+  disposer.onChange(model, GROUP_TRAITS, drawGroups);
   build();
   frame.drawBrushMode();
   frame.ready();

@@ -115,6 +115,9 @@ function formatValue(value, integer = false) {
 function sigma(value) {
   return `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(1)}σ`;
 }
+function signedR(value) {
+  return `r ${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(2)}`;
+}
 
 // lib/dom.js
 var SVG_NS = "http://www.w3.org/2000/svg";
@@ -287,6 +290,85 @@ var SegmentLegend = class {
     renderSegmentLegend(this.element, names, colors, codes);
   }
 };
+function categoryFills(codes, colors, nNodes) {
+  const fills = new Array(nNodes).fill(null);
+  if (codes.length !== nNodes) return fills;
+  for (let node = 0; node < nNodes; node++) {
+    const code = codes[node];
+    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
+  }
+  return fills;
+}
+function categoryText(names, codes, shares, node) {
+  const code = codes[node] ?? 0;
+  if (code === 0 || code > names.length) return "no data";
+  const share = shares[node];
+  return Number.isFinite(share) ? `${names[code - 1]} (${Math.round(100 * share)}%)` : names[code - 1];
+}
+var _title, _items;
+var CategoryLegend = class {
+  constructor() {
+    __privateAdd(this, _title);
+    __privateAdd(this, _items);
+    this.element = make("div", { class: "somnium-categories", "aria-label": "Categories" });
+    __privateSet(this, _title, make("span", { class: "somnium-categories__title" }));
+    __privateSet(this, _items, make("span", { class: "somnium-categories__items" }));
+    this.element.append(__privateGet(this, _title), __privateGet(this, _items));
+    this.element.hidden = true;
+  }
+  update(title, names, colors, codes) {
+    __privateGet(this, _title).textContent = title;
+    const items = names.map((name, i) => {
+      const item = make("span", { class: "somnium-categories__item", "data-category": String(i) });
+      const swatch = make("span", { class: "somnium-categories__swatch" });
+      swatch.style.background = colors[i] ?? "";
+      item.append(swatch, make("span", { class: "somnium-categories__name", title: name }, name));
+      return item;
+    });
+    if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
+      items.push(legendKey("nodata", "no data"));
+    }
+    __privateGet(this, _items).replaceChildren(...items);
+    this.element.hidden = names.length === 0;
+  }
+  get hidden() {
+    return this.element.hidden;
+  }
+  set hidden(hidden) {
+    this.element.hidden = hidden;
+  }
+};
+_title = new WeakMap();
+_items = new WeakMap();
+var _title2, _list;
+var DetailsPanel = class {
+  constructor() {
+    __privateAdd(this, _title2);
+    __privateAdd(this, _list);
+    this.element = make("div", { class: "somnium-map__details", "aria-live": "polite" });
+    __privateSet(this, _title2, make("div", { class: "somnium-map__details-title" }));
+    __privateSet(this, _list, make("div", { class: "somnium-map__details-rows" }));
+    this.element.append(__privateGet(this, _title2), __privateGet(this, _list));
+    this.element.hidden = true;
+  }
+  update(details) {
+    const rows = Array.isArray(details?.rows) ? details.rows : [];
+    __privateGet(this, _title2).textContent = details?.title ?? "";
+    __privateGet(this, _list).replaceChildren(
+      ...rows.map(([name, value]) => {
+        const row = make("div", { class: "somnium-map__details-row", "data-name": String(name) });
+        row.append(
+          make("span", { class: "somnium-map__details-name" }, String(name)),
+          make("span", { class: "somnium-map__details-value" }, String(value))
+        );
+        return row;
+      })
+    );
+    this.element.hidden = rows.length === 0 && !details?.title;
+  }
+};
+_title2 = new WeakMap();
+_list = new WeakMap();
 
 // lib/emitter.js
 var _handlers, _owner;
@@ -1130,8 +1212,16 @@ function tooltipRow(label, value, className = "") {
 }
 
 // map_view.js
-var LAYER_TRAITS = ["_layer_values", "_layer_info", "_layer_options", "_hit_counts", "color"];
-var TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, "_feature_names", "_top_features", "_top_scores"];
+var LAYER_TRAITS = [
+  "_layer_values",
+  "_layer_codes",
+  "_layer_info",
+  "_layer_options",
+  "_hit_counts",
+  "color"
+];
+var HOVER_TRAITS = ["_feature_names", "_top_features", "_top_scores", "_top_title", "_top_format"];
+var TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, ...HOVER_TRAITS, "_details"];
 var WRAP_NOTES = {
   cylindrical: "Cylindrical map: the left and right edges (dashed) join.",
   toroidal: "Toroidal map: left and right edges join, and so do top and bottom (dashed)."
@@ -1164,9 +1254,11 @@ async function render({ model, el }) {
   const tooltip = new Tooltip(canvas);
   const colorbar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
   const segmentLegend = new SegmentLegend();
+  const categoryLegend = new CategoryLegend();
+  const details = new DetailsPanel();
   const wrapNote = make("span", { class: "somnium-map__wrap-note" });
   const footer = make("div", { class: "somnium-map__footer" });
-  footer.append(colorbar.element, segmentLegend.element, wrapNote);
+  footer.append(colorbar.element, categoryLegend.element, segmentLegend.element, wrapNote, details.element);
   root.append(frame.toolbar.element, canvas, footer);
   frame.focusOn(map.svg);
   let hits = new Uint32Array(0);
@@ -1194,7 +1286,13 @@ async function render({ model, el }) {
     values = array("_layer_values");
     const info = model.get("_layer_info");
     colorbar.hidden = Boolean(info.categorical);
-    if (info.categorical) {
+    categoryLegend.hidden = true;
+    if (info.categorical && Array.isArray(info.categories)) {
+      const codes = array("_layer_codes");
+      map.setColors(categoryFills(codes, info.colors ?? [], map.nNodes));
+      categoryLegend.update(info.label, info.categories, info.colors ?? [], codes);
+      root.dataset.layer = "categories";
+    } else if (info.categorical) {
       map.setColors(segmentFills(array("_segment_codes"), model.get("_segment_colors"), map.nNodes));
       root.dataset.layer = "segments";
     } else {
@@ -1217,7 +1315,9 @@ async function render({ model, el }) {
       tooltipTitle(`Node ${node}`, ` · row ${Math.floor(node / cols)}, col ${node % cols}`),
       tooltipRow("Hits", hits.length === map.nNodes ? formatValue(hits[node], true) : "–")
     ];
-    if (info.categorical) {
+    if (info.categorical && Array.isArray(info.categories)) {
+      lines.push(tooltipRow(info.label, categoryText(info.categories, array("_layer_codes"), values, node)));
+    } else if (info.categorical) {
       lines.push(
         tooltipRow("Segment", segmentOf(array("_segment_codes"), model.get("_segment_names"), node))
       );
@@ -1227,8 +1327,9 @@ async function render({ model, el }) {
     const { data: indices, shape } = decodeArray(model.get("_top_features"));
     const k = shape[1] ?? 0;
     const standouts = topFeatures(model.get("_feature_names"), indices, array("_top_scores"), k, node);
-    if (standouts.length > 0) lines.push(tooltipHeading("Sets it apart (z across nodes)"));
-    for (const [name, score] of standouts) lines.push(tooltipRow(name, sigma(score)));
+    if (standouts.length > 0) lines.push(tooltipHeading(model.get("_top_title")));
+    const format = model.get("_top_format") === "r" ? signedR : sigma;
+    for (const [name, score] of standouts) lines.push(tooltipRow(name, format(score)));
     return lines;
   }
   const queueLayer = batched(drawLayer);
@@ -1240,7 +1341,9 @@ async function render({ model, el }) {
   });
   disposer.onChange(model, GEOMETRY_TRAITS, drawGeometry);
   disposer.onChange(model, ["_hit_counts"], drawHits);
-  disposer.onChange(model, ["_layer_values", "_layer_info"], queueLayer);
+  disposer.onChange(model, ["_layer_values", "_layer_codes", "_layer_info"], queueLayer);
+  disposer.onChange(model, ["_details"], () => details.update(model.get("_details")));
+  disposer.onChange(model, HOVER_TRAITS, () => tooltip.refresh());
   disposer.onChange(model, ["_layer_options", "color"], drawLayerChoice);
   disposer.onChange(model, SEGMENT_TRAITS, () => {
     drawSegments();
@@ -1248,6 +1351,7 @@ async function render({ model, el }) {
   });
   frame.drawBrushMode();
   drawGeometry();
+  details.update(model.get("_details"));
   frame.ready();
   return () => {
     disposer.dispose();

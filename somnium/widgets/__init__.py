@@ -12,6 +12,7 @@ from .explorer import Explorer
 from .map_view import MapView
 from .segment_profile import SegmentProfile
 from .selection import Selection
+from .surrogate_view import SurrogateView
 from .training_monitor import TrainingMonitor
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "MapView",
     "SegmentProfile",
     "Selection",
+    "SurrogateView",
     "TrainingMonitor",
     "to_html",
 ]

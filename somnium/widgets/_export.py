@@ -277,8 +277,10 @@ class _Page:
                 for key in chosen:
                     view.color = key
                     values = np.ascontiguousarray(view.color_values, dtype="<f4")
+                    codes = np.ascontiguousarray(view._layer_codes, dtype="<u4")  # a layer of categories'
                     answers[key] = {
                         "_layer_values": {"dtype": "float32", "shape": [n_nodes], "data": values.tobytes()},
+                        "_layer_codes": {"dtype": "uint32", "shape": [codes.size], "data": codes.tobytes()},
                         "_layer_info": view.get_state(["_layer_info"])["_layer_info"],
                     }
             finally:

@@ -9,59 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 import traitlets
-from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
-from scipy.spatial.distance import squareform
 
 from .._validation import check_int, check_option
+from ..explain import PLANE_CORRELATION, plane_distances, plane_weights, similarity_order
 from ._base import STATIC_DIR, SomniumWidget
+from ._segments import SEGMENT_PALETTE
 from ._traits import FloatArray
 
-__all__ = ["ComponentPlanes", "similarity_order"]
+# similarity_order and plane_distances live in somnium.explain (feature_groups uses the same tree);
+# they stay importable from here
+__all__ = ["ComponentPlanes", "plane_distances", "similarity_order"]
 
 ORDERS = ("similarity", "input")
-
-
-def similarity_order(values: np.ndarray) -> np.ndarray:
-    """Order of the columns of ``values`` that puts correlated planes next to each other.
-
-    The rule: the distance between two planes is ``1 - |r|``, with ``r`` the Pearson correlation
-    of their prototype values across nodes (a constant plane is at distance 1 from every other);
-    the planes are clustered hierarchically (average linkage) and read off in the leaf order that
-    SciPy's ``optimal_leaf_ordering`` gives, which minimises the sum of distances between
-    neighbours among the orders the tree allows.  Strongly related planes, positively or
-    negatively, therefore sit side by side.  Deterministic for given values.
-
-    Parameters
-    ----------
-    values : ndarray, shape (n_nodes, n_planes)
-
-    Returns
-    -------
-    ndarray of int
-        A permutation of ``range(n_planes)``.
-    """
-    n_planes = values.shape[1]
-    if n_planes < 3:
-        return np.arange(n_planes)
-    distance = plane_distances(values)
-    condensed = squareform(distance, checks=False)
-    tree = optimal_leaf_ordering(linkage(condensed, method="average"), condensed)
-    return leaves_list(tree).astype(np.int64)
-
-
-def plane_distances(values: np.ndarray) -> np.ndarray:
-    """``1 - |r|`` between every pair of columns (1 where a column is constant)."""
-    centred = values - values.mean(axis=0)
-    norms = np.sqrt((centred**2).sum(axis=0))
-    constant = norms == 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = np.where(constant, 0.0, centred / np.where(constant, 1.0, norms))
-    correlation = np.clip(scaled.T @ scaled, -1.0, 1.0)
-    distance = 1.0 - np.abs(correlation)
-    distance[constant, :] = 1.0
-    distance[:, constant] = 1.0
-    np.fill_diagonal(distance, 0.0)
-    return distance
 
 
 class ComponentPlanes(SomniumWidget):
@@ -80,14 +39,19 @@ class ComponentPlanes(SomniumWidget):
         is coloured by z-score (``(value - mean over nodes) / std over nodes``) on one common
         scale, so planes can be compared with each other.
     order : {"similarity", "input"}, default "similarity"
-        ``"similarity"`` puts planes whose prototypes correlate next to each other (see
-        :func:`similarity_order`); ``"input"`` keeps the order of ``features``.
+        ``"similarity"`` puts planes whose prototypes correlate next to each other: the leaf order
+        of the average-linkage tree of ``1 - |r|``, ``r`` the hit-weighted rank (Spearman)
+        correlation of two planes over the nodes (:func:`somnium.explain.similarity_order`; the same
+        tree as :func:`somnium.explain.feature_groups`); ``"input"`` keeps the order of ``features``.
     columns : int, optional
         Planes per row (default: as many as fit the width).
     segments : Segments, optional
         Named segments to show (see :meth:`show_segments`): a "Segments" plane in the segment
         colours comes first, boundaries are drawn on every plane (the feature planes keep their
         value colours), and a legend names the segments.
+    groups : FeatureGroups or list of lists of str, optional
+        Groups of features to outline (see :meth:`show_groups`), e.g.
+        ``somnium.explain.feature_groups(model, 0.9)``.
 
     Attributes
     ----------
@@ -109,6 +73,9 @@ class ComponentPlanes(SomniumWidget):
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)  # in display order
     _values = FloatArray().tag(sync=True)  # (n_planes, n_nodes), input units, display order
+    _group_of = traitlets.List(traitlets.Int()).tag(sync=True)  # per plane (display order): group or -1
+    _group_names = traitlets.List(traitlets.Unicode()).tag(sync=True)  # per group, for the hover card
+    _group_colors = traitlets.List(traitlets.Unicode()).tag(sync=True)  # per group: frame "#rrggbb", "" none
 
     def __init__(
         self,
@@ -119,13 +86,18 @@ class ComponentPlanes(SomniumWidget):
         order: str = "similarity",
         columns: int | None = None,
         segments=None,
+        groups=None,
     ):
         names = list(model.feature_names())  # raises ModelNotTrainedError on an unfitted model
         chosen = self._check_features(features, names)
         order = check_option(order, ORDERS, "order")
         columns = 0 if columns is None else check_int(columns, "columns", minimum=1)
         codebook = np.asarray(model.codebook_, dtype=np.float64)[:, [names.index(f) for f in chosen]]
-        permutation = similarity_order(codebook) if order == "similarity" else np.arange(len(chosen))
+        permutation = (
+            similarity_order(codebook, plane_weights(model), PLANE_CORRELATION)
+            if order == "similarity"
+            else np.arange(len(chosen))
+        )
         self._order = order
         super().__init__(
             model,
@@ -135,8 +107,11 @@ class ComponentPlanes(SomniumWidget):
             _feature_names=[chosen[i] for i in permutation],
             _values=codebook[:, permutation].T,
         )
+        self._groups = None
         if segments is not None:
             self.show_segments(segments)
+        if groups is not None:
+            self.show_groups(groups)
 
     @staticmethod
     def _check_features(features, names):
@@ -168,3 +143,59 @@ class ComponentPlanes(SomniumWidget):
     def values(self) -> np.ndarray:
         """The planes' prototype values, shape (n_planes, n_nodes), in :attr:`features` order."""
         return self._values.copy()
+
+    # ------------------------------------------------------------------ feature groups
+    @property
+    def groups(self) -> list[list[str]] | None:
+        """The feature groups outlined (None when none)."""
+        return None if self._groups is None else [list(g) for g in self._groups]
+
+    def show_groups(self, groups) -> None:
+        """Outline groups of features: a frame in one colour per group of two or more planes.
+
+        The hover card of a plane names its group.  With ``order="similarity"`` the groups of
+        :func:`somnium.explain.feature_groups` sit side by side (both read the same tree).
+
+        Parameters
+        ----------
+        groups : FeatureGroups, list of lists of str, or None
+            Disjoint groups of shown features (features in no group get no frame); None removes
+            the frames.
+        """
+        if groups is None:
+            self._groups = None
+            with self.hold_sync():
+                self._group_of, self._group_names, self._group_colors = [], [], []
+            return
+        shown = self.features
+        checked = []
+        seen = set()
+        for group in groups:
+            names = [group] if isinstance(group, str) else [str(name) for name in group]
+            for name in names:
+                check_option(name, shown, "feature", error=ValueError)
+                if name in seen:
+                    raise ValueError(f"Feature {name!r} is in two groups; groups must be disjoint.")
+                seen.add(name)
+            if names:
+                checked.append(names)
+        group_of = {name: i for i, names in enumerate(checked) for name in names}
+        mean_r = getattr(groups, "mean_correlations", None)
+        names, colors = [], []
+        framed = 0
+        for i, members in enumerate(checked):
+            if len(members) == 1:
+                names.append(f"Group {i + 1} (alone)")
+                colors.append("")
+                continue
+            strength = ""
+            if mean_r is not None and i < len(mean_r) and np.isfinite(mean_r[i]):
+                strength = f", mean |r| {mean_r[i]:.2f}"
+            names.append(f"Group {i + 1} ({len(members)} features{strength})")
+            colors.append(SEGMENT_PALETTE[framed % len(SEGMENT_PALETTE)])
+            framed += 1
+        self._groups = checked
+        with self.hold_sync():
+            self._group_names = names
+            self._group_colors = colors
+            self._group_of = [group_of.get(name, -1) for name in shown]

@@ -3,19 +3,35 @@
 The map is drawn in the browser from the model's lattice (binary geometry, see
 :mod:`somnium.widgets._base`); Python computes every colour layer and sends it
 as a float32 array, and the browser edits only the shared selection.
+
+Values given per row (a column of the data, a Series aligned on its index, an array of its length)
+become one value per node through the rows (:meth:`somnium._rows.Rows.node_layer` /
+:meth:`~somnium._rows.Rows.column_layer`, in memory or by Dask reductions) and the rules of
+:mod:`somnium._node_layers`: numbers by their mean, categories and booleans by their most frequent
+value, drawn in a categorical palette with a legend.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import traitlets
 
-from .._validation import boolean_columns, check_int, is_dataframe, is_series, numeric_columns
+from .._node_layers import NodeLayer, node_layer
+from .._summaries import OTHER
+from .._validation import (
+    check_int,
+    check_option,
+    is_dataframe,
+    is_series,
+    numeric_columns,
+)
 from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
+from ._segments import SEGMENT_PALETTE
 from ._traits import FloatArray, UIntArray
 
 __all__ = ["MapView"]
@@ -23,22 +39,49 @@ __all__ = ["MapView"]
 BUILT_IN_LAYERS = ("umatrix", "hits", "quality")
 #: key of the categorical layer :meth:`MapView.show_segments` adds
 SEGMENTS_LAYER = "segments"
+#: fill of the "(other)" value of a categorical layer (every value past the kept ones)
+OTHER_COLOR = "#8c8c8c"
+#: what ``add_layer(..., per=)`` accepts
+PER = ("node", "row")
 
 
 @dataclass
 class _Layer:
     label: str
-    compute: Callable[[], np.ndarray]
+    compute: Callable[[], np.ndarray | NodeLayer]
     integer: bool = False
     custom: bool = False
     categorical: bool = False  # the segments layer: codes, not a colour scale
 
 
 def layer_columns(model, data) -> list:
-    """The columns of ``data`` a map shows as per-node layers: numeric or boolean, not features (frame order)."""
-    shown = {*numeric_columns(data), *boolean_columns(data)}  # empty for an array
+    """The columns of ``data`` a map shows as per-node means: numeric, not features (frame order)."""
+    shown = set(numeric_columns(data))  # empty for an array
     features = set(model.feature_names())
     return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
+
+
+def category_columns(model, data) -> list:
+    """The columns of ``data`` a map shows by their most frequent value per node: text, categorical,
+    boolean (not numeric, not dates, not features; frame order)."""
+    dtypes = getattr(data, "dtypes", None)
+    if not hasattr(dtypes, "items"):
+        return []
+    numeric = set(numeric_columns(data))
+    features = set(model.feature_names())
+    return [
+        label
+        for label, dtype in dtypes.items()
+        if label not in numeric and str(label) not in features and getattr(dtype, "kind", "O") not in "mM"
+    ]
+
+
+def category_colors(categories) -> list[str]:
+    """One ``#rrggbb`` per category of a layer: the segment palette in order, grey for ``"(other)"``."""
+    return [
+        OTHER_COLOR if value is OTHER else SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]
+        for i, value in enumerate(categories)
+    ]
 
 
 class MapView(SomniumWidget):
@@ -60,12 +103,15 @@ class MapView(SomniumWidget):
         reductions (only per-node numbers come back; a column's missing values
         are skipped), :attr:`selected_rows` is a lazy Dask DataFrame, and
         :attr:`selected_index` / :attr:`bmu` are unavailable (no positions).
-    color : str or array-like, default "umatrix"
+    color : str, pandas Series or array-like, default "umatrix"
         Initial colour layer: ``"umatrix"``, ``"hits"``, ``"quality"``, a
-        feature name (prototype values in input units), a numeric column of
-        ``data`` (mean over each node's rows), or an array of one value per
-        node (e.g. a model's mean prediction per node), shown as ``"custom"``
-        or under the ``name`` of a pandas Series.
+        feature name (prototype values in input units), a column of ``data``
+        (numeric: the mean over each node's rows; text, categorical or
+        boolean: the most frequent value, with a legend), or values: one per
+        row of ``data`` (a Series aligned on its index, an array of its
+        length; e.g. a model's predictions, residuals or labels), shown per
+        node as a column is, or one per node.  Values are shown under the
+        ``name`` of a pandas Series, else as ``"custom"`` (see :meth:`add_layer`).
     bmu : array-like of int, optional
         Best matching unit of each row of ``data``, to skip the prediction
         when it is already known (``bmu=model.bmu_`` when ``data`` is the
@@ -94,7 +140,9 @@ class MapView(SomniumWidget):
         ``traitlets.TraitError``).  Observe it with
         ``view.observe(fn, "selected")``.
     color : str
-        Key of the shown layer; assign a layer key or an array of per-node values.
+        Key of the shown layer; assign a layer key, or values per row or per node.
+    color_values : ndarray
+        The shown layer per node: a mean, or the share of the most frequent value.
 
     Raises
     ------
@@ -116,10 +164,14 @@ class MapView(SomniumWidget):
     _layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
     _layer_info = traitlets.Dict().tag(sync=True)  # {"key", "label", "integer"} of the shown layer
     _layer_values = FloatArray().tag(sync=True)  # (n_nodes,), NaN = no value
+    _layer_codes = UIntArray().tag(sync=True)  # (n_nodes,) category + 1 (0: none); empty unless categorical
     _hit_counts = UIntArray().tag(sync=True)  # (n_nodes,), empty without rows
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _top_features = UIntArray().tag(sync=True)  # (n_nodes, top_k) feature indices
     _top_scores = FloatArray().tag(sync=True)  # (n_nodes, top_k) z-scores
+    _top_title = traitlets.Unicode("Sets it apart (z across nodes)").tag(sync=True)  # their hover heading
+    _top_format = traitlets.Enum(("sigma", "r"), "sigma").tag(sync=True)  # "+1.2σ" or "r +0.84"
+    _details = traitlets.Dict().tag(sync=True)  # {"title", "rows": [[name, text], ...]} under the map
 
     def __init__(
         self,
@@ -171,7 +223,7 @@ class MapView(SomniumWidget):
 
     # --------------------------------------------------------------- rows
     def _row_means(self, model) -> dict:
-        """Per-node mean of every layer column (a boolean's is its share of True), from one plan of sums."""
+        """Per-node mean of every numeric layer column, from one plan of sums."""
         if self._data is None:
             return {}
         columns = layer_columns(model, self._data)
@@ -265,11 +317,16 @@ class MapView(SomniumWidget):
         for j, name in enumerate(model.feature_names()):
             key = name if name not in layers and name != SEGMENTS_LAYER else f"feature:{name}"
             layers[key] = _Layer(name, lambda j=j: codebook[:, j])
-        booleans = {str(c) for c in boolean_columns(self._data)}
         for name, means in self._column_means.items():
             key = name if name not in layers and name != SEGMENTS_LAYER else f"column:{name}"
-            label = f"{name} (share of True)" if name in booleans else f"{name} (mean of rows)"
-            layers[key] = _Layer(label, lambda means=means: means)
+            layers[key] = _Layer(f"{name} (mean of rows)", lambda means=means: means)
+        if self._data is not None:
+            for column in category_columns(model, self._data):  # computed when first shown
+                name = str(column)
+                key = name if name not in layers and name != SEGMENTS_LAYER else f"column:{name}"
+                layers[key] = _Layer(
+                    f"{name} (most frequent)", lambda c=column: self._rows.column_layer(c, name=str(c))
+                )
 
     def _options(self):
         return [[key, layer.label] for key, layer in self._layers.items()]
@@ -279,53 +336,94 @@ class MapView(SomniumWidget):
         """Keys accepted by :attr:`color`, in menu order."""
         return list(self._layers)
 
-    def add_layer(self, name: str, values, label: str | None = None) -> None:
-        """Add (or replace) a custom colour layer of one value per node.
+    def add_layer(self, name: str, values, label: str | None = None, *, per: str | None = None) -> None:
+        """Add (or replace) a custom colour layer: values per row of the data, or per node.
 
         Parameters
         ----------
         name : str
-            Key for :attr:`color`; must not be a built-in layer or a feature.
-        values : array-like, shape (n_nodes,)
-            Numbers; NaN marks nodes without a value.
+            Key for :attr:`color`; must not be a built-in, feature or column layer.
+        values : array-like, pandas Series or Dask Series
+            One value per row of ``data`` (a Series is aligned on the data's index; for Dask rows a
+            Dask Series aligned with them), or one per node.  Numbers are shown by their mean per
+            node, categories and booleans by their most frequent value (see
+            :mod:`somnium._node_layers`); missing values are skipped, NaN marks a node without one.
         label : str, optional
-            Text of the menu entry and colour bar (default ``name``).
+            Text of the menu entry and colour bar (default ``name``, with "(mean of rows)" or
+            "(most frequent)" for values per row).
+        per : {"row", "node"}, optional
+            Which the values are; by default told by their length (a Series indexed like the data
+            is per row).  Needed when the data has as many rows as the map has nodes.
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"A layer name must be a non-empty string, got {name!r}.")
         existing = self._layers.get(name)
         if existing is not None and not existing.custom:
             raise ValueError(f"{name!r} is already a built-in or feature layer; choose another name.")
-        array = self._per_node_values(values)
-        self._layers[name] = _Layer(label or name, lambda: array, custom=True)
+        given = getattr(values, "name", None)  # a Series' name names the values (the key may differ)
+        shown = str(given) if isinstance(given, str) and given else name
+        layer, per = self._node_values(values, per, shown)
+        text = label or (layer.describe() if per == "row" else shown)
+        self._layers[name] = _Layer(text, lambda: layer, custom=True)
         self._layer_cache.pop(name, None)
         if self._constructed:
             self._layer_options = self._options()
             if self.color == name:
                 self._show_layer(name)
 
-    def _per_node_values(self, values) -> np.ndarray:
+    def _node_values(self, values, per, name) -> tuple[NodeLayer, str]:
+        """The per-node layer of ``values`` and whether they were given per "row" or per "node"."""
+        if isinstance(values, NodeLayer):
+            return values, "node"
+        if per is not None:
+            per = check_option(per, PER, "per", error=ValueError)
+        n_rows = self._rows.n_rows if self._rows is not None and self._rows.bmu is not None else None
+        n = _length(values)
+        if per is None and n is None:  # a length known only once computed (Dask): values of the rows
+            per = "row"
+        if per is None:
+            fits_node, fits_row = n == self.n_nodes, n_rows is not None and n == n_rows
+            if fits_node and fits_row:
+                indexed = (
+                    is_series(values) and is_dataframe(self._data) and values.index.equals(self._data.index)
+                )
+                if not indexed:
+                    raise ValueError(
+                        f"These {n} values could be one per node or one per row (the map has {self.n_nodes} "
+                        f"nodes and the data {n_rows} rows): say which with "
+                        f"view.add_layer({name!r}, values, per='row') or per='node'."
+                    )
+                per = "row"
+            elif fits_node or fits_row:
+                per = "node" if fits_node else "row"
+            else:
+                rows = f" or one per row of the data ({n_rows})" if n_rows is not None else ""
+                raise ValueError(f"A layer needs one value per node ({self.n_nodes}){rows}, got {n} values.")
+        if per == "row":
+            if self._rows is None:
+                raise ValueError(
+                    "Values per row need the rows: create the view with MapView(model, data=...)."
+                )
+            return self._rows.node_layer(values, name=name), per
         if is_series(values) or is_dataframe(values):
             values = values.to_numpy()
         array = np.asarray(values)
-        if array.dtype.kind not in "biuf":
-            raise ValueError(f"Layer values must be numbers, got dtype {array.dtype}.")
-        array = array.astype(np.float64).reshape(-1) if array.ndim == 2 and 1 in array.shape else array
+        array = array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array
         if array.shape != (self.n_nodes,):
             raise ValueError(f"A layer needs one value per node ({self.n_nodes}), got shape {array.shape}.")
-        return array.astype(np.float64)
+        return node_layer(array, np.arange(self.n_nodes), self.n_nodes, name=name), per
 
     def _layer_key(self, color) -> str:
-        """The layer key for a ``color`` value, registering an array as a custom layer."""
+        """The layer key for a ``color`` value, registering values as a custom layer."""
         if isinstance(color, str):
             if color not in self._layers:
-                choices = list(self._layers)
-                shown = ", ".join(repr(c) for c in choices[:12]) + (", ..." if len(choices) > 12 else "")
+                valid = ", ".join(repr(c) for c in self._layers)
+                rows = " or per row of the data" if self._rows is not None else ""
                 raise traitlets.TraitError(
-                    f"Unknown colour layer {color!r}. Choose one of {shown}, or pass one value per node."
+                    f"Unknown colour layer {color!r}. Choose one of {valid}; or pass values per node{rows}."
                 )
             return color
-        name = getattr(color, "name", None) if is_series(color) else None
+        name = getattr(color, "name", None)  # a (pandas or Dask) Series
         key = (
             str(name)
             if name is not None
@@ -336,14 +434,32 @@ class MapView(SomniumWidget):
         self.add_layer(key, color)
         return key
 
+    def _computed(self, key):
+        """The shown layer's values (an array) or :class:`NodeLayer`, computed once."""
+        if key not in self._layer_cache:
+            result = self._layers[key].compute()
+            if not isinstance(result, NodeLayer):
+                result = np.asarray(result, dtype=np.float64)
+            self._layer_cache[key] = result
+        return self._layer_cache[key]
+
     def _layer_payload(self, key) -> dict:
         layer = self._layers[key]
-        if key not in self._layer_cache:
-            self._layer_cache[key] = np.asarray(layer.compute(), dtype=np.float64)
+        result = self._computed(key)
         info = {"key": key, "label": layer.label, "integer": layer.integer}
-        if layer.categorical:
+        codes = np.empty(0, dtype=np.uint32)
+        values = result
+        if isinstance(result, NodeLayer):
+            values = result.values
+            if result.categorical:
+                # codes + 1 per node (0: no value); the browser paints and names the categories
+                info.update(
+                    categorical=True, categories=result.labels, colors=category_colors(result.categories)
+                )
+                codes = (result.codes + 1).astype(np.uint32)
+        elif layer.categorical:
             info["categorical"] = True  # the segments layer: the browser paints _segment_codes
-        return {"_layer_values": self._layer_cache[key], "_layer_info": info}
+        return {"_layer_values": values, "_layer_info": info, "_layer_codes": codes}
 
     def show_segments(self, segments, show: bool = True) -> None:
         """Show ``segments`` as the ``"segments"`` colour layer (categorical) with boundaries and legend.
@@ -379,8 +495,22 @@ class MapView(SomniumWidget):
 
     @property
     def color_values(self) -> np.ndarray:
-        """Values of the shown layer, one per node (float64; NaN = no value)."""
-        return self._layer_cache[self.color].copy()
+        """Values of the shown layer, one per node (float64; NaN = no value).
+
+        For a layer of categories: the share of each node's most frequent value among its rows
+        with a value (:attr:`color_categories` says which value).
+        """
+        result = self._computed(self.color)
+        return (result.values if isinstance(result, NodeLayer) else result).copy()
+
+    @property
+    def color_categories(self) -> np.ndarray | None:
+        """For a layer of categories, each node's most frequent value (None: no value); else None."""
+        result = self._computed(self.color)
+        if not isinstance(result, NodeLayer) or not result.categorical:
+            return None
+        lookup = np.array([*result.categories, None], dtype=object)
+        return lookup[np.where(result.codes >= 0, result.codes, len(result.categories))]
 
     @traitlets.validate("color")
     def _validate_color(self, proposal):
@@ -394,6 +524,7 @@ class MapView(SomniumWidget):
         payload = self._layer_payload(key)
         with self.hold_sync():
             self._layer_values = payload["_layer_values"]
+            self._layer_codes = payload["_layer_codes"]
             self._layer_info = payload["_layer_info"]
 
     # ------------------------------------------------------ hover details
@@ -411,3 +542,14 @@ class MapView(SomniumWidget):
             z = np.where(std > 0, (codebook - codebook.mean(axis=0)) / np.where(std > 0, std, 1), 0.0)
         order = np.argsort(-np.abs(z), axis=1, kind="stable")[:, :k]
         return order, np.take_along_axis(z, order, axis=1)
+
+
+def _length(values) -> int | None:
+    """How many values: the length of a 1-D array or Series, of a column or row vector, else ``len``;
+    None when it is not known without computing (a Dask Series)."""
+    shape = getattr(values, "shape", None)
+    if shape is not None and len(shape) == 2 and shape[0] == 1:
+        shape = shape[1:]
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0]) if isinstance(shape[0], numbers.Integral) else None
+    return len(values)

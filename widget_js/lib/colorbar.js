@@ -1,4 +1,4 @@
-// The colour bar of a numeric layer and the legend of a categorical one (the segments).
+// The colour bar of a numeric layer and the legends of categorical ones (segments; values).
 //
 //   const bar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
 //   bar.setLabel("age");
@@ -6,9 +6,12 @@
 //   bar.setKeys({ noData: true, empty: false });   // which grey swatches the map shows (either)
 //   const legend = new SegmentLegend();
 //   legend.update(names, colors, codes);          // hidden while there are no segments
+//   const categories = new CategoryLegend();
+//   categories.update(title, names, colors, codes);   // a layer of categories; hidden without names
 //
 // Hooks kept from the views: `.somnium-map__colorbar-label`, `.somnium-map__tick-min`,
-// `.somnium-map__tick-max`, the root's `className`; the legend is `.somnium-segments` (segments.js).
+// `.somnium-map__tick-max`, the root's `className`; the legend is `.somnium-segments` (segments.js);
+// a layer's categories are `.somnium-categories` with one `[data-category]` item each.
 // Everything is text (textContent).  Styles: colorbar.css.
 
 import { formatValue, gradientCss } from "./colors.js";
@@ -102,5 +105,98 @@ export class SegmentLegend {
 
   update(names, colors, codes) {
     renderSegmentLegend(this.element, names, colors, codes);
+  }
+}
+
+/** The fill of every node of a layer of categories: the colour of code - 1, null (no value) for 0. */
+export function categoryFills(codes, colors, nNodes) {
+  const fills = new Array(nNodes).fill(null);
+  if (codes.length !== nNodes) return fills;
+  for (let node = 0; node < nNodes; node++) {
+    const code = codes[node];
+    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
+  }
+  return fills;
+}
+
+/** "Adelie (75%)": a node's most frequent value and its share, or "no data" (code 0). */
+export function categoryText(names, codes, shares, node) {
+  const code = codes[node] ?? 0;
+  if (code === 0 || code > names.length) return "no data";
+  const share = shares[node];
+  return Number.isFinite(share) ? `${names[code - 1]} (${Math.round(100 * share)}%)` : names[code - 1];
+}
+
+/**
+ * The legend of a layer of categories: its title, then one swatch and name per category (most
+ * frequent first, as Python orders them) and "no data" when some node has no value.
+ */
+export class CategoryLegend {
+  #title;
+  #items;
+
+  constructor() {
+    this.element = make("div", { class: "somnium-categories", "aria-label": "Categories" });
+    this.#title = make("span", { class: "somnium-categories__title" });
+    this.#items = make("span", { class: "somnium-categories__items" });
+    this.element.append(this.#title, this.#items);
+    this.element.hidden = true;
+  }
+
+  update(title, names, colors, codes) {
+    this.#title.textContent = title;
+    const items = names.map((name, i) => {
+      const item = make("span", { class: "somnium-categories__item", "data-category": String(i) });
+      const swatch = make("span", { class: "somnium-categories__swatch" });
+      swatch.style.background = colors[i] ?? "";
+      item.append(swatch, make("span", { class: "somnium-categories__name", title: name }, name));
+      return item;
+    });
+    if (names.length > 0 && Array.prototype.some.call(codes, (code) => code === 0)) {
+      items.push(legendKey("nodata", "no data"));
+    }
+    this.#items.replaceChildren(...items);
+    this.element.hidden = names.length === 0;
+  }
+
+  get hidden() {
+    return this.element.hidden;
+  }
+
+  set hidden(hidden) {
+    this.element.hidden = hidden;
+  }
+}
+
+/**
+ * A titled list of "name ... value" lines under a map (e.g. the drivers of the selected nodes);
+ * hidden without lines.  `update({title, rows: [[name, value], ...]})`, all text.
+ */
+export class DetailsPanel {
+  #title;
+  #list;
+
+  constructor() {
+    this.element = make("div", { class: "somnium-map__details", "aria-live": "polite" });
+    this.#title = make("div", { class: "somnium-map__details-title" });
+    this.#list = make("div", { class: "somnium-map__details-rows" });
+    this.element.append(this.#title, this.#list);
+    this.element.hidden = true;
+  }
+
+  update(details) {
+    const rows = Array.isArray(details?.rows) ? details.rows : [];
+    this.#title.textContent = details?.title ?? "";
+    this.#list.replaceChildren(
+      ...rows.map(([name, value]) => {
+        const row = make("div", { class: "somnium-map__details-row", "data-name": String(name) });
+        row.append(
+          make("span", { class: "somnium-map__details-name" }, String(name)),
+          make("span", { class: "somnium-map__details-value" }, String(value)),
+        );
+        return row;
+      }),
+    );
+    this.element.hidden = rows.length === 0 && !details?.title;
   }
 }

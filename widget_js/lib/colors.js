@@ -98,3 +98,8 @@ export function formatValue(value, integer = false) {
 export function sigma(value) {
   return `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(1)}σ`;
 }
+
+/** A correlation as "r +0.84" / "r −0.31" (a true minus sign), two decimals. */
+export function signedR(value) {
+  return `r ${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(2)}`;
+}

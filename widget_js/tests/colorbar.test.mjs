@@ -79,3 +79,88 @@ test("the segment legend names each segment as text, adds 'no segment' when a no
   legend.update([], [], new Uint32Array(0));
   assert.equal(legend.element.hidden, true);
 });
+
+// ------------------------------------------------------------ a layer of categories; details
+import { CategoryLegend, categoryFills, categoryText, DetailsPanel } from "../lib/colorbar.js";
+import { signedR } from "../lib/colors.js";
+
+test("category fills: the colour of code - 1, null (the theme's no-data fill) for 0 or an unknown code", () => {
+  const colors = ["#111111", "#222222"];
+  assert.deepEqual(categoryFills(new Uint32Array([1, 0, 2, 3]), colors, 4), [
+    "#111111",
+    null,
+    "#222222",
+    null,
+  ]);
+  assert.deepEqual(categoryFills(new Uint32Array([1]), colors, 3), [null, null, null]); // wrong length
+});
+
+test("category text: the most frequent value and its share, or 'no data'", () => {
+  const names = ["Adelie", "Gentoo"];
+  const codes = new Uint32Array([2, 0, 1]);
+  const shares = new Float32Array([0.754, Number.NaN, 1]);
+  assert.equal(categoryText(names, codes, shares, 0), "Gentoo (75%)");
+  assert.equal(categoryText(names, codes, shares, 1), "no data");
+  assert.equal(categoryText(names, codes, shares, 2), "Adelie (100%)");
+});
+
+test("the category legend: title, one item per category as text, 'no data' when a node has none", () => {
+  const legend = new CategoryLegend();
+  assert.equal(legend.element.hidden, true);
+  const hostile = "<img src=x onerror=alert(1)>";
+  legend.update(
+    "species (most frequent)",
+    ["a", hostile],
+    ["#111111", "#222222"],
+    new Uint32Array([1, 2, 0]),
+  );
+  assert.equal(legend.element.hidden, false);
+  const items = [...legend.element.querySelectorAll(".somnium-categories__item")];
+  assert.deepEqual(
+    items.map((item) => [item.dataset.category, item.textContent]),
+    [
+      ["0", "a"],
+      ["1", hostile],
+    ],
+  );
+  assert.equal(legend.element.querySelector("img"), null);
+  assert.equal(
+    legend.element.querySelector(".somnium-categories__title").textContent,
+    "species (most frequent)",
+  );
+  assert.ok(legend.element.querySelector(".somnium-map__legend-item--nodata"));
+  legend.update("x", ["a"], ["#111111"], new Uint32Array([1, 1]));
+  assert.equal(legend.element.querySelector(".somnium-map__legend-item--nodata"), null);
+  legend.update("x", [], [], new Uint32Array(0));
+  assert.equal(legend.element.hidden, true);
+});
+
+test("the details panel: a title and name/value lines as text; hidden when empty", () => {
+  const panel = new DetailsPanel();
+  assert.equal(panel.element.hidden, true);
+  const hostile = "<b>x</b>";
+  panel.update({
+    title: "Drivers of 3 selected nodes",
+    rows: [
+      [hostile, "r +0.80"],
+      ["b", "r −0.20"],
+    ],
+  });
+  assert.equal(panel.element.hidden, false);
+  const rows = [...panel.element.querySelectorAll(".somnium-map__details-row")];
+  assert.deepEqual(
+    rows.map((row) => [row.dataset.name, row.textContent]),
+    [
+      [hostile, `${hostile}r +0.80`],
+      ["b", "br −0.20"],
+    ],
+  );
+  assert.equal(panel.element.querySelector("b"), null);
+  panel.update({});
+  assert.equal(panel.element.hidden, true);
+});
+
+test("a correlation reads 'r +0.84' with a true minus sign", () => {
+  assert.equal(signedR(0.8412), "r +0.84");
+  assert.equal(signedR(-0.305), "r −0.30");
+});

@@ -85,6 +85,10 @@ function mapViewState() {
     _feature_names: ["age"],
     _top_features: array("uint32", [4, 1], [0, 0, 0, 0]),
     _top_scores: array("float32", [4, 1], [1, -1, 0, 2]),
+    _top_title: "Sets it apart (z across nodes)",
+    _top_format: "sigma",
+    _layer_codes: array("uint32", [0], []),
+    _details: {},
     color: "age",
   };
 }
@@ -120,6 +124,38 @@ test("MapView draws and selects on its own when the model has no widget manager"
   assert.deepEqual(model.saved, []); // the selection is the view's own: nothing to sync
 });
 
+test("MapView paints a layer of categories, names them in a legend and hides the colour bar", async () => {
+  const el = host();
+  const model = new StandIn({
+    ...mapViewState(),
+    _layer_values: array("float32", [4], [0.75, 1, Number.NaN, 0.5]),
+    _layer_codes: array("uint32", [4], [2, 1, 0, 2]),
+    _layer_info: {
+      key: "species",
+      label: "species (most frequent)",
+      integer: false,
+      categorical: true,
+      categories: ["Adelie", "Gentoo"],
+      colors: ["#4e79a7", "#f28e2b"],
+    },
+    _details: { title: "Drivers", rows: [["age", "r +0.50"]] },
+  });
+  cleanups.push(await mapView.render({ model, el }));
+  const root = el.querySelector(".somnium-map");
+  assert.equal(root.dataset.layer, "categories");
+  assert.equal(root.querySelector(".somnium-map__colorbar").hidden, true);
+  const legend = root.querySelector(".somnium-categories");
+  assert.equal(legend.hidden, false);
+  assert.deepEqual(
+    Array.from(legend.querySelectorAll(".somnium-categories__item"), (item) => item.textContent),
+    ["Adelie", "Gentoo"],
+  );
+  const fill = (node) => root.querySelector(`[data-neuron="${node}"]`).getAttribute("fill");
+  assert.deepEqual([0, 1, 3].map(fill), ["#f28e2b", "#4e79a7", "#f28e2b"]); // Gentoo, Adelie, Gentoo
+  assert.equal(root.querySelector('[data-neuron="2"]').getAttribute("data-novalue"), "true");
+  assert.equal(root.querySelector(".somnium-map__details-name").textContent, "age");
+});
+
 test("ComponentPlanes draws and selects on its own when the model has no widget manager", async () => {
   const el = host();
   const model = new StandIn({
@@ -128,6 +164,9 @@ test("ComponentPlanes draws and selects on its own when the model has no widget 
     _values: array("float32", [2, 4], [1, 2, 3, 4, 8, 6, 4, 2]),
     shared_scale: false,
     columns: 0,
+    _group_of: [],
+    _group_names: [],
+    _group_colors: [],
   });
   const cleanup = await componentPlanes.render({ model, el });
   cleanups.push(cleanup);
@@ -136,6 +175,21 @@ test("ComponentPlanes draws and selects on its own when the model has no widget 
     Array.from(planes, (plane) => plane.dataset.feature),
     ["a", "b"],
   );
+  assert.equal(el.querySelector(".somnium-planes__plane--grouped"), null);
+  model.set("_group_of", [0, 0]);
+  model.set("_group_names", ["Group 1 (2 features)"]);
+  model.set("_group_colors", ["#4e79a7"]);
+  assert.deepEqual(
+    Array.from(planes, (plane) => [
+      plane.dataset.group,
+      plane.style.getPropertyValue("--somnium-group-color"),
+    ]),
+    [
+      ["0", "#4e79a7"],
+      ["0", "#4e79a7"],
+    ],
+  );
+  assert.equal(el.querySelectorAll(".somnium-planes__plane--grouped").length, 2);
   click(planes[1].querySelector('[data-neuron="3"]'));
   for (const plane of planes) {
     assert.deepEqual(
