@@ -108,7 +108,7 @@ def test_the_views_and_segments_do_not_import_dask():
         "import sys, numpy as np, pandas as pd; from somnium import SOM; from somnium.widgets import Explorer;"
         "from somnium.segments import Segments;"
         "df = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 2)), columns=['a', 'b']);"
-        "m = SOM((3, 3), random_state=0).fit(df, epochs=1); Explorer(m, df); Segments(m).labels(df);"
+        "m = SOM(mapsize=(3, 3), random_state=0).fit(df, epochs=1); Explorer(m, df); Segments(m).labels(df);"
         "assert 'dask' not in sys.modules and 'somnium.dask' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
@@ -287,8 +287,8 @@ def test_the_estimator_still_trains_on_boolean_features_as_one_and_zero():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=80), "on": rng.random(80) < 0.5})
     as_numbers = df.assign(on=df["on"].astype(float))
-    fitted = SOM((3, 3), random_state=0).fit(df, epochs=2)
-    reference = SOM((3, 3), random_state=0).fit(as_numbers, epochs=2)
+    fitted = SOM(mapsize=(3, 3), random_state=0).fit(df, epochs=2)
+    reference = SOM(mapsize=(3, 3), random_state=0).fit(as_numbers, epochs=2)
     np.testing.assert_allclose(fitted.codebook_, reference.codebook_)
 
 
