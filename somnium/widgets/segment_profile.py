@@ -1,7 +1,7 @@
 """SegmentProfile: how the rows of a node set differ from all rows (bqplot).
 
-Everything a profile needs is summed per node once, at construction: row counts, sums and sums of
-squares of every numeric column (NaN-aware) and counts of every category (:mod:`somnium._summaries`),
+Everything a profile needs is summed per node once, at construction: row counts, means and squared
+deviations of every numeric column (NaN-aware; spreads stay exact at large offsets) and counts of every category (:mod:`somnium._summaries`),
 by the rows themselves (:meth:`Rows.node_sums <somnium._rows.Rows.node_sums>`: in memory, or Dask
 reductions).  A profile of any node set (the shared selection, or a segment's nodes) then adds up
 those per-node rows: it costs time proportional to the selected nodes, not to the rows.
@@ -58,8 +58,7 @@ class NodeSummaries:
         self.node_rows = sums.rows
         self.numeric_names = plan.numeric_names(sums.counts.shape[1])
         self.counts = sums.counts
-        self.sums = sums.sums
-        self.squares = sums.squares
+        self.node_sums = sums  # per-node count, mean and squared deviations of every numeric column
         self.categories = [
             _Categories(str(column), labels, counts)
             for column, labels, counts in zip(plan.categorical, plan.labels(), sums.categories, strict=True)
@@ -86,9 +85,8 @@ class NodeSummaries:
         Returns a dict of arrays (one entry per column) with keys ``n_selected``, ``mean_selected``,
         ``std_selected``, ``mean_all``, ``std_all``.
         """
-        nodes = np.asarray(nodes, dtype=np.int64)
-        selected = _moments(self.counts[nodes].sum(0), self.sums[nodes].sum(0), self.squares[nodes].sum(0))
-        overall = _moments(self.counts.sum(0), self.sums.sum(0), self.squares.sum(0))
+        selected = _moments(*self.node_sums.pooled(np.asarray(nodes, dtype=np.int64)))
+        overall = _moments(*self.node_sums.pooled())
         return {
             "n_selected": selected[0],
             "mean_selected": selected[1],
@@ -116,10 +114,9 @@ class NodeSummaries:
         return out
 
 
-def _moments(n, sums, squares):
-    mean = node_mean(sums, n)
-    variance = node_mean(squares, n) - mean**2
-    return n, mean, np.sqrt(np.clip(variance, 0.0, None))
+def _moments(n, mean, m2):
+    """Count, mean and population std from pooled moments (NaN without values)."""
+    return n, mean, np.sqrt(node_mean(m2, n))
 
 
 class SegmentProfile(ipywidgets.VBox):
