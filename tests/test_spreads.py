@@ -145,3 +145,13 @@ def test_segments_profile_means_and_medians_at_large_offsets(model, frame, bmu):
         for column in ("big", "stamp"):
             assert table.loc[name, f"{column}_mean"] == pytest.approx(rows[column].mean(), rel=1e-15)
             assert table.loc[name, f"{column}_median"] == rows[column].median()
+
+
+def test_the_distortion_of_a_map_does_not_move_with_the_data():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(500, 2))
+    reports = []
+    for offset in (0.0, 1e8):
+        model = SOM(mapsize=(4, 4), normalization="none", random_state=0).fit(X + offset, epochs=3)
+        reports.append(model.quality_report(X + offset))
+    assert reports[1]["distortion"] == pytest.approx(reports[0]["distortion"], rel=1e-6)
