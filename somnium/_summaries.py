@@ -16,12 +16,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._validation import float_values, numeric_columns
+from .exceptions import InvalidValuesInDataSet
 
 __all__ = [
     "OTHER",
     "CategoryTally",
     "NodeSums",
     "SumPlan",
+    "check_column_names",
     "per_node",
     "split_columns",
     "sum_by_node",
@@ -31,13 +33,37 @@ __all__ = [
 OTHER = "(other)"
 
 
+def check_column_names(columns, what: str = "data") -> None:
+    """Refuse columns whose names read the same as text (``1`` and ``"1"``).
+
+    Profiles, their tables and map layers name columns by text, so such a pair would show one
+    column's numbers under both names.
+
+    Raises
+    ------
+    InvalidValuesInDataSet
+        Naming the first such pair.
+    """
+    seen: dict = {}
+    for column in columns:
+        key = str(column)
+        if key in seen:
+            raise InvalidValuesInDataSet(
+                f"{what} has columns {seen[key]!r} and {column!r}, whose names read the same as text "
+                f"({key!r}); profiles and map layers name columns by text, so rename one."
+            )
+        seen[key] = column
+
+
 def split_columns(data) -> tuple[list | None, list]:
     """The numeric columns of a DataFrame (pandas or Dask) and the others; ``(None, [])`` for an array.
 
-    Numeric is :func:`somnium._validation.numeric_columns` (a boolean is a category).
+    Numeric is :func:`somnium._validation.numeric_columns` (a boolean is a category).  Columns whose
+    names read the same as text are refused (:func:`check_column_names`).
     """
     if not hasattr(getattr(data, "dtypes", None), "items"):
         return None, []
+    check_column_names(data.columns)
     numeric = numeric_columns(data)
     chosen = set(numeric)
     return numeric, [c for c in data.columns if c not in chosen]

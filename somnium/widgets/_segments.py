@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..segments import check_segments
+
 __all__ = ["SEGMENT_PALETTE", "UNASSIGNED_COLOR", "boundary_edges", "segment_colors", "segment_layer"]
 
 #: categorical colours, one per segment in order (cycled past the tenth segment)
@@ -78,11 +80,7 @@ def segment_layer(model, segments) -> dict:
             "_segment_edges": None,
         }
     lattice = model.lattice_
-    if getattr(segments, "n_nodes", None) != lattice.n_nodes:
-        raise ValueError(
-            f"These segments are of a {getattr(segments, 'n_nodes', '?')}-node map; "
-            f"this view shows a {lattice.n_nodes}-node map."
-        )
+    check_segments(segments, lattice)  # Segments of this lattice (TypeError / ValueError; warns if stale)
     labels = segments.node_labels()
     lines, _ = boundary_edges(lattice, labels)
     return {

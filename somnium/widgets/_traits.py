@@ -6,6 +6,11 @@
   ``DataView`` (decoded by ``widget_js/lib/binary.js``'s ``decodeArray``).
 * :class:`NodeSelection`: a sorted list of unique node indices, checked against the owner's
   ``n_nodes``.
+* :class:`BrowserWrites`: what the front end may write.  A widget names the traits its front end
+  edits (``_browser_traits``: a map's colour and brush mode, a selection's nodes); a message that
+  writes any other trait is refused whole, and a value that fails validation is rolled back, with
+  the front end put back on Python's values either way.  So wire-only traits (feature names, layer
+  info, geometry, ...) hold only what Python wrote, and Python never reads a browser-written value.
 """
 
 from __future__ import annotations
@@ -15,7 +20,51 @@ import traitlets
 
 from .._validation import check_nodes
 
-__all__ = ["FloatArray", "NodeSelection", "UIntArray"]
+__all__ = ["BrowserWrites", "FloatArray", "NodeSelection", "TraitValueError", "UIntArray"]
+
+
+class TraitValueError(traitlets.TraitError, ValueError):
+    """A bad value for a trait: a ``TraitError`` (so a browser message's changes roll back) that is
+    also the ``ValueError`` Python callers have always caught."""
+
+
+class BrowserWrites:
+    """Mixin of a widget whose front end may write only the traits in ``_browser_traits``.
+
+    ``set_state`` is the call ipywidgets makes for a front end's message.  A message naming any
+    other trait is refused whole with a :class:`traitlets.TraitError`; a value that fails
+    validation raises its ``TraitError`` after the held changes rolled back.  Either way the front
+    end is sent Python's current values of the traits it tried to write.
+    """
+
+    _browser_traits: tuple = ()
+
+    def set_state(self, sync_data):
+        refused = sorted(name for name in sync_data if name not in self._browser_traits)
+        if refused:
+            self._resync(sync_data)
+            allowed = ", ".join(self._browser_traits) or "nothing"
+            raise traitlets.TraitError(
+                f"The front end may not write {', '.join(map(str, refused))} of {type(self).__name__} "
+                f"(it may write {allowed}); the message was ignored."
+            )
+        try:
+            super().set_state(sync_data)
+        except traitlets.TraitError:
+            self._resync(sync_data)
+            raise
+        except Exception as error:  # a malformed message (e.g. a value its decoder cannot read)
+            self._resync(sync_data)
+            raise traitlets.TraitError(
+                f"The front end sent values {type(self).__name__} cannot read ({type(error).__name__}: "
+                f"{error}); the message was ignored."
+            ) from None
+
+    def _resync(self, names) -> None:
+        """Send the front end Python's values of ``names`` (after a refused or rolled-back message)."""
+        known = [name for name in names if name in self.keys]
+        if known:
+            self.send_state(known)
 
 
 class _BinaryArray(traitlets.TraitType):
@@ -102,5 +151,5 @@ class NodeSelection(traitlets.TraitType):
     def validate(self, obj, value):
         try:
             return check_nodes(value, obj.n_nodes, self.name).tolist()
-        except ValueError as error:
+        except (ValueError, TypeError) as error:
             raise traitlets.TraitError(str(error)) from None

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import traitlets
 
+from .._summaries import check_column_names
 from .._validation import boolean_columns, check_int, is_dataframe, is_series, numeric_columns
 from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
-from ._traits import FloatArray, UIntArray
+from ._traits import FloatArray, TraitValueError, UIntArray
 
 __all__ = ["MapView"]
 
@@ -37,6 +38,8 @@ class _Layer:
 def layer_columns(model, data) -> list:
     """The columns of ``data`` a map shows as per-node layers: numeric or boolean, not features (frame order)."""
     shown = {*numeric_columns(data), *boolean_columns(data)}  # empty for an array
+    if shown:
+        check_column_names(data.columns)  # layers are keyed by text
     features = set(model.feature_names())
     return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
 
@@ -111,6 +114,7 @@ class MapView(SomniumWidget):
     _esm = STATIC_DIR / "map_view.js"
     _css = STATIC_DIR / "map_view.css"
 
+    _browser_traits = ("color", "brush_mode")  # the layer menu and the brush buttons
     color = traitlets.Any("umatrix").tag(sync=True)
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
@@ -384,7 +388,23 @@ class MapView(SomniumWidget):
 
     @traitlets.validate("color")
     def _validate_color(self, proposal):
-        return self._layer_key(proposal["value"])
+        try:
+            return self._layer_key(proposal["value"])
+        except traitlets.TraitError:
+            raise
+        except (ValueError, TypeError) as error:  # a TraitError rolls a front end's message back
+            raise TraitValueError(str(error)) from None
+
+    def set_state(self, sync_data):
+        # The layer menu sends a layer's key: values only Python may give (arrays of one value per node) are refused.
+        color = sync_data.get("color", "")
+        if not isinstance(color, str):
+            self._resync(sync_data)
+            raise traitlets.TraitError(
+                f"The front end may set color to a layer key only, got {type(color).__name__}; the message "
+                "was ignored."
+            )
+        super().set_state(sync_data)
 
     @traitlets.observe("color")
     def _on_color(self, change):

@@ -18,6 +18,7 @@ import numpy as np
 from .._summaries import NodeSums, SumPlan, split_columns
 from .._validation import check_int, check_nodes
 from ..metrics import node_mean
+from ..segments import check_segments
 from ._hosts import marimo_notice
 from ._rows import Rows, rows_for
 from ._traits import NodeSelection
@@ -186,11 +187,12 @@ class SegmentProfile(ipywidgets.VBox):
         self.max_features = check_int(max_features, "max_features")
         self.max_categories = check_int(max_categories, "max_categories")
         self.n_nodes = n_nodes
+        self._lattice = model.lattice_
         self._rows = rows if rows is not None else rows_for(model, data, bmu)
         if summaries is None:
             summaries = NodeSummaries.of_rows(self._rows, max(self.max_categories, 1))
         self.summaries = summaries
-        self.selection = check_selection(selection, n_nodes)
+        self.selection = check_selection(selection, model.lattice_)
         self.selection._attach_rows(self._rows)
         self.segments = None  # the Segments show_segment(name) reads (the Explorer sets it)
         self._segment = None  # (name, nodes) shown instead of the selection
@@ -325,6 +327,7 @@ class SegmentProfile(ipywidgets.VBox):
             segments = segments if segments is not None else self.segments
             if segments is None:
                 raise ValueError("show_segment needs the Segments: pass segments= (or set profile.segments).")
+            check_segments(segments, self._lattice)
             self._segment = (name, [int(n) for n in segments.nodes(name)])
         self._redraw()
 
