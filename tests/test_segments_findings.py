@@ -261,3 +261,56 @@ def test_a_bad_selection_from_the_browser_is_a_trait_error(model, bad):
     with pytest.raises(traitlets.TraitError):
         view.selection.set_state({"nodes": bad})
     assert view.selected == [2]
+
+
+# ------------------------------------------------------------------ Segments.profile scales with its rows
+def brute_force_top(values, codes, k):
+    """Per segment: the most frequent value, ties to the first seen in the column, and its share."""
+    order = {value: i for i, value in reversed(list(enumerate(values)))}  # first appearance
+    tops = []
+    for group in range(k):
+        chosen = [v for v, c in zip(values, codes, strict=True) if c == group]
+        counts = {}
+        for value in chosen:
+            counts[value] = counts.get(value, 0) + 1
+        best = min(counts, key=lambda v: (-counts[v], order[v])) if counts else None
+        tops.append((best, counts[best] / len(chosen) if counts else np.nan))
+    return tops
+
+
+@pytest.mark.parametrize("n_values", [3, 900])  # a few values (counted densely), an ID-like column (by runs)
+def test_the_profile_top_values_are_the_brute_force_ones(n_values):
+    rng = np.random.default_rng(n_values)
+    model = SOM(mapsize=(10, 12), random_state=0).fit(rng.normal(size=(300, 2)), epochs=1)
+    segments = Segments(model)
+    for i in range(100):  # 100 segments of one or two nodes; the rest unassigned
+        segments.add(f"s{i}", [i] if i % 3 else [i, 100 + i % 20])
+    bmu = rng.integers(0, 120, 1000)
+    values = [f"v{int(v)}" for v in rng.integers(0, n_values, 1000)]
+    data = pd.DataFrame({"id": values})
+    table = segments.profile(data, bmu=bmu)
+    codes = segments.node_labels()[bmu]
+    expected = brute_force_top(values, codes, len(segments))
+    for name, (top, share) in zip(segments.names, expected, strict=True):
+        assert table.loc[name, "id_top"] == top
+        np.testing.assert_allclose(table.loc[name, "id_top_share"], share)
+
+
+def test_the_profile_of_an_id_column_does_not_grow_with_segments_times_values():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    model = SOM(mapsize=(20, 20), random_state=0).fit(rng.normal(size=(500, 2)), epochs=1)
+    segments = Segments.from_clustering(model, np.arange(400))  # 400 segments
+    n_rows = 200_000
+    bmu = rng.integers(0, 400, n_rows)
+    data = pd.DataFrame({"id": np.arange(n_rows).astype(str)})  # every value distinct
+    tracemalloc.start()
+    try:
+        table = segments.profile(data, bmu=bmu)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (table["id_top_share"] == 1 / table["size"]).all()
+    # the dense table of counts alone would be 401 x 200,000 x 8 bytes = 640 MB
+    assert peak < 120e6, f"peak {peak / 1e6:.0f} MB"
