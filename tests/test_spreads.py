@@ -155,3 +155,27 @@ def test_the_distortion_of_a_map_does_not_move_with_the_data():
         model = SOM(mapsize=(4, 4), normalization="none", random_state=0).fit(X + offset, epochs=3)
         reports.append(model.quality_report(X + offset))
     assert reports[1]["distortion"] == pytest.approx(reports[0]["distortion"], rel=1e-6)
+
+
+def wire(widget, name):
+    """The values of a binary trait as the browser decodes them (widget_js/lib/binary.js)."""
+    message = widget.trait_metadata(name, "to_json")(getattr(widget, name), widget)
+    return np.frombuffer(bytes(message["data"]), dtype=np.dtype(message["dtype"]).newbyteorder("<"))
+
+
+def test_a_large_offset_layer_reaches_the_browser_with_every_digit(model, frame):
+    view = MapView(model, frame, color="big")
+    np.testing.assert_array_equal(wire(view, "_layer_values"), view.color_values)
+    view.color = "stamp"
+    values = wire(view, "_layer_values")
+    np.testing.assert_array_equal(values, view.color_values)
+    assert len(np.unique(values)) == len(values)  # float32 would leave a few distinct colours
+
+
+def test_large_offset_planes_reach_the_browser_with_every_digit():
+    from somnium.widgets import ComponentPlanes
+
+    X = np.random.default_rng(4).normal(size=(400, 2)) + [1e8, 1.7e9]
+    model = SOM(mapsize=(4, 4), random_state=0).fit(X, epochs=3)
+    planes = ComponentPlanes(model, order="input")
+    np.testing.assert_array_equal(wire(planes, "_values").reshape(2, 16), model.codebook_.T)

@@ -27,7 +27,7 @@ import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip
  * The synced traits this module reads (somnium/widgets/map_view.py), all always present: those of
  * every map view (MapTraits in lib/model.js) and these.
  * @typedef {object} MapViewTraits
- * @property {object} _layer_values float32 (n_nodes,), NaN = no value
+ * @property {object} _layer_values float64 (n_nodes,), NaN = no value
  * @property {{key: string, label: string, integer: boolean, categorical?: true}} _layer_info
  * @property {[string, string][]} _layer_options [key, label] per colour layer
  * @property {object} _hit_counts uint32 (n_nodes,), empty without rows

@@ -1,7 +1,8 @@
 """Trait types that validate and encode themselves, so no view encodes bytes by hand.
 
 * :class:`FloatArray` / :class:`UIntArray`: a NumPy array held in Python, sent to the browser as
-  ``{"dtype": "float32" | "uint32", "shape": [...], "data": <little-endian bytes>}``.  ipywidgets
+  ``{"dtype": "float32" | "float64" | "uint32", "shape": [...], "data": <little-endian bytes>}``
+  (values in input units as float64: float32's 7 digits would flatten a column around 1e8).  ipywidgets
   lifts the bytes out of the message into a binary buffer and the front end puts them back as a
   ``DataView`` (decoded by ``widget_js/lib/binary.js``'s ``decodeArray``).
 * :class:`NodeSelection`: a sorted list of unique node indices, checked against the owner's
@@ -71,10 +72,15 @@ class _BinaryArray(traitlets.TraitType):
     """A NumPy array of one wire dtype; ``None`` stands for "nothing to send" (an empty array)."""
 
     wire_dtype: str = ""
+    wire_dtypes: tuple = ()
     kind = "an array"
 
-    def __init__(self, default_value=None, **kwargs):
+    def __init__(self, default_value=None, wire_dtype: str | None = None, **kwargs):
         super().__init__(default_value=default_value, allow_none=True, **kwargs)
+        if wire_dtype is not None:
+            if wire_dtype not in self.wire_dtypes:
+                raise ValueError(f"wire_dtype must be one of {self.wire_dtypes}, got {wire_dtype!r}.")
+            self.wire_dtype = wire_dtype
         self.metadata.setdefault("to_json", self._to_json)
         self.metadata.setdefault("from_json", self._from_json)
 
@@ -104,9 +110,11 @@ class _BinaryArray(traitlets.TraitType):
 
 
 class FloatArray(_BinaryArray):
-    """Real numbers, sent as float32 (NaN stays NaN: it means "no value")."""
+    """Real numbers, sent as float32 or, with ``wire_dtype="float64"``, every digit (NaN stays NaN:
+    it means "no value")."""
 
     wire_dtype = "float32"
+    wire_dtypes = ("float32", "float64")
     info_text = "an array of real numbers"
 
     def _cast(self, obj, array):
@@ -121,6 +129,7 @@ class UIntArray(_BinaryArray):
     """Non-negative integers (counts, indices), sent as uint32."""
 
     wire_dtype = "uint32"
+    wire_dtypes = ("uint32",)
     info_text = "an array of non-negative integers"
 
     def _cast(self, obj, array):

@@ -108,7 +108,7 @@ class ComponentPlanes(SomniumWidget):
     columns = traitlets.Int(0, min=0).tag(sync=True)  # 0: as many as fit
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)  # in display order
-    _values = FloatArray().tag(sync=True)  # (n_planes, n_nodes), input units, display order
+    _values = FloatArray(wire_dtype="float64").tag(sync=True)  # (n_planes, n_nodes), input units (all digits)
 
     def __init__(
         self,

@@ -119,7 +119,7 @@ class MapView(SomniumWidget):
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
     _layer_info = traitlets.Dict().tag(sync=True)  # {"key", "label", "integer"} of the shown layer
-    _layer_values = FloatArray().tag(sync=True)  # (n_nodes,), NaN = no value
+    _layer_values = FloatArray(wire_dtype="float64").tag(sync=True)  # (n_nodes,), NaN = no value; all digits
     _hit_counts = UIntArray().tag(sync=True)  # (n_nodes,), empty without rows
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _top_features = UIntArray().tag(sync=True)  # (n_nodes, top_k) feature indices
