@@ -34,10 +34,10 @@ OTHER = "(other)"
 
 
 def check_column_names(columns, what: str = "data") -> None:
-    """Refuse columns whose names read the same as text (``1`` and ``"1"``).
+    """Refuse columns whose names read the same as text (``1`` and ``"1"``), or are not valid text.
 
     Profiles, their tables and map layers name columns by text, so such a pair would show one
-    column's numbers under both names.
+    column's numbers under both names; a name with a lone surrogate cannot be sent to a browser.
 
     Raises
     ------
@@ -47,6 +47,15 @@ def check_column_names(columns, what: str = "data") -> None:
     seen: dict = {}
     for column in columns:
         key = str(column)
+        try:
+            key.encode("utf-8")
+        except (
+            UnicodeEncodeError
+        ):  # a lone surrogate: no browser message (nor pandas' Arrow strings) holds it
+            raise InvalidValuesInDataSet(
+                f"{what} has a column named {key!r}, which is not valid Unicode text (it holds half of a "
+                "surrogate pair); rename it."
+            ) from None
         if key in seen:
             raise InvalidValuesInDataSet(
                 f"{what} has columns {seen[key]!r} and {column!r}, whose names read the same as text "

@@ -74,6 +74,24 @@ def test_the_explorer_name_box_refuses_a_lone_surrogate_and_stays_whole(model, f
         explorer.add_segment(LONE)
 
 
+def test_layer_names_and_labels_with_a_lone_surrogate_are_refused(model, frame):
+    view = MapView(model, frame)
+    values = np.arange(36.0)
+    before = list(view._layer_options)
+    for call in (
+        lambda: view.add_layer(LONE, values),
+        lambda: view.add_layer("fine", values, label=LONE),
+        lambda: setattr(view, "color", pd.Series(values, name=LONE)),
+    ):
+        with pytest.raises(ValueError, match="not valid Unicode text"):
+            call()
+    assert view._layer_options == before and view.color == "umatrix"
+    data = frame.copy()
+    data.columns = pd.Index(["a", "b", "c", LONE], dtype=object)  # an object Index holds what pandas lets in
+    with pytest.raises(ValueError, match="not valid Unicode text"):
+        MapView(model, data)
+
+
 # ------------------------------------------------------------------ segments and selections meet a map by lattice
 def test_segments_of_another_lattice_with_as_many_nodes_are_refused_by_the_views(model, square, frame):
     segments = two_segments(model)
@@ -284,7 +302,7 @@ def test_the_profile_top_values_are_the_brute_force_ones(n_values):
     model = SOM(mapsize=(10, 12), random_state=0).fit(rng.normal(size=(300, 2)), epochs=1)
     segments = Segments(model)
     for i in range(100):  # 100 segments of one or two nodes; the rest unassigned
-        segments.add(f"s{i}", [i] if i % 3 else [i, 100 + i % 20])
+        segments.add(f"s{i}", [i] if i % 5 else [i, 100 + i // 5])
     bmu = rng.integers(0, 120, 1000)
     values = [f"v{int(v)}" for v in rng.integers(0, n_values, 1000)]
     data = pd.DataFrame({"id": values})

@@ -21,7 +21,23 @@ import traitlets
 
 from .._validation import check_nodes
 
-__all__ = ["BrowserWrites", "FloatArray", "NodeSelection", "TraitValueError", "UIntArray"]
+__all__ = ["BrowserWrites", "FloatArray", "NodeSelection", "TraitValueError", "UIntArray", "check_text"]
+
+
+def check_text(text: str, what: str) -> str:
+    """``text`` if it can travel to a browser: it must encode as UTF-8 (no lone surrogates).
+
+    A kernel's message packer and the browser's decoder both fail on a lone surrogate, so text
+    that holds one is refused where it enters a view, with the reason.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{what} {text!r}, which is not valid Unicode text: it holds {error.object[error.start : error.end]!r}, "
+            f"half of a surrogate pair, at position {error.start}, which no browser message can carry."
+        ) from None
+    return text
 
 
 class TraitValueError(traitlets.TraitError, ValueError):

@@ -17,7 +17,7 @@ from .._summaries import check_column_names
 from .._validation import boolean_columns, check_int, is_dataframe, is_series, numeric_columns
 from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
-from ._traits import FloatArray, TraitValueError, UIntArray
+from ._traits import FloatArray, TraitValueError, UIntArray, check_text
 
 __all__ = ["MapView"]
 
@@ -152,6 +152,8 @@ class MapView(SomniumWidget):
         self._layer_cache: dict[str, np.ndarray] = {}
         self._layers: dict[str, _Layer] = {}
         self._register_layers(model)
+        for key, layer in self._layers.items():  # feature and column names travel as menu text
+            check_text(layer.label, f"The layer {key!r} is labelled")
         self.n_nodes = n_nodes
         key = self._layer_key(color)
 
@@ -297,6 +299,11 @@ class MapView(SomniumWidget):
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"A layer name must be a non-empty string, got {name!r}.")
+        check_text(name, "A layer name")
+        if label is not None:
+            if not isinstance(label, str):
+                raise ValueError(f"A layer label must be a string, got {type(label).__name__} {label!r}.")
+            check_text(label, "A layer label")
         existing = self._layers.get(name)
         if existing is not None and not existing.custom:
             raise ValueError(f"{name!r} is already a built-in or feature layer; choose another name.")
