@@ -88,6 +88,7 @@ class Segments:
         self.lattice = model.lattice_  # the model's own error when it is not fitted
         self.n_nodes = int(self.lattice.n_nodes)
         self._prototypes = model.normalized_codebook_  # the map state these segments describe
+        self._warned_for = None  # the later state check_map last warned about
         self._nodes: dict[str, np.ndarray] = {}
 
     def check_map(self, lattice=None, stacklevel: int = 2) -> None:
@@ -102,7 +103,8 @@ class Segments:
         Warns
         -----
         UserWarning
-            If the model was trained again since the segments were made (see the module notes).
+            If the model was trained again since the segments were made (see the module notes);
+            once per state of the model.
         """
         current = self.model.lattice_
         if current != self.lattice:
@@ -117,7 +119,8 @@ class Segments:
                 f"{describe_lattice(lattice)} map."
             )
         prototypes = self.model.normalized_codebook_
-        if prototypes.shape != self._prototypes.shape or not np.array_equal(prototypes, self._prototypes):
+        if not _same(prototypes, self._prototypes) and not _same(prototypes, self._warned_for):
+            self._warned_for = prototypes  # once per state of the model, not at every call
             warnings.warn(
                 "The model was trained again since these segments were made: its prototypes moved, so "
                 "rows may now fall on other nodes than when the segments were drawn. Check them on the "
@@ -564,6 +567,10 @@ def _check_name(name) -> str:
     if name == UNASSIGNED:
         raise ValueError(f"{UNASSIGNED!r} is reserved for rows in no segment; choose another name.")
     return name
+
+
+def _same(a, b) -> bool:
+    return b is not None and a.shape == b.shape and np.array_equal(a, b)
 
 
 def describe_lattice(lattice) -> str:

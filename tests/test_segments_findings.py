@@ -155,14 +155,19 @@ def test_segments_warn_after_the_model_was_trained_again(frame):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         segments.labels(frame)  # the state they were made for: quiet
-    model.fit(frame[["a", "b", "c"]], epochs=1)  # a continued fit moves the prototypes
     for use in (
         lambda: segments.labels(frame),
         lambda: segments.profile(frame),
         lambda: MapView(model, segments=segments),
+        lambda: Explorer(model, frame, segments=segments),
     ):
-        with pytest.warns(UserWarning, match="trained again since these segments were made"):
+        model.fit(frame[["a", "b", "c"]], epochs=1)  # a continued fit moves the prototypes
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             use()
+            use()  # once per state of the model
+        stale = [w for w in caught if "trained again since these segments were made" in str(w.message)]
+        assert len(stale) == 1 and stale[0].category is UserWarning
     rebound = Segments.from_dict(model, segments.to_dict())  # the documented way to keep them
     with warnings.catch_warnings():
         warnings.simplefilter("error")
