@@ -1,8 +1,8 @@
 """SegmentProfile: how the rows of a node set differ from all rows (bqplot).
 
 Everything a profile needs is summed per node once, at construction: row counts, means and squared
-deviations of every numeric column (NaN-aware; spreads stay exact at large offsets) and counts of every category (:mod:`somnium._summaries`),
-by the rows themselves (:meth:`Rows.node_sums <somnium._rows.Rows.node_sums>`: in memory, or Dask
+deviations of every numeric column (NaN-aware; exact spreads at large offsets) and counts of every
+category (:mod:`somnium._summaries`), by the rows themselves (:meth:`Rows.node_sums <somnium._rows.Rows.node_sums>`: in memory, or Dask
 reductions).  A profile of any node set (the shared selection, or a segment's nodes) then adds up
 those per-node rows: it costs time proportional to the selected nodes, not to the rows.
 """
@@ -64,6 +64,16 @@ class NodeSummaries:
             _Categories(str(column), labels, counts)
             for column, labels, counts in zip(plan.categorical, plan.labels(), sums.categories, strict=True)
         ]
+
+    @property
+    def sums(self) -> np.ndarray:
+        """Per node and numeric column: the sum of the values (for reading; spreads use the moments)."""
+        return self.node_sums.sums
+
+    @property
+    def squares(self) -> np.ndarray:
+        """Per node and numeric column: the sum of the squared values (for reading only)."""
+        return self.node_sums.squares
 
     @staticmethod
     def plan(rows: Rows, max_categories: int = 8) -> SumPlan:
