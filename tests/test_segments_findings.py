@@ -337,3 +337,15 @@ def test_the_profile_of_an_id_column_does_not_grow_with_segments_times_values():
     assert (table["id_top_share"] == 1 / table["size"]).all()
     # the dense table of counts alone would be 401 x 200,000 x 8 bytes = 640 MB
     assert peak < 120e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_the_training_monitor_header_takes_no_trait_from_the_page(model):
+    from somnium.widgets import TrainingMonitor
+
+    monitor = TrainingMonitor(model)
+    header = monitor._header
+    for name, value in (("stop_enabled", True), ("state", "running"), ("message", "forged")):
+        before = getattr(header, name)
+        with pytest.raises(traitlets.TraitError, match="front end"):
+            header.set_state({name: value})
+        assert getattr(header, name) == before
