@@ -11,6 +11,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from somnium import SOM
 from somnium._summaries import NodeSums, SumPlan, sum_by_node
@@ -179,3 +181,38 @@ def test_large_offset_planes_reach_the_browser_with_every_digit():
     model = SOM(mapsize=(4, 4), random_state=0).fit(X, epochs=3)
     planes = ComponentPlanes(model, order="input")
     np.testing.assert_array_equal(wire(planes, "_values").reshape(2, 16), model.codebook_.T)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    offset=st.sampled_from([0.0, 1e4, 1e8, 1.7e9, -3e11]),
+    scale=st.sampled_from([1e-3, 1.0, 1e3]),
+    n_parts=st.integers(1, 6),
+)
+def test_moments_merged_in_any_split_are_the_two_pass_ones(seed, offset, scale, n_parts):
+    rng = np.random.default_rng(seed)
+    n_rows, n_nodes = int(rng.integers(1, 200)), 5
+    bmu = rng.integers(0, n_nodes, n_rows)
+    values = offset + scale * rng.normal(size=n_rows)
+    values[rng.random(n_rows) < 0.1] = np.nan
+    frame = pd.DataFrame({"v": values})
+    plan = SumPlan.of(n_nodes, ["v"])
+    cuts = np.sort(rng.integers(0, n_rows + 1, n_parts - 1))
+    bounds = [0, *cuts.tolist(), n_rows]
+    merged = NodeSums.empty(plan, 1)
+    for a, b in itertools.pairwise(bounds):
+        merged = merged + sum_by_node(bmu[a:b], frame.iloc[a:b], plan)
+    nodes = [0, 2, 3]
+    n, mean, m2 = merged.pooled(nodes)
+    chosen = values[np.isin(bmu, nodes)]
+    chosen = chosen[np.isfinite(chosen)]
+    assert n[0] == len(chosen)
+    if len(chosen):
+        reference_mean = chosen.mean()
+        reference_m2 = ((chosen - reference_mean) ** 2).sum()
+        ulp = np.spacing(abs(offset) + 10 * scale)  # the values' own resolution
+        assert abs(mean[0] - reference_mean) <= 8 * ulp + 1e-12 * abs(reference_mean)
+        assert abs(m2[0] - reference_m2) <= 1e-9 * reference_m2 + 16 * len(chosen) * ulp * (scale + ulp)
+    else:
+        assert np.isnan(mean[0]) and m2[0] == 0
