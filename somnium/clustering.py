@@ -208,7 +208,7 @@ def cluster_map(
     UnknownOptionError
         If ``method`` is not one of :data:`METHODS`.
     ValueError
-        If ``n_segments``, ``max_segments``, ``hits`` or ``n_init`` is out of range.
+        If ``n_segments``, ``max_segments``, ``hits``, ``n_init`` or ``random_state`` is out of range.
 
     Examples
     --------
@@ -221,6 +221,7 @@ def cluster_map(
     ((64,), 3)
     """
     check_option(method, METHODS, "clustering method")
+    _check_random_state(random_state)
     prototypes = np.asarray(model.normalized_codebook_, dtype=np.float64)
     lattice = model.lattice_
     n_nodes = lattice.n_nodes
@@ -295,14 +296,37 @@ def _check_n_segments(n_segments, n_nodes, limit) -> int:
     return int(n_segments)
 
 
+def _check_random_state(random_state) -> None:
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return
+    if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, (int, np.integer)):
+        raise ValueError(
+            "random_state must be None, a non-negative integer or a numpy.random.Generator, got "
+            f"{type(random_state).__name__} {random_state!r}."
+        )
+    if random_state < 0:
+        raise ValueError(
+            f"random_state must be None, a non-negative integer or a numpy.random.Generator, got {random_state}."
+        )
+
+
 def _node_hits(model, X, hits, n_nodes) -> np.ndarray:
     if hits is not None:
-        hits = np.asarray(hits, dtype=np.float64)
-        if hits.shape != (n_nodes,) or not np.isfinite(hits).all() or (hits < 0).any():
-            raise ValueError(
-                f"hits must be {n_nodes} finite non-negative numbers (one per node), got an array of "
-                f"shape {hits.shape}."
-            )
+        expected = f"hits must be {n_nodes} finite non-negative numbers (one per node)"
+        try:
+            values = np.asarray(hits)
+        except Exception:  # ragged or otherwise not array-like
+            raise ValueError(f"{expected}, got {type(hits).__name__}.") from None
+        if values.dtype.kind not in "iuf":  # booleans, text, objects, complex numbers
+            raise ValueError(f"{expected}, got an array of dtype {values.dtype}.")
+        hits = values.astype(np.float64)
+        if hits.shape != (n_nodes,):
+            raise ValueError(f"{expected}, got an array of shape {hits.shape}.")
+        if not np.isfinite(hits).all() or (hits < 0).any():
+            raise ValueError(f"{expected}, got negative, NaN or infinite values.")
+        with np.errstate(over="ignore"):
+            if not np.isfinite(hits.sum()):
+                raise ValueError(f"{expected} whose sum is finite in float64; scale them down.")
         return hits
     if X is not None:
         return np.asarray(model.node_hits(X), dtype=np.float64)
@@ -494,8 +518,10 @@ def _unconstrained_ward(prototypes, has_data, ks, allow_empty):
         )
     merges = linkage(prototypes[fitted], method="ward")
     cuts = _cut(merges, len(fitted), ks)
-    # nodes left out of the tree (no hits) take the segment of the nearest node with hits
+    # nodes left out of the tree (no hits) take the segment of the nearest node with hits; the tree's
+    # own nodes keep theirs (a twin prototype elsewhere would be as near, and a segment could vanish)
     _, nearest = cKDTree(prototypes[fitted]).query(prototypes)
+    nearest[fitted] = np.arange(len(fitted))
     return {k: labels[nearest] for k, labels in cuts.items()}, merges
 
 

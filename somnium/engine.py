@@ -646,7 +646,7 @@ _COVARIANCE_ROWS = 16384
 def mean_covariance(X: np.ndarray):
     """Column means and the covariance matrix of ``X`` (float64), chunk by chunk: no centred copy of the data."""
     n_rows, n_features = X.shape
-    mean = X.mean(axis=0, dtype=np.float64)
+    mean = _column_means(X)
     cov = np.zeros((n_features, n_features))
     for start in range(0, n_rows, _COVARIANCE_ROWS):
         centred = X[start : start + _COVARIANCE_ROWS] - mean
@@ -655,8 +655,34 @@ def mean_covariance(X: np.ndarray):
     return mean, cov
 
 
+def _column_means(X: np.ndarray) -> np.ndarray:
+    """Column means in float64; a column whose sum overflows (values near 1.8e308) is averaged in
+    units of its largest magnitude instead, so its mean stays finite."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    overflowed = ~np.isfinite(mean)
+    if overflowed.any() and X.shape[0]:
+        with np.errstate(over="ignore"):
+            columns = np.asarray(X[:, overflowed], dtype=np.float64)
+            unit = np.abs(columns).max(axis=0)
+            mean[overflowed] = unit * (columns / unit).mean(axis=0)
+    return mean
+
+
 def covariance_axes(cov: np.ndarray, n_components: int = 2):
-    """Top eigenvalues and eigenvectors of a covariance matrix (from memory or a Dask reduction)."""
+    """Top eigenvalues and eigenvectors of a covariance matrix (from memory or a Dask reduction).
+
+    Raises
+    ------
+    InvalidValuesInDataSet
+        If the covariance overflowed (the data spread too far for float64: rescale them).
+    """
+    if not np.isfinite(cov).all():
+        from .exceptions import InvalidValuesInDataSet
+
+        raise InvalidValuesInDataSet(
+            "The data spread too far around their mean for their covariance to be computed in float64 "
+            "(it overflows); rescale them (e.g. normalization='standard')."
+        )
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1][:n_components]
     vectors = vectors[:, order]

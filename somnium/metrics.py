@@ -348,8 +348,11 @@ def distortion(X, codebook, bmu, lattice, neighborhood: str = "gaussian", radius
     norms) smoothed by the neighbourhood operator, so it costs one smoothing,
     not an N x M pass.  At ``radius = 0`` it is the mean squared distance to the BMU.
     """
-    X = np.asarray(X, dtype=np.float64)
     codebook = np.asarray(codebook, dtype=np.float64)
+    # Distances do not see a common shift; without it the expanded square cancels at large offsets.
+    shift = codebook.mean(axis=0) if codebook.size else 0.0
+    X = np.asarray(X, dtype=np.float64) - shift
+    codebook = codebook - shift
     bmu = np.asarray(bmu, dtype=np.int64)
     n_nodes, n_features = codebook.shape
     counts = np.bincount(bmu, minlength=n_nodes).astype(np.float64)

@@ -4,9 +4,18 @@ A :class:`Segments` object holds named, disjoint sets of nodes of one fitted
 map.  It labels rows by their best matching unit, profiles the segments on
 any data with the training columns, and round-trips through JSON.
 
-Names are free text (1 to 200 characters, any Unicode) and are stored
-verbatim; views must show them as text.  ``"(unassigned)"`` is reserved for
-the profile row of the rows whose node is in no segment.
+Names are free text (1 to 200 characters, any Unicode that can be written
+as UTF-8: no lone surrogates) and are stored verbatim; views must show them as
+text.  ``"(unassigned)"`` is reserved for the profile row of the rows whose
+node is in no segment.
+
+Segments remember the map they were made for: its lattice (rows, columns,
+name, shifted rows) and its prototypes.  Views, :meth:`Segments.labels` and
+:meth:`Segments.profile` refuse them for a map of another lattice (their node
+numbers mean other places), and warn when the model was trained again since
+(its prototypes moved, so rows may now fall on other nodes than when the
+segments were drawn).  After checking them on the new map, keep them for it
+with ``segments = Segments.from_dict(model, segments.to_dict())``.
 """
 
 from __future__ import annotations
@@ -20,11 +29,19 @@ from pathlib import Path
 import numpy as np
 
 from ._rows import rows_for
+from ._summaries import check_column_names
 from ._validation import check_integers, check_nodes, check_option, is_dataframe, numeric_columns
 from .exceptions import DaskRowsError
 from .persistence import _atomic_write, read_attachment
 
-__all__ = ["MAX_JSON_BYTES", "MAX_NAME_LENGTH", "UNASSIGNED", "Segments"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "MAX_NAME_LENGTH",
+    "UNASSIGNED",
+    "Segments",
+    "check_segments",
+    "describe_lattice",
+]
 
 #: longest segment name, in characters
 MAX_NAME_LENGTH = 200
@@ -68,8 +85,50 @@ class Segments:
 
     def __init__(self, model):
         self.model = model
-        self.n_nodes = int(model.lattice_.n_nodes)  # the model's own error when it is not fitted
+        self.lattice = model.lattice_  # the model's own error when it is not fitted
+        self.n_nodes = int(self.lattice.n_nodes)
+        self._prototypes = model.normalized_codebook_  # the map state these segments describe
+        self._warned_for = None  # the later state check_map last warned about
         self._nodes: dict[str, np.ndarray] = {}
+
+    def check_map(self, lattice=None, stacklevel: int = 2) -> None:
+        """Check that these segments still describe their model's map (and fit ``lattice``, if given).
+
+        Raises
+        ------
+        ValueError
+            If the model's map, or ``lattice`` (a view's), is of another lattice than the one the
+            segments were made for: their node numbers mean other places there.
+
+        Warns
+        -----
+        UserWarning
+            If the model was trained again since the segments were made (see the module notes);
+            once per state of the model.
+        """
+        current = self.model.lattice_
+        if current != self.lattice:
+            raise ValueError(
+                f"These segments were made for a {describe_lattice(self.lattice)} map, but the model is now "
+                f"a {describe_lattice(current)} map: their node numbers mean other places there. Make "
+                "segments of this map, e.g. Segments.from_clustering(model, cluster_map(model))."
+            )
+        if lattice is not None and lattice != self.lattice:
+            raise ValueError(
+                f"These segments are of a {describe_lattice(self.lattice)} map; this view shows a "
+                f"{describe_lattice(lattice)} map."
+            )
+        prototypes = self.model.normalized_codebook_
+        if not _same(prototypes, self._prototypes) and not _same(prototypes, self._warned_for):
+            self._warned_for = prototypes  # once per state of the model, not at every call
+            warnings.warn(
+                "The model was trained again since these segments were made: its prototypes moved, so "
+                "rows may now fall on other nodes than when the segments were drawn. Check them on the "
+                "new map, then keep them for it with segments = Segments.from_dict(model, "
+                "segments.to_dict()), or make new ones.",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
 
     # -------------------------------------------------------------- building
     @classmethod
@@ -147,7 +206,16 @@ class Segments:
             warnings.warn(message, UserWarning, stacklevel=2)
 
     def from_selection(self, selection, name: str) -> None:
-        """:meth:`add` the nodes of a selection (anything with a ``.nodes`` attribute, or an iterable)."""
+        """:meth:`add` the nodes of a selection (anything with a ``.nodes`` attribute, or an iterable).
+
+        A :class:`~somnium.widgets.Selection` already shown on a map must be of this map's lattice.
+        """
+        lattice = getattr(selection, "lattice", None)
+        if lattice is not None and lattice != self.lattice:
+            raise ValueError(
+                f"This selection is of a {describe_lattice(lattice)} map; these segments are of a "
+                f"{describe_lattice(self.lattice)} map."
+            )
         self.add(name, getattr(selection, "nodes", selection))
 
     def rename(self, old: str, new: str) -> None:
@@ -257,7 +325,8 @@ class Segments:
             Named ``"segment"``, categorical with the categories :attr:`names`
             in order; NaN for rows whose node is in no segment.
         """
-        return self._rows(data, bmu).labels(self.node_labels(), self.names)
+        rows = self._rows(data, bmu)
+        return rows.labels(self.node_labels(), self.names)
 
     def profile(self, data, bmu=None):
         """Size and summary statistics of every segment's rows.
@@ -303,6 +372,7 @@ class Segments:
         size = np.bincount(codes, minlength=n_groups)
         columns = {"size": size, "share": size / n_rows if n_rows else np.zeros(n_groups)}
 
+        check_column_names(frame.columns)  # the profile's columns are named by text
         numeric = numeric_columns(frame)  # a boolean column is a category: its top value and share
         order, bounds = _group_slices(codes, n_groups)
         for column in frame.columns:
@@ -326,6 +396,7 @@ class Segments:
         """The rows to label or profile (the rows protocol: in memory, or lazily on Dask)."""
         if data is None and bmu is None:
             raise ValueError("Pass the rows (data) or their nodes (bmu=).")
+        self.check_map(stacklevel=4)  # the warning points at the caller of labels / profile
         return rows_for(self.model, data, bmu)
 
     def _require(self, name) -> None:
@@ -486,9 +557,37 @@ def _check_name(name) -> str:
         raise ValueError("A segment name must not be empty.")
     if len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"A segment name must be at most {MAX_NAME_LENGTH} characters, got {len(name)}.")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate: no browser, file or kernel message carries it
+        raise ValueError(
+            f"A segment name must be valid Unicode text, but {name!r} is not valid Unicode text: it holds "
+            f"{error.object[error.start : error.end]!r}, half of a surrogate pair, at position {error.start}."
+        ) from None
     if name == UNASSIGNED:
         raise ValueError(f"{UNASSIGNED!r} is reserved for rows in no segment; choose another name.")
     return name
+
+
+def _same(a, b) -> bool:
+    return b is not None and a.shape == b.shape and np.array_equal(a, b)
+
+
+def describe_lattice(lattice) -> str:
+    """A lattice's identity in words: ``"4 x 9 'rect'"``, ``"6 x 6 'hexa' (even rows shifted)"``."""
+    text = f"{lattice.rows} x {lattice.cols} {lattice.name!r}"
+    return text + (f" ({lattice.shifted_rows} rows shifted)" if lattice.is_hexagonal else "")
+
+
+def check_segments(segments, lattice) -> Segments:
+    """A view's ``segments=`` argument: :class:`Segments` of a map of ``lattice`` (see :meth:`Segments.check_map`)."""
+    if not isinstance(segments, Segments):
+        raise TypeError(
+            "segments must be a somnium.segments.Segments (e.g. Segments.from_dict(model, data) for a "
+            f"description, Segments.from_clustering(model, labels) for labels), got {type(segments).__name__}."
+        )
+    segments.check_map(lattice)
+    return segments
 
 
 def _check_lattice(lattice, expected, version: int = _VERSION) -> None:
@@ -551,6 +650,12 @@ def _mean_and_median(values, order, bounds, n_groups):
 
 
 def _top_value(series, codes, size, n_groups):
+    """Per group: the most frequent value (ties: the first in category order, or order of appearance)
+    and its share of the group's rows.
+
+    Counts only the (group, value) pairs that occur: memory and time grow with the rows, not with
+    groups x distinct values (an ID column has as many values as rows).
+    """
     import pandas as pd
 
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -564,11 +669,24 @@ def _top_value(series, codes, size, n_groups):
     if n_values == 0:
         return top, share
     present = value_codes >= 0
-    counts = np.bincount(
-        codes[present] * n_values + value_codes[present], minlength=n_groups * n_values
-    ).reshape(n_groups, n_values)
-    best = counts.argmax(axis=1)
-    has_value = counts.max(axis=1) > 0
-    top[has_value] = np.asarray(categories, dtype=object)[best[has_value]]
-    share[has_value] = counts.max(axis=1)[has_value] / size[has_value]
+    groups, values = codes[present], value_codes[present]
+    if n_groups * n_values <= max(len(codes), 1 << 16):  # a table no larger than the rows: count densely
+        counts = np.bincount(groups * n_values + values, minlength=n_groups * n_values).reshape(
+            n_groups, n_values
+        )
+        has_value = counts.max(axis=1) > 0
+        best = counts.argmax(axis=1)[has_value]
+        most = counts.max(axis=1)[has_value]
+        where = np.flatnonzero(has_value)
+    else:
+        order = np.lexsort((values, groups))  # by group, then value: equal pairs form runs
+        groups, values = groups[order], values[order]
+        starts = np.flatnonzero(np.r_[True, (groups[1:] != groups[:-1]) | (values[1:] != values[:-1])])
+        run_group, run_value = groups[starts], values[starts]
+        run_count = np.diff(np.r_[starts, len(groups)])
+        ranked = np.lexsort((run_value, -run_count, run_group))  # per group: most rows, then first value
+        where, first = np.unique(run_group[ranked], return_index=True)
+        best, most = run_value[ranked[first]], run_count[ranked[first]]
+    top[where] = np.asarray(categories, dtype=object)[best]
+    share[where] = most / size[where]
     return top, share

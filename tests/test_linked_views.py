@@ -183,7 +183,7 @@ def test_input_order_keeps_the_given_features(model):
 def test_planes_are_in_input_units_and_travel_as_binary(model):
     planes = ComponentPlanes(model)
     state = planes.get_state("_values")["_values"]
-    assert state["dtype"] == "float32" and state["shape"] == [5, 63] and isinstance(state["data"], bytes)
+    assert state["dtype"] == "float64" and state["shape"] == [5, 63] and isinstance(state["data"], bytes)
     names = model.feature_names()
     for row, feature in zip(planes.values, planes.features, strict=True):
         np.testing.assert_allclose(row, model.codebook_[:, names.index(feature)])

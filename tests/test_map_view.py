@@ -55,7 +55,7 @@ def wire(view, name):
     value = view.get_state(name)[name]
     assert isinstance(value["data"], bytes)
     return np.frombuffer(
-        value["data"], dtype="<" + {"float32": "f4", "uint32": "u4"}[value["dtype"]]
+        value["data"], dtype="<" + {"float32": "f4", "float64": "f8", "uint32": "u4"}[value["dtype"]]
     ).reshape(value["shape"])
 
 
@@ -114,7 +114,9 @@ def test_arrays_are_sent_as_binary_not_json_lists(view):
     assert sorted(path for path, _ in buffer_paths) == sorted(arrays)
     assert all(key == "data" for _, key in buffer_paths)
     for name in arrays:
-        assert state[name]["dtype"] in ("float32", "uint32") and isinstance(state[name]["shape"], list)
+        assert state[name]["dtype"] in ("float32", "float64", "uint32") and isinstance(
+            state[name]["shape"], list
+        )
     json.dumps(state)  # everything else is small JSON
     assert not any(isinstance(v, float) for opts in state["_layer_options"] for v in opts)
 
@@ -342,9 +344,7 @@ def test_missing_values_are_skipped_in_a_columns_node_means(model, frame):
     view = MapView(model, data=holey, color="target")
     finite = holey["target"].where(np.isfinite(holey["target"]))
     expected = finite.groupby(view.bmu).mean().reindex(range(42))  # pandas skips NaN
-    np.testing.assert_allclose(
-        wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True
-    )  # float32 wire
+    np.testing.assert_allclose(wire(view, "_layer_values"), expected, rtol=1e-5, equal_nan=True)
     assert np.isfinite(wire(view, "_layer_values")[np.bincount(view.bmu, minlength=42) > 5]).all()
 
 

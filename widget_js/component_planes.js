@@ -29,7 +29,7 @@ import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip
  * those of every map view (MapTraits in lib/model.js) and these.
  * @typedef {object} ComponentPlanesTraits
  * @property {string[]} _feature_names in display order
- * @property {object} _values float32 (n_planes, n_nodes), input units
+ * @property {object} _values float64 (n_planes, n_nodes), input units
  * @property {boolean} shared_scale one z-score scale for every plane, else each its own
  * @property {number} columns 0 = as many as fit
  * @property {number[]} _group_of per plane (display order): its feature group, -1 for none

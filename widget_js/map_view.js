@@ -34,7 +34,7 @@ import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip
  * The synced traits this module reads (somnium/widgets/map_view.py), all always present: those of
  * every map view (MapTraits in lib/model.js) and these.
  * @typedef {object} MapViewTraits
- * @property {object} _layer_values float32 (n_nodes,), NaN = no value; a layer of categories: the
+ * @property {object} _layer_values float64 (n_nodes,), NaN = no value; a layer of categories: the
  *   share of each node's most frequent value
  * @property {object} _layer_codes uint32 (n_nodes,): a layer of categories' most frequent value + 1
  *   per node (0: none); empty for other layers

@@ -17,18 +17,21 @@ function asByteRange(data) {
   throw new TypeError(`expected binary data (DataView, ArrayBuffer or typed array), got ${typeof data}`);
 }
 function decode(data, Kind, read) {
+  const size = Kind.BYTES_PER_ELEMENT;
   const range = asByteRange(data);
   if (range === null) return new Kind(0);
-  if (range.byteLength % 4 !== 0) {
-    throw new RangeError(`binary buffer of ${range.byteLength} bytes is not a whole number of 4-byte values`);
+  if (range.byteLength % size !== 0) {
+    throw new RangeError(
+      `binary buffer of ${range.byteLength} bytes is not a whole number of ${size}-byte values`
+    );
   }
-  const length = range.byteLength / 4;
-  if (LITTLE_ENDIAN && range.byteOffset % 4 === 0) {
+  const length = range.byteLength / size;
+  if (LITTLE_ENDIAN && range.byteOffset % size === 0) {
     return new Kind(range.buffer, range.byteOffset, length);
   }
   const view = new DataView(range.buffer, range.byteOffset, range.byteLength);
   const out = new Kind(length);
-  for (let i = 0; i < length; i++) out[i] = read(view, 4 * i);
+  for (let i = 0; i < length; i++) out[i] = read(view, size * i);
   return out;
 }
 function toFloat32(data) {

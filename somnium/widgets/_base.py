@@ -17,7 +17,7 @@ import traitlets
 
 from ._rows import Rows
 from ._segments import segment_layer
-from ._traits import FloatArray, NodeSelection, UIntArray
+from ._traits import BrowserWrites, FloatArray, NodeSelection, UIntArray
 from .selection import Selection, check_selection, link_shortcut
 
 __all__ = ["STATIC_DIR", "SomniumWidget"]
@@ -26,12 +26,14 @@ __all__ = ["STATIC_DIR", "SomniumWidget"]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-class SomniumWidget(anywidget.AnyWidget):
+class SomniumWidget(BrowserWrites, anywidget.AnyWidget):
     """Base of the map views: lattice geometry (binary) and the shared selection.
 
     Subclasses set ``_esm``/``_css`` to their bundle in :data:`STATIC_DIR` and call
     ``super().__init__(model, selection=..., rows=..., **traits)``; ``rows`` is any implementation of
-    the rows protocol (:func:`somnium.widgets._rows.rows_for`), handed to the selection.
+    the rows protocol (:func:`somnium.widgets._rows.rows_for`), handed to the selection.  They name
+    the traits their front end writes in ``_browser_traits`` (:class:`~somnium.widgets._traits.BrowserWrites`):
+    every other synced trait is wire-only, refused when a front end writes it.
 
     Synced (wire-only) traits
     -------------------------
@@ -54,6 +56,7 @@ class SomniumWidget(anywidget.AnyWidget):
         ``x1, y1, x2, y2`` of every edge between two cells of different segments.
     """
 
+    _browser_traits = ("brush_mode",)
     _lattice = traitlets.Dict().tag(sync=True)
     _cell_vertices = FloatArray().tag(sync=True)
     _cell_centers = FloatArray().tag(sync=True)
@@ -69,7 +72,7 @@ class SomniumWidget(anywidget.AnyWidget):
         self._model = model
         self.n_nodes = lattice.n_nodes  # read by the selection validator
         self._row_index = rows
-        selection = check_selection(selection, lattice.n_nodes)
+        selection = check_selection(selection, lattice)
         selection._attach_rows(rows)
         vertices = lattice.cell_vertices()
         super().__init__(

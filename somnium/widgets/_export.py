@@ -15,7 +15,7 @@ each view a model stand-in (``widget_js/lib/standin.js``) over the state embedde
 resolves the page's Selection models, so views that share a ``Selection`` stay linked in the page.
 
 What the kernel would answer is embedded too: a :class:`MapView`'s colour menu asks Python for the
-chosen layer, so every layer's values are embedded (float32, at most :data:`MAX_LAYER_BYTES` per
+chosen layer, so every layer's values are embedded (float64, as the live view sends them; at most :data:`MAX_LAYER_BYTES` per
 map; layers beyond are left out of the menu and the page says which) and the stand-in answers a
 change of ``color`` from them.  bqplot charts (a segment profile, a training monitor's curves) are
 drawn by matplotlib from the charts' own numbers as they are at export time
@@ -61,7 +61,7 @@ __all__ = [
 MAX_ROW_CELLS = 250_000
 #: At most this many characters of row text in one page.
 MAX_ROW_CHARACTERS = 8_000_000
-#: At most this many bytes (float32) of one map's colour layers; the shown layer is always kept.
+#: At most this many bytes (float64) of one map's colour layers; the shown layer is always kept.
 MAX_LAYER_BYTES = 16 * 2**20
 
 #: The synced traits every anywidget has that a view's render() never reads.
@@ -269,17 +269,17 @@ class _Page:
         current = view.color
         keys = list(view.layers)
         n_nodes = int(view.model.lattice_.n_nodes)
-        fitting = max(1, MAX_LAYER_BYTES // (4 * n_nodes))
+        fitting = max(1, MAX_LAYER_BYTES // (8 * n_nodes))
         chosen = [current, *[key for key in keys if key != current][: fitting - 1]]
         answers = {}
         with view.hold_sync():
             try:
                 for key in chosen:
                     view.color = key
-                    values = np.ascontiguousarray(view.color_values, dtype="<f4")
+                    values = np.ascontiguousarray(view.color_values, dtype="<f8")
                     codes = np.ascontiguousarray(view._layer_codes, dtype="<u4")  # a layer of categories'
                     answers[key] = {
-                        "_layer_values": {"dtype": "float32", "shape": [n_nodes], "data": values.tobytes()},
+                        "_layer_values": {"dtype": "float64", "shape": [n_nodes], "data": values.tobytes()},
                         "_layer_codes": {"dtype": "uint32", "shape": [codes.size], "data": codes.tobytes()},
                         "_layer_info": view.get_state(["_layer_info"])["_layer_info"],
                     }

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..segments import check_segments
+
 __all__ = ["SEGMENT_PALETTE", "UNASSIGNED_COLOR", "boundary_edges", "segment_colors", "segment_layer"]
 
 #: categorical colours, one per segment in order (cycled past the tenth segment)
@@ -36,35 +38,45 @@ def segment_colors(n_segments: int) -> list[str]:
     return [SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(int(n_segments))]
 
 
+#: Differing neighbour pairs compared per block in :func:`boundary_edges` (bounds its memory: ~10 MB)
+_EDGE_BLOCK = 16384
+
+
 def boundary_edges(lattice, labels) -> tuple[np.ndarray, np.ndarray]:
     """Edges shared by neighbouring cells whose labels differ (``-1`` = in no segment).
 
     Pairs of two unlabelled nodes are no boundary.  Neighbours across the seam of a wrapping map
     share no edge in the drawing, so they get no line (the dashed wrap edge marks the seam).
+    Vectorised over the differing pairs, in blocks: time and memory grow with the map's edges.
 
     Returns
     -------
     lines : ndarray of float, shape (n_edges, 4)
-        ``x1, y1, x2, y2`` of every boundary edge, in lattice units.
+        ``x1, y1, x2, y2`` of every boundary edge, in lattice units (the two shared corners in the
+        order of the first cell's corners).
     pairs : ndarray of int, shape (n_edges, 2)
         The two nodes (``a < b``) each edge separates.
     """
     labels = np.asarray(labels)
     vertices = lattice.cell_vertices()
-    lines, pairs = [], []
     sources, targets = lattice.edges
     differ = labels[sources] != labels[targets]
-    for a, b in zip(sources[differ].tolist(), targets[differ].tolist()):
-        # the corners of a that are also corners of b
-        close = np.linalg.norm(vertices[a][:, None, :] - vertices[b][None, :, :], axis=-1) < _TOLERANCE
-        shared = vertices[a][close.any(axis=1)]
-        if len(shared) != 2:
-            continue  # neighbours across a seam
-        lines.append(shared.reshape(4))
-        pairs.append((a, b))
+    sources, targets = sources[differ], targets[differ]
+    lines, pairs = [], []
+    for start in range(0, len(sources), _EDGE_BLOCK):
+        a = sources[start : start + _EDGE_BLOCK]
+        b = targets[start : start + _EDGE_BLOCK]
+        corners_a, corners_b = vertices[a], vertices[b]  # (block, k, 2)
+        gaps = corners_a[:, :, None, :] - corners_b[:, None, :, :]  # every corner of a to every corner of b
+        shared = (np.einsum("eijc,eijc->eij", gaps, gaps) < _TOLERANCE**2).any(axis=2)  # (block, k)
+        keep = shared.sum(axis=1) == 2  # else neighbours across a seam
+        first_two = np.argsort(~shared[keep], axis=1, kind="stable")[:, :2]  # in a's corner order
+        ends = np.take_along_axis(corners_a[keep], first_two[:, :, None], axis=1)
+        lines.append(ends.reshape(-1, 4))
+        pairs.append(np.column_stack([a[keep], b[keep]]))
     return (
-        np.asarray(lines, dtype=np.float64).reshape(-1, 4),
-        np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
+        np.concatenate(lines).astype(np.float64) if lines else np.empty((0, 4)),
+        np.concatenate(pairs).astype(np.int64) if pairs else np.empty((0, 2), dtype=np.int64),
     )
 
 
@@ -78,11 +90,7 @@ def segment_layer(model, segments) -> dict:
             "_segment_edges": None,
         }
     lattice = model.lattice_
-    if getattr(segments, "n_nodes", None) != lattice.n_nodes:
-        raise ValueError(
-            f"These segments are of a {getattr(segments, 'n_nodes', '?')}-node map; "
-            f"this view shows a {lattice.n_nodes}-node map."
-        )
+    check_segments(segments, lattice)  # Segments of this lattice (TypeError / ValueError; warns if stale)
     labels = segments.node_labels()
     lines, _ = boundary_edges(lattice, labels)
     return {

@@ -72,7 +72,9 @@ class ComponentPlanes(SomniumWidget):
     columns = traitlets.Int(0, min=0).tag(sync=True)  # 0: as many as fit
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)  # in display order
-    _values = FloatArray().tag(sync=True)  # (n_planes, n_nodes), input units, display order
+    _values = FloatArray(wire_dtype="float64").tag(
+        sync=True
+    )  # (n_planes, n_nodes), input units, display order (all digits)
     _group_of = traitlets.List(traitlets.Int()).tag(sync=True)  # per plane (display order): group or -1
     _group_names = traitlets.List(traitlets.Unicode()).tag(sync=True)  # per group, for the hover card
     _group_colors = traitlets.List(traitlets.Unicode()).tag(sync=True)  # per group: frame "#rrggbb", "" none

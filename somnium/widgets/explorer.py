@@ -12,7 +12,7 @@ import warnings
 import ipywidgets
 import numpy as np
 
-from ..segments import Segments
+from ..segments import Segments, check_segments
 from ._hosts import marimo_notice
 from ._rows import rows_for
 from .component_planes import ComponentPlanes
@@ -21,6 +21,33 @@ from .segment_profile import MAX_CATEGORIES, NodeSummaries, SegmentProfile
 from .selection import Selection
 
 __all__ = ["Explorer"]
+
+#: The profile menu's entry for the selection (its value too: a segment may carry the same name)
+SELECTION = "Selection"
+
+
+class _SegmentEntry(str):
+    """The menu value of a segment named like the selection's entry: equal to its name, never to the
+    plain ``"Selection"`` that stands for the selection (so both entries can be chosen)."""
+
+    def __eq__(self, other):
+        if type(other) is str and other == SELECTION:
+            return False
+        return str.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+def _menu_options(names) -> list:
+    """The profile menu: the selection, then every segment (told apart from the selection by value)."""
+    if SELECTION not in names:
+        return [SELECTION, *names]
+    return [(SELECTION, SELECTION)] + [
+        (f"{name} (segment)", _SegmentEntry(name)) if name == SELECTION else (name, name) for name in names
+    ]
 
 
 class Explorer(ipywidgets.VBox):
@@ -64,7 +91,8 @@ class Explorer(ipywidgets.VBox):
     segment_list : ipywidgets.VBox
         One row per segment: name, rows, share of all rows (plain ``Label`` text).
     profile_target : ipywidgets.Dropdown
-        What the profile compares with all rows: ``"Selection"`` or a segment name.
+        What the profile compares with all rows: ``"Selection"`` or a segment name (a segment
+        named "Selection" is listed as "Selection (segment)" and chosen by its entry).
 
     Examples
     --------
@@ -82,6 +110,8 @@ class Explorer(ipywidgets.VBox):
     _display_ = marimo_notice("Explorer")  # marimo draws anywidgets only: say so there
 
     def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
+        if segments is not None:
+            check_segments(segments, model.lattice_)
         rows = rows_for(model, data, bmu) if data is not None else None
         if rows is None:
             raise ValueError("Explorer needs the rows to explore: pass data=.")
@@ -111,9 +141,7 @@ class Explorer(ipywidgets.VBox):
         )
         self.add_segment_button.on_click(self._on_add_segment)
         self.segment_status = ipywidgets.Label()
-        self.profile_target = ipywidgets.Dropdown(
-            options=["Selection"], value="Selection", description="Profile"
-        )
+        self.profile_target = ipywidgets.Dropdown(options=[SELECTION], value=SELECTION, description="Profile")
         self.profile_target.observe(self._on_profile_target, "value")
         self.segment_list = ipywidgets.VBox(layout=ipywidgets.Layout(width="100%"))
         controls = ipywidgets.HBox(
@@ -227,11 +255,15 @@ class Explorer(ipywidgets.VBox):
                 label.layout = ipywidgets.Layout(width=width)
         self.segment_list.children = [header, *rows] if rows else []
         current = self.profile_target.value
-        options = ["Selection", *self.segments.names]
+        options = _menu_options(self.segments.names)
         self.profile_target.options = options
-        self.profile_target.value = current if current in options else "Selection"
+        values = [option[1] if isinstance(option, tuple) else option for option in options]
+        self.profile_target.value = next((value for value in values if value == current), SELECTION)
         self._on_profile_target()
 
     def _on_profile_target(self, change=None) -> None:
         target = self.profile_target.value
-        self.profile.show_segment(None if target == "Selection" or target is None else target, self.segments)
+        if target is None or (type(target) is str and target == SELECTION):
+            self.profile.show_segment(None)
+        else:
+            self.profile.show_segment(str(target), self.segments)

@@ -21,7 +21,7 @@ import numpy as np
 import traitlets
 
 from .._node_layers import NodeLayer, node_layer
-from .._summaries import OTHER
+from .._summaries import OTHER, check_column_names
 from .._validation import (
     check_int,
     check_option,
@@ -32,7 +32,7 @@ from .._validation import (
 from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
 from ._segments import SEGMENT_PALETTE
-from ._traits import FloatArray, UIntArray
+from ._traits import FloatArray, TraitValueError, UIntArray, check_text
 
 __all__ = ["MapView"]
 
@@ -57,6 +57,8 @@ class _Layer:
 def layer_columns(model, data) -> list:
     """The columns of ``data`` a map shows as per-node means: numeric, not features (frame order)."""
     shown = set(numeric_columns(data))  # empty for an array
+    if shown:
+        check_column_names(data.columns)  # layers are keyed by text
     features = set(model.feature_names())
     return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
 
@@ -69,11 +71,14 @@ def category_columns(model, data) -> list:
         return []
     numeric = set(numeric_columns(data))
     features = set(model.feature_names())
-    return [
+    columns = [
         label
         for label, dtype in dtypes.items()
         if label not in numeric and str(label) not in features and getattr(dtype, "kind", "O") not in "mM"
     ]
+    if columns:
+        check_column_names(data.columns)  # layers are keyed by text
+    return columns
 
 
 def category_colors(categories) -> list[str]:
@@ -159,11 +164,12 @@ class MapView(SomniumWidget):
     _esm = STATIC_DIR / "map_view.js"
     _css = STATIC_DIR / "map_view.css"
 
+    _browser_traits = ("color", "brush_mode")  # the layer menu and the brush buttons
     color = traitlets.Any("umatrix").tag(sync=True)
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
     _layer_info = traitlets.Dict().tag(sync=True)  # {"key", "label", "integer"} of the shown layer
-    _layer_values = FloatArray().tag(sync=True)  # (n_nodes,), NaN = no value
+    _layer_values = FloatArray(wire_dtype="float64").tag(sync=True)  # (n_nodes,), NaN = no value; all digits
     _layer_codes = UIntArray().tag(sync=True)  # (n_nodes,) category + 1 (0: none); empty unless categorical
     _hit_counts = UIntArray().tag(sync=True)  # (n_nodes,), empty without rows
     _feature_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -200,6 +206,8 @@ class MapView(SomniumWidget):
         self._layer_cache: dict[str, np.ndarray] = {}
         self._layers: dict[str, _Layer] = {}
         self._register_layers(model)
+        for key, layer in self._layers.items():  # feature and column names travel as menu text
+            check_text(layer.label, f"The layer {key!r} is labelled")
         self.n_nodes = n_nodes
         key = self._layer_key(color)
 
@@ -357,6 +365,11 @@ class MapView(SomniumWidget):
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"A layer name must be a non-empty string, got {name!r}.")
+        check_text(name, "A layer name")
+        if label is not None:
+            if not isinstance(label, str):
+                raise ValueError(f"A layer label must be a string, got {type(label).__name__} {label!r}.")
+            check_text(label, "A layer label")
         existing = self._layers.get(name)
         if existing is not None and not existing.custom:
             raise ValueError(f"{name!r} is already a built-in or feature layer; choose another name.")
@@ -514,7 +527,23 @@ class MapView(SomniumWidget):
 
     @traitlets.validate("color")
     def _validate_color(self, proposal):
-        return self._layer_key(proposal["value"])
+        try:
+            return self._layer_key(proposal["value"])
+        except traitlets.TraitError:
+            raise
+        except (ValueError, TypeError) as error:  # a TraitError rolls a front end's message back
+            raise TraitValueError(str(error)) from None
+
+    def set_state(self, sync_data):
+        # The layer menu sends a layer's key: values only Python may give (arrays of one value per node) are refused.
+        color = sync_data.get("color", "")
+        if not isinstance(color, str):
+            self._resync(sync_data)
+            raise traitlets.TraitError(
+                f"The front end may set color to a layer key only, got {type(color).__name__}; the message "
+                "was ignored."
+            )
+        super().set_state(sync_data)
 
     @traitlets.observe("color")
     def _on_color(self, change):

@@ -1,8 +1,8 @@
 """SegmentProfile: how the rows of a node set differ from all rows (bqplot).
 
-Everything a profile needs is summed per node once, at construction: row counts, sums and sums of
-squares of every numeric column (NaN-aware) and counts of every category (:mod:`somnium._summaries`),
-by the rows themselves (:meth:`Rows.node_sums <somnium._rows.Rows.node_sums>`: in memory, or Dask
+Everything a profile needs is summed per node once, at construction: row counts, means and squared
+deviations of every numeric column (NaN-aware; exact spreads at large offsets) and counts of every
+category (:mod:`somnium._summaries`), by the rows themselves (:meth:`Rows.node_sums <somnium._rows.Rows.node_sums>`: in memory, or Dask
 reductions).  A profile of any node set (the shared selection, or a segment's nodes) then adds up
 those per-node rows: it costs time proportional to the selected nodes, not to the rows.
 """
@@ -18,6 +18,7 @@ import numpy as np
 from .._summaries import NodeSums, SumPlan, split_columns
 from .._validation import check_int, check_nodes
 from ..metrics import node_mean
+from ..segments import check_segments
 from ._hosts import marimo_notice
 from ._rows import Rows, rows_for
 from ._traits import NodeSelection
@@ -58,12 +59,21 @@ class NodeSummaries:
         self.node_rows = sums.rows
         self.numeric_names = plan.numeric_names(sums.counts.shape[1])
         self.counts = sums.counts
-        self.sums = sums.sums
-        self.squares = sums.squares
+        self.node_sums = sums  # per-node count, mean and squared deviations of every numeric column
         self.categories = [
             _Categories(str(column), labels, counts)
             for column, labels, counts in zip(plan.categorical, plan.labels(), sums.categories, strict=True)
         ]
+
+    @property
+    def sums(self) -> np.ndarray:
+        """Per node and numeric column: the sum of the values (for reading; spreads use the moments)."""
+        return self.node_sums.sums
+
+    @property
+    def squares(self) -> np.ndarray:
+        """Per node and numeric column: the sum of the squared values (for reading only)."""
+        return self.node_sums.squares
 
     @staticmethod
     def plan(rows: Rows, max_categories: int = 8) -> SumPlan:
@@ -86,9 +96,8 @@ class NodeSummaries:
         Returns a dict of arrays (one entry per column) with keys ``n_selected``, ``mean_selected``,
         ``std_selected``, ``mean_all``, ``std_all``.
         """
-        nodes = np.asarray(nodes, dtype=np.int64)
-        selected = _moments(self.counts[nodes].sum(0), self.sums[nodes].sum(0), self.squares[nodes].sum(0))
-        overall = _moments(self.counts.sum(0), self.sums.sum(0), self.squares.sum(0))
+        selected = _moments(*self.node_sums.pooled(np.asarray(nodes, dtype=np.int64)))
+        overall = _moments(*self.node_sums.pooled())
         return {
             "n_selected": selected[0],
             "mean_selected": selected[1],
@@ -116,10 +125,9 @@ class NodeSummaries:
         return out
 
 
-def _moments(n, sums, squares):
-    mean = node_mean(sums, n)
-    variance = node_mean(squares, n) - mean**2
-    return n, mean, np.sqrt(np.clip(variance, 0.0, None))
+def _moments(n, mean, m2):
+    """Count, mean and population std from pooled moments (NaN without values)."""
+    return n, mean, np.sqrt(node_mean(m2, n))
 
 
 class SegmentProfile(ipywidgets.VBox):
@@ -189,11 +197,12 @@ class SegmentProfile(ipywidgets.VBox):
         self.max_features = check_int(max_features, "max_features")
         self.max_categories = check_int(max_categories, "max_categories")
         self.n_nodes = n_nodes
+        self._lattice = model.lattice_
         self._rows = rows if rows is not None else rows_for(model, data, bmu)
         if summaries is None:
             summaries = NodeSummaries.of_rows(self._rows, max(self.max_categories, 1))
         self.summaries = summaries
-        self.selection = check_selection(selection, n_nodes)
+        self.selection = check_selection(selection, model.lattice_)
         self.selection._attach_rows(self._rows)
         self.segments = None  # the Segments show_segment(name) reads (the Explorer sets it)
         self._segment = None  # (name, nodes) shown instead of the selection
@@ -328,6 +337,7 @@ class SegmentProfile(ipywidgets.VBox):
             segments = segments if segments is not None else self.segments
             if segments is None:
                 raise ValueError("show_segment needs the Segments: pass segments= (or set profile.segments).")
+            check_segments(segments, self._lattice)
             self._segment = (name, [int(n) for n in segments.nodes(name)])
         self._redraw()
 

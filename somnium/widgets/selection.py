@@ -18,16 +18,19 @@ bounce back as a stale selection.
 
 from __future__ import annotations
 
+import warnings
+
 import ipywidgets
 import traitlets
 
+from ..segments import describe_lattice
 from ._rows import RowIndex, Rows
-from ._traits import NodeSelection
+from ._traits import BrowserWrites, NodeSelection
 
 __all__ = ["Selection"]
 
 
-class Selection(ipywidgets.Widget):
+class Selection(BrowserWrites, ipywidgets.Widget):
     """Selected nodes of a map, shared by every view given it (``selection=``).
 
     Parameters
@@ -47,7 +50,10 @@ class Selection(ipywidgets.Widget):
     nodes : list of int
         Selected node indices, sorted and unique; assign any iterable of indices (duplicates are
         collapsed; out-of-range indices, booleans and non-integers raise ``traitlets.TraitError``).
-        Observe with ``selection.observe(fn, "nodes")``.
+        Observe with ``selection.observe(fn, "nodes")``.  The only trait a front end may write.
+    lattice : Lattice or None
+        The map the selection serves: set by the first view given it, after which views of maps of
+        another lattice (rows, columns, name, shifted rows) refuse it, even with as many nodes.
 
     Examples
     --------
@@ -57,6 +63,7 @@ class Selection(ipywidgets.Widget):
     """
 
     nodes = NodeSelection().tag(sync=True)
+    _browser_traits = ("nodes",)
 
     def __init__(self, n_nodes: int, data=None, bmu=None, *, nodes=()):
         if isinstance(n_nodes, bool) or not isinstance(n_nodes, int) or n_nodes < 1:
@@ -67,7 +74,24 @@ class Selection(ipywidgets.Widget):
                 "Selection(data=...) needs bmu= (e.g. bmu=model.predict(data)) to map rows to nodes."
             )
         self._rows = RowIndex(bmu, n_nodes, data) if bmu is not None else None
+        self._lattice = None
         super().__init__(nodes=list(nodes))
+
+    @property
+    def lattice(self):
+        """The lattice of the map this selection serves (None until a view is given it)."""
+        return self._lattice
+
+    def _bind(self, lattice) -> None:
+        """Serve the map of ``lattice`` (the first view binds it; later views must match it)."""
+        if self._lattice is None:
+            self._lattice = lattice
+        elif lattice != self._lattice:
+            raise ValueError(
+                f"This selection serves a {describe_lattice(self._lattice)} map, but this view shows a "
+                f"{describe_lattice(lattice)} map: its node numbers would mean other places. Give each "
+                "map its own Selection."
+            )
 
     @property
     def row_index(self) -> Rows | None:
@@ -75,9 +99,22 @@ class Selection(ipywidgets.Widget):
         return self._rows
 
     def _attach_rows(self, rows: Rows | None) -> None:
-        """Adopt a view's rows when the selection has none of its own (the first view wins)."""
-        if self._rows is None and rows is not None:
+        """Adopt a view's rows when the selection has none of its own (the first view wins).
+
+        A view of other rows (another data object) is warned: :attr:`rows` keeps reading the first's.
+        """
+        if rows is None or rows is self._rows:
+            return
+        if self._rows is None:
             self._rows = rows
+        elif rows.data is not None and rows.data is not self._rows.data:
+            warnings.warn(
+                "This selection already holds the rows of another view's data: selection.rows (and the "
+                "Explorer's selected_rows) read those, not this view's, whose own selected_rows still "
+                "reads its data. Give views of different data their own Selection.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     @property
     def positions(self):
@@ -113,14 +150,20 @@ def link_shortcut(view: traitlets.HasTraits, selection: Selection) -> None:
     traitlets.link((selection, "nodes"), (view, "selected"))
 
 
-def check_selection(selection, n_nodes: int) -> Selection:
-    """A view's ``selection=`` argument: a :class:`Selection` of the view's map, or a new one."""
+def check_selection(selection, lattice) -> Selection:
+    """A view's ``selection=`` argument: a :class:`Selection` of the view's map (of ``lattice``), or a new one.
+
+    The selection is bound to ``lattice`` (the first view's); a map of another lattice is refused even
+    with as many nodes.
+    """
+    n_nodes = lattice.n_nodes
     if selection is None:
-        return Selection(n_nodes)
-    if not isinstance(selection, Selection):
+        selection = Selection(n_nodes)
+    elif not isinstance(selection, Selection):
         raise TypeError(f"selection must be a somnium.widgets.Selection, got {type(selection).__name__}.")
-    if selection.n_nodes != n_nodes:
+    elif selection.n_nodes != n_nodes:
         raise ValueError(
             f"This selection belongs to a map of {selection.n_nodes} nodes, but the model has {n_nodes}."
         )
+    selection._bind(lattice)
     return selection

@@ -30,6 +30,7 @@ from ._hosts import marimo_notice
 from ._monitor_panels import MAX_SAMPLE_ROWS, CurvePanel, MapPanel
 from ._recorder import CURVE_METRICS, STATES, Publisher, Recorder
 from ._run import FitRunner, TrainingRun
+from ._traits import BrowserWrites
 
 __all__ = ["CURVE_METRICS", "MAX_SAMPLE_ROWS", "STATES", "TrainingMonitor", "TrainingRun"]
 
@@ -45,7 +46,7 @@ def _shell():
     return get_ipython()
 
 
-class _MonitorHeader(anywidget.AnyWidget):
+class _MonitorHeader(BrowserWrites, anywidget.AnyWidget):
     """The monitor's first child: state, progress, messages and the Stop button.
 
     Renders ``<div class="somnium somnium-monitor" data-state=... data-epoch=...>`` with
@@ -57,6 +58,7 @@ class _MonitorHeader(anywidget.AnyWidget):
 
     _esm = STATIC_DIR / "training_monitor.js"
     _css = STATIC_DIR / "training_monitor.css"
+    _browser_traits = ()  # the page only sends messages; every trait is Python's
 
     state = traitlets.Enum(STATES, "idle").tag(sync=True)
     epoch = traitlets.Int(0).tag(sync=True)  # last epoch shown, cumulative over the model's fits

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { toFloat32, toUint32 } from "../lib/binary.js";
+import { decodeArray, toFloat32, toFloat64, toUint32 } from "../lib/binary.js";
 
 function littleEndianBytes(values, Kind, offset = 0) {
   const bytes = new Uint8Array(values.length * 4 + offset);
@@ -64,4 +64,24 @@ test("decodeArray reads an array trait with its dtype and shape", async () => {
     () => decodeArray({ dtype: "int8", shape: [1], data: new DataView(bytes.buffer) }),
     TypeError,
   );
+});
+
+test("float64 values keep every digit of a large offset, aligned or not", () => {
+  const expected = [1e8 + 0.25, 1.7e9 + 0.125, Number.NaN, -3];
+  for (const offset of [0, 4, 3]) {
+    const bytes = new Uint8Array(expected.length * 8 + offset);
+    const view = new DataView(bytes.buffer, offset);
+    for (const [i, value] of expected.entries()) view.setFloat64(8 * i, value, true);
+    const values = toFloat64(new DataView(bytes.buffer, offset, expected.length * 8));
+    assert.deepEqual(Array.from(values.slice(0, 2)), expected.slice(0, 2));
+    assert.ok(Number.isNaN(values[2]) && values[3] === -3);
+  }
+  const { data, shape } = decodeArray({
+    dtype: "float64",
+    shape: [2],
+    data: new Float64Array([1e8 + 1, 1e8 - 1]),
+  });
+  assert.deepEqual(Array.from(data), [1e8 + 1, 1e8 - 1]);
+  assert.deepEqual(shape, [2]);
+  assert.throws(() => toFloat64(new DataView(new ArrayBuffer(12))), /not a whole number of 8-byte values/);
 });

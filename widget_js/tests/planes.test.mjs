@@ -32,3 +32,17 @@ test("a constant plane has z = 0 and NaN stays NaN", () => {
   assert.deepEqual(Array.from(z.subarray(0, 2)), [0, 0]);
   assert.ok(Number.isNaN(z[2]));
 });
+
+test("shared-scale z-scores of planes around 1e8 and 1.7e9 (float64, as Python sends them)", () => {
+  const values = new Float64Array([1e8 - 1, 1e8, 1e8 + 1, 1.7e9, 1.7e9 + 0.5, 1.7e9 + 2]);
+  const { colorValues } = planeScales(values, 2, true);
+  const s = Math.sqrt(2 / 3);
+  close(colorValues[0], [-1 / s, 0, 1 / s]);
+  const mean = 2.5 / 3;
+  const deviations = [0, 0.5, 2].map((v) => v - mean);
+  const sd = Math.sqrt(deviations.reduce((a, d) => a + d * d, 0) / 3);
+  close(
+    colorValues[1],
+    deviations.map((d) => d / sd),
+  );
+});
