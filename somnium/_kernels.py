@@ -48,8 +48,8 @@ def tile_argmin(tile, bmu, start):
 
 @numba.njit(**_JIT)
 def tile_argmin_distance(tile, X, row0, codebook, bmu, distance, start):
-    """:func:`tile_argmin`, then each row's squared Euclidean distance to its BMU into ``distance``
-    (float64 from the rows and the codebook, summed as :func:`tile_top2` sums them)."""
+    """:func:`tile_argmin`, then each row's Euclidean distance to its BMU into ``distance[row0 + r]``
+    (float64 from the rows and the codebook, squares summed as :func:`tile_top2` sums them)."""
     tile_argmin(tile, bmu, start)
     n_features = X.shape[1]
     for r in range(tile.shape[1]):
@@ -59,7 +59,7 @@ def tile_argmin_distance(tile, X, row0, codebook, bmu, distance, start):
         for f in range(n_features):
             t = x[f] - w[f]
             square += t * t
-        distance[start + r] = square
+        distance[row0 + r] = np.sqrt(square)
 
 
 @numba.njit(**_JIT)

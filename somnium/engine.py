@@ -596,23 +596,23 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = Non
     """Best matching unit of every row, int64.
 
     ``with_distances``: also every row's Euclidean distance to its BMU (float64 from the rows and the
-    float64 codebook, as the metrics compute it), tile by tile while the rows are in cache: returns
+    float64 codebook, as the metrics compute it), tile by tile right after the tile's argmin: returns
     ``(bmus, distances)``.
     """
     prepared = _prepared_codebook(data, codebook)
     n_nodes = codebook.shape[0]
     kernels = numba_kernels(0.0) if data.uses_gemm else None
+    # One output the blocks write into: no concatenation pass over the distances.
+    distances = np.empty(data.n_rows) if with_distances else None
 
     def work(block):
-        n_rows = block.stop - block.start
-        bmu = np.empty(n_rows, dtype=np.int64)
-        distance = np.empty(n_rows) if with_distances else None
+        bmu = np.empty(block.stop - block.start, dtype=np.int64)
         for rows, local in _tiles_of(data, block, n_nodes):
             if kernels is not None:
                 tile = _tile_distances(data, rows, prepared, transposed=True)
                 if with_distances:
                     kernels.tile_argmin_distance(
-                        tile, data.X, rows.start, codebook, bmu, distance, local.start
+                        tile, data.X, rows.start, codebook, bmu, distances, local.start
                     )
                 else:
                     kernels.tile_argmin(tile, bmu, local.start)
@@ -622,16 +622,14 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = Non
                 diff = _scratch_array("diff", (rows.stop - rows.start, codebook.shape[1]), np.float64)
                 np.take(codebook, bmu[local], axis=0, out=diff)
                 np.subtract(data.X[rows], diff, out=diff)
-                np.einsum("ij,ij->i", diff, diff, out=distance[local])
-        if with_distances:
-            np.sqrt(distance, out=distance)
-        return bmu, distance
+                out = distances[rows]
+                np.einsum("ij,ij->i", diff, diff, out=out)
+                np.sqrt(out, out=out)
+        return bmu
 
     parts = list(_map_blocks(work, _row_blocks(data, n_nodes), n_jobs))
-    bmus = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    if not with_distances:
-        return bmus
-    return bmus, (np.concatenate([p[1] for p in parts]) if parts else np.zeros(0))
+    bmus = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return (bmus, distances) if with_distances else bmus
 
 
 def batch_update(
