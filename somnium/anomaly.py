@@ -32,7 +32,16 @@ from ._state import NodeStatistics, committed_state
 from ._validation import check_int, check_real, is_dask_collection
 from .exceptions import ModelNotTrainedError
 
-__all__ = ["Drift", "bmu_distance", "drift", "drift_of_hits", "jensen_shannon", "node_anomalies", "threshold"]
+__all__ = [
+    "Drift",
+    "bmu_distance",
+    "drift",
+    "drift_of_hits",
+    "jensen_shannon",
+    "node_anomalies",
+    "node_scales",
+    "threshold",
+]
 
 #: Same-distribution draws of the small-count correction (and the p-value's resolution: 1 / (draws + 1)).
 NULL_DRAWS = 200
@@ -116,6 +125,12 @@ def _is_dask(data) -> bool:
 
 
 # -------------------------------------------------------------------- views
+def node_scales(model) -> np.ndarray:
+    """Each node's training-distance scale (the node-relative score's denominator; see
+    :func:`somnium._distances.node_scale`): what "a typical distance here" means, per node."""
+    return _scale(committed_state(model, "node_scales()"))
+
+
 def node_anomalies(bmus, distances, limit: float, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Per node, its rows and those of them above ``limit``: ``(rows, anomalies)``, int64.
 

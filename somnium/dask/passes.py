@@ -224,16 +224,21 @@ def _partition_bmus(frame, spec: _PassSpec, partition_info=None):
     )
 
 
+def _block_bmu_distances(block, spec: _PassSpec, index) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's rows' BMUs and distances to them, as ``model.bmu_distance`` finds them."""
+    Xn = _normalized(block, spec, index)
+    if Xn.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    with engine.on_calling_thread():
+        data = engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric)
+        return data.bmu_distances(spec.codebook, n_jobs=1)
+
+
 def _block_distances(block, spec_and_scale, block_info=None):
     """The partition's rows' BMU distances (over their node's scale when one is given)."""
     spec, scale = spec_and_scale
     index = block_info[0]["chunk-location"][0] if block_info else "?"
-    Xn = _normalized(block, spec, index)
-    if Xn.shape[0] == 0:
-        return np.zeros(0)
-    with engine.on_calling_thread():
-        data = engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric)
-        bmus, distances = data.bmu_distances(spec.codebook, n_jobs=1)
+    bmus, distances = _block_bmu_distances(block, spec, index)
     return distances if scale is None else distances / scale[bmus]
 
 
