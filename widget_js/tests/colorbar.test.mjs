@@ -79,3 +79,21 @@ test("the segment legend names each segment as text, adds 'no segment' when a no
   legend.update([], [], new Uint32Array(0));
   assert.equal(legend.element.hidden, true);
 });
+
+test("a diverging bar shows its ramp and a middle tick at zero", () => {
+  const bar = new ColorBar({ className: "somnium-map__colorbar", label: true });
+  const mid = bar.element.querySelector(".somnium-map__tick-mid");
+  assert.equal(mid.hidden, true);
+  bar.setPalette("diverging");
+  bar.setRange(-0.25, 0.25, formatValue, 0);
+  assert.deepEqual(ticks(bar), ["-0.25", "0.25"]);
+  assert.equal(mid.hidden, false);
+  assert.equal(mid.textContent, "0");
+  assert.equal(bar.element.dataset.palette, "diverging");
+  const ramp = bar.element.querySelector(".somnium-map__colorbar-ramp");
+  assert.equal(ramp.style.background.replaceAll(" ", ""), gradientCss("diverging").replaceAll(" ", ""));
+  bar.setPalette("sequential");
+  bar.setRange(1, 2);
+  assert.equal(mid.hidden, true);
+  assert.equal(ramp.style.background.replaceAll(" ", ""), gradientCss().replaceAll(" ", ""));
+});

@@ -86,6 +86,9 @@ function mapViewState() {
     _top_features: array("uint32", [4, 1], [0, 0, 0, 0]),
     _top_scores: array("float32", [4, 1], [1, -1, 0, 2]),
     color: "age",
+    anomalies_only: false,
+    _anomaly_counts: array("uint32", [0], []),
+    _node_scales: array("float32", [0], []),
   };
 }
 
