@@ -327,11 +327,11 @@ def test_the_small_count_correction_matches_sampling_actual_rows():
     assert big.expected_if_unchanged == pytest.approx(39 / (8 * math.log(2)) * (1e-5 + 1e-6), rel=0.1)
 
 
-def test_same_distribution_batches_rarely_look_drifted(fitted):
+def test_fresh_rows_of_the_training_distribution_rarely_look_drifted(fitted):
+    """Out of sample (the map adapted to its training rows, not to these), the p-values stay honest."""
     model, X = fitted
-    rng = np.random.default_rng(3)
-    p_values = [model.drift(X[rng.choice(len(X), 200, replace=False)]).p_value for _ in range(20)]
-    assert np.mean(np.array(p_values) < 0.05) <= 0.25  # resampled training rows: no drift (a lenient bound)
+    p_values = np.array([model.drift(blobs(n=300, seed=100 + k)).p_value for k in range(20)])
+    assert np.mean(p_values < 0.05) <= 0.2 and np.median(p_values) > 0.2  # lenient bounds for 20 draws
     shifted = model.drift(blobs(n=300, seed=21) + [2.0, 0.0, 0.0])
     assert shifted.p_value < 0.01 and shifted.divergence > 0.1
     assert shifted.difference.sum() == pytest.approx(0.0, abs=1e-12)
