@@ -34,7 +34,13 @@ extensions = [
 # ----------------------------------------------------------------------------------- sources
 # The workflow notebooks live in notebooks/ (where users open them); the site executes copies of them.
 GENERATED = DOCS / "_generated"
-NOTEBOOKS = ["getting_started", "live_training", "micro_segmentation", "large_data_with_dask"]
+NOTEBOOKS = [
+    "getting_started",
+    "live_training",
+    "micro_segmentation",
+    "large_data_with_dask",
+    "anomaly_detection",
+]
 
 
 def _copy_notebooks() -> None:

@@ -47,6 +47,22 @@ def tile_argmin(tile, bmu, start):
 
 
 @numba.njit(**_JIT)
+def tile_argmin_distance(tile, X, row0, codebook, bmu, distance, start):
+    """:func:`tile_argmin`, then each row's Euclidean distance to its BMU into ``distance[row0 + r]``
+    (float64 from the rows and the codebook, squares summed as :func:`tile_top2` sums them)."""
+    tile_argmin(tile, bmu, start)
+    n_features = X.shape[1]
+    for r in range(tile.shape[1]):
+        x = X[row0 + r]
+        w = codebook[bmu[start + r]]
+        square = 0.0
+        for f in range(n_features):
+            t = x[f] - w[f]
+            square += t * t
+        distance[row0 + r] = np.sqrt(square)
+
+
+@numba.njit(**_JIT)
 def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
     """BMU, error terms and topographic errors of one transposed distance tile, in one sweep.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import metrics
+from . import anomaly, metrics
 from ._node_layers import MAX_LAYER_CATEGORIES, NodeLayer, layer_from_plan, node_layer, per_row_values
 from ._summaries import CategoryTally, NodeSums, SumPlan, sum_by_node
 from ._validation import (
@@ -89,6 +89,9 @@ class Rows:
     column_layer(column), node_layer(values)
         One value per node (:class:`~somnium._node_layers.NodeLayer`: a mean, or the most frequent
         value and its share) of a column of ``data`` (by the sums above), or of values given per row.
+    anomaly_counts(model, limit), anomaly_rows(model, nodes, limit)
+        Per node, the rows whose BMU distance (``model.bmu_distance``) is above ``limit``; those rows
+        on ``nodes`` themselves.
     """
 
     n_nodes: int
@@ -171,6 +174,7 @@ class RowIndex(Rows):
         self._group_start = None
         self._rows_by_node = None
         self._factorized: dict = {}  # from sum_plan, for the node_sums that follows
+        self._distances = None  # (model, every row's BMU distance), made at the first anomaly question
 
     @classmethod
     def for_model(cls, model, data=None, bmu=None) -> RowIndex | None:
@@ -297,6 +301,29 @@ class RowIndex(Rows):
     def _require_data(self) -> None:
         if self.data is None:
             raise ValueError("These rows were indexed without their data: pass data= to sum their columns.")
+
+    # ------------------------------------------------------------ anomalies
+    def bmu_distances(self, model) -> np.ndarray:
+        """Every row's BMU distance on ``model`` (``model.bmu_distance``: one pass, kept)."""
+        if self._distances is None or self._distances[0] is not model:
+            self._require_data()
+            distances = np.asarray(model.bmu_distance(model_features(model, self.data)), dtype=np.float64)
+            self._distances = (model, distances)
+        return self._distances[1]
+
+    def anomaly_counts(self, model, limit: float) -> np.ndarray:
+        """Per node, its rows whose BMU distance is above ``limit`` (int64)."""
+        return anomaly.node_anomalies(self.bmu, self.bmu_distances(model), limit, self.n_nodes)[1]
+
+    def anomaly_positions(self, model, nodes, limit: float) -> np.ndarray:
+        """Positions (ascending) of the rows on ``nodes`` whose BMU distance is above ``limit``."""
+        positions = self.positions(nodes)
+        return positions[self.bmu_distances(model)[positions] > limit]
+
+    def anomaly_rows(self, model, nodes, limit: float):
+        """The rows on ``nodes`` whose BMU distance is above ``limit``, in their order (and index)."""
+        index = self.anomaly_positions(model, nodes, limit)
+        return self.data.iloc[index] if hasattr(self.data, "iloc") else self.data[index]
 
     # ------------------------------------------------------------ per row / per node
     def node_quantization_error(self, model) -> np.ndarray:

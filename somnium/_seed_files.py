@@ -458,5 +458,5 @@ def convert(model, path, max_nodes: int, max_features: int):
         # The original keeps its normalised training rows: one pass gives bmu_ and the stored statistics,
         # so the converted model measures QE, TE and VR on them as the original's calculate_* do.
         stats, bmus = training.statistics(matrix, lattice, with_metrics=True, return_bmus=True)
-        state = state.with_training_statistics(bmus, node_statistics(stats))
+        state = state.with_training_statistics(bmus, node_statistics(stats, bmus))
     return params, state

@@ -18,6 +18,7 @@ from functools import cache
 import numpy as np
 
 from . import engine
+from ._distances import DistanceDistribution, node_scale
 from ._validation import check_mapsize, check_size, not_fitted_message
 from .exceptions import ModelNotTrainedError
 from .lattice import Lattice
@@ -96,9 +97,18 @@ class NodeStatistics:
     abs_error: np.ndarray  # per node: sum over its rows of the per-feature mean absolute error
     metrics: dict  # the whole-data metrics (history metrics plus mean_bmu_distance)
     n_rows: int
+    # Per node, the sums of its rows' BMU distances and squared distances; the training rows' distance
+    # distribution (somnium._distances). None in files older than format 4.
+    distance: np.ndarray | None = None
+    sq_distance: np.ndarray | None = None
+    distances: DistanceDistribution | None = None
 
     def quantization_error(self) -> np.ndarray:
         return node_mean(self.abs_error, self.hits)
+
+    def scale(self) -> np.ndarray | None:
+        """Each node's distance scale (:func:`somnium._distances.node_scale`), or None when not stored."""
+        return None if self.sq_distance is None else node_scale(self.hits, self.sq_distance)
 
 
 @dataclass(frozen=True)

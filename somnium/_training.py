@@ -27,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import _online, engine
+from ._distances import DistanceDistribution, node_scale
 from ._state import FittedState, NodeStatistics, initial_state, model_rng
 from ._validation import check_int, check_option, check_real, column_names, is_dataframe, validated_rows
 from .callbacks import EpochInfo, FitPlan, FitResult, notify
@@ -67,12 +68,24 @@ def exclusive(model):
         model._fitting = False
 
 
-def node_statistics(stats) -> NodeStatistics:
+def node_statistics(stats, bmus=None) -> NodeStatistics:
+    """What a model keeps of a measuring pass; with its ``bmus`` (and rows' distances, an in-memory
+    pass), the distances' exact quantiles too."""
+    distribution = None
+    if stats.distances is not None:
+        distribution = DistanceDistribution(stats.distances)
+        if bmus is not None and stats.row_distance is not None and stats.n_rows > 0:
+            scale = node_scale(stats.hits, stats.node_sq_distance)
+            relative = stats.row_distance / scale[bmus]
+            distribution = DistanceDistribution.of_rows(stats.distances, stats.row_distance, relative)
     return NodeStatistics(
         hits=stats.hits,
         abs_error=stats.node_abs_error,
         metrics=stats.metrics(),
         n_rows=stats.n_rows,
+        distance=stats.node_distance,
+        sq_distance=stats.node_sq_distance,
+        distances=distribution,
     )
 
 
@@ -393,7 +406,7 @@ class Training:
 
     def _finalize(self, stats, bmus):
         """Attach the training data's BMUs and per-node statistics to the committed state."""
-        self.state = self.state.with_training_statistics(bmus, node_statistics(stats))
+        self.state = self.state.with_training_statistics(bmus, node_statistics(stats, bmus))
         self.model._state = self.state
 
     def _finish_after_error(self):

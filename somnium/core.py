@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import _auto, _params, _training, metrics, persistence
+from . import _auto, _params, _training, anomaly, metrics, persistence
 from ._state import SeedCodebook, committed_state, model_rng
 from ._training import BatchSchedule, OnePhase, OnlineSchedule, Training
 from ._validation import is_dask_collection, validated_rows
@@ -162,12 +162,8 @@ class SOM:
         return _params.sklearn_tags()
 
     def score(self, X, y=None) -> float:
-        """Minus the mean distance from each row of ``X`` to its BMU (normalised units): higher is better.
-
-        For comparing schedules and parameters on held-out rows (``GridSearchCV``, ``cross_val_score``).
-        A bigger map always scores better (more prototypes lie closer to the rows), so compare maps of
-        one size, or weigh the score against the topographic error.  ``y`` is ignored.
-        """
+        """``score_samples(X).mean()``: higher is better, for comparing schedules on held-out rows
+        (``GridSearchCV``); a bigger map always scores better, so compare maps of one size.  ``y`` is ignored."""
         return -self.calculate_mean_bmu_distance(X)
 
     def fit_predict(self, X, y=None):
@@ -549,6 +545,27 @@ class SOM:
     def node_quantization_error(self, X=None) -> np.ndarray:
         """Per-node mean quantization error of its rows; NaN where a node has none."""
         return self._statistics(X, "node_quantization_error()").quantization_error()
+
+    # ------------------------------------------------------- anomalies and drift: somnium.anomaly
+    def bmu_distance(self, X, relative: bool = False):
+        """Each row's distance to its BMU (normalised units; ``relative``: over its node's scale)."""
+        return anomaly.bmu_distance(self, self._data, X, relative)
+
+    def score_samples(self, X, relative: bool = False):
+        """``-bmu_distance(X, relative)``: scikit-learn's outlier score (lower is more abnormal)."""
+        return -self.bmu_distance(X, relative)
+
+    def anomaly_threshold(self, q: float = 0.99, relative: bool = False, X=None) -> float:
+        """The training rows' BMU distance at quantile ``q`` (of the rows ``X`` instead, when given)."""
+        return anomaly.threshold(self, self._data, q, relative, X)
+
+    def is_anomaly(self, X, q: float = 0.99, relative: bool = False):
+        """Boolean mask: ``bmu_distance(X, relative) > anomaly_threshold(q, relative)``."""
+        return self.anomaly_threshold(q, relative) < self.bmu_distance(X, relative)
+
+    def drift(self, X_new, reference=None):
+        """Where ``X_new`` lands against the training rows (or ``reference``): :class:`~somnium.anomaly.Drift`."""
+        return anomaly.drift(self, self._data, X_new, reference)
 
     # ---------------------------------------------------------- persistence
     def save(self, path, format: str = "somnium", *, segments=None):

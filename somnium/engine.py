@@ -20,11 +20,12 @@ import sys
 import threading
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import metrics
+from ._distances import DistanceSketch
 from ._validation import as_float_array, check_option, check_real
 from .exceptions import LatticeTypeNotFound
 from .lattice import LATTICES, Lattice
@@ -274,6 +275,10 @@ class TrainingData:
         """Best matching unit of every row (:func:`find_bmus`)."""
         return find_bmus(self, codebook, n_jobs)
 
+    def bmu_distances(self, codebook, n_jobs=None) -> tuple[np.ndarray, np.ndarray]:
+        """Best matching unit of every row and the Euclidean distance to it (:func:`find_bmus`)."""
+        return find_bmus(self, codebook, n_jobs, with_distances=True)
+
     def sample(self, fraction: float, rng: np.random.Generator) -> TrainingData:
         """A random ``fraction`` of the rows, without replacement, in their original order."""
         size = max(1, int(math.ceil(fraction * self.n_rows)))
@@ -294,7 +299,12 @@ class EpochStatistics:
     Euclidean distances to the BMU) and ``topographic_errors`` (count of rows
     whose two best units are not neighbours) give the metrics for free;
     ``distance`` (sum of Euclidean distances) and ``node_abs_error`` (per node,
-    the sum of its rows' absolute errors) give the per-node quality maps.
+    the sum of its rows' absolute errors) give the per-node quality maps;
+    ``node_distance`` and ``node_sq_distance`` (per node, the sums of its rows'
+    distances and squared distances) and ``distances`` (their
+    :class:`~somnium._distances.DistanceSketch`) what anomaly scores need.
+    ``row_distance`` (every row's distance, in row order) is kept only by a
+    pass that returns BMUs, and is not summed.
     """
 
     n_rows: int
@@ -305,24 +315,39 @@ class EpochStatistics:
     topographic_errors: float = math.nan
     distance: float = math.nan
     node_abs_error: np.ndarray | None = None
+    node_distance: np.ndarray | None = None
+    node_sq_distance: np.ndarray | None = None
+    distances: DistanceSketch | None = None
+    row_distance: np.ndarray | None = field(default=None, repr=False)
+
+    #: Per-node and distribution terms: summed where both sides have them (or one side has no rows).
+    _OPTIONAL = ("node_abs_error", "node_distance", "node_sq_distance", "distances")
 
     def __add__(self, other: EpochStatistics) -> EpochStatistics:
-        node_abs_error = None
-        if self.node_abs_error is not None and other.node_abs_error is not None:
-            node_abs_error = self.node_abs_error + other.node_abs_error
-        return EpochStatistics(
-            self.n_rows + other.n_rows,
-            self.hits + other.hits,
-            self.sums + other.sums,
-            self.abs_error + other.abs_error,
-            self.sq_distance + other.sq_distance,
-            self.topographic_errors + other.topographic_errors,
-            self.distance + other.distance,
-            node_abs_error,
+        total = EpochStatistics(
+            self.n_rows,
+            self.hits.copy(),
+            self.sums.copy(),
+            self.abs_error,
+            self.sq_distance,
+            self.topographic_errors,
+            self.distance,
+            **{name: getattr(self, name) for name in self._OPTIONAL},
         )
+        total += other
+        return total
 
     def __iadd__(self, other: EpochStatistics) -> EpochStatistics:
         """Add ``other`` in place (a pass's running total: no new ``n_nodes x D`` arrays per block)."""
+        for name in self._OPTIONAL:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine is not None and theirs is not None:
+                value = mine + theirs  # new arrays: a copy made by __add__ shares them
+            elif other.n_rows == 0 or self.n_rows == 0:  # an empty part (a Dask partition) lacks nothing
+                value = mine if other.n_rows == 0 else theirs
+            else:
+                value = None
+            setattr(self, name, value)
         self.n_rows += other.n_rows
         self.hits += other.hits
         self.sums += other.sums
@@ -330,10 +355,7 @@ class EpochStatistics:
         self.sq_distance += other.sq_distance
         self.topographic_errors += other.topographic_errors
         self.distance += other.distance
-        if self.node_abs_error is not None and other.node_abs_error is not None:
-            self.node_abs_error += other.node_abs_error
-        else:
-            self.node_abs_error = None
+        self.row_distance = None  # per-row values are gathered by the pass, never summed
         return self
 
     def metrics(self) -> dict:
@@ -483,9 +505,15 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
     if with_metrics:
         stats.abs_error = float(row_abs.sum())
         stats.sq_distance = float(row_sq.sum())
-        stats.distance = float(np.sqrt(row_sq, out=row_sq).sum())
+        stats.node_sq_distance = np.bincount(bmu, weights=row_sq, minlength=n_nodes)
+        distance = np.sqrt(row_sq, out=np.empty(n_rows) if want_bmus else row_sq)
+        stats.distance = float(distance.sum())
+        stats.node_distance = np.bincount(bmu, weights=distance, minlength=n_nodes)
+        stats.distances = DistanceSketch.of(distance)
         stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
         stats.topographic_errors = float(topographic_errors)
+        if want_bmus:
+            stats.row_distance = distance
     return stats, (bmu if want_bmus else None)
 
 
@@ -528,7 +556,8 @@ def epoch_statistics(
     with_metrics : bool
         Also collect the error terms (second BMU, absolute and squared errors).
     return_bmus : bool
-        Also return the BMU of every row.
+        Also return the BMU of every row (and, with metrics, keep every row's distance to it in
+        ``stats.row_distance``).
     n_jobs : int or None
         None: one thread of blocks, BLAS uses its own threads; k: k threads over
         row blocks with BLAS pinned to one thread.
@@ -546,37 +575,61 @@ def epoch_statistics(
         return _block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus, kernels)
 
     total = None
-    bmu_parts = []
+    bmu_parts, distance_parts = [], []
     # Reduce as results arrive (in block order, so the sum does not depend on the thread count)
     # instead of holding every block's M x D partial sums.
     for stats, bmus in _map_blocks(work, _row_blocks(data, codebook.shape[0]), n_jobs):
+        if return_bmus:
+            bmu_parts.append(bmus)
+            distance_parts.append(stats.row_distance)
         if total is None:
             total = stats
         else:
             total += stats
-        if return_bmus:
-            bmu_parts.append(bmus)
     bmus = np.concatenate(bmu_parts).astype(np.int64, copy=False) if return_bmus else None
+    if return_bmus and with_metrics and total is not None:
+        total.row_distance = np.concatenate(distance_parts)
     return total, bmus
 
 
-def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = None) -> np.ndarray:
-    """Best matching unit of every row, int64."""
+def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = None, with_distances=False):
+    """Best matching unit of every row, int64.
+
+    ``with_distances``: also every row's Euclidean distance to its BMU (float64 from the rows and the
+    float64 codebook, as the metrics compute it), tile by tile right after the tile's argmin: returns
+    ``(bmus, distances)``.
+    """
     prepared = _prepared_codebook(data, codebook)
     n_nodes = codebook.shape[0]
     kernels = numba_kernels(0.0) if data.uses_gemm else None
+    # One output the blocks write into: no concatenation pass over the distances.
+    distances = np.empty(data.n_rows) if with_distances else None
 
     def work(block):
         bmu = np.empty(block.stop - block.start, dtype=np.int64)
         for rows, local in _tiles_of(data, block, n_nodes):
             if kernels is not None:
-                kernels.tile_argmin(_tile_distances(data, rows, prepared, transposed=True), bmu, local.start)
-            else:
-                np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
+                tile = _tile_distances(data, rows, prepared, transposed=True)
+                if with_distances:
+                    kernels.tile_argmin_distance(
+                        tile, data.X, rows.start, codebook, bmu, distances, local.start
+                    )
+                else:
+                    kernels.tile_argmin(tile, bmu, local.start)
+                continue
+            np.argmin(_tile_distances(data, rows, prepared), axis=1, out=bmu[local])
+            if with_distances:
+                diff = _scratch_array("diff", (rows.stop - rows.start, codebook.shape[1]), np.float64)
+                np.take(codebook, bmu[local], axis=0, out=diff)
+                np.subtract(data.X[rows], diff, out=diff)
+                out = distances[rows]
+                np.einsum("ij,ij->i", diff, diff, out=out)
+                np.sqrt(out, out=out)
         return bmu
 
     parts = list(_map_blocks(work, _row_blocks(data, n_nodes), n_jobs))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    bmus = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return (bmus, distances) if with_distances else bmus
 
 
 def batch_update(

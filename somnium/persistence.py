@@ -37,7 +37,13 @@ without the data; 3 stores which rows of a hexagonal map are shifted
 (``lattice.shifted_rows``: ``"even"``, as in the original Somnium).  Files
 of versions 1 and 2 were written when Somnium shifted the odd rows: they
 load with ``shifted_rows="odd"``, so a loaded model predicts, draws and
-measures exactly as it did.
+measures exactly as it did.  4 adds what anomaly scores need of the
+training rows: per node the sums of their BMU distances and squared
+distances, and the distances' distribution (the sketch, and the exact
+quantiles on a grid for in-memory fits; :mod:`somnium._distances`).  Older
+files load without them: ``bmu_distance`` and ``drift`` work,
+``anomaly_threshold`` and ``relative=True`` ask for a refit or the
+training rows.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _seed_files, engine
+from ._distances import RELATIVE_ACCURACY, SKETCH_INDICES, DistanceDistribution, DistanceSketch
 from ._params import check_params
 from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics, committed_state
 from ._validation import MAX_NODES, check_option
@@ -79,9 +86,13 @@ __all__ = [
 ]
 
 FORMAT_NAME = "somnium-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: The first format that stores ``lattice.shifted_rows``; older files shifted the odd rows.
 _SHIFTED_ROWS_VERSION = 3
+#: The first format that stores the training rows' distances (per node, and their distribution).
+_DISTANCES_VERSION = 4
+#: Longest quantile grid a file may hold.
+_MAX_GRID = 100_000
 #: Largest ``somnium.json`` read (bytes).
 MAX_META_BYTES = 64 * 2**20
 #: Largest single array member read (bytes, uncompressed): a 1M-node x 256-feature float64 codebook is 2 GiB.
@@ -166,6 +177,10 @@ def write_model(path, params: dict, state: FittedState, format: str = "somnium",
         arrays["nodes.hits"] = state.nodes.hits
         arrays["nodes.abs_error"] = state.nodes.abs_error
         nodes = {"n_rows": int(state.nodes.n_rows), "metrics": state.nodes.metrics}
+        if state.nodes.sq_distance is not None and state.nodes.distance is not None:
+            arrays["nodes.distance"] = state.nodes.distance
+            arrays["nodes.sq_distance"] = state.nodes.sq_distance
+        nodes["distances"] = _distances_meta(state.nodes.distances, arrays)
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -192,6 +207,24 @@ def write_model(path, params: dict, state: FittedState, format: str = "somnium",
                 archive.writestr(_member(f"{_ATTACHMENT_PREFIX}{name}.json"), text)
 
     _atomic_write(Path(path), write)
+
+
+def _distances_meta(distribution, arrays: dict) -> dict | None:
+    """The distance distribution's scalars for the metadata; its arrays go into ``arrays``."""
+    if distribution is None:
+        return None
+    arrays["distances.sketch"] = np.asarray(distribution.sketch.counts, dtype=np.int64)
+    if distribution.quantiles is not None:
+        arrays["distances.grid"] = distribution.grid
+        arrays["distances.quantiles"] = distribution.quantiles
+        arrays["distances.relative_quantiles"] = distribution.relative_quantiles
+    return {
+        "relative_accuracy": RELATIVE_ACCURACY,
+        "sketch_offset": int(distribution.sketch.offset),
+        "sketch_buckets": int(distribution.sketch.counts.size),
+        "sketch_zeros": int(distribution.sketch.zeros),
+        "grid_size": None if distribution.quantiles is None else int(distribution.grid.size),
+    }
 
 
 def _member(name: str) -> zipfile.ZipInfo:
@@ -708,9 +741,69 @@ def _nodes(meta, reader, listed, n_nodes, bmu) -> NodeStatistics | None:
     _expect(bool((abs_error >= 0).all()), "nodes.abs_error holds negative values")
     if bmu is not None:
         _expect(len(bmu) == n_rows, "bmu and nodes.n_rows disagree")
+    distance = sq_distance = distribution = None
+    if meta["format_version"] >= _DISTANCES_VERSION:
+        if "nodes.sq_distance" in listed or "nodes.distance" in listed:
+            distance = _finite(reader.array("nodes.distance", (n_nodes,)), "nodes.distance")
+            sq_distance = _finite(reader.array("nodes.sq_distance", (n_nodes,)), "nodes.sq_distance")
+            _expect(
+                bool((distance >= 0).all() and (sq_distance >= 0).all()),
+                "nodes.distance holds negative values",
+            )
+            _expect(bool((distance[hits == 0] == 0).all()), "nodes.distance is not zero on empty nodes")
+        distribution = _distribution(spec.get("distances"), reader, listed, n_rows)
+    else:
+        _expect("distances" not in spec, "nodes.distances is not part of this format version")
     return NodeStatistics(
-        hits=hits, abs_error=abs_error, metrics=_metrics(spec.get("metrics")), n_rows=n_rows
+        hits=hits,
+        abs_error=abs_error,
+        metrics=_metrics(spec.get("metrics")),
+        n_rows=n_rows,
+        distance=distance,
+        sq_distance=sq_distance,
+        distances=distribution,
     )
+
+
+def _distribution(spec, reader, listed, n_rows) -> DistanceDistribution | None:
+    """The training rows' distance distribution (format 4), every field checked."""
+    if spec is None:
+        return None
+    _expect(isinstance(spec, dict), "nodes.distances is not an object")
+    _expect(spec.get("relative_accuracy") == RELATIVE_ACCURACY, "the distance sketch has another accuracy")
+    offset, buckets, zeros = (spec.get(key) for key in ("sketch_offset", "sketch_buckets", "sketch_zeros"))
+    _expect(
+        all(_is_int(v) for v in (offset, buckets, zeros)) and buckets >= 0 and zeros >= 0,
+        "the distance sketch's offset, buckets or zeros are not counts",
+    )
+    _expect(
+        SKETCH_INDICES[0] <= offset and offset + buckets - 1 <= SKETCH_INDICES[1],
+        "the distance sketch spans buckets out of range",
+    )
+    _expect("distances.sketch" in listed, "the distance sketch is missing")
+    counts = reader.array("distances.sketch", (buckets,), "iu")
+    _expect(bool((counts >= 0).all()) and int(counts.sum()) + zeros == n_rows, "the distance sketch's counts")
+    sketch = DistanceSketch(offset, counts, zeros)
+    names = ("distances.grid", "distances.quantiles", "distances.relative_quantiles")
+    size = spec.get("grid_size")
+    if size is None:
+        _expect(not any(name in listed for name in names), "distance quantiles without a grid_size")
+        return DistanceDistribution(sketch)
+    _expect(_is_int(size) and 2 <= size <= _MAX_GRID, "distances.grid_size is not a valid size")
+    _expect(all(name in listed for name in names), "the distance quantiles are incomplete")
+    grid = _finite(reader.array("distances.grid", (size,)), "distances.grid")
+    _expect(
+        grid[0] == 0 and grid[-1] == 1 and bool((np.diff(grid) > 0).all()),
+        "distances.grid is not an increasing grid from 0 to 1",
+    )
+    quantiles = []
+    for name in names[1:]:
+        values = _finite(reader.array(name, (size,)), name)
+        _expect(
+            bool((values >= 0).all() and (np.diff(values) >= 0).all()), f"{name} are not sorted distances"
+        )
+        quantiles.append(values)
+    return DistanceDistribution(sketch, *quantiles, grid=grid)
 
 
 def _metrics(spec) -> dict:

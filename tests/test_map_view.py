@@ -110,6 +110,8 @@ def test_arrays_are_sent_as_binary_not_json_lists(view):
         "_top_scores",
         "_segment_codes",  # empty until show_segments
         "_segment_edges",
+        "_anomaly_counts",  # empty until the anomaly layer is computed
+        "_node_scales",
     ]
     assert sorted(path for path, _ in buffer_paths) == sorted(arrays)
     assert all(key == "data" for _, key in buffer_paths)
@@ -123,7 +125,12 @@ def test_arrays_are_sent_as_binary_not_json_lists(view):
 
 def test_wire_only_traits_are_private(view):
     public = {name for name in view.keys if not name.startswith("_")}
-    assert public - {"layout", "tabbable", "tooltip"} == {"color", "brush_mode", "selection"}
+    assert public - {"layout", "tabbable", "tooltip"} == {
+        "color",
+        "brush_mode",
+        "selection",
+        "anomalies_only",
+    }
 
 
 def test_the_committed_bundle_is_what_the_view_sends(view):
@@ -297,7 +304,7 @@ def test_selected_rows_round_trip_through_select_rows(view):
 
 # ------------------------------------------------------------------------ layers
 def test_layers_on_offer(view):
-    assert view.layers == ["umatrix", "hits", "quality", *FEATURES, "target", "label"]
+    assert view.layers == ["umatrix", "hits", "quality", "anomaly", "drift", *FEATURES, "target", "label"]
     labels = dict(view._layer_options)
     assert labels["umatrix"] == "U-matrix"
     assert labels["target"] == "target (mean of rows)"

@@ -6,7 +6,10 @@
 //
 // Test hooks (relied upon by the browser and JupyterLab tests):
 //   root element class `somnium-map`, `data-ready="true"` once drawn,
-//   every cell carries `data-neuron="<index>"`, selected cells `data-selected="true"`.
+//   every cell carries `data-neuron="<index>"`, selected cells `data-selected="true"`;
+//   the anomaly controls `.somnium-map__select-anomalies` (button) and
+//   `.somnium-map__anomalies-only` (checkbox), shown once the anomaly counts are known;
+//   `data-anomalies-only="true"` on the root while the row filter is on.
 // Everything user-provided (feature names, layer labels) is written with textContent.
 
 import "./map_view.css";
@@ -19,13 +22,14 @@ import {
   DetailsPanel,
   SegmentLegend,
 } from "./lib/colorbar.js";
-import { formatValue, sigma, signedR } from "./lib/colors.js";
+import { formatValue, rangeFor, sigma, signedR } from "./lib/colors.js";
 import { batched, Disposer, make } from "./lib/dom.js";
 import { ViewFrame } from "./lib/frame.js";
 import { HexMap } from "./lib/hex_map.js";
 import { LinkedSelection } from "./lib/linked_selection.js";
 import { GEOMETRY_TRAITS, MAP_TRAITS, requireTraits, SEGMENT_TRAITS } from "./lib/model.js";
 import { boundaryPath, segmentFills, segmentOf } from "./lib/segments.js";
+import { nodesWithCounts } from "./lib/selection.js";
 import { topFeatures } from "./lib/standouts.js";
 import { Choice } from "./lib/toolbar.js";
 import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip.js";
@@ -51,6 +55,9 @@ import { Tooltip, tooltipHeading, tooltipRow, tooltipTitle } from "./lib/tooltip
  * @property {"sigma" | "r"} _top_format how their scores read: "+1.2σ", or a signed "r +0.84"
  * @property {{title?: string, rows?: [string, string][]}} _details lines under the map (e.g. the
  *   drivers of the selected nodes); empty: none
+ * @property {boolean} anomalies_only the row filter of selected_rows, written by the controls
+ * @property {object} _anomaly_counts uint32 (n_nodes,) rows above the threshold; empty until known
+ * @property {object} _node_scales float32 (n_nodes,) each node's typical training distance; empty until known
  */
 const LAYER_TRAITS = [
   "_layer_values",
@@ -61,7 +68,8 @@ const LAYER_TRAITS = [
   "color",
 ];
 const HOVER_TRAITS = ["_feature_names", "_top_features", "_top_scores", "_top_title", "_top_format"];
-const TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, ...HOVER_TRAITS, "_details"];
+const ANOMALY_TRAITS = ["anomalies_only", "_anomaly_counts", "_node_scales"];
+const TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, ...HOVER_TRAITS, ...ANOMALY_TRAITS, "_details"];
 
 const WRAP_NOTES = {
   cylindrical: "Cylindrical map: the left and right edges (dashed) join.",
@@ -83,7 +91,24 @@ async function render({ model, el }) {
     className: "somnium-map__layer",
     ariaLabel: "Colour layer",
   });
-  const layout = [layerChoice.element, "modes", "status", "clear"];
+  const selectAnomalies = make(
+    "button",
+    {
+      type: "button",
+      class: "somnium-map__select-anomalies",
+      title: "Select every row above the anomaly threshold (their nodes, anomalies only)",
+    },
+    "Select anomalies",
+  );
+  const anomaliesOnly = make("input", { type: "checkbox", class: "somnium-map__anomalies-only" });
+  const anomaliesOnlyLabel = make("label", {
+    class: "somnium-toolbar__field",
+    title: "selected_rows keeps only the rows above the anomaly threshold",
+  });
+  anomaliesOnlyLabel.append(anomaliesOnly, make("span", {}, "anomalies only"));
+  const anomalyControls = make("span", { class: "somnium-map__anomalies", hidden: "" });
+  anomalyControls.append(selectAnomalies, anomaliesOnlyLabel);
+  const layout = [layerChoice.element, anomalyControls, "modes", "status", "clear"];
   const hint = "Click or drag to select";
   const frame = new ViewFrame({
     model,
@@ -108,6 +133,8 @@ async function render({ model, el }) {
 
   let hits = new Uint32Array(0);
   let values = new Float32Array(0);
+  let anomalies = new Uint32Array(0);
+  let scales = new Float32Array(0);
 
   function drawGeometry() {
     const lattice = model.get("_lattice");
@@ -116,8 +143,19 @@ async function render({ model, el }) {
     root.dataset.wrap = map.wrapKind ?? "flat";
     drawHits();
     drawSegments();
+    drawAnomalies();
     drawLayer();
     frame.drawSelection();
+  }
+
+  function drawAnomalies() {
+    anomalies = array("_anomaly_counts");
+    scales = array("_node_scales");
+    anomalyControls.hidden = anomalies.length !== map.nNodes;
+    const only = Boolean(model.get("anomalies_only"));
+    anomaliesOnly.checked = only;
+    root.dataset.anomaliesOnly = String(only);
+    tooltip.refresh();
   }
 
   function drawSegments() {
@@ -148,9 +186,12 @@ async function render({ model, el }) {
       root.dataset.layer = "segments";
     } else {
       delete root.dataset.layer;
-      const range = map.setValues(values);
+      const palette = info.palette ?? "sequential";
+      const range = map.setValues(values, rangeFor(values, palette), palette);
+      const format = (value) => formatValue(value, info.integer);
+      colorbar.setPalette(palette);
       colorbar.setLabel(info.label);
-      colorbar.setRange(range?.min, range?.max, (value) => formatValue(value, info.integer));
+      colorbar.setRange(range?.min, range?.max, format, palette === "diverging" ? 0 : undefined);
       colorbar.setKeys({ noData: Array.prototype.some.call(values, (value) => !Number.isFinite(value)) });
     }
     drawLayerChoice();
@@ -177,6 +218,12 @@ async function render({ model, el }) {
     } else if (info.key !== "hits") {
       lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
     }
+    if (anomalies.length === map.nNodes) {
+      const rows = hits.length === map.nNodes ? formatValue(hits[node], true) : "–";
+      lines.push(tooltipRow("Anomalies", `${formatValue(anomalies[node], true)} of ${rows} rows`));
+      if (scales.length === map.nNodes)
+        lines.push(tooltipRow("Typical distance (training)", formatValue(scales[node])));
+    }
     const { data: indices, shape } = decodeArray(model.get("_top_features"));
     const k = shape[1] ?? 0;
     const standouts = topFeatures(model.get("_feature_names"), indices, array("_top_scores"), k, node);
@@ -194,12 +241,25 @@ async function render({ model, el }) {
     model.set("color", layerChoice.value);
     model.save_changes();
   });
+  disposer.listen(selectAnomalies, "click", () => {
+    map.cancelGesture();
+    selection.commit(nodesWithCounts(anomalies));
+    model.set("anomalies_only", true);
+    model.save_changes();
+    drawAnomalies();
+  });
+  disposer.listen(anomaliesOnly, "change", () => {
+    model.set("anomalies_only", anomaliesOnly.checked);
+    model.save_changes();
+    drawAnomalies();
+  });
   disposer.onChange(model, GEOMETRY_TRAITS, drawGeometry);
   disposer.onChange(model, ["_hit_counts"], drawHits);
   disposer.onChange(model, ["_layer_values", "_layer_codes", "_layer_info"], queueLayer);
   disposer.onChange(model, ["_details"], () => details.update(model.get("_details")));
   disposer.onChange(model, HOVER_TRAITS, () => tooltip.refresh());
   disposer.onChange(model, ["_layer_options", "color"], drawLayerChoice);
+  disposer.onChange(model, ANOMALY_TRAITS, drawAnomalies);
   disposer.onChange(model, SEGMENT_TRAITS, () => {
     drawSegments();
     queueLayer();

@@ -224,6 +224,32 @@ def _partition_bmus(frame, spec: _PassSpec, partition_info=None):
     )
 
 
+def _block_bmu_distances(block, spec: _PassSpec, index) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's rows' BMUs and distances to them, as ``model.bmu_distance`` finds them."""
+    Xn = _normalized(block, spec, index)
+    if Xn.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    with engine.on_calling_thread():
+        data = engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric)
+        return data.bmu_distances(spec.codebook, n_jobs=1)
+
+
+def _block_distances(block, spec_and_scale, block_info=None):
+    """The partition's rows' BMU distances (over their node's scale when one is given)."""
+    spec, scale = spec_and_scale
+    index = block_info[0]["chunk-location"][0] if block_info else "?"
+    bmus, distances = _block_bmu_distances(block, spec, index)
+    return distances if scale is None else distances / scale[bmus]
+
+
+def _partition_distances(frame, spec_and_scale, partition_info=None):
+    import pandas as pd
+
+    index = partition_info["number"] if partition_info else "?"
+    values = _block_distances(frame, spec_and_scale, {0: {"chunk-location": (index,)}})
+    return pd.Series(values, index=frame.index, name="bmu_distance")
+
+
 def _block_normalized(block, spec: _PassSpec, block_info=None):
     index = block_info[0]["chunk-location"][0] if block_info else "?"
     return _normalized(block, spec, index)
@@ -407,6 +433,19 @@ class DaskData:
             meta = pd.Series(np.zeros(0, dtype=np.int64), name="bmu")
             return self.collection.map_partitions(_partition_bmus, spec, meta=meta)
         return self.collection.map_blocks(_block_bmus, spec, dtype=np.int64, drop_axis=1)
+
+    def bmu_distances(self, codebook, scale=None):
+        """Every row's distance to its BMU (over ``scale[bmu]`` when given), lazily: a dask array, or a
+        dask Series named ``bmu_distance`` with the index for a DataFrame."""
+        spec = delayed(
+            (self._spec(codebook), scale), name=f"somnium-spec-{uuid.uuid4().hex[:12]}", traverse=False
+        )
+        if self.names is not None and is_dask_dataframe(self.collection):
+            import pandas as pd
+
+            meta = pd.Series(np.zeros(0), name="bmu_distance")
+            return self.collection.map_partitions(_partition_distances, spec, meta=meta)
+        return self.collection.map_blocks(_block_distances, spec, dtype=np.float64, drop_axis=1)
 
     def normalized(self):
         """The rows in the model's normalised space, lazily (a dask DataFrame keeps its index and columns)."""

@@ -15,6 +15,7 @@ import dask  # the dask library (absolute import; this package is somnium.dask)
 import numpy as np
 from dask.delayed import delayed
 
+from .. import anomaly
 from .._node_layers import MAX_LAYER_CATEGORIES, NodeLayer
 from .._rows import Rows, model_features
 from .._state import committed_state
@@ -28,7 +29,7 @@ from .._validation import (
     matched_columns,
 )
 from ..exceptions import DaskRowsError, InvalidValuesInDataSet
-from .passes import DaskData, _block_bmus, _PassSpec
+from .passes import DaskData, _block_bmu_distances, _block_bmus, _PassSpec
 
 __all__ = ["DaskRows", "rows_of_nodes", "sample_rows", "segment_labels"]
 
@@ -172,6 +173,24 @@ class DaskRows(Rows):
     def _passes(self, collection) -> DaskData:
         return DaskData(collection, None, None, self.model.dtype, self.model.distance_metric, None)
 
+    # ------------------------------------------------------------ anomalies
+    def anomaly_counts(self, model, limit: float) -> np.ndarray:
+        """Per node, its rows whose BMU distance is above ``limit`` (one pass; node counts come back)."""
+        spec = (_bmu_spec(model), float(limit))
+        return self._passes(self.data).map_reduce("anomaly-counts", _partition_anomaly_counts, spec)
+
+    def anomaly_rows(self, model, nodes, limit: float):
+        """The rows on ``nodes`` whose BMU distance is above ``limit``, lazily (index and columns kept)."""
+        nodes = np.unique(np.asarray(nodes, dtype=np.int64))
+        spec = delayed((_bmu_spec(model), nodes, float(limit)), traverse=False)
+        if is_dask_dataframe(self.data):
+            import pandas as pd
+
+            mask = self.data.map_partitions(_partition_anomaly_mask, spec, meta=pd.Series([], dtype=bool))
+        else:
+            mask = self.data.map_blocks(_block_anomaly_mask, spec, dtype=bool, drop_axis=1)
+        return self.data[mask]
+
     # ------------------------------------------------------------ per row / per node
     def node_quantization_error(self, model) -> np.ndarray:
         """Per-node quantization error of these rows (one statistics pass)."""
@@ -236,6 +255,36 @@ def _partition_node_sums(block, spec, index):
         features = matched_columns(features, bmu_spec.names)  # names what a partition lacks
     bmus = _block_bmus(features, bmu_spec, {0: {"chunk-location": (index,)}})
     return sum_by_node(bmus, block, plan)
+
+
+def _features_of(block, names):
+    features = feature_columns(block, names)
+    return matched_columns(features, names) if hasattr(features, "columns") else features
+
+
+def _partition_anomaly_counts(block, spec, index):
+    """Per node, the partition's rows whose BMU distance is above the limit (int64)."""
+    bmu_spec, limit = spec
+    n_nodes = bmu_spec.codebook.shape[0]
+    if len(block) == 0:
+        return np.zeros(n_nodes, dtype=np.int64)
+    bmus, distances = _block_bmu_distances(_features_of(block, bmu_spec.names), bmu_spec, index)
+    return anomaly.node_anomalies(bmus, distances, limit, n_nodes)[1]
+
+
+def _block_anomaly_mask(block, spec, block_info=None):
+    bmu_spec, nodes, limit = spec
+    index = block_info[0]["chunk-location"][0] if block_info else "?"
+    bmus, distances = _block_bmu_distances(_features_of(block, bmu_spec.names), bmu_spec, index)
+    return np.isin(bmus, nodes) & (distances > limit)
+
+
+def _partition_anomaly_mask(frame, spec, partition_info=None):
+    import pandas as pd
+
+    index = partition_info["number"] if partition_info else "?"
+    mask = _block_anomaly_mask(frame, spec, {0: {"chunk-location": (index,)}}) if len(frame) else []
+    return pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
 
 
 def rows_of_nodes(model, X, nodes):

@@ -68,20 +68,41 @@ var VIRIDIS = [
   [170, 220, 50],
   [253, 231, 37]
 ];
-var LUT_SIZE = 256;
+var DIVERGING = [
+  [33, 102, 172],
+  [67, 147, 195],
+  [146, 197, 222],
+  [209, 229, 240],
+  [247, 247, 247],
+  [253, 219, 199],
+  [244, 165, 130],
+  [214, 96, 77],
+  [178, 24, 43]
+];
+var PALETTES = { sequential: VIRIDIS, diverging: DIVERGING };
+var LUT_SIZE = 257;
 function hex(channel) {
   return Math.round(channel).toString(16).padStart(2, "0");
 }
-function viridis(t) {
+function interpolate(stops, t) {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
-  const position = clamped * (VIRIDIS.length - 1);
-  const low = Math.min(VIRIDIS.length - 2, Math.floor(position));
+  const position = clamped * (stops.length - 1);
+  const low = Math.min(stops.length - 2, Math.floor(position));
   const frac = position - low;
-  const a = VIRIDIS[low];
-  const b = VIRIDIS[low + 1];
+  const a = stops[low];
+  const b = stops[low + 1];
   return `#${hex(a[0] + (b[0] - a[0]) * frac)}${hex(a[1] + (b[1] - a[1]) * frac)}${hex(a[2] + (b[2] - a[2]) * frac)}`;
 }
-var LUT = Array.from({ length: LUT_SIZE }, (_, i) => viridis(i / (LUT_SIZE - 1)));
+var LUTS = Object.fromEntries(
+  Object.entries(PALETTES).map(([name, stops]) => [
+    name,
+    Array.from({ length: LUT_SIZE }, (_, i) => interpolate(stops, i / (LUT_SIZE - 1)))
+  ])
+);
+function paletteOf(name) {
+  if (!(name in PALETTES)) throw new Error(`Unknown palette "${name}"`);
+  return name;
+}
 function finiteRange(values) {
   let min = Infinity;
   let max = -Infinity;
@@ -92,7 +113,8 @@ function finiteRange(values) {
   }
   return min <= max ? { min, max } : null;
 }
-function colorsFor(values, range = finiteRange(values)) {
+function colorsFor(values, range = finiteRange(values), palette = "sequential") {
+  const lut = LUTS[paletteOf(palette)];
   const out = new Array(values.length).fill(null);
   if (range === null) return out;
   const span = range.max - range.min;
@@ -100,14 +122,15 @@ function colorsFor(values, range = finiteRange(values)) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
     const t = span > 0 ? (v - range.min) / span : 0.5;
-    out[i] = LUT[Math.min(LUT_SIZE - 1, Math.max(0, Math.round(t * (LUT_SIZE - 1))))];
+    out[i] = lut[Math.min(LUT_SIZE - 1, Math.max(0, Math.round(t * (LUT_SIZE - 1))))];
   }
   return out;
 }
-function gradientCss() {
-  const stops = VIRIDIS.map((_, i) => {
-    const t = i / (VIRIDIS.length - 1);
-    return `${viridis(t)} ${(100 * t).toFixed(1)}%`;
+function gradientCss(palette = "sequential") {
+  const stopsOf = PALETTES[paletteOf(palette)];
+  const stops = stopsOf.map((_, i) => {
+    const t = i / (stopsOf.length - 1);
+    return `${interpolate(stopsOf, t)} ${(100 * t).toFixed(1)}%`;
   });
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
@@ -203,7 +226,7 @@ function tickLabels(min, max, format = formatValue) {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return ["no data", ""];
   return [format(min), format(max)];
 }
-var _tickMin, _tickMax, _label, _noDataKey, _emptyKey;
+var _tickMin, _tickMid, _tickMax, _ramp, _palette, _label, _noDataKey, _emptyKey;
 var ColorBar = class {
   /**
    * @param {object} options
@@ -214,7 +237,10 @@ var ColorBar = class {
    */
   constructor({ className, label = false, keys = false, compact = false }) {
     __privateAdd(this, _tickMin);
+    __privateAdd(this, _tickMid);
     __privateAdd(this, _tickMax);
+    __privateAdd(this, _ramp);
+    __privateAdd(this, _palette, "sequential");
     __privateAdd(this, _label, null);
     __privateAdd(this, _noDataKey, null);
     __privateAdd(this, _emptyKey, null);
@@ -225,13 +251,14 @@ var ColorBar = class {
       this.element.append(__privateGet(this, _label));
     }
     const scale = make("div", { class: "somnium-map__colorbar-scale" });
-    const ramp = make("div", { class: "somnium-map__colorbar-ramp" });
-    ramp.style.background = gradientCss();
+    __privateSet(this, _ramp, make("div", { class: "somnium-map__colorbar-ramp" }));
+    __privateGet(this, _ramp).style.background = gradientCss();
     const ticks = make("div", { class: "somnium-map__colorbar-ticks" });
     __privateSet(this, _tickMin, make("span", { class: "somnium-map__tick-min" }));
+    __privateSet(this, _tickMid, make("span", { class: "somnium-map__tick-mid", hidden: "" }));
     __privateSet(this, _tickMax, make("span", { class: "somnium-map__tick-max" }));
-    ticks.append(__privateGet(this, _tickMin), __privateGet(this, _tickMax));
-    scale.append(ramp, ticks);
+    ticks.append(__privateGet(this, _tickMin), __privateGet(this, _tickMid), __privateGet(this, _tickMax));
+    scale.append(__privateGet(this, _ramp), ticks);
     this.element.append(scale);
     if (keys) {
       const legend = make("span", { class: "somnium-map__legend" });
@@ -244,9 +271,22 @@ var ColorBar = class {
   setLabel(text) {
     if (__privateGet(this, _label)) __privateGet(this, _label).textContent = text;
   }
-  /** Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data". */
-  setRange(min, max, format = formatValue) {
+  /** The ramp of `palette` ("sequential" or "diverging"); redrawn only when it changes. */
+  setPalette(palette) {
+    if (palette === __privateGet(this, _palette)) return;
+    __privateGet(this, _ramp).style.background = gradientCss(palette);
+    __privateSet(this, _palette, palette);
+    this.element.dataset.palette = palette;
+  }
+  /**
+   * Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data".
+   * A finite `mid` adds a middle tick (the zero of a diverging layer).
+   */
+  setRange(min, max, format = formatValue, mid = void 0) {
     [__privateGet(this, _tickMin).textContent, __privateGet(this, _tickMax).textContent] = tickLabels(min, max, format);
+    const showMid = Number.isFinite(mid) && Number.isFinite(min) && Number.isFinite(max);
+    __privateGet(this, _tickMid).hidden = !showMid;
+    __privateGet(this, _tickMid).textContent = showMid ? format(mid) : "";
   }
   /** Show or hide the swatch of nodes with no value (`noData`) or no rows (`empty`); others stay. */
   setKeys({ noData, empty }) {
@@ -261,7 +301,10 @@ var ColorBar = class {
   }
 };
 _tickMin = new WeakMap();
+_tickMid = new WeakMap();
 _tickMax = new WeakMap();
+_ramp = new WeakMap();
+_palette = new WeakMap();
 _label = new WeakMap();
 _noDataKey = new WeakMap();
 _emptyKey = new WeakMap();
@@ -706,9 +749,9 @@ var HexMap = class {
     __privateSet(this, _selection2, []);
     this.setSelection(selection);
   }
-  /** Colour the cells by value on the viridis scale over `range` (default: the values' own). */
-  setValues(values, range = finiteRange(values)) {
-    const fills = values.length === __privateGet(this, _nNodes) ? colorsFor(values, range) : new Array(__privateGet(this, _nNodes)).fill(null);
+  /** Colour the cells by value over `range` (default: the values' own) on `palette` (colors.js). */
+  setValues(values, range = finiteRange(values), palette = "sequential") {
+    const fills = values.length === __privateGet(this, _nNodes) ? colorsFor(values, range, palette) : new Array(__privateGet(this, _nNodes)).fill(null);
     this.setColors(fills);
     return range;
   }

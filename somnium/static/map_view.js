@@ -68,20 +68,41 @@ var VIRIDIS = [
   [170, 220, 50],
   [253, 231, 37]
 ];
-var LUT_SIZE = 256;
+var DIVERGING = [
+  [33, 102, 172],
+  [67, 147, 195],
+  [146, 197, 222],
+  [209, 229, 240],
+  [247, 247, 247],
+  [253, 219, 199],
+  [244, 165, 130],
+  [214, 96, 77],
+  [178, 24, 43]
+];
+var PALETTES = { sequential: VIRIDIS, diverging: DIVERGING };
+var LUT_SIZE = 257;
 function hex(channel) {
   return Math.round(channel).toString(16).padStart(2, "0");
 }
-function viridis(t) {
+function interpolate(stops, t) {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
-  const position = clamped * (VIRIDIS.length - 1);
-  const low = Math.min(VIRIDIS.length - 2, Math.floor(position));
+  const position = clamped * (stops.length - 1);
+  const low = Math.min(stops.length - 2, Math.floor(position));
   const frac = position - low;
-  const a = VIRIDIS[low];
-  const b = VIRIDIS[low + 1];
+  const a = stops[low];
+  const b = stops[low + 1];
   return `#${hex(a[0] + (b[0] - a[0]) * frac)}${hex(a[1] + (b[1] - a[1]) * frac)}${hex(a[2] + (b[2] - a[2]) * frac)}`;
 }
-var LUT = Array.from({ length: LUT_SIZE }, (_, i) => viridis(i / (LUT_SIZE - 1)));
+var LUTS = Object.fromEntries(
+  Object.entries(PALETTES).map(([name, stops]) => [
+    name,
+    Array.from({ length: LUT_SIZE }, (_, i) => interpolate(stops, i / (LUT_SIZE - 1)))
+  ])
+);
+function paletteOf(name) {
+  if (!(name in PALETTES)) throw new Error(`Unknown palette "${name}"`);
+  return name;
+}
 function finiteRange(values) {
   let min = Infinity;
   let max = -Infinity;
@@ -92,7 +113,14 @@ function finiteRange(values) {
   }
   return min <= max ? { min, max } : null;
 }
-function colorsFor(values, range = finiteRange(values)) {
+function rangeFor(values, palette = "sequential") {
+  const range = finiteRange(values);
+  if (range === null || paletteOf(palette) !== "diverging") return range;
+  const magnitude = Math.max(Math.abs(range.min), Math.abs(range.max));
+  return { min: -magnitude, max: magnitude };
+}
+function colorsFor(values, range = finiteRange(values), palette = "sequential") {
+  const lut = LUTS[paletteOf(palette)];
   const out = new Array(values.length).fill(null);
   if (range === null) return out;
   const span = range.max - range.min;
@@ -100,14 +128,15 @@ function colorsFor(values, range = finiteRange(values)) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
     const t = span > 0 ? (v - range.min) / span : 0.5;
-    out[i] = LUT[Math.min(LUT_SIZE - 1, Math.max(0, Math.round(t * (LUT_SIZE - 1))))];
+    out[i] = lut[Math.min(LUT_SIZE - 1, Math.max(0, Math.round(t * (LUT_SIZE - 1))))];
   }
   return out;
 }
-function gradientCss() {
-  const stops = VIRIDIS.map((_, i) => {
-    const t = i / (VIRIDIS.length - 1);
-    return `${viridis(t)} ${(100 * t).toFixed(1)}%`;
+function gradientCss(palette = "sequential") {
+  const stopsOf = PALETTES[paletteOf(palette)];
+  const stops = stopsOf.map((_, i) => {
+    const t = i / (stopsOf.length - 1);
+    return `${interpolate(stopsOf, t)} ${(100 * t).toFixed(1)}%`;
   });
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
@@ -217,7 +246,7 @@ function tickLabels(min, max, format = formatValue) {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return ["no data", ""];
   return [format(min), format(max)];
 }
-var _tickMin, _tickMax, _label, _noDataKey, _emptyKey;
+var _tickMin, _tickMid, _tickMax, _ramp, _palette, _label, _noDataKey, _emptyKey;
 var ColorBar = class {
   /**
    * @param {object} options
@@ -228,7 +257,10 @@ var ColorBar = class {
    */
   constructor({ className, label = false, keys = false, compact = false }) {
     __privateAdd(this, _tickMin);
+    __privateAdd(this, _tickMid);
     __privateAdd(this, _tickMax);
+    __privateAdd(this, _ramp);
+    __privateAdd(this, _palette, "sequential");
     __privateAdd(this, _label, null);
     __privateAdd(this, _noDataKey, null);
     __privateAdd(this, _emptyKey, null);
@@ -239,13 +271,14 @@ var ColorBar = class {
       this.element.append(__privateGet(this, _label));
     }
     const scale = make("div", { class: "somnium-map__colorbar-scale" });
-    const ramp = make("div", { class: "somnium-map__colorbar-ramp" });
-    ramp.style.background = gradientCss();
+    __privateSet(this, _ramp, make("div", { class: "somnium-map__colorbar-ramp" }));
+    __privateGet(this, _ramp).style.background = gradientCss();
     const ticks = make("div", { class: "somnium-map__colorbar-ticks" });
     __privateSet(this, _tickMin, make("span", { class: "somnium-map__tick-min" }));
+    __privateSet(this, _tickMid, make("span", { class: "somnium-map__tick-mid", hidden: "" }));
     __privateSet(this, _tickMax, make("span", { class: "somnium-map__tick-max" }));
-    ticks.append(__privateGet(this, _tickMin), __privateGet(this, _tickMax));
-    scale.append(ramp, ticks);
+    ticks.append(__privateGet(this, _tickMin), __privateGet(this, _tickMid), __privateGet(this, _tickMax));
+    scale.append(__privateGet(this, _ramp), ticks);
     this.element.append(scale);
     if (keys) {
       const legend = make("span", { class: "somnium-map__legend" });
@@ -258,9 +291,22 @@ var ColorBar = class {
   setLabel(text) {
     if (__privateGet(this, _label)) __privateGet(this, _label).textContent = text;
   }
-  /** Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data". */
-  setRange(min, max, format = formatValue) {
+  /** The ramp of `palette` ("sequential" or "diverging"); redrawn only when it changes. */
+  setPalette(palette) {
+    if (palette === __privateGet(this, _palette)) return;
+    __privateGet(this, _ramp).style.background = gradientCss(palette);
+    __privateSet(this, _palette, palette);
+    this.element.dataset.palette = palette;
+  }
+  /**
+   * Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data".
+   * A finite `mid` adds a middle tick (the zero of a diverging layer).
+   */
+  setRange(min, max, format = formatValue, mid = void 0) {
     [__privateGet(this, _tickMin).textContent, __privateGet(this, _tickMax).textContent] = tickLabels(min, max, format);
+    const showMid = Number.isFinite(mid) && Number.isFinite(min) && Number.isFinite(max);
+    __privateGet(this, _tickMid).hidden = !showMid;
+    __privateGet(this, _tickMid).textContent = showMid ? format(mid) : "";
   }
   /** Show or hide the swatch of nodes with no value (`noData`) or no rows (`empty`); others stay. */
   setKeys({ noData, empty }) {
@@ -275,7 +321,10 @@ var ColorBar = class {
   }
 };
 _tickMin = new WeakMap();
+_tickMid = new WeakMap();
 _tickMax = new WeakMap();
+_ramp = new WeakMap();
+_palette = new WeakMap();
 _label = new WeakMap();
 _noDataKey = new WeakMap();
 _emptyKey = new WeakMap();
@@ -691,6 +740,11 @@ function clickSelection(current, node, toggle) {
 function brushSelection(current, nodes, additive) {
   return normalizeSelection(additive ? [...current, ...nodes] : nodes);
 }
+function nodesWithCounts(counts) {
+  const nodes = [];
+  for (let node = 0; node < counts.length; node++) if (counts[node] > 0) nodes.push(node);
+  return nodes;
+}
 
 // lib/hex_map.js
 var DRAG_THRESHOLD_PX = 4;
@@ -824,9 +878,9 @@ var HexMap = class {
     __privateSet(this, _selection2, []);
     this.setSelection(selection);
   }
-  /** Colour the cells by value on the viridis scale over `range` (default: the values' own). */
-  setValues(values, range = finiteRange(values)) {
-    const fills = values.length === __privateGet(this, _nNodes) ? colorsFor(values, range) : new Array(__privateGet(this, _nNodes)).fill(null);
+  /** Colour the cells by value over `range` (default: the values' own) on `palette` (colors.js). */
+  setValues(values, range = finiteRange(values), palette = "sequential") {
+    const fills = values.length === __privateGet(this, _nNodes) ? colorsFor(values, range, palette) : new Array(__privateGet(this, _nNodes)).fill(null);
     this.setColors(fills);
     return range;
   }
@@ -1227,7 +1281,8 @@ var LAYER_TRAITS = [
   "color"
 ];
 var HOVER_TRAITS = ["_feature_names", "_top_features", "_top_scores", "_top_title", "_top_format"];
-var TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, ...HOVER_TRAITS, "_details"];
+var ANOMALY_TRAITS = ["anomalies_only", "_anomaly_counts", "_node_scales"];
+var TRAITS = [...MAP_TRAITS, ...LAYER_TRAITS, ...HOVER_TRAITS, ...ANOMALY_TRAITS, "_details"];
 var WRAP_NOTES = {
   cylindrical: "Cylindrical map: the left and right edges (dashed) join.",
   toroidal: "Toroidal map: left and right edges join, and so do top and bottom (dashed)."
@@ -1245,7 +1300,24 @@ async function render({ model, el }) {
     className: "somnium-map__layer",
     ariaLabel: "Colour layer"
   });
-  const layout = [layerChoice.element, "modes", "status", "clear"];
+  const selectAnomalies = make(
+    "button",
+    {
+      type: "button",
+      class: "somnium-map__select-anomalies",
+      title: "Select every row above the anomaly threshold (their nodes, anomalies only)"
+    },
+    "Select anomalies"
+  );
+  const anomaliesOnly = make("input", { type: "checkbox", class: "somnium-map__anomalies-only" });
+  const anomaliesOnlyLabel = make("label", {
+    class: "somnium-toolbar__field",
+    title: "selected_rows keeps only the rows above the anomaly threshold"
+  });
+  anomaliesOnlyLabel.append(anomaliesOnly, make("span", {}, "anomalies only"));
+  const anomalyControls = make("span", { class: "somnium-map__anomalies", hidden: "" });
+  anomalyControls.append(selectAnomalies, anomaliesOnlyLabel);
+  const layout = [layerChoice.element, anomalyControls, "modes", "status", "clear"];
   const hint = "Click or drag to select";
   const frame = new ViewFrame({
     model,
@@ -1269,6 +1341,8 @@ async function render({ model, el }) {
   frame.focusOn(map.svg);
   let hits = new Uint32Array(0);
   let values = new Float32Array(0);
+  let anomalies = new Uint32Array(0);
+  let scales = new Float32Array(0);
   function drawGeometry() {
     const lattice = model.get("_lattice");
     map.setGeometry({ lattice, vertices: array("_cell_vertices"), centers: array("_cell_centers") });
@@ -1276,8 +1350,18 @@ async function render({ model, el }) {
     root.dataset.wrap = map.wrapKind ?? "flat";
     drawHits();
     drawSegments();
+    drawAnomalies();
     drawLayer();
     frame.drawSelection();
+  }
+  function drawAnomalies() {
+    anomalies = array("_anomaly_counts");
+    scales = array("_node_scales");
+    anomalyControls.hidden = anomalies.length !== map.nNodes;
+    const only = Boolean(model.get("anomalies_only"));
+    anomaliesOnly.checked = only;
+    root.dataset.anomaliesOnly = String(only);
+    tooltip.refresh();
   }
   function drawSegments() {
     map.setBoundaries(boundaryPath(array("_segment_edges")));
@@ -1303,9 +1387,12 @@ async function render({ model, el }) {
       root.dataset.layer = "segments";
     } else {
       delete root.dataset.layer;
-      const range = map.setValues(values);
+      const palette = info.palette ?? "sequential";
+      const range = map.setValues(values, rangeFor(values, palette), palette);
+      const format = (value) => formatValue(value, info.integer);
+      colorbar.setPalette(palette);
       colorbar.setLabel(info.label);
-      colorbar.setRange(range?.min, range?.max, (value) => formatValue(value, info.integer));
+      colorbar.setRange(range?.min, range?.max, format, palette === "diverging" ? 0 : void 0);
       colorbar.setKeys({ noData: Array.prototype.some.call(values, (value) => !Number.isFinite(value)) });
     }
     drawLayerChoice();
@@ -1330,6 +1417,12 @@ async function render({ model, el }) {
     } else if (info.key !== "hits") {
       lines.push(tooltipRow(info.label, formatValue(values[node], info.integer)));
     }
+    if (anomalies.length === map.nNodes) {
+      const rows = hits.length === map.nNodes ? formatValue(hits[node], true) : "–";
+      lines.push(tooltipRow("Anomalies", `${formatValue(anomalies[node], true)} of ${rows} rows`));
+      if (scales.length === map.nNodes)
+        lines.push(tooltipRow("Typical distance (training)", formatValue(scales[node])));
+    }
     const { data: indices, shape } = decodeArray(model.get("_top_features"));
     const k = shape[1] ?? 0;
     const standouts = topFeatures(model.get("_feature_names"), indices, array("_top_scores"), k, node);
@@ -1345,12 +1438,25 @@ async function render({ model, el }) {
     model.set("color", layerChoice.value);
     model.save_changes();
   });
+  disposer.listen(selectAnomalies, "click", () => {
+    map.cancelGesture();
+    selection.commit(nodesWithCounts(anomalies));
+    model.set("anomalies_only", true);
+    model.save_changes();
+    drawAnomalies();
+  });
+  disposer.listen(anomaliesOnly, "change", () => {
+    model.set("anomalies_only", anomaliesOnly.checked);
+    model.save_changes();
+    drawAnomalies();
+  });
   disposer.onChange(model, GEOMETRY_TRAITS, drawGeometry);
   disposer.onChange(model, ["_hit_counts"], drawHits);
   disposer.onChange(model, ["_layer_values", "_layer_codes", "_layer_info"], queueLayer);
   disposer.onChange(model, ["_details"], () => details.update(model.get("_details")));
   disposer.onChange(model, HOVER_TRAITS, () => tooltip.refresh());
   disposer.onChange(model, ["_layer_options", "color"], drawLayerChoice);
+  disposer.onChange(model, ANOMALY_TRAITS, drawAnomalies);
   disposer.onChange(model, SEGMENT_TRAITS, () => {
     drawSegments();
     queueLayer();

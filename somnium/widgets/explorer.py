@@ -167,11 +167,12 @@ class Explorer(ipywidgets.VBox):
 
     @property
     def selected_rows(self):
-        """The rows of ``data`` whose BMU is selected, in their original order (and index).
+        """The rows of ``data`` whose BMU is selected, in their original order (and index); only the
+        anomalies among them while the map's ``anomalies_only`` is on (see :meth:`MapView.select_anomalies`).
 
         Lazy for Dask data: a Dask DataFrame filtered partition-wise; nothing runs until it is computed.
         """
-        return self.selection.rows
+        return self.map.selected_rows
 
     # ------------------------------------------------------------- segments
     def add_segment(self, name: str) -> None:

@@ -20,15 +20,18 @@ from dataclasses import dataclass
 import numpy as np
 import traitlets
 
+from .. import anomaly
 from .._node_layers import NodeLayer, node_layer
 from .._summaries import OTHER, check_column_names
 from .._validation import (
     check_int,
     check_option,
+    check_real,
     is_dataframe,
     is_series,
     numeric_columns,
 )
+from ..exceptions import ModelNotTrainedError
 from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
 from ._segments import SEGMENT_PALETTE
@@ -36,7 +39,7 @@ from ._traits import FloatArray, TraitValueError, UIntArray, check_text
 
 __all__ = ["MapView"]
 
-BUILT_IN_LAYERS = ("umatrix", "hits", "quality")
+BUILT_IN_LAYERS = ("umatrix", "hits", "quality", "anomaly", "drift")
 #: key of the categorical layer :meth:`MapView.show_segments` adds
 SEGMENTS_LAYER = "segments"
 #: fill of the "(other)" value of a categorical layer (every value past the kept ones)
@@ -52,6 +55,7 @@ class _Layer:
     integer: bool = False
     custom: bool = False
     categorical: bool = False  # the segments layer: codes, not a colour scale
+    diverging: bool = False  # a signed layer: a diverging palette with zero in the middle
 
 
 def layer_columns(model, data) -> list:
@@ -117,6 +121,14 @@ class MapView(SomniumWidget):
         length; e.g. a model's predictions, residuals or labels), shown per
         node as a column is, or one per node.  Values are shown under the
         ``name`` of a pandas Series, else as ``"custom"`` (see :meth:`add_layer`).
+        With ``data``, also
+        ``"anomaly"``: per node, the share of its rows whose BMU distance is
+        above ``model.anomaly_threshold(anomaly_quantile)`` (the hover card
+        gives the count and the node's typical training distance; see
+        :meth:`select_anomalies`), and ``"drift"``: per node, the share of
+        ``data``'s rows minus the share of the training rows
+        (``model.drift(data).difference``), on a diverging palette with zero
+        in the middle.
     bmu : array-like of int, optional
         Best matching unit of each row of ``data``, to skip the prediction
         when it is already known (``bmu=model.bmu_`` when ``data`` is the
@@ -134,6 +146,9 @@ class MapView(SomniumWidget):
     rows : Rows, optional
         The rows of ``data`` (:func:`somnium.widgets._rows.rows_for`) to share instead of building
         them (the Explorer does).
+    anomaly_quantile : float, default 0.99
+        The training quantile of the BMU distance above which a row is an anomaly (the
+        ``"anomaly"`` layer and :meth:`select_anomalies`).
 
     Attributes
     ----------
@@ -148,6 +163,11 @@ class MapView(SomniumWidget):
         Key of the shown layer; assign a layer key, or values per row or per node.
     color_values : ndarray
         The shown layer per node: a mean, or the share of the most frequent value.
+    anomalies_only : bool
+        When True, :attr:`selected_rows` (and :attr:`selected_index`) keep only the rows above
+        the anomaly threshold among the selected nodes' rows.  :meth:`select_anomalies` (the
+        "Select anomalies" button) sets it; the "anomalies only" box shows and changes it, and
+        it stays on for later selections (a brushed region's anomalies) until switched off.
 
     Raises
     ------
@@ -178,6 +198,9 @@ class MapView(SomniumWidget):
     _top_title = traitlets.Unicode("Sets it apart (z across nodes)").tag(sync=True)  # their hover heading
     _top_format = traitlets.Enum(("sigma", "r"), "sigma").tag(sync=True)  # "+1.2σ" or "r +0.84"
     _details = traitlets.Dict().tag(sync=True)  # {"title", "rows": [[name, text], ...]} under the map
+    anomalies_only = traitlets.Bool(False).tag(sync=True)
+    _anomaly_counts = UIntArray().tag(sync=True)  # (n_nodes,) rows above the threshold; empty until known
+    _node_scales = FloatArray().tag(sync=True)  # (n_nodes,) typical training distance; empty until known
 
     def __init__(
         self,
@@ -191,9 +214,13 @@ class MapView(SomniumWidget):
         selection=None,
         rows: Rows | None = None,
         segments=None,
+        anomaly_quantile: float = 0.99,
     ):
         n_nodes = model.lattice_.n_nodes  # raises ModelNotTrainedError on an unfitted model
         top_k = check_int(top_k, "top_k", minimum=0)
+        self._anomaly_quantile = check_real(anomaly_quantile, "anomaly_quantile", 0.0, 1.0)
+        self._anomaly_limit = None
+        self._anomaly_unavailable = "the view has no rows: pass data= to MapView"
         if data is None and bmu is not None:
             raise ValueError("bmu= describes the rows of data=; pass data as well.")
         self._rows = rows if rows is not None else rows_for(model, data, bmu)
@@ -252,12 +279,15 @@ class MapView(SomniumWidget):
 
     @property
     def selected_index(self) -> np.ndarray:
-        """Positions (0-based, ascending) of the rows whose BMU is selected.
+        """Positions (0-based, ascending) of the rows whose BMU is selected (with :attr:`anomalies_only`,
+        of those above the anomaly threshold).
 
         Raises ``DaskRowsError`` (a ``ValueError``) for Dask data: use ``selected_rows.index``.
         """
         if self._rows is None:
             raise ValueError("This view has no rows: pass data= to MapView to map rows onto the map.")
+        if self.anomalies_only:
+            return self._rows.anomaly_positions(self.model, self.selected, self._anomaly_limit)
         return self._rows.positions(self.selected)
 
     @property
@@ -265,7 +295,8 @@ class MapView(SomniumWidget):
         """The rows of ``data`` whose BMU is selected, in their original order.
 
         A DataFrame keeps its index (``data.iloc[selected_index]``); an array
-        returns ``data[selected_index]``.  For Dask data it is lazy: a Dask DataFrame
+        returns ``data[selected_index]``.  With :attr:`anomalies_only`, only those
+        rows above the anomaly threshold.  For Dask data it is lazy: a Dask DataFrame
         (index and columns kept) or array filtered to the selected nodes, the BMUs
         computed partition-wise; nothing runs until it is computed (``.head()``,
         ``.compute()``, ``.to_parquet(...)``).
@@ -275,7 +306,70 @@ class MapView(SomniumWidget):
                 "selected_rows needs the rows: create the view with MapView(model, data=...). "
                 "Without data, selected_index gives positions in the training data."
             )
+        if self.anomalies_only:
+            return self._rows.anomaly_rows(self.model, self.selected, self._anomaly_limit)
         return self._rows.rows(self.selected)
+
+    # ------------------------------------------------------------ anomalies
+    @property
+    def anomaly_threshold(self) -> float | None:
+        """The BMU distance above which a row is an anomaly here (None when the model cannot say)."""
+        return self._anomaly_limit
+
+    @property
+    def drift(self):
+        """``model.drift(data)`` for this view's rows (a :class:`~somnium.anomaly.Drift`; no further pass)."""
+        if "drift" not in self._layers:
+            raise ValueError(f"Drift is not available in this view: {self._anomaly_unavailable}.")
+        self._layer_payload("drift")
+        return self._drift
+
+    def select_anomalies(self) -> None:
+        """Select the anomalies: the nodes holding rows above the threshold, with :attr:`anomalies_only` on.
+
+        :attr:`selected_rows` then holds exactly the rows above the threshold: a node selection alone
+        would also bring the ordinary rows that share a node with an anomaly.  What the "Select
+        anomalies" button does (it appears with the ``"anomaly"`` layer).
+        """
+        counts = self._anomaly_node_counts()
+        with self.hold_trait_notifications():
+            self.selected = np.flatnonzero(counts > 0)
+            self.anomalies_only = True
+
+    def _anomaly_node_counts(self) -> np.ndarray:
+        if "anomaly" not in self._layers:
+            raise ValueError(f"Anomalies are not available in this view: {self._anomaly_unavailable}.")
+        self._layer_payload("anomaly")  # computes (once) and sends the counts
+        return np.asarray(self._anomaly_counts, dtype=np.int64)
+
+    @traitlets.validate("anomalies_only")
+    def _validate_anomalies_only(self, proposal):
+        if proposal["value"] and "anomaly" not in self._layers:
+            raise traitlets.TraitError(
+                f"Anomalies are not available in this view: {self._anomaly_unavailable}."
+            )
+        return proposal["value"]
+
+    def _anomaly_shares(self, model) -> np.ndarray:
+        """Per node, the share of its rows above the threshold (one pass over the rows, kept)."""
+        counts = np.asarray(self._rows.anomaly_counts(model, self._anomaly_limit), dtype=np.int64)
+        hits = np.asarray(self._counts, dtype=np.int64)
+        with self.hold_sync():
+            self._node_scales = anomaly.node_scales(model)
+            self._anomaly_counts = counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(hits > 0, counts / np.maximum(hits, 1), np.nan)
+
+    def _drift_difference(self, model) -> np.ndarray:
+        """Per node, the rows' share minus the training rows' share (the colour bar names the summary)."""
+        report = self._drift = anomaly.drift_of_hits(model.node_hits(), self._counts)
+        p = "p < 0.01" if report.p_value < 0.01 else f"p = {report.p_value:.2f}"
+        self._layers[
+            "drift"
+        ].label = (
+            f"Drift: share of rows here − training share (JS divergence {report.divergence:.3f} bits, {p})"
+        )
+        return report.difference
 
     def select_rows(self, rows) -> None:
         """Select the nodes that hold the given rows.
@@ -321,6 +415,8 @@ class MapView(SomniumWidget):
             layers["quality"] = _Layer(
                 "Quantization error", lambda: self._rows.node_quantization_error(model)
             )
+        if self._data is not None:
+            self._register_anomaly_layers(model)
         codebook = model.codebook_
         for j, name in enumerate(model.feature_names()):
             key = name if name not in layers and name != SEGMENTS_LAYER else f"feature:{name}"
@@ -335,6 +431,23 @@ class MapView(SomniumWidget):
                 layers[key] = _Layer(
                     f"{name} (most frequent)", lambda c=column: self._rows.column_layer(c, name=str(c))
                 )
+
+    def _register_anomaly_layers(self, model):
+        """The "anomaly" and "drift" layers of rows given as data (computed when first shown)."""
+        try:
+            self._anomaly_limit = model.anomaly_threshold(self._anomaly_quantile)
+            model.node_hits()  # the training hits drift compares with
+        except ModelNotTrainedError as error:
+            self._anomaly_unavailable = str(error).rstrip(".")
+            return
+        q = self._anomaly_quantile
+        label = f"Anomalies: share of rows with BMU distance > {self._anomaly_limit:.3g} (training q = {q:g})"
+        self._layers["anomaly"] = _Layer(label, lambda: self._anomaly_shares(model))
+        self._layers["drift"] = _Layer(
+            "Drift: share of rows here − training share",
+            lambda: self._drift_difference(model),
+            diverging=True,
+        )
 
     def _options(self):
         return [[key, layer.label] for key, layer in self._layers.items()]
@@ -429,6 +542,10 @@ class MapView(SomniumWidget):
     def _layer_key(self, color) -> str:
         """The layer key for a ``color`` value, registering values as a custom layer."""
         if isinstance(color, str):
+            if color in ("anomaly", "drift") and color not in self._layers:
+                raise traitlets.TraitError(
+                    f"The {color!r} layer is not available in this view: {self._anomaly_unavailable}."
+                )
             if color not in self._layers:
                 valid = ", ".join(repr(c) for c in self._layers)
                 rows = " or per row of the data" if self._rows is not None else ""
@@ -460,6 +577,8 @@ class MapView(SomniumWidget):
         layer = self._layers[key]
         result = self._computed(key)
         info = {"key": key, "label": layer.label, "integer": layer.integer}
+        if layer.diverging:
+            info["palette"] = "diverging"
         codes = np.empty(0, dtype=np.uint32)
         values = result
         if isinstance(result, NodeLayer):

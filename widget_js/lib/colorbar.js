@@ -2,7 +2,9 @@
 //
 //   const bar = new ColorBar({ className: "somnium-map__colorbar", label: true, keys: true });
 //   bar.setLabel("age");
+//   bar.setPalette("diverging");                  // the ramp of another palette (colors.js)
 //   bar.setRange(range?.min, range?.max, (v) => formatValue(v, true));   // "no data" without a range
+//   bar.setRange(-m, m, format, 0);               // and a middle tick (a diverging layer's zero)
 //   bar.setKeys({ noData: true, empty: false });   // which grey swatches the map shows (either)
 //   const legend = new SegmentLegend();
 //   legend.update(names, colors, codes);          // hidden while there are no segments
@@ -26,7 +28,10 @@ export function tickLabels(min, max, format = formatValue) {
 
 export class ColorBar {
   #tickMin;
+  #tickMid;
   #tickMax;
+  #ramp;
+  #palette = "sequential";
   #label = null;
   #noDataKey = null;
   #emptyKey = null;
@@ -46,13 +51,14 @@ export class ColorBar {
       this.element.append(this.#label);
     }
     const scale = make("div", { class: "somnium-map__colorbar-scale" });
-    const ramp = make("div", { class: "somnium-map__colorbar-ramp" });
-    ramp.style.background = gradientCss();
+    this.#ramp = make("div", { class: "somnium-map__colorbar-ramp" });
+    this.#ramp.style.background = gradientCss();
     const ticks = make("div", { class: "somnium-map__colorbar-ticks" });
     this.#tickMin = make("span", { class: "somnium-map__tick-min" });
+    this.#tickMid = make("span", { class: "somnium-map__tick-mid", hidden: "" });
     this.#tickMax = make("span", { class: "somnium-map__tick-max" });
-    ticks.append(this.#tickMin, this.#tickMax);
-    scale.append(ramp, ticks);
+    ticks.append(this.#tickMin, this.#tickMid, this.#tickMax);
+    scale.append(this.#ramp, ticks);
     this.element.append(scale);
     if (keys) {
       const legend = make("span", { class: "somnium-map__legend" });
@@ -67,9 +73,23 @@ export class ColorBar {
     if (this.#label) this.#label.textContent = text;
   }
 
-  /** Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data". */
-  setRange(min, max, format = formatValue) {
+  /** The ramp of `palette` ("sequential" or "diverging"); redrawn only when it changes. */
+  setPalette(palette) {
+    if (palette === this.#palette) return;
+    this.#ramp.style.background = gradientCss(palette);
+    this.#palette = palette;
+    this.element.dataset.palette = palette;
+  }
+
+  /**
+   * Ticks at `min` and `max` written by `format`; a missing or non-finite end reads "no data".
+   * A finite `mid` adds a middle tick (the zero of a diverging layer).
+   */
+  setRange(min, max, format = formatValue, mid = undefined) {
     [this.#tickMin.textContent, this.#tickMax.textContent] = tickLabels(min, max, format);
+    const showMid = Number.isFinite(mid) && Number.isFinite(min) && Number.isFinite(max);
+    this.#tickMid.hidden = !showMid;
+    this.#tickMid.textContent = showMid ? format(mid) : "";
   }
 
   /** Show or hide the swatch of nodes with no value (`noData`) or no rows (`empty`); others stay. */

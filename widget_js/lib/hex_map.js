@@ -3,7 +3,7 @@
 //
 //   const map = new HexMap(container, { brushMode: "rectangle" });
 //   map.setGeometry({ lattice, vertices, centers });   // from Python, never recomputed
-//   map.setValues(values, range);                       // or map.setColors(fills)
+//   map.setValues(values, range, palette);              // or map.setColors(fills)
 //   map.setEmpty(hitCounts);
 //   map.setSelection(nodes);
 //   const off = map.on("select", (nodes) => ...);       // the selection a gesture asks for
@@ -179,10 +179,10 @@ export class HexMap {
     this.setSelection(selection);
   }
 
-  /** Colour the cells by value on the viridis scale over `range` (default: the values' own). */
-  setValues(values, range = finiteRange(values)) {
+  /** Colour the cells by value over `range` (default: the values' own) on `palette` (colors.js). */
+  setValues(values, range = finiteRange(values), palette = "sequential") {
     const fills =
-      values.length === this.#nNodes ? colorsFor(values, range) : new Array(this.#nNodes).fill(null);
+      values.length === this.#nNodes ? colorsFor(values, range, palette) : new Array(this.#nNodes).fill(null);
     this.setColors(fills);
     return range;
   }

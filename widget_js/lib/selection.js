@@ -36,3 +36,10 @@ export function clickSelection(current, node, toggle) {
 export function brushSelection(current, nodes, additive) {
   return normalizeSelection(additive ? [...current, ...nodes] : nodes);
 }
+
+/** The nodes whose count is positive (e.g. the nodes holding an anomaly), as a selection. */
+export function nodesWithCounts(counts) {
+  const nodes = [];
+  for (let node = 0; node < counts.length; node++) if (counts[node] > 0) nodes.push(node);
+  return nodes;
+}

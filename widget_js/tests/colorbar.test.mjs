@@ -164,3 +164,21 @@ test("a correlation reads 'r +0.84' with a true minus sign", () => {
   assert.equal(signedR(0.8412), "r +0.84");
   assert.equal(signedR(-0.305), "r −0.30");
 });
+
+test("a diverging bar shows its ramp and a middle tick at zero", () => {
+  const bar = new ColorBar({ className: "somnium-map__colorbar", label: true });
+  const mid = bar.element.querySelector(".somnium-map__tick-mid");
+  assert.equal(mid.hidden, true);
+  bar.setPalette("diverging");
+  bar.setRange(-0.25, 0.25, formatValue, 0);
+  assert.deepEqual(ticks(bar), ["-0.25", "0.25"]);
+  assert.equal(mid.hidden, false);
+  assert.equal(mid.textContent, "0");
+  assert.equal(bar.element.dataset.palette, "diverging");
+  const ramp = bar.element.querySelector(".somnium-map__colorbar-ramp");
+  assert.equal(ramp.style.background.replaceAll(" ", ""), gradientCss("diverging").replaceAll(" ", ""));
+  bar.setPalette("sequential");
+  bar.setRange(1, 2);
+  assert.equal(mid.hidden, true);
+  assert.equal(ramp.style.background.replaceAll(" ", ""), gradientCss().replaceAll(" ", ""));
+});

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { colorsFor, finiteRange, formatValue, gradientCss, viridis } from "../lib/colors.js";
+import {
+  colorsFor,
+  diverging,
+  finiteRange,
+  formatValue,
+  gradientCss,
+  rangeFor,
+  viridis,
+} from "../lib/colors.js";
 
 test("viridis ends at matplotlib's first and last colours", () => {
   assert.equal(viridis(0), "#440154");
@@ -60,4 +68,29 @@ test("values format compactly", () => {
   assert.equal(formatValue(12345678), "1.23e+7");
   assert.equal(formatValue(1234567, true), "1,234,567");
   assert.equal(formatValue(0), "0");
+});
+
+test("the diverging palette runs blue to red through pale grey at its middle", () => {
+  assert.equal(diverging(0), "#2166ac");
+  assert.equal(diverging(0.5), "#f7f7f7");
+  assert.equal(diverging(1), "#b2182b");
+});
+
+test("a diverging range is symmetric around zero, so zero gets the middle colour", () => {
+  assert.deepEqual(rangeFor([-0.1, 0.4, Number.NaN], "diverging"), { min: -0.4, max: 0.4 });
+  assert.deepEqual(rangeFor([0.1, 0.3], "diverging"), { min: -0.3, max: 0.3 });
+  assert.deepEqual(rangeFor([-0.1, 0.4]), { min: -0.1, max: 0.4 });
+  assert.equal(rangeFor([Number.NaN], "diverging"), null);
+  const values = [-0.4, 0, 0.4, 0.2];
+  const colors = colorsFor(values, rangeFor(values, "diverging"), "diverging");
+  assert.deepEqual(colors.slice(0, 3), [diverging(0), diverging(0.5), diverging(1)]);
+  // all positive: the smallest is still above the middle, never the blue end
+  const positive = colorsFor([0.1, 0.3], rangeFor([0.1, 0.3], "diverging"), "diverging");
+  assert.notEqual(positive[0], diverging(0));
+  assert.equal(positive[1], diverging(1));
+});
+
+test("an unknown palette is refused", () => {
+  assert.throws(() => colorsFor([1], { min: 0, max: 1 }, "rainbow"), /Unknown palette "rainbow"/);
+  assert.throws(() => gradientCss("rainbow"), /Unknown palette/);
 });

@@ -90,6 +90,9 @@ function mapViewState() {
     _layer_codes: array("uint32", [0], []),
     _details: {},
     color: "age",
+    anomalies_only: false,
+    _anomaly_counts: array("uint32", [0], []),
+    _node_scales: array("float32", [0], []),
   };
 }
 

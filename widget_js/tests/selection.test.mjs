@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { brushSelection, clickSelection, normalizeSelection, sameSelection } from "../lib/selection.js";
+import {
+  brushSelection,
+  clickSelection,
+  nodesWithCounts,
+  normalizeSelection,
+  sameSelection,
+} from "../lib/selection.js";
 
 test("selections are normalised to sorted unique indices", () => {
   assert.deepEqual(normalizeSelection([5, 1, 5, 3]), [1, 3, 5]);
@@ -44,4 +50,9 @@ test("sameSelection compares element by element", () => {
   assert.equal(sameSelection([1, 2], [1, 2]), true);
   assert.equal(sameSelection([1, 2], [1, 3]), false);
   assert.equal(sameSelection([1], [1, 2]), false);
+});
+
+test("the nodes with a positive count form a selection", () => {
+  assert.deepEqual(nodesWithCounts(new Uint32Array([0, 2, 0, 1])), [1, 3]);
+  assert.deepEqual(nodesWithCounts([]), []);
 });
