@@ -203,7 +203,7 @@ def test_the_export_leaves_the_view_as_it_was(tmp_path, view):
 
 def test_layers_beyond_the_budget_are_left_out_and_the_page_says_so(tmp_path, view, monkeypatch):
     n_nodes = view.model.lattice_.n_nodes
-    monkeypatch.setattr(_export, "MAX_LAYER_BYTES", 3 * 4 * n_nodes)  # room for three layers
+    monkeypatch.setattr(_export, "MAX_LAYER_BYTES", 3 * 8 * n_nodes)  # room for three layers
     view.color = "score"
     data = page_data(view.to_html(tmp_path / "map.html").read_text(encoding="utf-8"))
     (entry,) = view_models(data, "MapView")
@@ -227,7 +227,7 @@ def test_two_views_on_one_selection_share_it_and_the_geometry_is_stored_once(tmp
     assert planes_entry["state"]["selection"] == map_entry["state"]["selection"]
     assert planes_entry["state"]["_cell_vertices"]["data"] == map_entry["state"]["_cell_vertices"]["data"]
     np.testing.assert_array_equal(
-        wire_values(data, planes_entry["state"]["_values"]), planes.values.astype(np.float32)
+        wire_values(data, planes_entry["state"]["_values"]), np.asarray(planes.values, dtype=np.float64)
     )
     assert [block["name"] for block in data["layout"]] == ["MapView", "ComponentPlanes"]
     # two views with their own selections get two panels
