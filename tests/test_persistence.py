@@ -70,7 +70,7 @@ def test_the_safe_format_contains_no_pickle(model, tmp_path):
             if name.endswith(".npy"):
                 header = archive.read(name)[:200]
                 assert b"'O'" not in header and b"|O" not in header
-    assert meta["format"] == "somnium-model" and meta["format_version"] == persistence.FORMAT_VERSION == 3
+    assert meta["format"] == "somnium-model" and meta["format_version"] == persistence.FORMAT_VERSION == 4
 
 
 def test_pickle_needs_an_explicit_opt_in(model, tmp_path):
