@@ -303,7 +303,7 @@ class TableEncoder:
                 isinstance(cats, list) and 1 <= len(cats) <= MAX_CATEGORIES, "holds an invalid category list"
             )
             expect(all(_is_category_value(v) for v in cats), "holds an invalid category")
-            expect(len(set(map(repr, cats))) == len(cats), "repeats a category")
+            expect(len(set(cats)) == len(cats), "repeats a category")  # 1, 1.0 and True are one
             expect(
                 isinstance(scale, (int, float))
                 and not isinstance(scale, bool)

@@ -133,22 +133,58 @@ def node_sums(X, row0, n_rows, bmu, start, hits, sums):
 
 # ------------------------------------------- missing cells and feature weights (the masked path)
 @numba.njit(**_JIT)
+def centred_rows(X, row0, center, out):
+    """``out[r] = [x - c (0 where x is missing), 1]`` for rows ``row0 ..`` of ``X`` (the GEMM's left side)."""
+    n_rows, n_features = out.shape[0], X.shape[1]
+    for r in range(n_rows):
+        x = X[row0 + r]
+        o = out[r]
+        for f in range(n_features):
+            v = x[f] - center[f]
+            o[f] = v if v == v else 0.0
+        o[n_features] = 1.0
+
+
+@numba.njit(**_JIT)
+def _missing_cells(X, row0, n_rows):
+    """The tile's missing cells as row starts and feature indices (CSR), one scan of its rows."""
+    n_features = X.shape[1]
+    starts = np.zeros(n_rows + 1, dtype=np.int64)
+    count = 0
+    for r in range(n_rows):
+        x = X[row0 + r]
+        for f in range(n_features):
+            if x[f] != x[f]:
+                count += 1
+        starts[r + 1] = count
+    features = np.empty(count, dtype=np.int64)
+    k = 0
+    for r in range(n_rows):
+        x = X[row0 + r]
+        for f in range(n_features):
+            if x[f] != x[f]:
+                features[k] = f
+                k += 1
+    return starts, features
+
+
+@numba.njit(**_JIT)
 def tile_missing_squares(tile, X, row0, squares):
     """``tile[r] -= squares[t]`` for every missing cell ``(r, t)`` of rows ``row0 ..`` of ``X``.
 
     ``tile`` is a row-major ``rows x nodes`` tile of the plain GEMM over ``[x - c (0 where missing), 1]``;
     ``squares[t]`` is feature ``t``'s ``v_t (w_t - c_t)^2`` for every node: what the plain GEMM added for
-    a cell the row does not have. Contiguous rows, so each subtraction vectorises over the nodes.
+    a cell the row does not have.  Each subtraction runs along a contiguous row (it vectorises):
+    about ``0.1 D M`` operations per row at 10% missing, a third of the GEMM's time.
     """
-    n_rows, n_features = tile.shape[0], X.shape[1]
+    n_rows = tile.shape[0]
+    starts, features = _missing_cells(X, row0, n_rows)
     for r in range(n_rows):
-        x = X[row0 + r]
         row = tile[r]
-        for t in range(n_features):
-            if x[t] != x[t]:
-                square = squares[t]
-                for j in range(row.shape[0]):
-                    row[j] -= square[j]
+        for k in range(starts[r], starts[r + 1]):
+            square = squares[features[k]]
+            for j in range(row.shape[0]):
+                row[j] -= square[j]
 
 
 @numba.njit(**_JIT)

@@ -657,27 +657,36 @@ def _has_gaps(data: TrainingData, rows: slice) -> bool:
     return data.gaps is not None and bool(data.gaps[rows].any())
 
 
-def _masked_tile(data: TrainingData, rows: slice, prepared: _MaskedCodebook, kernels) -> np.ndarray:
-    """A ``rows x nodes`` tile of scores over each row's observed cells (see :class:`_MaskedCodebook`)."""
+def _masked_tile(data: TrainingData, rows: slice, prepared: _MaskedCodebook, kernels, bmu=None) -> np.ndarray:
+    """A ``rows x nodes`` tile of scores over each row's observed cells (see :class:`_MaskedCodebook`);
+    with ``bmu``, also each row's argmin into it."""
     n_rows, n_features = rows.stop - rows.start, data.X.shape[1]
     out = _scratch_array("tile", (n_rows, prepared.full.shape[1]), data.dtype)
     gaps = _has_gaps(data, rows)
     if not gaps or kernels is not None:
         centred = _scratch_array("centred", (n_rows, n_features + 1), data.dtype)
-        np.subtract(data.X[rows], data.center, out=centred[:, :-1], casting="unsafe")
-        if gaps:
-            np.nan_to_num(centred[:, :-1], copy=False, nan=0.0)
-        centred[:, -1] = 1.0
+        if kernels is not None:
+            kernels.centred_rows(data.X, rows.start, data.center, centred)
+        else:
+            np.subtract(data.X[rows], data.center, out=centred[:, :-1], casting="unsafe")
+            centred[:, -1] = 1.0
         np.matmul(centred, prepared.full, out=out)
         if gaps:
             kernels.tile_missing_squares(out, data.X, rows.start, prepared.squares)
+        if bmu is not None:
+            np.argmin(out, axis=1, out=bmu)
         return out
     centred = _scratch_array("centred_masked", (n_rows, 2 * n_features), data.dtype)
     values = centred[:, :n_features]
     np.subtract(data.X[rows], data.center, out=values, casting="unsafe")
-    np.equal(values, values, out=centred[:, n_features:], casting="unsafe")  # observed: NaN != NaN
-    np.nan_to_num(values, copy=False, nan=0.0)
-    return np.matmul(centred, prepared.stacked, out=out)
+    missing = _scratch_array("missing", (n_rows, n_features), bool)
+    np.isnan(values, out=missing)
+    np.logical_not(missing, out=centred[:, n_features:], casting="unsafe")
+    np.copyto(values, 0.0, where=missing)
+    np.matmul(centred, prepared.stacked, out=out)
+    if bmu is not None:
+        np.argmin(out, axis=1, out=bmu)
+    return out
 
 
 def _second_bmu_errors(scores: np.ndarray, tile_bmu: np.ndarray, lattice: Lattice) -> int:
@@ -711,9 +720,11 @@ def _masked_row_errors(data, rows, codebook, tile_bmu, row_abs, row_sq, kernels)
     diff = _scratch_array("diff", (n_rows, n_features), np.float64)
     np.take(codebook, tile_bmu, axis=0, out=diff)
     np.subtract(data.X[rows], diff, out=diff)
+    missing = _scratch_array("missing_cells", (n_rows, n_features), bool)
+    np.isnan(diff, out=missing)
+    np.copyto(diff, 0.0, where=missing)
     observed = _scratch_array("observed", (n_rows, n_features), np.float64)
-    np.equal(diff, diff, out=observed, casting="unsafe")
-    np.nan_to_num(diff, copy=False, nan=0.0)
+    np.logical_not(missing, out=observed, casting="unsafe")
     np.einsum("ij,ij,j->i", diff, diff, weights, out=row_sq)
     row_sq *= total / (observed @ counts)
     np.abs(diff, out=diff)
@@ -732,9 +743,8 @@ def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metr
         row_sq = _scratch_array("row_sq", (n_rows,), np.float64)
         topographic_errors = 0
     for rows, local in _tiles_of(data, block, n_nodes):
-        scores = _masked_tile(data, rows, prepared, kernels)
         tile_bmu = bmu[local]
-        np.argmin(scores, axis=1, out=tile_bmu)
+        scores = _masked_tile(data, rows, prepared, kernels, tile_bmu)
         if with_metrics:
             topographic_errors += _second_bmu_errors(scores, tile_bmu, lattice)
             _masked_row_errors(data, rows, codebook, tile_bmu, row_abs[local], row_sq[local], kernels)
@@ -769,8 +779,9 @@ def _masked_node_sums(data, block, bmu, n_nodes, kernels):
     counts = None
     if gaps:
         values = values.copy()  # one block: zero its missing cells, count the observed ones
-        observed = np.equal(values, values)
-        np.nan_to_num(values, copy=False, nan=0.0)
+        missing = np.isnan(values)
+        np.copyto(values, 0.0, where=missing)
+        observed = np.logical_not(missing, out=np.empty(values.shape), casting="unsafe")
         counts = np.bincount(bins.ravel(), weights=observed.ravel(), minlength=n_nodes * n_features)
         counts = counts.reshape(n_nodes, n_features)
     sums = np.bincount(bins.ravel(), weights=values.ravel(), minlength=n_nodes * n_features)
@@ -843,7 +854,7 @@ def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = Non
         bmu = np.empty(block.stop - block.start, dtype=np.int64)
         for rows, local in _tiles_of(data, block, n_nodes):
             if masked:
-                np.argmin(_masked_tile(data, rows, prepared, kernels), axis=1, out=bmu[local])
+                _masked_tile(data, rows, prepared, kernels, bmu[local])
             elif kernels is not None:
                 kernels.tile_argmin(_tile_distances(data, rows, prepared, transposed=True), bmu, local.start)
             else:
