@@ -156,8 +156,11 @@ class TableEncoder:
                 scales.append(1.0)
                 continue
             values = [_category_value(v, column) for v in counts.index]
-            if isinstance(series.dtype, pd.CategoricalDtype) or kind == "bool":
-                order = list(range(len(values)))  # the dtype's order (False before True)
+            if isinstance(series.dtype, pd.CategoricalDtype):  # the dtype's order
+                declared = list(series.dtype.categories)
+                order = sorted(range(len(values)), key=lambda i: declared.index(counts.index[i]))
+            elif kind == "bool":
+                order = sorted(range(len(values)), key=lambda i: bool(values[i]))  # False, True
             else:
                 try:
                     order = sorted(range(len(values)), key=lambda i: values[i])
@@ -226,7 +229,10 @@ class TableEncoder:
                     "them (e.g. df[c].fillna(...)), drop those rows, or pass SOM(missing='ignore') to train "
                     "on each row's observed values."
                 )
-            codes = pd.Categorical(series.to_numpy(dtype=object), categories=list(cats)).codes.astype(np.intp)
+            codes = (
+                pd.Index(list(cats), dtype=object).get_indexer(series.to_numpy(dtype=object)).astype(np.intp)
+            )
+            codes[absent] = -1
             unseen = (codes < 0) & ~absent
             if unseen.any():
                 values = list(dict.fromkeys(series[unseen].tolist()))[:5]
@@ -504,6 +510,8 @@ def _fill(frame, position: int, rows: np.ndarray, values) -> None:
             frame.isetitem(position, series.cat.add_categories(new))
     elif str(dtype).startswith(("Int", "UInt")) or getattr(dtype, "kind", "") in ("i", "u"):
         values = np.round(np.asarray(values, dtype=np.float64))  # an integer column gets whole numbers
+    elif isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = np.asarray(values, dtype=dtype)  # float32 stays float32
     column = frame.iloc[:, position].copy()
     column.iloc[rows] = values
     frame.isetitem(position, column)
