@@ -49,6 +49,8 @@ from .normalization import get_normalizer
 
 __all__ = [
     "TableEncoder",
+    "TableMapping",
+    "categorical_positions",
     "distance_weights",
     "encoded_names",
     "first_rows",
@@ -134,46 +136,57 @@ class TableEncoder:
     @classmethod
     def fit(cls, frame, missing: str) -> TableEncoder | None:
         """The encoder of ``frame`` (None when it has no categorical column: nothing to encode)."""
+        check_numeric_columns(frame, categorical="onehot")
+        if not categorical_positions(frame.dtypes):
+            return None
+        tallies = {}
+        for position in categorical_positions(frame.dtypes):
+            counts = frame.iloc[:, position].value_counts(dropna=True, sort=False)
+            tallies[position] = (list(counts.index), counts.to_numpy(dtype=np.float64))
+        return cls.from_counts(column_names(frame.columns), frame.dtypes, tallies)
+
+    @classmethod
+    def from_counts(cls, columns, dtypes, tallies: dict) -> TableEncoder:
+        """The encoder from each categorical column's value counts (in memory, or summed over partitions).
+
+        ``tallies`` maps a column's position to its observed values (in order of first appearance) and
+        their counts.  Categories follow a categorical dtype's order, ``False, True`` for booleans, sorted
+        values otherwise (first appearance when they do not sort).
+        """
         import pandas as pd
 
-        check_numeric_columns(frame, categorical="onehot")
-        columns = tuple(column_names(frame.columns))
-        kinds = [column_kind(dtype) for dtype in frame.dtypes]
-        if all(kind == "numeric" for kind in kinds):
-            return None
         categories, scales, empty = [], [], []
-        for position, (column, kind) in enumerate(zip(columns, kinds)):
-            if kind == "numeric":
+        for position, (column, dtype) in enumerate(zip(columns, dtypes)):
+            if position not in tallies:
                 categories.append(None)
                 scales.append(None)
                 continue
-            series = frame.iloc[:, position]
-            counts = series.value_counts(dropna=True, sort=False)
-            counts = counts[counts > 0]
-            if len(counts) == 0:
+            raw, counts = tallies[position]
+            kept = [k for k, count in enumerate(counts) if count > 0]
+            raw, counts = [raw[k] for k in kept], np.asarray(counts, dtype=np.float64)[kept]
+            if len(raw) == 0:
                 empty.append(column)
                 categories.append(())
                 scales.append(1.0)
                 continue
-            values = [_category_value(v, column) for v in counts.index]
-            if isinstance(series.dtype, pd.CategoricalDtype):  # the dtype's order
-                declared = list(series.dtype.categories)
-                order = sorted(range(len(values)), key=lambda i: declared.index(counts.index[i]))
-            elif kind == "bool":
+            if len(raw) > MAX_CATEGORIES:
+                raise InvalidValuesInDataSet(
+                    f"Column {column!r} has {len(raw):,} categories, above Somnium's limit of "
+                    f"{MAX_CATEGORIES:,} (each becomes a column of the map); group the rare ones "
+                    "(e.g. into 'other') or drop the column."
+                )
+            values = [_category_value(v, column) for v in raw]
+            if isinstance(dtype, pd.CategoricalDtype):  # the dtype's order
+                declared = list(dtype.categories)
+                order = sorted(range(len(values)), key=lambda i: declared.index(raw[i]))
+            elif column_kind(dtype) == "bool":
                 order = sorted(range(len(values)), key=lambda i: bool(values[i]))  # False, True
             else:
                 try:
                     order = sorted(range(len(values)), key=lambda i: values[i])
                 except TypeError:  # mixed types: first-appearance order
                     order = list(range(len(values)))
-            if len(values) > MAX_CATEGORIES:
-                raise InvalidValuesInDataSet(
-                    f"Column {column!r} has {len(values):,} categories, above Somnium's limit of "
-                    f"{MAX_CATEGORIES:,} (each becomes a column of the map); group the rare ones "
-                    "(e.g. into 'other') or drop the column."
-                )
-            shares = counts.to_numpy(dtype=np.float64)
-            shares /= shares.sum()
+            shares = counts / counts.sum()
             spread = 1.0 - float((shares**2).sum())
             categories.append(tuple(values[i] for i in order))
             scales.append(1.0 / math.sqrt(spread) if spread > 1e-12 else 1.0)
@@ -182,7 +195,7 @@ class TableEncoder:
                 f"Column(s) {empty} of X are entirely missing, so the map cannot learn them; drop them "
                 "(e.g. df.dropna(axis=1, how='all'))."
             )
-        encoder = cls(columns, tuple(categories), tuple(scales))
+        encoder = cls(tuple(columns), tuple(categories), tuple(scales))
         names = encoder.names
         if len(set(names)) != len(names):
             raise InvalidValuesInDataSet(
@@ -325,6 +338,27 @@ class TableEncoder:
         )
         expect(len(set(encoder.names)) == len(encoder.names), "names collide")
         return encoder
+
+
+def categorical_positions(dtypes) -> list:
+    """Positions of the columns ``categorical="onehot"`` encodes (categories, strings, booleans)."""
+    return [i for i, dtype in enumerate(dtypes) if column_kind(dtype) in ("category", "string", "bool")]
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    """What turns a table into a model's rows (a :class:`~somnium._state.FittedState` has the same
+    attributes): the encoder or None, the normaliser, the table's columns and the codebook's width.
+    Small enough to travel to Dask workers once per pass."""
+
+    encoder: object
+    normalizer: object
+    feature_names: tuple | None
+    n_features: int
+
+    @classmethod
+    def of(cls, state) -> TableMapping:
+        return cls(state.encoder, state.normalizer, state.feature_names, state.n_features)
 
 
 def _is_category_value(value) -> bool:
