@@ -948,9 +948,10 @@ def _map_axes_unit(lattice: Lattice):
     return scaled[:, ::-1] if long_first else scaled
 
 
-def principal_axes(X: np.ndarray, n_components: int = 2):
-    """Mean, top eigenvalues and eigenvectors of the covariance of ``X`` (numpy only)."""
-    mean, cov = mean_covariance(X)
+def principal_axes(X: np.ndarray, n_components: int = 2, missing: bool = False):
+    """Mean, top eigenvalues and eigenvectors of the covariance of ``X`` (numpy only; ``missing``: NaN
+    cells are missing, see :func:`pairwise_mean_covariance`)."""
+    mean, cov = mean_covariance(X, missing)
     values, vectors = covariance_axes(cov, n_components)
     return mean, values, vectors
 
