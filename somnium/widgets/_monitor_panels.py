@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 
 from .._rows import sample_rows
-from ..engine import principal_axes
+from ..engine import has_missing, principal_axes
 from ..exceptions import ModelNotTrainedError
 from ..metrics import METRIC_LABELS
 from ._recorder import CURVE_METRICS
@@ -310,7 +310,12 @@ class MapPanel:
         codebook = model.normalized_codebook_
         if self.basis is None:
             sample = model.normalize(self.sample) if self.sample is not None else codebook
-            center, _, axes = principal_axes(sample, 2)
+            # Rows with missing cells: a pairwise-complete covariance, and each row drawn by its
+            # observed cells (a missing one at the centre, the projection of what is known).
+            gaps = has_missing(sample)
+            center, _, axes = principal_axes(sample, 2, missing=gaps)
+            if gaps:
+                sample = np.where(np.isnan(sample), center, sample)
             self.basis = (center, axes if axes.shape[1] == 2 else np.eye(codebook.shape[1], 2))
             self.edges = model.lattice_.edges
             if self.sample is not None:
