@@ -17,6 +17,7 @@ from .._validation import boolean_columns, check_int, is_dataframe, is_series, n
 from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
 from ._traits import FloatArray, UIntArray
+from .component_planes import column_planes
 
 __all__ = ["MapView"]
 
@@ -37,7 +38,8 @@ class _Layer:
 def layer_columns(model, data) -> list:
     """The columns of ``data`` a map shows as per-node layers: numeric or boolean, not features (frame order)."""
     shown = {*numeric_columns(data), *boolean_columns(data)}  # empty for an array
-    features = set(model.feature_names())
+    # The codebook's columns and the table's (a one-hot column "c" has planes "c=value", not "c")
+    features = {*model.feature_names(), *column_planes(model)}
     return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
 
 
