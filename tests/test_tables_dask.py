@@ -134,3 +134,19 @@ def test_subsampled_epochs_on_a_dask_table_select_rows_inside_the_partitions():
         dd.from_pandas(frame, npartitions=4), epochs=3, subsample_ratio=0.5, collect_history=True
     )
     assert np.isfinite(model.codebook_).all() and len(model.history_["epoch"]) == 3
+
+
+def test_a_map_view_of_a_dask_table_with_gaps_selects_the_same_rows_as_in_memory():
+    from somnium.widgets import MapView
+
+    frame = penguins()
+    features = list(frame.columns.drop(["species", "year"]))
+    model = som(missing="ignore", categorical="onehot").fit(frame[features], epochs=3)
+    ddf = dd.from_pandas(frame, npartitions=3)
+    lazy, memory = MapView(model, data=ddf, color="hits"), MapView(model, data=frame, color="hits")
+    np.testing.assert_array_equal(np.nan_to_num(lazy.color_values), np.nan_to_num(memory.color_values))
+    bmus = model.predict(frame[features])
+    nodes = np.unique(bmus[frame.isna().any(axis=1).to_numpy()])
+    lazy.selected = memory.selected = nodes
+    # (Dask reads an object column as strings: the dtype differs, not the rows)
+    pd.testing.assert_frame_equal(lazy.selected_rows.compute(), memory.selected_rows, check_dtype=False)
