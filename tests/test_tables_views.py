@@ -201,3 +201,23 @@ def test_a_boolean_feature_is_shown_by_its_planes_not_as_a_layer_of_the_rows(fra
     view = MapView(model, data=table)
     assert "heavy" not in view.layers and {"heavy=False", "heavy=True", "extra"} <= set(view.layers)
     assert ComponentPlanes(model, features="heavy", order="input").features == ["heavy=False", "heavy=True"]
+
+
+def test_the_monitors_data_space_is_the_weighted_space_the_map_sees(frame):
+    model = SOM(
+        mapsize=(5, 6), random_state=0, missing="ignore", categorical="onehot", feature_weights=WEIGHTS
+    )
+    monitor = TrainingMonitor(model, display=False, map_layer="hits")
+    monitor.start(frame[FEATURES], epochs=3).wait()
+    basis = monitor._maps.basis[1]
+    names = model.feature_names()
+    silent = [names.index("sex=female"), names.index("sex=male")]  # weight 0: decides no BMU
+    np.testing.assert_allclose(basis[silent], 0.0, atol=1e-12)
+    # the axes are the top principal axes of the sample scaled by sqrt(weight) (complete rows: a reference)
+    w = np.array([WEIGHTS.get(name.split("=")[0], 1.0) for name in names])
+    Z = model.normalize(frame[FEATURES]) * np.sqrt(w)
+    Z = Z[~np.isnan(Z).any(axis=1)]
+    top = np.linalg.eigh(np.cov(Z, rowvar=False))[1][:, -2:]
+    # the same plane up to the rows with gaps left out of the reference: a near-identity projection
+    overlap = np.linalg.svd(top.T @ basis, compute_uv=False)
+    assert overlap.min() > 0.95

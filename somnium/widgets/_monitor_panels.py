@@ -20,6 +20,7 @@ from ..engine import has_missing, principal_axes
 from ..exceptions import ModelNotTrainedError
 from ..metrics import METRIC_LABELS
 from ._recorder import CURVE_METRICS
+from .component_planes import plane_weights
 
 __all__ = ["MAX_SAMPLE_ROWS", "CurvePanel", "MapPanel", "epoch_ticks", "value_range"]
 
@@ -307,9 +308,13 @@ class MapPanel:
 
     def _draw_net(self):
         model = self.model
-        codebook = model.normalized_codebook_
+        # The space the map sees: columns scaled by the square root of their weight (a weight-0 column
+        # decides no BMU, so it must not set the axes either).
+        weights = plane_weights(model)
+        scale = 1.0 if weights is None else np.sqrt(weights)
+        codebook = model.normalized_codebook_ * scale
         if self.basis is None:
-            sample = model.normalize(self.sample) if self.sample is not None else codebook
+            sample = model.normalize(self.sample) * scale if self.sample is not None else codebook
             # Rows with missing cells: a pairwise-complete covariance, and each row drawn by its
             # observed cells (a missing one at the centre, the projection of what is known).
             gaps = has_missing(sample)

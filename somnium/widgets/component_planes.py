@@ -44,6 +44,19 @@ def column_planes(model) -> dict[str, list[str]]:
     return planes
 
 
+def plane_weights(model) -> np.ndarray | None:
+    """The distance weight of each plane (``model.feature_weights`` of its column), None if all are 1."""
+    weights = model.feature_weights
+    if weights is None:
+        return None
+    planes = column_planes(model) or {name: [name] for name in model.feature_names()}
+    if isinstance(weights, dict):
+        per_column = [float(weights.get(column, 1.0)) for column in planes]
+    else:
+        per_column = [float(w) for w in np.asarray(weights, dtype=np.float64).ravel()]
+    return np.repeat(per_column, [len(names) for names in planes.values()])
+
+
 def similarity_order(values: np.ndarray) -> np.ndarray:
     """Order of the columns of ``values`` that puts correlated planes next to each other.
 
