@@ -221,3 +221,14 @@ def test_the_monitors_data_space_is_the_weighted_space_the_map_sees(frame):
     # the same plane up to the rows with gaps left out of the reference: a near-identity projection
     overlap = np.linalg.svd(top.T @ basis, compute_uv=False)
     assert overlap.min() > 0.95
+
+
+def test_colouring_by_a_categorical_column_names_its_planes(model):
+    import traitlets
+
+    with pytest.raises(traitlets.TraitError, match="'island=Biscoe', 'island=Dream', 'island=Torgersen'"):
+        MapView(model, color="island")
+    view = MapView(model)
+    with pytest.raises(traitlets.TraitError, match="categorical column"):
+        view.color = "sex"
+    assert view.color == "umatrix"

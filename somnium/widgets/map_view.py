@@ -64,7 +64,8 @@ class MapView(SomniumWidget):
         :attr:`selected_index` / :attr:`bmu` are unavailable (no positions).
     color : str or array-like, default "umatrix"
         Initial colour layer: ``"umatrix"``, ``"hits"``, ``"quality"``, a
-        feature name (prototype values in input units), a numeric column of
+        feature name (prototype values in input units; a categorical column's planes are named
+        ``"column=value"``, each the share of that category per node), a numeric column of
         ``data`` (mean over each node's rows), or an array of one value per
         node (e.g. a model's mean prediction per node), shown as ``"custom"``
         or under the ``name`` of a pandas Series.
@@ -149,6 +150,7 @@ class MapView(SomniumWidget):
         self._constructed = False
         self._layer_cache: dict[str, np.ndarray] = {}
         self._layers: dict[str, _Layer] = {}
+        self._column_planes = column_planes(model)
         self._register_layers(model)
         self.n_nodes = n_nodes
         key = self._layer_key(color)
@@ -321,6 +323,12 @@ class MapView(SomniumWidget):
         """The layer key for a ``color`` value, registering an array as a custom layer."""
         if isinstance(color, str):
             if color not in self._layers:
+                planes = self._column_planes.get(color, ())
+                if len(planes) > 1 or (planes and planes[0] != color):
+                    shown = ", ".join(repr(p) for p in planes)
+                    raise traitlets.TraitError(
+                        f"{color!r} is a categorical column: the map shows one plane per category, {shown}."
+                    )
                 choices = list(self._layers)
                 shown = ", ".join(repr(c) for c in choices[:12]) + (", ..." if len(choices) > 12 else "")
                 raise traitlets.TraitError(
