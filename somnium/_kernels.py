@@ -147,6 +147,104 @@ def node_sums(X, row0, n_rows, bmu, start, hits, sums):
             s[f] += x[f]
 
 
+# ------------------------------------------- missing cells and feature weights (the masked path)
+@numba.njit(**_JIT)
+def centred_rows(X, row0, center, out):
+    """``out[r] = [x - c (0 where x is missing), 1]`` for rows ``row0 ..`` of ``X`` (the GEMM's left side)."""
+    n_rows, n_features = out.shape[0], X.shape[1]
+    for r in range(n_rows):
+        x = X[row0 + r]
+        o = out[r]
+        for f in range(n_features):
+            v = x[f] - center[f]
+            o[f] = v if v == v else 0.0
+        o[n_features] = 1.0
+
+
+@numba.njit(**_JIT)
+def _missing_cells(X, row0, n_rows):
+    """The tile's missing cells as row starts and feature indices (CSR), one scan of its rows."""
+    n_features = X.shape[1]
+    starts = np.zeros(n_rows + 1, dtype=np.int64)
+    count = 0
+    for r in range(n_rows):
+        x = X[row0 + r]
+        for f in range(n_features):
+            if x[f] != x[f]:
+                count += 1
+        starts[r + 1] = count
+    features = np.empty(count, dtype=np.int64)
+    k = 0
+    for r in range(n_rows):
+        x = X[row0 + r]
+        for f in range(n_features):
+            if x[f] != x[f]:
+                features[k] = f
+                k += 1
+    return starts, features
+
+
+@numba.njit(**_JIT)
+def tile_missing_squares(tile, X, row0, squares):
+    """``tile[r] -= squares[t]`` for every missing cell ``(r, t)`` of rows ``row0 ..`` of ``X``.
+
+    ``tile`` is a row-major ``rows x nodes`` tile of the plain GEMM over ``[x - c (0 where missing), 1]``;
+    ``squares[t]`` is feature ``t``'s ``v_t (w_t - c_t)^2`` for every node: what the plain GEMM added for
+    a cell the row does not have.  Each subtraction runs along a contiguous row (it vectorises):
+    about ``0.1 D M`` operations per row at 10% missing, a third of the GEMM's time.
+    """
+    n_rows = tile.shape[0]
+    starts, features = _missing_cells(X, row0, n_rows)
+    for r in range(n_rows):
+        row = tile[r]
+        for k in range(starts[r], starts[r + 1]):
+            square = squares[features[k]]
+            for j in range(row.shape[0]):
+                row[j] -= square[j]
+
+
+@numba.njit(**_JIT)
+def masked_row_errors(X, row0, codebook, bmu, weights, counts, total, row_abs, row_sq):
+    """Per row of the tile: the ``weights``-weighted mean absolute error over its observed cells, and its
+    weighted squared distance scaled by ``total / (its observed count weights)`` (the numpy twin:
+    :func:`somnium.engine._masked_row_errors`)."""
+    n_features = X.shape[1]
+    for r in range(bmu.shape[0]):
+        x = X[row0 + r]
+        w = codebook[bmu[r]]
+        absolute = 0.0
+        square = 0.0
+        observed = 0.0
+        counted = 0.0
+        for f in range(n_features):
+            xf = x[f]
+            if xf == xf:
+                t = xf - w[f]
+                absolute += weights[f] * abs(t)
+                square += weights[f] * t * t
+                observed += weights[f]
+                counted += counts[f]
+        row_abs[r] = absolute / observed
+        row_sq[r] = square * (total / counted)
+
+
+@numba.njit(**_JIT)
+def node_sums_observed(X, row0, n_rows, bmu, hits, sums, counts):
+    """``hits[b] += 1``, and ``sums[b, f] += x_f`` and ``counts[b, f] += 1`` for each observed cell."""
+    n_features = X.shape[1]
+    for r in range(n_rows):
+        b = bmu[r]
+        hits[b] += 1.0
+        x = X[row0 + r]
+        s = sums[b]
+        c = counts[b]
+        for f in range(n_features):
+            xf = x[f]
+            if xf == xf:
+                s[f] += xf
+                c[f] += 1.0
+
+
 # ------------------------------------------------------------------ online
 GAUSSIAN, BUBBLE, CUT_GAUSSIAN, MEXICAN_HAT, EPANECHICOV = 0, 1, 2, 3, 4
 _EDGE = 1.0 + 1e-9
@@ -218,9 +316,12 @@ def _argmin(values, lane_value, lane_index):
 
 @numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
 def _update(WT, x, weights, lo, hi):
-    """``w_j += weights[j - lo] (x - w_j)`` for nodes ``lo .. hi - 1`` of the transposed codebook."""
+    """``w_j += weights[j - lo] (x - w_j)`` for nodes ``lo .. hi - 1`` of the transposed codebook (a
+    missing cell, NaN, moves nothing)."""
     for f in range(WT.shape[0]):
         xf = x[f]
+        if xf != xf:
+            continue
         segment = WT[f, lo:hi]
         for k in range(segment.shape[0]):
             segment[k] += weights[k] * (xf - segment[k])
@@ -245,6 +346,10 @@ def online_epoch(
     twisted,
     neighbors,
     with_metrics,
+    masked,
+    feature_weights,
+    count_weights,
+    total_count,
 ):
     """One sequential epoch in place on ``codebook`` (see :func:`somnium._online.online_epoch`).
 
@@ -255,6 +360,10 @@ def online_epoch(
     offset, not one per node (except on the twisted torus, whose distance does not factor).
     ``offsets`` are the lattice's row offsets, ``shift_ids`` index each row's offset in
     ``unique_offsets``.
+
+    ``masked``: rows may hold missing cells (NaN) and ``feature_weights`` weigh the squared differences;
+    a row's distances then sum over its observed cells only and its update leaves its missing cells'
+    features alone (the metrics as :func:`masked_row_errors`).
     """
     n_nodes, n_features = codebook.shape
     n_rows_lattice = n_nodes // n_cols
@@ -268,6 +377,7 @@ def online_epoch(
     lane_value = np.empty(_LANES)
     lane_index = np.empty(_LANES, dtype=np.int64)
     weights = np.empty(n_nodes)
+    present = np.empty(n_features)
     abs_error = 0.0
     sq_distance = 0.0
     te = 0
@@ -282,9 +392,27 @@ def online_epoch(
         x = X[order[step]]
         for j in range(n_nodes):
             dist[j] = 0.0
+        observed_weight = 0.0
+        observed_count = 0.0
+        if masked:
+            for f in range(n_features):
+                xf = x[f]
+                present[f] = feature_weights[f] if xf == xf else 0.0
+                if xf == xf:
+                    observed_weight += feature_weights[f]
+                    observed_count += count_weights[f]
+            for f in range(n_features):
+                weight = present[f]
+                if weight == 0.0:
+                    continue
+                xf = x[f]
+                column = WT[f]
+                for j in range(n_nodes):
+                    t = xf - column[j]
+                    dist[j] += weight * (t * t)
         # Four features per sweep over the nodes (added one after the other, as a plain loop over the
         # features would): a quarter of the loads and stores of the running sums.
-        stop = n_features - n_features % 4
+        stop = 0 if masked else n_features - n_features % 4
         for f in range(0, stop, 4):
             x0, x1, x2, x3 = x[f], x[f + 1], x[f + 2], x[f + 3]
             c0, c1, c2, c3 = WT[f], WT[f + 1], WT[f + 2], WT[f + 3]
@@ -294,7 +422,7 @@ def online_epoch(
                 t2 = x2 - c2[j]
                 t3 = x3 - c3[j]
                 dist[j] = dist[j] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-        for f in range(stop, n_features):
+        for f in range(stop, 0 if masked else n_features):
             xf = x[f]
             column = WT[f]
             for j in range(n_nodes):
@@ -318,10 +446,17 @@ def online_epoch(
                         second, second_d = j, d
             hits[best] += 1
             e = 0.0
-            for f in range(n_features):
-                e += abs(x[f] - WT[f, best])
-            abs_error += e / n_features
-            sq_distance += best_d
+            if masked:
+                for f in range(n_features):
+                    if present[f] != 0.0:
+                        e += present[f] * abs(x[f] - WT[f, best])
+                abs_error += e / observed_weight
+                sq_distance += best_d * (total_count / observed_count)
+            else:
+                for f in range(n_features):
+                    e += abs(x[f] - WT[f, best])
+                abs_error += e / n_features
+                sq_distance += best_d
             if n_nodes > 1:
                 adjacent = False
                 for k in range(neighbors.shape[1]):
@@ -334,7 +469,8 @@ def online_epoch(
         rate = rates[step]
         if radius <= 0.0:  # every kernel's limit: the winner only
             for f in range(n_features):
-                WT[f, best] += rate * (x[f] - WT[f, best])
+                if x[f] == x[f]:
+                    WT[f, best] += rate * (x[f] - WT[f, best])
             continue
         cut = reach * radius
         cut2 = cut * cut
@@ -353,7 +489,8 @@ def online_epoch(
                 h = rate * _weight(kernel_id, d2, np.exp(-d2 * inv), radius)
                 if h != 0.0:
                     for f in range(n_features):
-                        WT[f, j] += h * (x[f] - WT[f, j])
+                        if x[f] == x[f]:
+                            WT[f, j] += h * (x[f] - WT[f, j])
             continue
         # Columns within reach: a contiguous range on flat columns, the whole row when they wrap.
         col_reach = int(np.floor(cut + max_shift)) + 1

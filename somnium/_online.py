@@ -27,7 +27,18 @@ REACH = {
 _KERNEL_IDS = {"gaussian": 0, "bubble": 1, "cut_gaussian": 2, "mexican_hat": 3, "epanechicov": 4}
 
 
-def _online_epoch_numpy(X, codebook, order, radii, rates, lattice, neighborhood, with_metrics):
+def _online_epoch_numpy(
+    X,
+    codebook,
+    order,
+    radii,
+    rates,
+    lattice,
+    neighborhood,
+    with_metrics,
+    feature_weights=None,
+    count_weights=None,
+):
     """The same rule vectorised over nodes, one row at a time in Python.
 
     Per row: scores ``||w||^2 - 2 w.x`` (the squared norms kept up to date), the best unit (and, with
@@ -36,8 +47,14 @@ def _online_epoch_numpy(X, codebook, order, radii, rates, lattice, neighborhood,
     taken as a range of whole lattice rows (views, not copies) when that range is a small part of the
     map, otherwise the whole map is updated (the weights beyond reach are below 2**-53, see
     :data:`REACH`).
+
+    With ``feature_weights`` (the masked rule: missing cells, weighted features) a row's missing cells are
+    zeroed in ``x - w``, so they add nothing to its distances and move nothing in its update.
     """
     n_nodes, n_features = codebook.shape
+    masked = feature_weights is not None
+    if masked:
+        total_count = float(count_weights.sum())
     hits = np.zeros(n_nodes)
     abs_error = sq_distance = 0.0
     te = 0
@@ -64,17 +81,25 @@ def _online_epoch_numpy(X, codebook, order, radii, rates, lattice, neighborhood,
         x = X[row]
         # x - w serves the distances now and the update below.
         np.subtract(x, codebook, out=delta)
+        if masked:
+            observed = x == x
+            if not observed.all():
+                delta[:, ~observed] = 0.0
+            present = np.where(observed, feature_weights, 0.0)
         np.square(delta, out=squares)
-        np.matmul(squares, ones, out=scores)
+        np.matmul(squares, present if masked else ones, out=scores)
         bmu = int(scores.argmin())
         hits[bmu] += 1
-        if with_metrics:
+        if with_metrics and masked:
+            abs_error += float(np.abs(delta[bmu]) @ present) / float(present.sum())
+            sq_distance += float(scores[bmu]) * total_count / float(count_weights[observed].sum())
+        elif with_metrics:
             abs_error += float(np.abs(delta[bmu]).mean())
             sq_distance += float(scores[bmu])
-            if n_nodes > 1:
-                scores[bmu] = np.inf
-                if int(scores.argmin()) not in neighbours[bmu]:
-                    te += 1
+        if with_metrics and n_nodes > 1:
+            scores[bmu] = np.inf
+            if int(scores.argmin()) not in neighbours[bmu]:
+                te += 1
         radius, rate = radii[step], rates[step]
         if radius <= 0.0:  # every kernel's limit: the winner only
             codebook[bmu] += rate * delta[bmu]
@@ -108,13 +133,29 @@ def _compiled_epoch():
     return kernels.online_epoch if kernels is not None else None
 
 
-def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_numba=None, with_metrics=False):
+def online_epoch(
+    X,
+    codebook,
+    order,
+    radii,
+    rates,
+    lattice,
+    neighborhood,
+    use_numba=None,
+    with_metrics=False,
+    feature_weights=None,
+    count_weights=None,
+):
     """One pass of the sequential Kohonen rule, in place on ``codebook``.
 
     For each row (in ``order``): find its BMU ``b``, then
     ``w_j += rate * h(d(j, b), radius) * (x - w_j)`` for every node ``j`` within reach of ``b``
     (:data:`REACH`). Compiled with numba when available (the ``online`` extra), otherwise the same
     rule vectorised over nodes in numpy (slower, identical maths).
+
+    ``feature_weights`` (one per column; ``count_weights`` default to them) switch to the masked
+    rule: rows may have missing cells (NaN), whose features the row neither measures nor moves, and
+    squared differences are weighted (see :class:`somnium.engine.TrainingData`).
 
     Returns
     -------
@@ -126,9 +167,15 @@ def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_nu
     epoch = _compiled_epoch() if use_numba in (None, True) else None
     if use_numba is True and epoch is None:
         raise ImportError("numba is not installed; pip install 'somnium-som[online]'.")
+    masked = feature_weights is not None
+    n_features = codebook.shape[1]
+    if masked:
+        feature_weights = np.asarray(feature_weights, dtype=np.float64)
+        count_weights = feature_weights if count_weights is None else np.asarray(count_weights, np.float64)
     if epoch is not None:
         offsets = np.asarray(lattice.row_offsets(), dtype=np.float64)
         unique_offsets, shift_ids = np.unique(offsets, return_inverse=True)
+        unit = np.ones(n_features)
         hits, abs_error, sq_distance, te = epoch(
             np.ascontiguousarray(X, dtype=np.float64),
             codebook,
@@ -147,10 +194,23 @@ def online_epoch(X, codebook, order, radii, rates, lattice, neighborhood, use_nu
             bool(lattice.twisted),
             np.asarray(lattice.neighbors),
             bool(with_metrics),
+            masked,
+            feature_weights if masked else unit,
+            count_weights if masked else unit,
+            float(count_weights.sum()) if masked else float(n_features),
         )
     else:
         hits, abs_error, sq_distance, te = _online_epoch_numpy(
-            X, codebook, order, radii, rates, lattice, neighborhood, with_metrics
+            X,
+            codebook,
+            order,
+            radii,
+            rates,
+            lattice,
+            neighborhood,
+            with_metrics,
+            feature_weights,
+            count_weights,
         )
     if not with_metrics:
         abs_error = sq_distance = te = np.nan

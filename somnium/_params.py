@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ._validation import (
+    CATEGORICAL_OPTIONS,
+    MISSING_OPTIONS,
     check_int,
     check_mapsize,
     check_option,
@@ -59,12 +61,15 @@ PARAMS = (
     "mapsize_scale",
     "random_state",
     "dtype",
+    "missing",
+    "categorical",
+    "feature_weights",
 )
 
 INITIALIZATIONS = ("pca", "random")
 DTYPES = ("float32", "float64")
 #: The parameters a trained map is made of: changing one through ``set_params`` starts a new map.
-STRUCTURE = ("mapsize", "lattice", "normalization", "initialization", "mapsize_scale")
+STRUCTURE = ("mapsize", "lattice", "normalization", "initialization", "mapsize_scale", "categorical")
 #: SciPy metrics that estimate a variance or covariance from the rows of each call.
 _DATA_DEPENDENT_METRICS = ("seuclidean", "mahalanobis")
 
@@ -101,7 +106,47 @@ def check_params(params: dict) -> dict:
     check_option(p["dtype"], DTYPES, "dtype")
     if not (isinstance(p["mapsize"], str) and p["mapsize"] == "auto"):
         p["mapsize"] = check_mapsize(p["mapsize"])
+    check_option(p.get("missing", "error"), MISSING_OPTIONS, "missing")
+    check_option(p.get("categorical", "error"), CATEGORICAL_OPTIONS, "categorical")
+    p["feature_weights"] = check_feature_weights(p.get("feature_weights"))
+    if p["feature_weights"] is not None and (callable(metric) or metric not in EUCLIDEAN_METRICS):
+        raise ValueError(
+            f"feature_weights weigh squared differences, which distance_metric={metric!r} does not sum; use "
+            "distance_metric='euclidean' (or 'sqeuclidean') with feature_weights."
+        )
     return p
+
+
+def check_feature_weights(weights):
+    """``feature_weights`` in the form training uses: None, a dict of name -> float, or a tuple of floats.
+
+    Each weight is a finite number >= 0, and at least one is positive.  The names and the count are
+    checked against the data's columns at the fit (:func:`somnium._encoding.distance_weights`).
+    """
+    if weights is None:
+        return None
+    if isinstance(weights, dict):
+        items = list(weights.items())
+        if not all(isinstance(name, str) for name, _ in items):
+            raise ValueError("feature_weights as a dict maps column names (str) to weights.")
+        # All listed at 0 may still leave columns at 1: checked with the columns, at the fit.
+        return {name: _weight(value, f"feature_weights[{name!r}]") for name, value in items}
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+        raise ValueError(
+            f"feature_weights must be None, a dict of column name -> weight, or one weight per column, got "
+            f"{weights!r}."
+        )
+    values = np.asarray(weights)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"feature_weights must be one weight per column (1-D), got shape {values.shape}.")
+    checked = tuple(_weight(value, f"feature_weights[{i}]") for i, value in enumerate(values.tolist()))
+    if not any(checked):
+        raise ValueError("feature_weights are all 0: no column would decide a row's BMU; give some a weight.")
+    return checked
+
+
+def _weight(value, what: str) -> float:
+    return check_real(value, what, 0.0)
 
 
 def batch_params(params: dict) -> dict:
@@ -186,8 +231,9 @@ def epochs_or_y(epochs, y, X):
     return 10 if epochs is None or _target_length(epochs) is not None else epochs
 
 
-def sklearn_tags():
-    """scikit-learn's estimator tags for a SOM: unsupervised, dense finite float input.
+def sklearn_tags(missing: str = "error"):
+    """scikit-learn's estimator tags for a SOM: unsupervised, dense float input (NaN allowed with
+    ``missing="ignore"``).
 
     scikit-learn is imported here only (scikit-learn calls this); without it, the same answers in a
     namespace.  ``transformer_tags`` are set because the seed's ``transform()`` (a deprecated alias of
@@ -197,7 +243,9 @@ def sklearn_tags():
     try:
         from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
     except ImportError:
-        inputs = SimpleNamespace(two_d_array=True, sparse=False, allow_nan=False, categorical=False)
+        inputs = SimpleNamespace(
+            two_d_array=True, sparse=False, allow_nan=missing == "ignore", categorical=False
+        )
         target = SimpleNamespace(required=False, one_d_labels=False, two_d_labels=False)
         transformer = SimpleNamespace(preserves_dtype=["float64"])
         return SimpleNamespace(**fields, target_tags=target, input_tags=inputs, transformer_tags=transformer)
@@ -205,5 +253,5 @@ def sklearn_tags():
         **fields,
         target_tags=TargetTags(required=False),
         transformer_tags=TransformerTags(preserves_dtype=["float64"]),
-        input_tags=InputTags(allow_nan=False, sparse=False),
+        input_tags=InputTags(allow_nan=missing == "ignore", sparse=False),
     )

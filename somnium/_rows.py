@@ -330,8 +330,10 @@ class RowIndex(Rows):
         """Per-node quantization error of these rows (of the training rows without data)."""
         if self.data is None:
             return model.node_quantization_error()
-        normalized = model.normalize(model_features(model, self.data))
-        return metrics.node_quantization_error(normalized, model.normalized_codebook_, self.bmu)
+        normalized = model.normalize(model_features(model, self.data))  # NaN: a missing cell, skipped
+        return metrics.node_quantization_error(
+            normalized, model.normalized_codebook_, self.bmu, _feature_weights(model)
+        )
 
     def node_layer(self, values, name=None, max_categories: int = MAX_LAYER_CATEGORIES) -> NodeLayer:
         """Per node, the mean (numbers) or the most frequent value (categories) of ``values``.
@@ -356,6 +358,16 @@ class RowIndex(Rows):
         )
         categories = pd.Index(list(categories), dtype=object)
         return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index, name=name)
+
+
+def _feature_weights(model):
+    """The per-column distance weights of ``model`` (None: unweighted), as its own metrics use them."""
+    from ._encoding import distance_weights
+    from ._params import check_feature_weights
+    from ._state import committed_state
+
+    weights = check_feature_weights(model.feature_weights)
+    return distance_weights(committed_state(model, "the quality layer"), weights)[0]
 
 
 def sample_rows(data, n_rows: int, random_state=0):

@@ -135,6 +135,10 @@ class FittedState:
         Training rows' BMUs for this codebook (None after a Dask fit, or when interrupted before known).
     nodes : NodeStatistics or None
         Per-node statistics of the training data for this codebook.
+    encoder : TableEncoder or None
+        How a table with categorical columns maps to the codebook's columns (None: column for column;
+        see :mod:`somnium._encoding`).  ``normalizer`` then covers the numeric columns only, and
+        ``feature_names`` are the table's columns while ``n_features`` counts the codebook's.
     """
 
     codebook: np.ndarray
@@ -148,6 +152,7 @@ class FittedState:
     n_phases: int = 0
     bmu: np.ndarray | None = field(default=None, repr=False)
     nodes: NodeStatistics | None = field(default=None, repr=False)
+    encoder: object = None
 
     @property
     def mapsize(self) -> tuple[int, int]:
@@ -225,6 +230,7 @@ def initial_state(
     covariance: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
+    encoder=None,
 ) -> FittedState:
     """The uncommitted first state from the normalised data's moments (in memory or by Dask reductions).
 
@@ -243,6 +249,11 @@ def initial_state(
         codebook = engine.pca_codebook(mean, values, vectors, grid)
     else:
         codebook = engine.random_codebook(low, high, grid.n_nodes, rng)
+        if encoder is not None:  # a block of category shares starts as shares (summing to 1)
+            for cats, scale, part in zip(encoder.categories, encoder.scales, encoder.slices):
+                if cats is not None:
+                    block = codebook[:, part] - low[part]
+                    codebook[:, part] = scale * block / np.maximum(block.sum(axis=1, keepdims=True), 1e-300)
     return FittedState(
         codebook=codebook,
         center=mean,
@@ -251,6 +262,7 @@ def initial_state(
         n_features=n_features,
         feature_names=feature_names,
         history=History(),
+        encoder=encoder,
     )
 
 

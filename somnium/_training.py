@@ -26,15 +26,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import _online, engine
+from . import _encoding, _online, engine
 from ._distances import DistanceDistribution, node_scale
 from ._state import FittedState, NodeStatistics, initial_state, model_rng
-from ._validation import check_int, check_option, check_real, column_names, is_dataframe, validated_rows
+from ._validation import check_int, check_option, check_real
 from .callbacks import EpochInfo, FitPlan, FitResult, notify
 from .exceptions import FitInProgressError
 from .metrics import HISTORY_METRICS
 from .neighborhood import NeighborhoodOperator
-from .normalization import get_normalizer
 
 __all__ = [
     "DECAYS",
@@ -45,6 +44,7 @@ __all__ = [
     "exclusive",
     "first_state",
     "node_statistics",
+    "training_data",
 ]
 
 DECAYS = ("linear", "exponential")
@@ -93,12 +93,11 @@ def first_state(X, params: dict, rng) -> tuple[FittedState, np.ndarray]:
     """A first fit's uncommitted state (normaliser, map, initial codebook) and normalised rows, in memory.
 
     ``params`` are the estimator's checked parameters; Dask input builds the same from reductions.
+    With missing cells the moments are over observed cells (a pairwise-complete covariance).
     """
-    rows = validated_rows(X, min_rows=2)
-    feature_names = tuple(column_names(X.columns)) if is_dataframe(X) else None
-    normalizer = get_normalizer(params["normalization"]).fit(rows, feature_names=feature_names)
-    Xn = normalizer.transform(rows)
-    mean, covariance = engine.mean_covariance(Xn)  # chunked: no centred copy of the data
+    encoder, normalizer, Xn, feature_names = _encoding.first_rows(X, params)
+    missing = params["missing"] == "ignore" and engine.has_missing(Xn)
+    mean, covariance = engine.mean_covariance(Xn, missing)  # chunked: no centred copy of the data
     state = initial_state(
         mapsize=params["mapsize"],
         lattice=params["lattice"],
@@ -110,10 +109,28 @@ def first_state(X, params: dict, rng) -> tuple[FittedState, np.ndarray]:
         n_rows=Xn.shape[0],
         mean=mean,
         covariance=covariance,
-        low=Xn.min(axis=0),
-        high=Xn.max(axis=0),
+        low=np.fmin.reduce(Xn, axis=0) if missing else Xn.min(axis=0),
+        high=np.fmax.reduce(Xn, axis=0) if missing else Xn.max(axis=0),
+        encoder=encoder,
     )
     return state, Xn
+
+
+def training_data(state, rows: np.ndarray, params: dict, missing: bool | None = None) -> engine.TrainingData:
+    """Normalised ``rows`` prepared for passes with the model's checked ``params`` (dtype, metric, missing
+    cells, feature weights); ``missing`` overrides ``params["missing"] == "ignore"`` (impute)."""
+    weights, counts = _encoding.distance_weights(state, params["feature_weights"])
+    if missing is None:
+        missing = params["missing"] == "ignore"
+    return engine.TrainingData(
+        rows,
+        state.center,
+        params["dtype"],
+        params["distance_metric"],
+        missing=missing,
+        weights=weights,
+        count_weights=counts,
+    )
 
 
 def resolved_radii(radiusin, radiusfin, lattice, decay="linear") -> tuple[float, float]:
@@ -330,6 +347,7 @@ class Training:
             )
             codebook = codebook.copy()  # the committed codebook stays as it was
             order = rng.permutation(n_rows)
+            masked = data.masked
             _online.online_epoch(
                 data.X,
                 codebook,
@@ -339,6 +357,10 @@ class Training:
                 lattice,
                 self.neighborhood,
                 use_numba=schedule.use_numba,
+                feature_weights=(data.weights if data.weights is not None else np.ones(data.X.shape[1]))
+                if masked
+                else None,
+                count_weights=data.count_weights,
             )
             self._commit(codebook, float(radii[-1]), float(rates[-1]))
             if e == schedule.epochs - 1:

@@ -20,8 +20,10 @@ __all__ = [
     "check_int",
     "check_integers",
     "check_nodes",
+    "check_observed",
     "check_option",
     "check_real",
+    "column_kind",
     "feature_columns",
     "float_values",
     "is_boolean_dtype",
@@ -264,6 +266,57 @@ def boolean_columns(frame) -> list:
     return [label for label, dtype in dtypes.items() if is_boolean_dtype(dtype)]
 
 
+#: What ``categorical="onehot"`` encodes: pandas categories, strings / objects and booleans.
+CATEGORICAL_KINDS = ("category", "string", "bool")
+#: The two ways of handling a missing cell (``SOM(missing=...)``) and non-numeric columns.
+MISSING_OPTIONS = ("error", "ignore")
+CATEGORICAL_OPTIONS = ("error", "onehot")
+
+
+def column_kind(dtype) -> str:
+    """``"numeric"``, ``"bool"``, ``"category"``, ``"string"`` (objects too), ``"datetime"`` or ``"other"``."""
+    name = str(dtype)
+    kind = getattr(dtype, "kind", None)
+    if name == "category":
+        return "category"
+    if name == "boolean" or kind == "b":
+        return "bool"
+    if is_numeric_dtype(dtype):
+        return "numeric"
+    if name.startswith(("string", "str")) or kind in ("O", "U", "S"):
+        return "string"
+    if kind in ("M", "m") or name.startswith(("datetime", "timedelta", "period")):
+        return "datetime"
+    return "other"
+
+
+def check_numeric_columns(X, categorical: str = "error") -> None:
+    """Every column of a DataFrame (pandas or Dask) is numeric, or with ``categorical="onehot"`` encodable."""
+    unusable, non_numeric = [], []
+    for column, dtype in zip(X.columns, X.dtypes):
+        kind = column_kind(dtype)
+        if kind in ("datetime", "other"):
+            unusable.append(f"{str(column)!r} ({dtype})")
+        # Boolean features train as 1 and 0 unless one-hot encoded (a boolean is a category for the views).
+        if kind not in ("numeric", "bool"):
+            non_numeric.append(str(column))
+    dates = (
+        f" Columns {', '.join(unusable)} hold dates, durations or other values a SOM cannot use as they are: "
+        "convert each to numbers (e.g. df[c].astype('int64') // 10**9 for seconds since 1970, or parts such "
+        "as df[c].dt.month and df[c].dt.dayofweek) or to categories (df[c].astype(str)), or drop them."
+        if unusable
+        else ""
+    )
+    if categorical != "onehot" and non_numeric:
+        raise InvalidValuesInDataSet(
+            f"Non-numeric columns {non_numeric}; a SOM trains on numbers. Pass SOM(categorical='onehot') to "
+            "train on category, string and boolean columns (each becomes a block of one-hot indicators), "
+            "or drop them (e.g. X = df.select_dtypes('number'))." + dates
+        )
+    if unusable:
+        raise InvalidValuesInDataSet(dates.strip())
+
+
 def column_names(columns) -> list[str]:
     """A DataFrame's column labels as the strings the model keeps (unique, plain labels)."""
     if getattr(columns, "nlevels", 1) > 1:
@@ -284,19 +337,16 @@ def column_names(columns) -> list[str]:
     return names
 
 
-def check_numeric_columns(X) -> None:
-    """Every column of a DataFrame (pandas or Dask) is numeric."""
-    # Boolean features train as 1 and 0 (input conversion; a boolean is still a category for the views).
-    bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not (is_numeric_dtype(dt) or is_boolean_dtype(dt))]
-    if bad:
-        raise InvalidValuesInDataSet(
-            f"Non-numeric columns {bad}; a SOM trains on numbers. Drop them or encode them "
-            "first (e.g. X = df.select_dtypes('number'))."
-        )
+def as_float_array(
+    X, feature_names=None, missing: str = "error", columns_observed: bool = False
+) -> np.ndarray:
+    """Validate ``X`` (array-like or DataFrame) and return a float64 2-D array.
 
-
-def as_float_array(X, feature_names=None) -> np.ndarray:
-    """Validate ``X`` (array-like or DataFrame) and return a finite float64 2-D array."""
+    ``missing="error"``: every value finite.  ``missing="ignore"``: NaN (and pandas' NA / None in
+    numeric columns, a masked array's masked cells) are missing cells, kept as NaN; infinite values
+    and rows without an observed value are refused, and with ``columns_observed`` (a fit) columns
+    without one too.
+    """
     if X is None:
         raise InvalidValuesInDataSet("X is None; pass a 2-D array or DataFrame of numeric data.")
     if is_dask_collection(X):
@@ -305,27 +355,35 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
         )
     if isinstance(X, np.ma.MaskedArray):
         if np.ma.getmaskarray(X).any():
-            raise InvalidValuesInDataSet(
-                f"X is a masked array with {int(np.ma.getmaskarray(X).sum())} masked value(s); a SOM "
-                "would train on the placeholders behind the mask. Drop or impute them first "
-                "(e.g. X.filled(value) or X[~X.mask.any(axis=1)])."
-            )
-        X = np.ma.getdata(X)
+            if missing == "ignore" and X.dtype.kind in "biuf":
+                X = np.ma.filled(X.astype(np.float64), np.nan)  # masked cells are missing cells
+            else:
+                raise InvalidValuesInDataSet(
+                    f"X is a masked array with {int(np.ma.getmaskarray(X).sum())} masked value(s); a SOM "
+                    "would train on the placeholders behind the mask. Drop or impute them first "
+                    "(e.g. X.filled(value) or X[~X.mask.any(axis=1)]), or pass SOM(missing='ignore') to "
+                    "train on the observed cells."
+                )
+        else:
+            X = np.ma.getdata(X)
     if type(X).__module__.startswith("scipy.sparse"):
         raise InvalidValuesInDataSet(
             f"X is a sparse {type(X).__name__}; sparse input is not supported (a SOM's prototypes are dense). "
             "Pass X.toarray() if it fits in memory."
         )
+    index = None
     if is_dataframe(X):
         check_numeric_columns(X)
         feature_names = column_names(X.columns)
+        index = X.index
         array = float_values(X)
     else:
         array = np.asarray(X)
         if array.dtype.kind not in "biuf":
             if array.dtype.kind in "USO":
                 raise InvalidValuesInDataSet(
-                    f"X contains strings or objects (dtype {array.dtype}); pass numeric data."
+                    f"X contains strings or objects (dtype {array.dtype}); pass numeric data (a DataFrame "
+                    "with SOM(categorical='onehot') for category or string columns)."
                 )
             what = "Complex data not supported" if array.dtype.kind == "c" else "X has unsupported dtype"
             raise InvalidValuesInDataSet(f"{what} (dtype {array.dtype}); pass real numbers.")
@@ -343,8 +401,17 @@ def as_float_array(X, feature_names=None) -> np.ndarray:
         raise InvalidValuesInDataSet(
             f"X has no columns: 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
         )
-    check_finite(array, feature_names)
+    if missing == "ignore":
+        check_observed(array, feature_names, index=index, columns_observed=columns_observed)
+    else:
+        check_finite(array, feature_names)
     return array
+
+
+def _cells(array, rows, cols, names) -> str:
+    return ", ".join(
+        f"row {int(r)} in {names[c]!r} ({float(array[r, c])})" for r, c in zip(rows[:5], cols[:5])
+    )
 
 
 def check_finite(array: np.ndarray, feature_names=None, where: str = "X") -> None:
@@ -353,12 +420,56 @@ def check_finite(array: np.ndarray, feature_names=None, where: str = "X") -> Non
         return
     bad_rows, bad_cols = np.nonzero(~finite)
     names = feature_names or [f"column {j}" for j in range(array.shape[1])]
-    first = [(int(r), names[c], float(array[r, c])) for r, c in zip(bad_rows[:5], bad_cols[:5])]
-    described = ", ".join(f"row {r} in {name!r} ({value})" for r, name, value in first)
+    described = _cells(array, bad_rows, bad_cols, names)
+    missing = int(np.isnan(array[bad_rows, bad_cols]).sum())
+    advice = "Drop or impute them first (e.g. df.dropna())"
+    if missing:
+        advice += ", or pass SOM(missing='ignore') to train on each row's observed values"
     raise InvalidValuesInDataSet(
-        f"{where} contains {len(bad_rows)} NaN or infinite value(s), e.g. {described}. "
-        "Drop or impute them first (e.g. df.dropna())."
+        f"{where} contains {len(bad_rows)} NaN or infinite value(s), e.g. {described}. {advice}."
     )
+
+
+#: Rows per chunk of :func:`check_observed`: its masks stay a few MB whatever N.
+_CHECK_ROWS = 16384
+
+
+def check_observed(
+    array: np.ndarray, feature_names=None, where: str = "X", index=None, columns_observed=False
+):
+    """Missing cells (NaN) allowed: refuse infinite values, rows without an observed value (named by
+    their index) and, with ``columns_observed``, columns without one (named).  Chunk by chunk: no
+    ``N x D`` mask."""
+    names = feature_names or [f"column {j}" for j in range(array.shape[1])]
+    observed_in_column = np.zeros(array.shape[1], dtype=np.int64)
+    for start in range(0, array.shape[0], _CHECK_ROWS):
+        chunk = array[start : start + _CHECK_ROWS]
+        finite = np.isfinite(chunk)
+        if not finite.all():
+            infinite = np.isinf(chunk)
+            if infinite.any():
+                rows, cols = np.nonzero(infinite)
+                raise InvalidValuesInDataSet(
+                    f"{where} contains infinite value(s), e.g. {_cells(chunk, rows, cols, names)} (rows counted "
+                    f"from {start}). Infinite values are not missing values: replace them (e.g. "
+                    "df.replace([np.inf, -np.inf], np.nan) to treat them as missing)."
+                )
+        per_row = finite.sum(axis=1)
+        empty = np.flatnonzero(per_row == 0)
+        if empty.size:
+            positions = start + empty[:5]
+            labels = [index[int(p)] for p in positions] if index is not None else positions.tolist()
+            raise InvalidValuesInDataSet(
+                f"Row(s) {', '.join(map(str, labels))} of {where} have no observed value, so they cannot be "
+                "placed on the map; drop them (e.g. df.dropna(how='all'))."
+            )
+        observed_in_column += finite.sum(axis=0)
+    if columns_observed and not observed_in_column.all():
+        empty = [names[j] for j in np.flatnonzero(observed_in_column == 0)]
+        raise InvalidValuesInDataSet(
+            f"Column(s) {empty} of {where} are entirely missing, so the map cannot learn them; drop them "
+            "(e.g. df.dropna(axis=1, how='all'))."
+        )
 
 
 def check_size(n_values: int, what: str, limit: int = MAX_ARRAY_VALUES) -> None:
@@ -393,8 +504,10 @@ def scipy_metric_names():
     )
 
 
-def validated_rows(X, feature_names=None, n_features=None, min_rows: int = 1) -> np.ndarray:
-    """``X`` as finite float64 rows, its columns matched by name (reordered if needed) to ``feature_names``.
+def validated_rows(
+    X, feature_names=None, n_features=None, min_rows: int = 1, missing: str = "error", fitting: bool = False
+) -> np.ndarray:
+    """``X`` as float64 rows, its columns matched by name (reordered if needed) to ``feature_names``.
 
     Parameters
     ----------
@@ -405,10 +518,14 @@ def validated_rows(X, feature_names=None, n_features=None, min_rows: int = 1) ->
         The fitted feature count.
     min_rows : int
         Training needs 2.
+    missing : {"error", "ignore"}
+        Whether missing cells (NaN) are refused or kept (see :func:`as_float_array`).
+    fitting : bool
+        A fit: with ``missing="ignore"``, a column without an observed value is refused.
     """
     if is_dataframe(X):
         X = matched_columns(X, feature_names)
-    array = as_float_array(X)
+    array = as_float_array(X, missing=missing, columns_observed=fitting)
     if n_features is not None and array.shape[1] != n_features:
         detail = f": {list(feature_names)}" if feature_names is not None else ""
         raise InvalidValuesInDataSet(

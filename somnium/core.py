@@ -7,17 +7,16 @@ A fit prepares the rows and hands them with a schedule to :mod:`somnium._trainin
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
-from . import _auto, _params, _training, anomaly, metrics, persistence
+from . import _auto, _encoding, _params, _training, anomaly, metrics, persistence
 from ._state import SeedCodebook, committed_state, model_rng
 from ._training import BatchSchedule, OnePhase, OnlineSchedule, Training
-from ._validation import is_dask_collection, validated_rows
+from ._validation import is_dask_collection
 from .callbacks import EpochInfo, as_callbacks
-from .engine import TrainingData, estimate_mapsize
+from .engine import estimate_mapsize
 from .exceptions import InvalidValuesInDataSet, ModelNotTrainedError
 from .lattice import Lattice
 
@@ -56,6 +55,15 @@ class SOM:
         Seed for initialisation, subsampling and online ordering.
     dtype : {"float32", "float64"}, default "float32", keyword-only
         Precision of the distance computation (statistics are always float64).
+    missing : {"error", "ignore"}, default "error", keyword-only
+        ``"ignore"`` trains on missing cells (NaN, pandas NA): each row's BMU over its observed
+        features, prototypes as means of the observed values (see README, "Real tables").
+    categorical : {"error", "onehot"}, default "error", keyword-only
+        ``"onehot"``: a DataFrame's category, string and boolean columns become blocks of one-hot
+        columns (``"column=value"``) that weigh as much as one standardised numeric column.
+    feature_weights : None, dict or array-like, keyword-only
+        Non-negative distance weight per column (by name, others 1); 0 carries a column on the map
+        without letting it decide a BMU (its prototypes still learn it: :meth:`impute` predicts it).
 
     Attributes
     ----------
@@ -104,6 +112,9 @@ class SOM:
         *,
         random_state=None,
         dtype="float32",
+        missing="error",
+        categorical="error",
+        feature_weights=None,
     ):
         self.neighborhood = neighborhood
         self.normalization = normalization
@@ -115,6 +126,9 @@ class SOM:
         self.mapsize_scale = mapsize_scale
         self.random_state = random_state
         self.dtype = dtype
+        self.missing = missing
+        self.categorical = categorical
+        self.feature_weights = feature_weights
         # The seed refused bad names at once; the objects are kept as given (clone compares them by identity).
         _params.check_params(self.get_params())
         self._state = None
@@ -159,7 +173,7 @@ class SOM:
 
     def __sklearn_tags__(self):
         """scikit-learn's tags (see :func:`somnium._params.sklearn_tags`)."""
-        return _params.sklearn_tags()
+        return _params.sklearn_tags(self.missing)
 
     def score(self, X, y=None) -> float:
         """``score_samples(X).mean()``: higher is better, for comparing schedules on held-out rows
@@ -182,7 +196,7 @@ class SOM:
     def codebook_(self) -> np.ndarray:
         """Prototypes in the input's units, shape ``(n_nodes, n_features)``."""
         state = committed_state(self, "reading codebook_")
-        return state.normalizer.inverse_transform(state.codebook)
+        return _encoding.input_units(state, state.codebook)
 
     @property
     def normalized_codebook_(self) -> np.ndarray:
@@ -216,7 +230,7 @@ class SOM:
 
     @property
     def n_features_in_(self) -> int:
-        return committed_state(self, "reading n_features_in_").n_features
+        return len(_encoding.table_columns(committed_state(self, "reading n_features_in_")))
 
     @property
     def feature_names_in_(self) -> np.ndarray:
@@ -231,17 +245,13 @@ class SOM:
         return committed_state(self, "reading history_").history_dict()
 
     def feature_names(self) -> list[str]:
-        """Feature names: the DataFrame's columns, or ``x0, x1, ...``."""
-        state = committed_state(self, "feature_names()")
-        if state.feature_names is not None:
-            return list(state.feature_names)
-        return [f"x{i}" for i in range(state.n_features)]
+        """The codebook's column names: the DataFrame's columns (``"column=value"`` per category), or ``x0, ...``."""
+        return _encoding.encoded_names(committed_state(self, "feature_names()"))
 
     # --------------------------------------------------------------- inputs
     def _input(self, X, state, fitting: bool = False) -> np.ndarray:
-        """``X`` checked against the fitted columns, normalised, float64."""
-        rows = validated_rows(X, state.feature_names, state.n_features, min_rows=2 if fitting else 1)
-        return state.normalizer.transform(rows)
+        """``X`` checked against the fitted columns, normalised, float64 (NaN: a missing cell)."""
+        return _encoding.normalized_rows(state, X, self.missing, min_rows=2 if fitting else 1)
 
     def _prepare(self, X, params):
         """The state training starts from (committed, or a new uncommitted one) and the prepared rows."""
@@ -253,7 +263,7 @@ class SOM:
         else:
             Xn = self._input(X, state, fitting=True)
             state.history.truncate(state.n_epochs)
-        return state, TrainingData(Xn, state.center, params["dtype"], params["distance_metric"])
+        return state, _training.training_data(state, Xn, params)
 
     def _run(self, X, phases, collect_history, callbacks, params):
         """Train on ``X`` through ``phases`` (see :mod:`somnium._training`)."""
@@ -449,13 +459,25 @@ class SOM:
         """Rows prepared for passes: in memory, or a Dask collection (see :mod:`somnium.dask`)."""
         if is_dask_collection(X):
             return _distributed().prepare(self, state, X)
-        return TrainingData(self._input(X, state), state.center, self.dtype, self.distance_metric)
+        return _training.training_data(state, self._input(X, state), _params.check_params(self.get_params()))
 
     def predict(self, X=None, *, x=None) -> np.ndarray:
         """Best matching unit (node index, row-major, int64) of each row of ``X`` (or ``x=``, the seed's name)."""
         X = _params.data_argument(X, x, "predict")
         state = committed_state(self, "predict()")
         return self._data(X, state).bmus(state.codebook, n_jobs=self.n_jobs)
+
+    def impute(self, X):
+        """``X`` with its missing cells filled from each row's BMU prototype (found on its observed cells).
+
+        Numeric cells get the prototype's value in the column's units, categorical cells its most likely
+        category.  Returns the same type (a DataFrame keeps its index, columns, order and dtypes; an
+        array-like becomes an ndarray); observed cells are unchanged, bit for bit.  Missing cells are
+        looked for whatever ``missing`` says; a row without an observed value is refused.  With a
+        weight-0 column, this predicts that column for new rows (a surrogate model, kohonen's ``xyf``).
+        """
+        state, params = committed_state(self, "impute()"), _params.check_params(self.get_params())
+        return _encoding.impute(self, state, X, lambda Xn: _training.training_data(state, Xn, params, True))
 
     # -------------------------------------------------------------- metrics
     def _statistics(self, X, what: str):
@@ -517,26 +539,19 @@ class SOM:
         stats, bmus = data.statistics(
             state.codebook, state.lattice, with_metrics=True, return_bmus=True, n_jobs=self.n_jobs
         )
-        report = dict(stats.metrics())
-        report.update(
-            metrics.neighborhood_ranks(data.X, bmus, state.lattice, k, max_rows, random_state=random_state)
-        )
-        try:
-            report.update(metrics.topographic_product(state.codebook, state.lattice))
-        except ValueError:
-            names = ("topographic_product", "topographic_product_p1", "topographic_product_p2")
-            report.update(dict.fromkeys(names, math.nan))
         radii = state.history.view(state.n_epochs)["radius"]
-        radius = radii[-1] if radii else 1.0
-        report["distortion"] = metrics.distortion(
-            data.X, state.codebook, bmus, state.lattice, self.neighborhood, radius
-        )
-        return report
+        return metrics.quality_report(
+            stats.metrics(), data.X, bmus, state.codebook, state.lattice, self.neighborhood,
+            radii[-1] if radii else 1.0, k, max_rows, random_state, data.weights, data.count_weights,
+        )  # fmt: skip
 
     def umatrix(self) -> np.ndarray:
         """U-matrix: mean distance from each prototype to its neighbours' (normalised units)."""
         state = committed_state(self, "umatrix()")
-        return metrics.umatrix(state.codebook, state.lattice)
+        weights, _ = _encoding.distance_weights(
+            state, _params.check_params(self.get_params())["feature_weights"]
+        )
+        return metrics.umatrix(state.codebook, state.lattice, weights)
 
     def node_hits(self, X=None) -> np.ndarray:
         """Rows mapped to each node (training data when ``X`` is None), int64."""

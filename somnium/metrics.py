@@ -5,6 +5,16 @@ usually the model's normalised space) so that the estimator, its per-epoch
 history, the plots and the widgets all share one definition.  The
 :class:`~somnium.core.SOM` methods (``calculate_quantization_error`` ...) are
 thin wrappers over them.
+
+Missing cells and feature weights.  A NaN in ``X`` is a missing cell, and ``weights`` (one per
+column, default 1) weigh each column's difference.  A row's errors are then over its observed
+cells: its absolute error is the ``weights``-weighted mean of ``|x - w|`` over them (the seed's
+per-feature mean when nothing is missing and the weights are 1), and its squared distance
+``sum_obs v (x - w)^2`` is scaled by ``sum(c) / sum_obs(c)`` with ``c`` the count weights (default
+``weights``), the SOM Toolbox's ``D / k`` for a row with ``k`` of ``D`` features observed, so that
+rows with and without gaps have comparable distances.  The BMU of a row is the argmin of the same
+sum over its observed cells (the scaling does not change it).  Prototypes are complete, so the
+U-matrix and the topographic product do not change with gaps (the U-matrix is weighted).
 """
 
 from __future__ import annotations
@@ -73,8 +83,11 @@ __all__ = [
     "neighborhood_ranks",
     "node_mean",
     "node_quantization_error",
+    "pairwise_distances",
+    "quality_report",
     "quantization_error",
     "row_abs_error",
+    "row_sq_distance",
     "topographic_error",
     "topographic_product",
     "umatrix",
@@ -82,13 +95,31 @@ __all__ = [
 ]
 
 
-def row_abs_error(X, codebook, bmu) -> np.ndarray:
-    """Per-row mean absolute difference between each row and its BMU, shape ``(n_rows,)``."""
+def row_abs_error(X, codebook, bmu, weights=None) -> np.ndarray:
+    """Per-row mean absolute difference between each row and its BMU, shape ``(n_rows,)``.
+
+    Over each row's observed cells, weighted by ``weights`` (see the module's notes).
+    """
     X = np.asarray(X, dtype=np.float64)
-    return np.abs(X - codebook[np.asarray(bmu)]).mean(axis=1)
+    diff = np.abs(X - codebook[np.asarray(bmu)])
+    if weights is None and not np.isnan(diff).any():
+        return diff.mean(axis=1)
+    weights = np.ones(X.shape[1]) if weights is None else np.asarray(weights, dtype=np.float64)
+    observed = ~np.isnan(diff)
+    return np.nan_to_num(diff) @ weights / (observed @ weights)
 
 
-def quantization_error(X, codebook, bmu) -> float:
+def row_sq_distance(X, codebook, bmu, weights=None, count_weights=None) -> np.ndarray:
+    """Per-row squared distance to the BMU over observed cells, scaled by ``sum(c) / sum_obs(c)``."""
+    X = np.asarray(X, dtype=np.float64)
+    weights = np.ones(X.shape[1]) if weights is None else np.asarray(weights, dtype=np.float64)
+    counts = weights if count_weights is None else np.asarray(count_weights, dtype=np.float64)
+    diff = X - codebook[np.asarray(bmu)]
+    observed = ~np.isnan(diff)
+    return np.nan_to_num(diff) ** 2 @ weights * (counts.sum() / (observed @ counts))
+
+
+def quantization_error(X, codebook, bmu, weights=None) -> float:
     """Seed definition: mean over rows of the per-feature mean absolute error to the BMU.
 
     Parameters
@@ -96,18 +127,22 @@ def quantization_error(X, codebook, bmu) -> float:
     X : ndarray, shape (n_rows, n_features)
     codebook : ndarray, shape (n_nodes, n_features)
     bmu : ndarray of int, shape (n_rows,)
+    weights : ndarray, optional
+        Per-column weights (missing cells, NaN, are skipped whatever the weights).
 
     Returns
     -------
     float
     """
-    return float(row_abs_error(X, codebook, bmu).mean())
+    return float(row_abs_error(X, codebook, bmu, weights).mean())
 
 
-def mean_bmu_distance(X, codebook, bmu) -> float:
-    """Mean Euclidean distance between each row and its BMU (what most SOM libraries call QE)."""
-    X = np.asarray(X, dtype=np.float64)
-    return float(np.linalg.norm(X - codebook[np.asarray(bmu)], axis=1).mean())
+def mean_bmu_distance(X, codebook, bmu, weights=None, count_weights=None) -> float:
+    """Mean Euclidean distance between each row and its BMU (what most SOM libraries call QE).
+
+    Over observed cells, weighted and scaled as :func:`row_sq_distance`.
+    """
+    return float(np.sqrt(row_sq_distance(X, codebook, bmu, weights, count_weights)).mean())
 
 
 def topographic_error(bmu, second_bmu, lattice) -> float:
@@ -143,24 +178,27 @@ def node_mean(sums, counts) -> np.ndarray:
         return np.where(counts > 0, np.asarray(sums, dtype=np.float64) / np.maximum(counts, 1), np.nan)
 
 
-def node_quantization_error(X, codebook, bmu) -> np.ndarray:
+def node_quantization_error(X, codebook, bmu, weights=None) -> np.ndarray:
     """Per-node mean of :func:`row_abs_error` over the rows mapped to it.
 
     Nodes without rows are ``NaN`` ("no data"), not zero.
     """
     n_nodes = codebook.shape[0]
-    errors = row_abs_error(X, codebook, bmu)
+    errors = row_abs_error(X, codebook, bmu, weights)
     sums = np.bincount(np.asarray(bmu, dtype=np.int64), weights=errors, minlength=n_nodes)
     return node_mean(sums, hits(bmu, n_nodes))
 
 
-def umatrix(codebook, lattice) -> np.ndarray:
+def umatrix(codebook, lattice, weights=None) -> np.ndarray:
     """Mean Euclidean distance from each node's prototype to its lattice neighbours' prototypes.
 
     Wrap-around neighbours count on toroidal and cylindrical maps.  A node
-    without neighbours (a 1x1 map) gets 0.
+    without neighbours (a 1x1 map) gets 0.  ``weights`` (per column): the
+    weighted distance the map's BMU search uses.
     """
     codebook = np.asarray(codebook, dtype=np.float64)
+    if weights is not None:
+        codebook = codebook * np.sqrt(np.asarray(weights, dtype=np.float64))
     table = lattice.neighbors
     total = np.zeros(codebook.shape[0])
     # One neighbour slot at a time keeps memory at M x D (not M x degree x D).
@@ -222,18 +260,38 @@ def _stable_ranks(distances: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _rank_matrices(X, positions_distance, n):
-    """Input-space and map-space ranks of every pair among ``n`` points (self excluded: rank 0)."""
-    from scipy.spatial.distance import cdist
+def pairwise_distances(X, weights=None, count_weights=None) -> np.ndarray:
+    """Distances between the rows of ``X`` over the cells both observe, weighted and scaled as
+    :func:`row_sq_distance` (plain Euclidean distances for complete, unweighted rows)."""
+    X = np.asarray(X, dtype=np.float64)
+    if weights is None and not np.isnan(X).any():
+        from scipy.spatial.distance import cdist
 
-    d_in = cdist(X, X)
+        return cdist(X, X)
+    weights = np.ones(X.shape[1]) if weights is None else np.asarray(weights, dtype=np.float64)
+    counts = weights if count_weights is None else np.asarray(count_weights, dtype=np.float64)
+    observed = (~np.isnan(X)).astype(np.float64)
+    values = np.nan_to_num(X)
+    squares = (values**2 * weights) @ observed.T  # [i, j]: sum over the cells j observes of v x_i^2
+    d2 = squares + squares.T - 2.0 * (values * weights) @ values.T
+    shared = (observed * counts) @ observed.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d2 *= np.where(shared > 0, counts.sum() / shared, np.nan)
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
+def _rank_matrices(X, positions_distance, n, weights=None, count_weights=None):
+    """Input-space and map-space ranks of every pair among ``n`` points (self excluded: rank 0)."""
+    d_in = pairwise_distances(X, weights, count_weights)
+    # Two rows sharing no observed cell have no distance: they rank last.
+    d_in = np.where(np.isnan(d_in), np.inf, d_in)
     d_out = positions_distance
     np.fill_diagonal(d_in, -1.0)  # the point itself ranks first in both spaces
     np.fill_diagonal(d_out, -1.0)
     return _stable_ranks(d_in), _stable_ranks(d_out)
 
 
-def _rank_penalties(X, bmu, lattice, k):
+def _rank_penalties(X, bmu, lattice, k, weights=None, count_weights=None):
     """Per-row trustworthiness and continuity penalties and neighbourhood overlaps (exact, O(n^2))."""
     n = X.shape[0]
     if not 1 <= k < n / 2:
@@ -242,7 +300,7 @@ def _rank_penalties(X, bmu, lattice, k):
     lookup = np.full(lattice.n_nodes, -1)
     lookup[np.unique(bmu)] = np.arange(len(np.unique(bmu)))
     d_out = node_distances[lookup[bmu]][:, bmu]
-    r_in, r_out = _rank_matrices(X, d_out.astype(np.float64), n)
+    r_in, r_out = _rank_matrices(X, d_out.astype(np.float64), n, weights, count_weights)
     in_knn = (r_in >= 1) & (r_in <= k)
     out_knn = (r_out >= 1) & (r_out <= k)
     trust = np.where(out_knn & ~in_knn, r_in - k, 0).sum(axis=1)
@@ -251,7 +309,9 @@ def _rank_penalties(X, bmu, lattice, k):
     return trust.astype(np.float64), cont.astype(np.float64), overlap
 
 
-def neighborhood_ranks(X, bmu, lattice, k: int = 10, max_rows: int = 2000, random_state=0) -> dict:
+def neighborhood_ranks(
+    X, bmu, lattice, k: int = 10, max_rows: int = 2000, random_state=0, weights=None, count_weights=None
+) -> dict:
     """Trustworthiness, continuity and neighbourhood preservation of the map (Venna & Kaski 2001).
 
     A row's neighbours on the map are the rows whose BMUs are nearest on the
@@ -265,7 +325,8 @@ def neighborhood_ranks(X, bmu, lattice, k: int = 10, max_rows: int = 2000, rando
 
     Exact for ``n <= max_rows``; above, computed on a seeded random sample of
     ``max_rows`` rows, and ``*_stderr`` gives the standard error of that estimate
-    (per-row contributions' standard deviation / sqrt(rows)).
+    (per-row contributions' standard deviation / sqrt(rows)).  Data-space distances are over the
+    cells both rows observe (:func:`pairwise_distances`).
 
     Returns
     -------
@@ -279,7 +340,7 @@ def neighborhood_ranks(X, bmu, lattice, k: int = 10, max_rows: int = 2000, rando
     if sampled:
         rows = np.sort(np.random.default_rng(random_state).choice(n, max_rows, replace=False))
         X, bmu, n = X[rows], bmu[rows], max_rows
-    trust, cont, overlap = _rank_penalties(X, bmu, lattice, k)
+    trust, cont, overlap = _rank_penalties(X, bmu, lattice, k, weights, count_weights)
     scale = 2.0 / (n * k * (2 * n - 3 * k - 1))
     result = {
         "trustworthiness": 1.0 - scale * trust.sum(),
@@ -341,12 +402,23 @@ def topographic_product(codebook, lattice, max_nodes: int = 3000) -> dict:
     }
 
 
-def distortion(X, codebook, bmu, lattice, neighborhood: str = "gaussian", radius: float = 1.0) -> float:
+def distortion(
+    X,
+    codebook,
+    bmu,
+    lattice,
+    neighborhood: str = "gaussian",
+    radius: float = 1.0,
+    weights=None,
+    count_weights=None,
+) -> float:
     """The SOM's energy: ``(1/N) sum_i sum_j h(d(b_i, j), radius) ||x_i - w_j||^2``.
 
     Computed from per-node sufficient statistics (hits, sums, sums of squared
     norms) smoothed by the neighbourhood operator, so it costs one smoothing,
     not an N x M pass.  At ``radius = 0`` it is the mean squared distance to the BMU.
+    With missing cells or weights, ``||x_i - w_j||^2`` is :func:`row_sq_distance`'s (observed cells,
+    weighted, scaled), from per-(node, feature) statistics of each row's scaled cells.
     """
     codebook = np.asarray(codebook, dtype=np.float64)
     # Distances do not see a common shift; without it the expanded square cancels at large offsets.
@@ -355,6 +427,8 @@ def distortion(X, codebook, bmu, lattice, neighborhood: str = "gaussian", radius
     codebook = codebook - shift
     bmu = np.asarray(bmu, dtype=np.int64)
     n_nodes, n_features = codebook.shape
+    if weights is not None or np.isnan(X).any():
+        return _masked_distortion(X, codebook, bmu, lattice, neighborhood, radius, weights, count_weights)
     counts = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
     sums = np.stack([np.bincount(bmu, weights=X[:, d], minlength=n_nodes) for d in range(n_features)], axis=1)
     squares = np.bincount(bmu, weights=np.einsum("ij,ij->i", X, X), minlength=n_nodes)
@@ -365,3 +439,54 @@ def distortion(X, codebook, bmu, lattice, neighborhood: str = "gaussian", radius
     norms = np.einsum("ij,ij->i", codebook, codebook)
     energy = h_squares - 2.0 * np.einsum("ij,ij->i", h_sums, codebook) + h_counts * norms
     return float(energy.sum() / max(X.shape[0], 1))
+
+
+def _masked_distortion(X, codebook, bmu, lattice, neighborhood, radius, weights, count_weights) -> float:
+    n_nodes, n_features = codebook.shape
+    weights = np.ones(n_features) if weights is None else np.asarray(weights, dtype=np.float64)
+    counts = weights if count_weights is None else np.asarray(count_weights, dtype=np.float64)
+    observed = (~np.isnan(X)).astype(np.float64)
+    values = np.nan_to_num(X)
+    scale = counts.sum() / (observed @ counts)  # each row's D / k
+    columns = [np.bincount(bmu, weights=scale * observed[:, d], minlength=n_nodes) for d in range(n_features)]
+    columns += [np.bincount(bmu, weights=scale * values[:, d], minlength=n_nodes) for d in range(n_features)]
+    squares = np.bincount(bmu, weights=scale * (values**2 @ weights), minlength=n_nodes)
+    smoothed = NeighborhoodOperator(lattice, neighborhood).smooth(
+        np.column_stack([squares, *columns]), radius
+    )
+    h_squares, h_counts, h_sums = (
+        smoothed[:, 0],
+        smoothed[:, 1 : 1 + n_features],
+        smoothed[:, 1 + n_features :],
+    )
+    energy = h_squares - 2.0 * (h_sums * codebook) @ weights + (h_counts * codebook**2) @ weights
+    return float(energy.sum() / max(X.shape[0], 1))
+
+
+def quality_report(
+    pass_metrics: dict,
+    X,
+    bmus,
+    codebook,
+    lattice,
+    neighborhood: str,
+    radius: float,
+    k: int = 10,
+    max_rows: int = 2000,
+    random_state=0,
+    weights=None,
+    count_weights=None,
+) -> dict:
+    """:meth:`SOM.quality_report`: one pass's metrics, the rank measures, the topographic product and the
+    distortion at ``radius``, over observed cells (see the module's notes)."""
+    report = dict(pass_metrics)
+    report.update(neighborhood_ranks(X, bmus, lattice, k, max_rows, random_state, weights, count_weights))
+    try:
+        report.update(topographic_product(codebook, lattice))
+    except ValueError:
+        names = ("topographic_product", "topographic_product_p1", "topographic_product_p2")
+        report.update(dict.fromkeys(names, math.nan))
+    report["distortion"] = distortion(
+        X, codebook, bmus, lattice, neighborhood, radius, weights, count_weights
+    )
+    return report

@@ -23,6 +23,12 @@ A constant training column (zero std or zero range) gets a scale of 1, so it
 maps to a constant instead of NaN/inf.  float32 input stays float32 (large
 data sets); any other input is computed in float64.
 
+``fit(X, allow_missing=True)`` (a SOM with ``missing="ignore"``) takes NaN as a
+missing cell: every statistic (mean, std, min, max, geometric mean, Box-Cox
+lambda) is computed over each column's observed cells, and ``transform`` and
+``inverse_transform`` keep NaN where it is.  Infinite values, and columns
+without an observed value, are refused.
+
 Examples
 --------
 >>> import numpy as np
@@ -85,12 +91,15 @@ def _column_label(names: list[str] | None, index: int) -> str:
     return repr(names[index]) if names is not None else f"column {index}"
 
 
-def _column_mean_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _column_mean_std(X: np.ndarray, missing: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per-column mean and population std in float64, two passes over row chunks.
 
     Deviations are divided by the column's largest deviation before squaring,
     so tiny (1e-200) or huge (1e200) spreads neither underflow nor overflow.
+    ``missing``: over each column's observed (non-NaN) cells.
     """
+    if missing:
+        return _observed_mean_std(X)
     n_rows = X.shape[0]
     total = np.zeros(X.shape[1])
     for start in range(0, n_rows, _CHUNK_ROWS):
@@ -106,6 +115,39 @@ def _column_mean_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         deviation = (X[start : start + _CHUNK_ROWS].astype(np.float64) - mean) / unit
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, unit * np.sqrt(squares / n_rows)
+
+
+def _observed_mean_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_column_mean_std` over each column's observed cells (NaN missing)."""
+    total, count = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        chunk = X[start : start + _CHUNK_ROWS].astype(np.float64)
+        observed = ~np.isnan(chunk)
+        count += observed.sum(axis=0)
+        total += np.nansum(chunk, axis=0)
+    mean = total / count
+    largest = np.maximum(np.abs(_column_max(X, True) - mean), np.abs(_column_min(X, True) - mean))
+    unit = np.where(largest > 0, largest, 1.0)
+    squares = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        deviation = np.nan_to_num((X[start : start + _CHUNK_ROWS].astype(np.float64) - mean) / unit, nan=0.0)
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    return mean, unit * np.sqrt(squares / count)
+
+
+def _column_min(X: np.ndarray, missing: bool = False) -> np.ndarray:
+    """Per-column minimum in float64 (``missing``: of the observed cells; ``fmin`` skips NaN)."""
+    return (np.fmin.reduce(X, axis=0) if missing else X.min(axis=0)).astype(np.float64)
+
+
+def _column_max(X: np.ndarray, missing: bool = False) -> np.ndarray:
+    return (np.fmax.reduce(X, axis=0) if missing else X.max(axis=0)).astype(np.float64)
+
+
+def _has_missing(X: np.ndarray) -> bool:
+    """Whether ``X`` holds a NaN, chunk by chunk (a row sum is NaN exactly when the finite row has one)."""
+    ones = np.ones(X.shape[1], dtype=X.dtype)
+    return any(np.isnan(X[s : s + _CHUNK_ROWS] @ ones).any() for s in range(0, X.shape[0], _CHUNK_ROWS))
 
 
 def _cast(parameter: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -137,15 +179,20 @@ class Normalizer:
 
     # -- public API -----------------------------------------------------------------
 
-    def fit(self, X, feature_names=None) -> Normalizer:
+    #: Whether the data being fitted hold missing cells (set by :meth:`fit` for ``_fit``).
+    _missing = False
+
+    def fit(self, X, feature_names=None, allow_missing: bool = False) -> Normalizer:
         """Learn the per-column parameters from the training data.
 
         Parameters
         ----------
         X : array-like of shape (n_rows, n_features)
-            Training data, finite.
+            Training data, finite (NaN allowed with ``allow_missing``).
         feature_names : sequence of str, optional
             Column names, used to name columns in error messages.
+        allow_missing : bool, default False
+            NaN is a missing cell: the statistics use each column's observed cells.
 
         Returns
         -------
@@ -158,16 +205,21 @@ class Normalizer:
             values outside the transform's domain.
         """
         X = _as_2d_float(X)
-        if X.shape[0] == 0 or X.shape[1] == 0:
+        # No columns is allowed (a table of categorical columns only has no numeric column to scale).
+        if X.shape[0] == 0:
             raise InvalidValuesInDataSet(f"Cannot fit a normalizer on empty data of shape {X.shape}")
         names = None if feature_names is None else [str(name) for name in feature_names]
         if names is not None and len(names) != X.shape[1]:
             raise InvalidValuesInDataSet(f"Got {len(names)} feature names for data with {X.shape[1]} columns")
         self.feature_names_in_ = names
+        self._missing = bool(allow_missing) and _has_missing(X)
         self._check_finite(X, names)
         self._check_domain(X, names)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._fit(X)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._fit(X)
+        finally:
+            self.__dict__.pop("_missing", None)
         self._check_parameters_finite(X.shape[1], names)
         self.n_features_in_ = X.shape[1]
         return self
@@ -255,7 +307,22 @@ class Normalizer:
         return X
 
     def _check_finite(self, X: np.ndarray, names: list[str] | None) -> None:
-        """Statistics of NaN/inf are meaningless: name the columns that have them."""
+        """Statistics of NaN/inf are meaningless: name the columns that have them (with missing cells:
+        the columns with infinite values, or without an observed value)."""
+        if self._missing:
+            infinite = np.isinf(X).sum(axis=0)
+            empty = np.flatnonzero(np.isnan(X).all(axis=0))
+            problems = [
+                f"{_column_label(names, int(c))} has {int(infinite[c])} infinite value(s)"
+                for c in np.flatnonzero(infinite)
+            ]
+            problems += [f"{_column_label(names, int(c))} has no observed value" for c in empty]
+            if problems:
+                raise InvalidValuesInDataSet(
+                    f"Cannot fit {self.name!r} normalization: {'; '.join(problems)}. Replace infinite values "
+                    "and drop empty columns first."
+                )
+            return
         counts = X.shape[0] - np.isfinite(X).sum(axis=0)
         columns = np.flatnonzero(counts)
         if columns.size:
@@ -301,7 +368,7 @@ def _check_lower_bound(X, names, *, bound: float, normalization: str, hint: str)
         return
     details = []
     for column in columns:
-        smallest = float(X[:, column].min())
+        smallest = float(np.nanmin(X[:, column]))
         details.append(
             f"{_column_label(names, int(column))} has {int(counts[column])} value(s) <= {bound:g} "
             f"(smallest {smallest:g})"
@@ -320,10 +387,12 @@ class StandardNormalizer(Normalizer):
     _parameters = ("center_", "scale_")
 
     def _fit(self, X):
-        mean, std = _column_mean_std(X)
-        constant = X.min(axis=0) == X.max(axis=0)
+        missing = self._missing
+        mean, std = _column_mean_std(X, missing)
+        low = _column_min(X, missing)
+        constant = low == _column_max(X, missing)
         # A constant column centres on its exact value, so it maps to exactly 0.
-        self.center_ = np.where(constant, X[0].astype(np.float64), mean)
+        self.center_ = np.where(constant, low if missing else X[0].astype(np.float64), mean)
         self.scale_ = np.where(constant | (std == 0), 1.0, std)
 
     def _transform(self, X):
@@ -344,8 +413,8 @@ class MinMaxNormalizer(Normalizer):
     _parameters = ("min_", "scale_")
 
     def _fit(self, X):
-        self.min_ = X.min(axis=0).astype(np.float64)
-        value_range = X.max(axis=0).astype(np.float64) - self.min_
+        self.min_ = _column_min(X, self._missing)
+        value_range = _column_max(X, self._missing) - self.min_
         self.scale_ = np.where(value_range == 0, 1.0, value_range)
 
     def _transform(self, X):
@@ -391,6 +460,7 @@ class LogisticNormalizer(Normalizer):
 
     def _fit(self, X):
         standard = StandardNormalizer()
+        standard._missing = self._missing
         standard._fit(X)
         self.center_, self.scale_ = standard.center_, standard.scale_
 
@@ -446,9 +516,11 @@ class BoxCoxNormalizer(Normalizer):
         )
 
     def _fit(self, X):
-        self.geometric_mean_ = np.exp(np.log(X.astype(np.float64)).mean(axis=0))
+        logs = np.log(X.astype(np.float64))
+        self.geometric_mean_ = np.exp(np.nanmean(logs, axis=0) if self._missing else logs.mean(axis=0))
         self._fit_lambda(X[:: self.fit_stride(X.shape[0])])
         standard = StandardNormalizer()
+        standard._missing = self._missing
         standard._fit(self._boxcox(X))
         self.center_, self.scale_ = standard.center_, standard.scale_
 
@@ -464,7 +536,8 @@ class BoxCoxNormalizer(Normalizer):
         self.lambda_ = np.ones(sample.shape[1])
         for column in range(sample.shape[1]):
             values = sample[:, column].astype(np.float64) / self.geometric_mean_[column]
-            if values.min() != values.max():
+            values = values[~np.isnan(values)]  # missing cells (a fit with allow_missing)
+            if values.size and values.min() != values.max():
                 _, self.lambda_[column] = boxcox(values)
 
     def _boxcox(self, X):
@@ -482,7 +555,7 @@ class BoxCoxNormalizer(Normalizer):
         return out.astype(X.dtype, copy=False)
 
     def _check_overflow(self, X, transformed):
-        overflowing = ~np.isfinite(transformed)
+        overflowing = np.isinf(transformed) | (np.isnan(transformed) & ~np.isnan(X))  # NaN in: missing
         columns = np.flatnonzero(overflowing.any(axis=0))
         if columns.size == 0:
             return

@@ -37,7 +37,12 @@ without the data; 3 stores which rows of a hexagonal map are shifted
 (``lattice.shifted_rows``: ``"even"``, as in the original Somnium).  Files
 of versions 1 and 2 were written when Somnium shifted the odd rows: they
 load with ``shifted_rows="odd"``, so a loaded model predicts, draws and
-measures exactly as it did.  4 adds what anomaly scores need of the
+measures exactly as it did.  4 stores the parameters ``missing``,
+``categorical`` and ``feature_weights`` and, for a model with categorical
+columns, its table encoder (``encoder``: the table's columns, each one's
+categories and block scale; ``n_features_in`` then counts the codebook's
+columns and ``feature_names_in`` names the table's; older files load with
+those parameters at their defaults), and what anomaly scores need of the
 training rows: per node the sums of their BMU distances and squared
 distances, and the distances' distribution (the sketch, and the exact
 quantiles on a grid for in-memory fits; :mod:`somnium._distances`).  Older
@@ -63,9 +68,10 @@ import numpy as np
 
 from . import _seed_files, engine
 from ._distances import RELATIVE_ACCURACY, SKETCH_INDICES, DistanceDistribution, DistanceSketch
+from ._encoding import TableEncoder
 from ._params import check_params
 from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics, committed_state
-from ._validation import MAX_NODES, check_option
+from ._validation import CATEGORICAL_OPTIONS, MAX_NODES, MISSING_OPTIONS, check_option
 from .exceptions import InvalidValuesInDataSet, ModelFileError
 from .lattice import LATTICES, SHIFTED_ROWS, Lattice
 from .metrics import HISTORY_METRICS
@@ -122,6 +128,9 @@ _PARAM_KEYS = (
     "mapsize_scale",
     "random_state",
     "dtype",
+    "missing",
+    "categorical",
+    "feature_weights",
 )
 
 
@@ -163,6 +172,8 @@ def write_model(path, params: dict, state: FittedState, format: str = "somnium",
         params["random_state"], bool
     ):
         params["random_state"] = None
+    if isinstance(params.get("feature_weights"), tuple):
+        params["feature_weights"] = list(params["feature_weights"])
     arrays = {"codebook": state.codebook, "center": state.center}
     norm_meta = {}
     for key, value in state.normalizer.get_state().items():
@@ -193,6 +204,7 @@ def write_model(path, params: dict, state: FittedState, format: str = "somnium",
         "history": state.history_dict(),
         "n_fit_calls": int(state.n_phases),
         "nodes": nodes,
+        "encoder": state.encoder.to_dict() if state.encoder is not None else None,
         "arrays": sorted(arrays),
     }
 
@@ -566,6 +578,10 @@ def _expect(condition: bool, problem: str) -> None:
         raise ModelFileError(f"Damaged model file: {problem}.")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -584,11 +600,18 @@ def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedStat
     names = meta.get("feature_names_in")
     if names is not None:
         _expect(
-            isinstance(names, list) and len(names) == n_features and all(isinstance(n, str) for n in names),
+            isinstance(names, list) and all(isinstance(n, str) for n in names),
             "feature_names_in must be a list of n_features_in strings",
         )
         _expect(len(set(names)) == len(names), "feature_names_in has duplicates")
         names = tuple(names)
+    encoder = None
+    if meta.get("encoder") is not None:
+        encoder = TableEncoder.from_dict(meta["encoder"])
+        _expect(names == encoder.columns, "feature_names_in are not the encoder's columns")
+        _expect(n_features == encoder.n_encoded, "n_features_in does not count the encoder's columns")
+    elif names is not None:
+        _expect(len(names) == n_features, "feature_names_in must be a list of n_features_in strings")
     listed = meta.get("arrays")
     _expect(isinstance(listed, list) and all(isinstance(a, str) for a in listed), "the array list is invalid")
     _expect(len(set(listed)) == len(listed), "the array list repeats a name")
@@ -600,7 +623,8 @@ def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedStat
         engine.TrainingData(codebook, center, np.float64)
     except InvalidValuesInDataSet:
         _expect(False, "the codebook spans values too large for distances to be computed without overflow")
-    normalizer = _normalizer(meta.get("normalizer"), reader, listed, n_features, names, params)
+    n_numeric = n_features if encoder is None else len(encoder.numeric)
+    normalizer = _normalizer(meta.get("normalizer"), reader, listed, n_numeric, names, params)
     history, n_epochs = _history(meta.get("history"))
     n_phases = meta.get("n_fit_calls")
     _expect(_is_int(n_phases) and n_phases >= 0, "n_fit_calls is not a count")
@@ -625,6 +649,7 @@ def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedStat
         n_phases=n_phases,
         bmu=bmu,
         nodes=nodes,
+        encoder=encoder,
     )
     return params, state
 
@@ -647,6 +672,16 @@ def _params(params) -> dict:
     _expect(n_jobs is None or (_is_int(n_jobs) and n_jobs != 0), "params.n_jobs is invalid")
     random_state = params.get("random_state")
     _expect(random_state is None or _is_int(random_state), "params.random_state is invalid")
+    _expect(params.get("missing", "error") in MISSING_OPTIONS, "params.missing is unknown")
+    _expect(params.get("categorical", "error") in CATEGORICAL_OPTIONS, "params.categorical is unknown")
+    weights = params.get("feature_weights")
+    if isinstance(weights, dict):
+        _expect(all(_is_number(v) for v in weights.values()), "params.feature_weights holds non-numbers")
+    else:
+        _expect(
+            weights is None or (isinstance(weights, list) and all(_is_number(v) for v in weights)),
+            "params.feature_weights is invalid",
+        )
     scale = params.get("mapsize_scale", 5)
     _expect(
         isinstance(scale, (int, float)) and not isinstance(scale, bool), "params.mapsize_scale is invalid"

@@ -553,6 +553,9 @@ def test_the_original_positional_constructor():
         "mapsize_scale": 4,
         "random_state": None,
         "dtype": "float32",
+        "missing": "error",
+        "categorical": "error",
+        "feature_weights": None,
     }
     full.fit(data, 2)
     assert full.mapsize_ == (4, 3) and full.lattice_.name == "rect"

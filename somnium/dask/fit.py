@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .._encoding import table_columns
 from .._state import FittedState, initial_state, model_rng
 from .._validation import (
     check_numeric_columns,
@@ -36,7 +37,8 @@ from .._validation import (
 )
 from ..exceptions import InvalidValuesInDataSet
 from ..normalization import BoxCoxNormalizer, get_normalizer, normalizer_from_state
-from .passes import DaskData, _Moments
+from . import tables
+from .passes import DaskData, _Moments, model_fields
 
 __all__ = ["prepare", "prepare_fit"]
 
@@ -47,18 +49,23 @@ _WARNED_N_JOBS: weakref.WeakSet = weakref.WeakSet()
 def prepare(model, state: FittedState, X) -> DaskData:
     """A fitted model's view of new Dask rows (predict, metrics, normalize); checked lazily per partition."""
     _warn_n_jobs(model, stacklevel=5)  # user -> predict -> _data -> prepare
-    X = _as_collection(X, state)
-    return DaskData(X, state.normalizer, state.center, model.dtype, model.distance_metric, _frame_columns(X))
+    X = _as_collection(X, state, model)
+    return DaskData.of_model(X, model, state, _frame_columns(X))
 
 
 def prepare_fit(model, state: FittedState | None, X) -> tuple[FittedState, DaskData]:
     """The state a fit starts from (a new, uncommitted one on a first fit) and the training rows."""
     _warn_n_jobs(model, stacklevel=6)  # user -> fit -> _fit_batch -> _prepare -> prepare_fit
-    X = _as_collection(X, state)
+    X = _as_collection(X, state, model)
     names = _frame_columns(X)
     if state is None:
+        if tables.needs_table_path(model, X):
+            return tables.initial_table_state(model, X, names)
         return _initial_state(model, X, names)
-    data = DaskData(X, state.normalizer, state.center, model.dtype, model.distance_metric, names)
+    data = DaskData.of_model(X, model, state, names)
+    if data.table is not None:  # missing cells or categories: checked as the epochs will read them
+        state.history.truncate(state.n_epochs)
+        return state, tables.count_rows(data)
     moments = data._moments(names, state.normalizer, transform=None)  # validates, counts the rows
     _check_training_rows(moments.n)
     state.history.truncate(state.n_epochs)
@@ -69,10 +76,11 @@ def _frame_columns(X) -> tuple | None:
     return tuple(column_names(X.columns)) if is_dask_dataframe(X) else None
 
 
-def _as_collection(X, state):
+def _as_collection(X, state, model):
     """The Dask collection in the model's column order, chunked along rows only."""
     if is_dask_dataframe(X):
-        check_numeric_columns(X)
+        onehot = model.categorical == "onehot" or (state is not None and state.encoder is not None)
+        check_numeric_columns(X, categorical="onehot" if onehot else "error")
         column_names(X.columns)  # duplicated or MultiIndex columns are refused here
         X = matched_columns(X, None if state is None else state.feature_names)
         n_features = len(X.columns)
@@ -96,10 +104,10 @@ def _as_collection(X, state):
         )
     if n_features == 0:
         raise InvalidValuesInDataSet("X has no columns (zero features).")
-    if state is not None and n_features != state.n_features:
+    if state is not None and n_features != len(table_columns(state)):
         detail = f": {list(state.feature_names)}" if state.feature_names is not None else ""
         raise InvalidValuesInDataSet(
-            f"X has {n_features} features, but SOM was fitted with {state.n_features}{detail}."
+            f"X has {n_features} features, but SOM was fitted with {len(table_columns(state))}{detail}."
         )
     return X
 
@@ -191,7 +199,10 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
         low=normalized.low,
         high=normalized.high,
     )
-    return state, replace(data, center=normalized.mean)
+    fields = model_fields(model, state)  # feature weights apply from the first epoch
+    return state, replace(
+        data, center=normalized.mean, weights=fields["weights"], count_weights=fields["count_weights"]
+    )
 
 
 #: Normalisations that are ``(x - shift) / scale``: the normalised moments follow from the raw ones.

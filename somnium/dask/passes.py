@@ -32,11 +32,13 @@ from dask.delayed import Delayed, delayed
 from dask.highlevelgraph import HighLevelGraph
 
 from .. import engine
+from .._encoding import TableMapping, distance_weights, encoded_names, normalized_rows
+from .._params import check_params
 from .._validation import check_finite, float_values, is_dask_dataframe
 from ..exceptions import ClusterError, InvalidValuesInDataSet, SomniumError
 from ..lattice import Lattice
 
-__all__ = ["SPLIT_EVERY", "ClusterError", "DaskData", "active_client"]
+__all__ = ["SPLIT_EVERY", "ClusterError", "DaskData", "active_client", "model_fields"]
 
 #: Fan-in of the reduction tree: each summing task adds up to this many partitions' statistics.
 SPLIT_EVERY = 8
@@ -172,9 +174,31 @@ class _PassSpec:
     lattice: Lattice | None = None
     with_metrics: bool = False
     validate: bool = True
+    # A table with missing cells or categories (SOM(missing="ignore"), categorical="onehot"): the
+    # model's mapping (somnium._encoding.TableMapping) turns each partition into rows, checking them.
+    table: object = None
+    missing: bool = False
+    weights: np.ndarray | None = None
+    count_weights: np.ndarray | None = None
+
+    def training_data(self, Xn) -> engine.TrainingData:
+        return engine.TrainingData(
+            Xn,
+            self.center,
+            self.dtype,
+            self.metric,
+            missing=self.missing,
+            weights=self.weights,
+            count_weights=self.count_weights,
+        )
 
 
 def _normalized(block, spec: _PassSpec, index) -> np.ndarray:
+    if spec.table is not None:
+        try:
+            return normalized_rows(spec.table, block, "ignore" if spec.missing else "error")
+        except InvalidValuesInDataSet as error:
+            raise InvalidValuesInDataSet(f"{_partition_label(index)}: {error}") from None
     if spec.validate:
         X = _checked_values(block, index, spec.names, spec.normalizer)
     else:
@@ -195,12 +219,16 @@ def _partition_statistics(block, spec: _PassSpec, index, selection=None):
     """One partition's :class:`~somnium.engine.EpochStatistics` for the pass's codebook."""
     if selection is not None:
         count, seed = selection
-        values = float_values(block)
-        block = values[np.sort(np.random.default_rng(seed).choice(len(values), count, replace=False))]
-    Xn = _normalized(block, spec, index)
-    if Xn.shape[0] == 0:
+        rows = np.sort(np.random.default_rng(seed).choice(len(block), count, replace=False))
+        block = (
+            block.iloc[rows]
+            if hasattr(block, "iloc") and spec.table is not None
+            else float_values(block)[rows]
+        )
+    if len(block) == 0:
         return _empty_statistics(spec)
-    data = engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric)
+    Xn = _normalized(block, spec, index)
+    data = spec.training_data(Xn)
     with engine.on_calling_thread():  # the worker's threads are the parallelism
         stats, _ = engine.epoch_statistics(data, spec.codebook, spec.lattice, spec.with_metrics, n_jobs=1)
     return stats
@@ -208,11 +236,11 @@ def _partition_statistics(block, spec: _PassSpec, index, selection=None):
 
 def _block_bmus(block, spec: _PassSpec, block_info=None):
     index = block_info[0]["chunk-location"][0] if block_info else "?"
-    Xn = _normalized(block, spec, index)
-    if Xn.shape[0] == 0:
+    if len(block) == 0:
         return np.zeros(0, dtype=np.int64)
+    Xn = _normalized(block, spec, index)
     with engine.on_calling_thread():
-        return engine.TrainingData(Xn, spec.center, spec.dtype, spec.metric).bmus(spec.codebook, n_jobs=1)
+        return spec.training_data(Xn).bmus(spec.codebook, n_jobs=1)
 
 
 def _partition_bmus(frame, spec: _PassSpec, partition_info=None):
@@ -259,7 +287,28 @@ def _partition_normalized(frame, spec: _PassSpec, partition_info=None):
     import pandas as pd
 
     index = partition_info["number"] if partition_info else "?"
-    return pd.DataFrame(_normalized(frame, spec, index), index=frame.index, columns=list(spec.names))
+    columns = list(spec.names) if spec.table is None else encoded_names(spec.table)
+    if len(frame) == 0:
+        return pd.DataFrame({name: np.zeros(0) for name in columns}, index=frame.index)
+    return pd.DataFrame(_normalized(frame, spec, index), index=frame.index, columns=columns)
+
+
+def model_fields(model, state) -> dict:
+    """What a pass needs of a model besides its codebook: normaliser, centre, checked dtype and metric,
+    and for tables with missing cells or categories the mapping, the missing flag and the weights."""
+    params = check_params(model.get_params())
+    weights, counts = distance_weights(state, params["feature_weights"])
+    missing = params["missing"] == "ignore"
+    return dict(
+        normalizer=state.normalizer,
+        center=state.center,
+        dtype=params["dtype"],
+        metric=params["distance_metric"],
+        table=TableMapping.of(state) if missing or state.encoder is not None else None,
+        missing=missing,
+        weights=weights,
+        count_weights=counts,
+    )
 
 
 def _sum(*parts):
@@ -283,6 +332,15 @@ class DaskData:
     parts: list = field(default=None, repr=False)
     # Shared by the copies (subsamples) of one fit's data, so a lost cluster fails every later pass at once.
     health: dict = field(default_factory=dict, repr=False)
+    table: object = None  # as _PassSpec.table
+    missing: bool = False
+    weights: np.ndarray | None = None
+    count_weights: np.ndarray | None = None
+
+    @classmethod
+    def of_model(cls, collection, model, state, names, **fields) -> DaskData:
+        """``collection`` prepared with ``model``'s checked parameters and ``state``'s table mapping."""
+        return cls(collection, names=names, **model_fields(model, state), **fields)
 
     def __post_init__(self):
         if self.parts is None:
@@ -395,6 +453,10 @@ class DaskData:
             lattice,
             bool(with_metrics),
             self.validate,
+            self.table,
+            self.missing,
+            self.weights,
+            self.count_weights,
         )
 
     def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
@@ -453,6 +515,7 @@ class DaskData:
         if is_dask_dataframe(self.collection):
             import pandas as pd
 
-            meta = pd.DataFrame({name: np.zeros(0) for name in self.names})
+            columns = self.names if self.table is None else encoded_names(self.table)
+            meta = pd.DataFrame({name: np.zeros(0) for name in columns})
             return self.collection.map_partitions(_partition_normalized, spec, meta=meta)
         return self.collection.map_blocks(_block_normalized, spec, dtype=np.float64)

@@ -29,7 +29,7 @@ from .._validation import (
     matched_columns,
 )
 from ..exceptions import DaskRowsError, InvalidValuesInDataSet
-from .passes import DaskData, _block_bmu_distances, _block_bmus, _PassSpec
+from .passes import DaskData, _block_bmu_distances, _block_bmus, _PassSpec, model_fields
 
 __all__ = ["DaskRows", "rows_of_nodes", "sample_rows", "segment_labels"]
 
@@ -237,7 +237,7 @@ def _bmu_spec(model) -> _PassSpec:
     state = committed_state(model, "a pass over Dask rows")
     names = None if state.feature_names is None else tuple(state.feature_names)
     codebook = np.ascontiguousarray(state.codebook, dtype=np.float64)
-    return _PassSpec(state.normalizer, state.center, model.dtype, model.distance_metric, names, codebook)
+    return _PassSpec(names=names, codebook=codebook, **model_fields(model, state))
 
 
 def _partition_tally(frame, columns, index):

@@ -16,10 +16,11 @@ import numpy as np
 import traitlets
 
 from .._rows import sample_rows
-from ..engine import principal_axes
+from ..engine import has_missing, principal_axes
 from ..exceptions import ModelNotTrainedError
 from ..metrics import METRIC_LABELS
 from ._recorder import CURVE_METRICS
+from .component_planes import plane_feature_weights
 
 __all__ = ["MAX_SAMPLE_ROWS", "CurvePanel", "MapPanel", "epoch_ticks", "value_range"]
 
@@ -307,10 +308,19 @@ class MapPanel:
 
     def _draw_net(self):
         model = self.model
-        codebook = model.normalized_codebook_
+        # The space the map sees: columns scaled by the square root of their weight (a weight-0 column
+        # decides no BMU, so it must not set the axes either).
+        weights = plane_feature_weights(model)
+        scale = 1.0 if weights is None else np.sqrt(weights)
+        codebook = model.normalized_codebook_ * scale
         if self.basis is None:
-            sample = model.normalize(self.sample) if self.sample is not None else codebook
-            center, _, axes = principal_axes(sample, 2)
+            sample = model.normalize(self.sample) * scale if self.sample is not None else codebook
+            # Rows with missing cells: a pairwise-complete covariance, and each row drawn by its
+            # observed cells (a missing one at the centre, the projection of what is known).
+            gaps = has_missing(sample)
+            center, _, axes = principal_axes(sample, 2, missing=gaps)
+            if gaps:
+                sample = np.where(np.isnan(sample), center, sample)
             self.basis = (center, axes if axes.shape[1] == 2 else np.eye(codebook.shape[1], 2))
             self.edges = model.lattice_.edges
             if self.sample is not None:

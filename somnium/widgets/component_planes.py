@@ -23,6 +23,42 @@ __all__ = ["ComponentPlanes", "plane_distances", "similarity_order"]
 ORDERS = ("similarity", "input")
 
 
+def column_planes(model) -> dict[str, list[str]]:
+    """The planes of each column of the table ``model`` was fit on (empty without one).
+
+    A numeric column has one plane, its own name; a categorical one (``categorical="onehot"``) one
+    per category, ``"column=value"``, in :meth:`SOM.feature_names` order.
+    """
+    names = list(model.feature_names())
+    try:
+        columns = [str(c) for c in model.feature_names_in_]
+    except AttributeError:  # fit on an array
+        return {}
+    planes, position = {}, 0
+    for column in columns:
+        if position < len(names) and names[position] == column:
+            planes[column], position = [column], position + 1
+            continue
+        start = position
+        while position < len(names) and names[position].startswith(f"{column}="):
+            position += 1
+        planes[column] = names[start:position]
+    return planes
+
+
+def plane_feature_weights(model) -> np.ndarray | None:
+    """The distance weight of each plane (``model.feature_weights`` of its column), None if all are 1."""
+    weights = model.feature_weights
+    if weights is None:
+        return None
+    planes = column_planes(model) or {name: [name] for name in model.feature_names()}
+    if isinstance(weights, dict):
+        per_column = [float(weights.get(column, 1.0)) for column in planes]
+    else:
+        per_column = [float(w) for w in np.asarray(weights, dtype=np.float64).ravel()]
+    return np.repeat(per_column, [len(names) for names in planes.values()])
+
+
 class ComponentPlanes(SomniumWidget):
     """A grid of component planes: one small hex map per feature, linked to the shared selection.
 
@@ -31,7 +67,8 @@ class ComponentPlanes(SomniumWidget):
     model : SOM
         A fitted model.
     features : list of str, optional
-        Which features to show (default: all, as ``model.feature_names()``).
+        Which features to show (default: all, as ``model.feature_names()``); a categorical column of
+        the table (``categorical="onehot"``) stands for its planes, ``"column=value"`` per category.
     selection : Selection, optional
         The selection to show and edit, shared with other views; a new one by default.
     shared_scale : bool, default False
@@ -91,7 +128,7 @@ class ComponentPlanes(SomniumWidget):
         groups=None,
     ):
         names = list(model.feature_names())  # raises ModelNotTrainedError on an unfitted model
-        chosen = self._check_features(features, names)
+        chosen = self._check_features(features, names, column_planes(model))
         order = check_option(order, ORDERS, "order")
         columns = 0 if columns is None else check_int(columns, "columns", minimum=1)
         codebook = np.asarray(model.codebook_, dtype=np.float64)[:, [names.index(f) for f in chosen]]
@@ -116,12 +153,16 @@ class ComponentPlanes(SomniumWidget):
             self.show_groups(groups)
 
     @staticmethod
-    def _check_features(features, names):
+    def _check_features(features, names, planes=None):
         if features is None:
             return names
         if isinstance(features, str):
             features = [features]
-        chosen = [str(f) for f in features]
+        planes = planes or {}
+        # A categorical column of the table stands for its planes ("island": "island=Biscoe", ...).
+        chosen = [
+            p for f in map(str, features) for p in (planes[f] if f not in names and f in planes else [f])
+        ]
         unknown = [f for f in chosen if f not in names]
         if unknown:
             raise ValueError(f"Unknown feature {unknown[0]!r}; the model's features are {names}.")

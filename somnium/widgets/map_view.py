@@ -36,6 +36,7 @@ from ._base import STATIC_DIR, SomniumWidget
 from ._rows import Rows, rows_for
 from ._segments import SEGMENT_PALETTE
 from ._traits import FloatArray, TraitValueError, UIntArray, check_text
+from .component_planes import column_planes
 
 __all__ = ["MapView"]
 
@@ -63,7 +64,8 @@ def layer_columns(model, data) -> list:
     shown = set(numeric_columns(data))  # empty for an array
     if shown:
         check_column_names(data.columns)  # layers are keyed by text
-    features = set(model.feature_names())
+    # The codebook's columns and the table's (a one-hot column "c" has planes "c=value", not "c")
+    features = {*model.feature_names(), *column_planes(model)}
     return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
 
 
@@ -74,7 +76,7 @@ def category_columns(model, data) -> list:
     if not hasattr(dtypes, "items"):
         return []
     numeric = set(numeric_columns(data))
-    features = set(model.feature_names())
+    features = {*model.feature_names(), *column_planes(model)}  # a table's categorical features: planes
     columns = [
         label
         for label, dtype in dtypes.items()
@@ -114,7 +116,9 @@ class MapView(SomniumWidget):
         :attr:`selected_index` / :attr:`bmu` are unavailable (no positions).
     color : str, pandas Series or array-like, default "umatrix"
         Initial colour layer: ``"umatrix"``, ``"hits"``, ``"quality"``, a
-        feature name (prototype values in input units), a column of ``data``
+        feature name (prototype values in input units; a categorical
+        feature's planes are named ``"column=value"``, each the share of that
+        category per node), a column of ``data``
         (numeric: the mean over each node's rows; text, categorical or
         boolean: the most frequent value, with a legend), or values: one per
         row of ``data`` (a Series aligned on its index, an array of its
@@ -232,6 +236,7 @@ class MapView(SomniumWidget):
         self._constructed = False
         self._layer_cache: dict[str, np.ndarray] = {}
         self._layers: dict[str, _Layer] = {}
+        self._column_planes = column_planes(model)
         self._register_layers(model)
         for key, layer in self._layers.items():  # feature and column names travel as menu text
             check_text(layer.label, f"The layer {key!r} is labelled")
@@ -547,6 +552,12 @@ class MapView(SomniumWidget):
                     f"The {color!r} layer is not available in this view: {self._anomaly_unavailable}."
                 )
             if color not in self._layers:
+                planes = self._column_planes.get(color, ())
+                if len(planes) > 1 or (planes and planes[0] != color):
+                    shown = ", ".join(repr(p) for p in planes)
+                    raise traitlets.TraitError(
+                        f"{color!r} is a categorical column: the map shows one plane per category, {shown}."
+                    )
                 valid = ", ".join(repr(c) for c in self._layers)
                 rows = " or per row of the data" if self._rows is not None else ""
                 raise traitlets.TraitError(

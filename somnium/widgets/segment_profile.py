@@ -250,6 +250,9 @@ class SegmentProfile(ipywidgets.VBox):
     def compare_categories(self, nodes):
         """Share of each category inside ``nodes``' rows and outside them, per categorical column.
 
+        A share is among the rows with a value in that column: missing values are left out (the
+        ``n`` of a numeric column in :meth:`compare` likewise counts only its observed values).
+
         Returns
         -------
         pandas.DataFrame

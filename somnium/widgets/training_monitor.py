@@ -22,7 +22,7 @@ import ipywidgets
 import numpy as np
 import traitlets
 
-from .._validation import check_option, column_names
+from .._validation import boolean_columns, check_option, column_names, numeric_columns
 from ..exceptions import FitInProgressError, UnknownOptionError
 from . import _run
 from ._base import STATIC_DIR
@@ -412,6 +412,8 @@ def _feature_names(X) -> list[str] | None:
     """The names a fit on ``X`` gives its features (:meth:`SOM.feature_names`), or None if unclear."""
     try:
         if hasattr(X, "columns"):
+            if len(numeric_columns(X)) + len(boolean_columns(X)) < len(X.columns):
+                return None  # one-hot columns get names "column=value" from the fit
             return column_names(X.columns)
         shape = X.shape if hasattr(X, "shape") else np.shape(X)
         return [f"x{i}" for i in range(int(shape[1]))] if len(shape) == 2 else None
