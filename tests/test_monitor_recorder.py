@@ -262,8 +262,9 @@ def test_the_publisher_sends_the_latest_state_at_most_once_an_interval():
         publisher.poke()
         time.sleep(0.002)
     publisher.close()
+    elapsed = time.perf_counter() - started  # the loop may overrun 0.6 s on a loaded machine
     gaps = np.diff([t for t, _ in sent])
-    assert 5 <= len(sent) <= 0.6 / 0.05 + 1
+    assert 5 <= len(sent) <= round(elapsed / 0.05, 6) + 1
     assert gaps.min() >= 0.05 * 0.95
     assert not any(final for _, final in sent)
 

@@ -108,7 +108,9 @@ def test_wheel_holds_the_package_and_its_bundles_only(dist):
     # Metadata a user sees on the index.
     assert "Name: somnium-som" in metadata
     assert "License-Expression: MIT" in metadata
-    assert "Project-URL: Documentation," in metadata
+    # Only addresses that exist: the original project's (the project's own come with publication)
+    assert "Project-URL: Original project, https://github.com/ivallesp/somnium" in metadata
+    assert "somnium-som/somnium" not in metadata
     assert "Classifier: Framework :: Jupyter :: JupyterLab" in metadata
     assert "Provides-Extra: docs" in metadata
 
