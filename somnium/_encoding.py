@@ -393,7 +393,14 @@ def first_rows(X, params: dict):
     if encoder is None:
         rows = validated_rows(X, min_rows=2, missing=missing, fitting=True)
         normalizer.fit(rows, feature_names=names, allow_missing=missing == "ignore")
-        return None, normalizer, normalizer.transform(rows), names
+        # A converted copy (float32 or list input, a mixed frame) is ours: normalised in place.
+        owned = rows is not X and rows.base is None
+        return (
+            None,
+            normalizer,
+            normalizer._transform_owned(rows) if owned else normalizer.transform(rows),
+            names,
+        )
     encoded = encoder.encode(X, missing, fitting=True)
     if encoded.shape[0] < 2:
         raise InvalidValuesInDataSet(f"Training needs at least 2 rows, got {encoded.shape[0]} sample.")

@@ -249,6 +249,18 @@ class Normalizer:
         self._check_domain(X, self.feature_names_in_)
         return self._transform(X)
 
+    def _transform_owned(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of rows nobody else holds (a fit's private float64 copy): in place where
+        the transform allows, so a first fit never holds the raw and the normalised rows at once."""
+        X = self._check_input(X)
+        self._check_domain(X, self.feature_names_in_)
+        if X.dtype != np.float64 or not X.flags.writeable or not X.flags.c_contiguous:
+            return self._transform(X)
+        return self._transform_in_place(X)
+
+    def _transform_in_place(self, X: np.ndarray) -> np.ndarray:
+        return self._transform(X)  # transforms with no in-place form
+
     def inverse_transform(self, Y) -> np.ndarray:
         """Map normalized values back to the original units.
 
@@ -400,6 +412,11 @@ class StandardNormalizer(Normalizer):
         out /= _cast(self.scale_, X)
         return out
 
+    def _transform_in_place(self, X):
+        X -= self.center_
+        X /= self.scale_
+        return X
+
     def _inverse_transform(self, Y):
         out = Y * _cast(self.scale_, Y)
         out += _cast(self.center_, Y)
@@ -421,6 +438,11 @@ class MinMaxNormalizer(Normalizer):
         out = X - _cast(self.min_, X)
         out /= _cast(self.scale_, X)
         return out
+
+    def _transform_in_place(self, X):
+        X -= self.min_
+        X /= self.scale_
+        return X
 
     def _inverse_transform(self, Y):
         out = Y * _cast(self.scale_, Y)
@@ -447,6 +469,9 @@ class LogNormalizer(Normalizer):
 
     def _transform(self, X):
         return np.log1p(X)
+
+    def _transform_in_place(self, X):
+        return np.log1p(X, out=X)
 
     def _inverse_transform(self, Y):
         return np.expm1(Y)
@@ -590,6 +615,9 @@ class IdentityNormalizer(Normalizer):
 
     def _transform(self, X):
         return X.copy()
+
+    def _transform_in_place(self, X):
+        return X
 
     def _inverse_transform(self, Y):
         return Y.copy()

@@ -373,3 +373,37 @@ def test_damaged_state_raises_model_file_error():
 def test_state_with_unknown_name_raises_not_found():
     with pytest.raises(NormalizationFunctionNotFound):
         normalizer_from_state({"name": "sqrt"})
+
+
+@pytest.mark.parametrize("name", ["standard", "minmax", "log", "logistic", "boxcox", "none"])
+def test_the_in_place_transform_of_owned_rows_is_the_transform(name):
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0.5, 4.0, size=(200, 3))
+    normalizer = get_normalizer(name).fit(X)
+    expected = normalizer.transform(X)
+    owned = X.copy()
+    np.testing.assert_array_equal(normalizer._transform_owned(owned), expected)
+
+
+def test_a_fit_never_modifies_the_callers_rows():
+    """The first fit normalises its own converted copy in place, never the caller's data."""
+    import pandas as pd
+
+    from somnium import SOM
+
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(300, 3)) * [1.0, 10.0, 100.0] + [0.0, 5.0, -50.0]
+    inputs = {
+        "float64": base.copy(),
+        "float32": base.astype(np.float32),
+        "fortran": np.asfortranarray(base),
+        "frame": pd.DataFrame(base, columns=list("abc")),
+        "mixed frame": pd.DataFrame({"a": base[:, 0], "b": base[:, 1].astype(np.float32), "c": base[:, 2]}),
+        "list": base.tolist(),
+    }
+    reference = SOM(mapsize=(4, 5), random_state=0).fit(base.copy(), epochs=2).codebook_
+    for label, X in inputs.items():
+        before = np.array(X, dtype=np.float64, copy=True)
+        codebook = SOM(mapsize=(4, 5), random_state=0).fit(X, epochs=2).codebook_
+        np.testing.assert_array_equal(np.asarray(X, dtype=np.float64), before, err_msg=label)
+        np.testing.assert_allclose(codebook, reference, rtol=1e-4, atol=1e-4, err_msg=label)
