@@ -319,8 +319,8 @@ class MapView(SomniumWidget):
         """The layer key for a ``color`` value, registering an array as a custom layer."""
         if isinstance(color, str):
             if color not in self._layers:
-                choices = list(self._layers)
-                shown = ", ".join(repr(c) for c in choices[:12]) + (", ..." if len(choices) > 12 else "")
+                # Every name: a list cut short hides the one the user was after.
+                shown = ", ".join(repr(c) for c in self._layers)
                 raise traitlets.TraitError(
                     f"Unknown colour layer {color!r}. Choose one of {shown}, or pass one value per node."
                 )
