@@ -115,16 +115,17 @@ def files_beside(root: Path) -> set[str]:
 
 _RUN_STATE_JS = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
-  const cells = panel.content.widgets.filter((c) => c.model.type === 'code');
+  // i: the cell's place in the notebook (markdown cells counted), as check_views reports it
+  const cells = panel.content.widgets.map((c, i) => [c, i]).filter(([c]) => c.model.type === 'code');
   const errors = [];
-  cells.forEach((c, i) => c.model.outputs.toJSON().forEach((o) => {
+  cells.forEach(([c, i]) => c.model.outputs.toJSON().forEach((o) => {
     if (o.output_type === 'error') errors.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
     if (o.output_type === 'stream' && o.name === 'stderr' && /Traceback/.test(o.text)) errors.push(`cell ${i}: ${o.text}`);
   }));
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
   const pending = Array.from(panel.content.node.querySelectorAll('.jp-InputArea-prompt'))
     .some((p) => p.textContent.includes('*'));
-  const ran = cells.every((c) => c.model.executionCount !== null);
+  const ran = cells.every(([c]) => c.model.executionCount !== null);
   return {errors, done: ran && !pending && !!kernel && kernel.status === 'idle'};
 }"""
 
