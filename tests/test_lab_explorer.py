@@ -213,7 +213,7 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
         timeout=30_000,
     )
     fill = page.locator(f'{MAP} [data-neuron="{target}"]').get_attribute("fill")
-    assert fill == "#4e79a7"  # the first segment colour; the map switched to the segments layer
+    assert fill == "#3d8fd1"  # the first segment colour; the map switched to the segments layer
     legend = page.eval_on_selector_all(
         f"{PLANES} .somnium-segments__name", "ns => ns.map(n => n.textContent)"
     )

@@ -127,9 +127,14 @@ class Explorer(ipywidgets.VBox):
         self.profile = SegmentProfile(model, None, selection=self.selection, rows=rows, summaries=summaries)
         self.map.layout = ipywidgets.Layout(flex="1 1 45%", min_width="320px")
         self.planes.layout = ipywidgets.Layout(flex="1 1 55%", min_width="320px")
+        # Side by side, the map sets the row's height and the planes scroll within it (no blank area
+        # under the map however many planes): rules for these classes in component_planes.css.
+        self.map.add_class("somnium-explorer__map")
+        self.planes.add_class("somnium-explorer__planes")
         top = ipywidgets.HBox(
-            [self.map, self.planes], layout=ipywidgets.Layout(width="100%", flex_flow="row wrap", gap="8px")
+            [self.map, self.planes], layout=ipywidgets.Layout(width="100%", flex_flow="row wrap")
         )
+        top.add_class("somnium-explorer__top")
         self._row_counts = np.asarray(rows.counts, dtype=np.int64)
         self.segments = segments if segments is not None else Segments(model)
         self.profile.segments = self.segments
@@ -151,7 +156,8 @@ class Explorer(ipywidgets.VBox):
         super().__init__(
             [top, controls, self.segment_list, self.profile], layout=ipywidgets.Layout(width="100%")
         )
-        self.add_class("somnium-explorer")
+        for name in ("somnium", "somnium-explorer"):  # somnium: the theme's tokens (lib/tokens.css)
+            self.add_class(name)
         self.refresh_segments(show=len(self.segments) > 0)
 
     def to_html(self, path, rows=None, *, title=None):

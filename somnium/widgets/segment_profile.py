@@ -32,6 +32,14 @@ SELECTION_COLOUR = "#1e88e5"
 REST_COLOUR = "#9e9e9e"
 #: Categories shown per categorical column by default
 MAX_CATEGORIES = 5
+#: Tick labels of the bar charts: rotated, and anchored at their end so that the end of a long label
+#: (the category, in "column: category") sits at its bar and the text runs down and away from the
+#: plot (centred labels turned by 30 degrees ran their ends up behind the plot: "cultivar: class_").
+TICK_ROTATION = -30
+TICK_STYLE = {"text-anchor": "end"}
+#: Rough width of a tick label's character (bqplot's axis text), to leave room under the bars
+TICK_CHAR_PX = 6.5
+CATEGORY_TITLE = "Share of rows per category: selection (blue) vs the rest (grey)"
 
 
 @dataclass
@@ -123,6 +131,28 @@ class NodeSummaries:
                 )
             )
         return out
+
+
+def _heading(text: str = "") -> ipywidgets.Label:
+    """A chart's heading: plain text (a Label draws it as text), centred, in the theme's colours."""
+    label = ipywidgets.Label(
+        text,
+        style={"font_size": "15px"},
+        layout=ipywidgets.Layout(align_self="center", margin="8px 0 0 0"),
+    )
+    label.add_class("somnium-profile__heading")
+    return label
+
+
+def _share_label(column, category) -> str:
+    return f"{column}: {category}"
+
+
+def _margins(labels) -> dict:
+    """The chart's margins, with room under the bars for its longest rotated tick label."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    bottom = 24 + 0.5 * TICK_CHAR_PX * longest  # sin(30 degrees) of the label's length, and its height
+    return {"top": 16, "bottom": int(min(max(bottom, 50), 150)), "left": 60, "right": 20}
 
 
 def _moments(n, mean, m2):
@@ -286,15 +316,22 @@ class SegmentProfile(ipywidgets.VBox):
         self._z_whiskers = bqplot.Lines(
             x=[], y=[], scales={"x": x, "y": y}, colors=[REST_COLOUR], stroke_width=2
         )
+        # The headings are Labels above the charts, not drawn by bqplot: a Figure reads its title once
+        # before it first draws and listens for changes only once drawn, so a selection set while the
+        # view was still drawing (a cell run right after the one that shows it) kept "Select nodes..."
+        # over the new bars.  figure.title keeps the same text for code and exports; the page hides it.
+        self.numeric_heading = _heading()
+        self.category_heading = _heading(CATEGORY_TITLE)
         self.numeric_figure = bqplot.Figure(
             marks=[self._z_bars, self._z_whiskers],
             axes=[
-                bqplot.Axis(scale=x, grid_lines="none", tick_rotate=-30),
+                bqplot.Axis(scale=x, grid_lines="none", tick_rotate=TICK_ROTATION, tick_style=TICK_STYLE),
                 bqplot.Axis(scale=y, side="left", label="selection mean (std units)"),
             ],
-            fig_margin={"top": 50, "bottom": 80, "left": 60, "right": 20},
+            fig_margin=_margins(self.summaries.numeric_names),
             layout=ipywidgets.Layout(width="100%", height="300px"),
             title="",
+            title_style={"display": "none"},
         )
         cx = bqplot.OrdinalScale()
         cy = bqplot.LinearScale(min=0.0, max=1.0)  # shares; a min without a max leaves bqplot no domain
@@ -309,19 +346,21 @@ class SegmentProfile(ipywidgets.VBox):
         self.category_figure = bqplot.Figure(
             marks=[self._share_bars],
             axes=[
-                bqplot.Axis(scale=cx, grid_lines="none", tick_rotate=-30),
+                bqplot.Axis(scale=cx, grid_lines="none", tick_rotate=TICK_ROTATION, tick_style=TICK_STYLE),
                 bqplot.Axis(scale=cy, side="left", label="share of rows", tick_format=".0%"),
             ],
-            fig_margin={"top": 40, "bottom": 90, "left": 60, "right": 20},
+            fig_margin=_margins(
+                _share_label(c.name, label) for c in self.summaries.categories for label in c.labels
+            ),
             layout=ipywidgets.Layout(width="100%", height="300px"),
-            title="Share of rows per category: selection (blue) vs the rest (grey)",
+            title=CATEGORY_TITLE,
+            title_style={"display": "none"},
         )
 
     def _children(self):
+        numeric = [self.numeric_heading, self.numeric_figure]
         return (
-            [self.numeric_figure, self.category_figure]
-            if self.summaries.categories
-            else [self.numeric_figure]
+            numeric + [self.category_heading, self.category_figure] if self.summaries.categories else numeric
         )
 
     def show_segment(self, name=None, segments=None) -> None:
@@ -376,10 +415,11 @@ class SegmentProfile(ipywidgets.VBox):
             self._z_whiskers.x = [[name, name] for name in names]
             self._z_whiskers.y = table[["z_low", "z_high"]].to_numpy()
         self.numeric_figure.title = title
+        self.numeric_heading.value = title
         if self.summaries.categories:
             shares = self.compare_categories(nodes)
             keep = shares.groupby("column", sort=False).head(self.max_categories)
-            labels = [f"{c}: {k}" for c, k in zip(keep["column"], keep["category"], strict=True)]
+            labels = [_share_label(c, k) for c, k in zip(keep["column"], keep["category"], strict=True)]
             with self._share_bars.hold_sync():
                 self._share_bars.x = labels
                 self._share_bars.y = np.nan_to_num(keep[["share_selected", "share_rest"]].to_numpy().T)

@@ -78,8 +78,12 @@ class LabServer:
             return ""
 
 
-def lab_environment(base: Path) -> dict[str, str]:
-    """Environment for the server (and the kernels it starts): isolated dirs, absolute PYTHONPATH."""
+def lab_environment(base: Path, pythonpath: bool = True) -> dict[str, str]:
+    """Environment for the server (and the kernels it starts): isolated dirs, absolute PYTHONPATH.
+
+    ``pythonpath=False`` leaves the repository off ``PYTHONPATH``: the kernel imports somnium as its
+    environment installed it (a venv made by the README's command).
+    """
     env = dict(os.environ)
     dirs = {
         "JUPYTER_CONFIG_DIR": base / "config",
@@ -100,7 +104,10 @@ def lab_environment(base: Path) -> dict[str, str]:
     )
     # The kernel's cwd is the notebook's directory, so the repository must be on an absolute path.
     existing = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + existing if existing else "")
+    if pythonpath:
+        env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + existing if existing else "")
+    else:
+        env.pop("PYTHONPATH", None)
     env.pop("JUPYTER_PATH", None)
     env["PYTHONUNBUFFERED"] = "1"
     # Keep the kernel's numeric libraries from oversubscribing small CI machines.
@@ -108,19 +115,21 @@ def lab_environment(base: Path) -> dict[str, str]:
     return env
 
 
-def start_lab(base: Path, root_dir: Path, app: str = "jupyterlab") -> LabServer:
+def start_lab(base: Path, root_dir: Path, app: str = "jupyterlab", python: str | None = None) -> LabServer:
     """Start JupyterLab (``app="jupyterlab"``) or Jupyter Notebook 7 (``app="notebook"``) and wait for it.
 
     Both are jupyter_server applications with the same options; Notebook 7 is built from JupyterLab's
     components, so the Lab helpers below (``window.jupyterapp``, kernel readiness, outputs) drive it too.
+    ``python`` runs the server (and its kernels) from another environment, which then imports somnium
+    as installed there (no ``PYTHONPATH``); by default this interpreter, with the repository on it.
     """
     port = free_port()
     token = secrets.token_hex(24)
-    env = lab_environment(base)
+    env = lab_environment(base, pythonpath=python is None)
     log_path = base / f"{app}.log"
     app_class = {"jupyterlab": "LabApp", "notebook": "JupyterNotebookApp"}[app]
     cmd = [
-        sys.executable,
+        python or sys.executable,
         "-m",
         app,
         "--no-browser",
