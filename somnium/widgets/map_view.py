@@ -188,7 +188,7 @@ class MapView(SomniumWidget):
     _esm = STATIC_DIR / "map_view.js"
     _css = STATIC_DIR / "map_view.css"
 
-    _browser_traits = ("color", "brush_mode")  # the layer menu and the brush buttons
+    _browser_traits = ("color", "brush_mode", "anomalies_only")  # the layer menu, brush buttons, anomaly box
     color = traitlets.Any("umatrix").tag(sync=True)
     brush_mode = traitlets.Enum(("rectangle", "lasso"), "rectangle").tag(sync=True)
     _layer_options = traitlets.List().tag(sync=True)  # [[key, label], ...] for the layer menu
