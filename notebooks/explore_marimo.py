@@ -29,7 +29,7 @@ def _():
     from somnium.widgets import ComponentPlanes, MapView, Selection
 
     features = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-    df = load_penguins().dropna(subset=features)
+    df = load_penguins()
     model = SOM(mapsize="auto", lattice="hexa", random_state=0).fit_auto(df[features])
     return ComponentPlanes, MapView, Selection, df, model
 
