@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -524,3 +525,18 @@ def test_tiny_and_empty_persisted_partitions_equal_the_in_memory_fit(on_cluster)
         model().fit(tiny, epochs=3, collect_history=True),
         model().fit(make_data(), epochs=3, collect_history=True),
     )
+
+
+def test_many_tiny_partitions_warn_with_how_to_repartition(client):
+    X = make_data(2000)
+    tiny = da.from_array(X, chunks=(40, 4))  # 50 partitions of 40 rows, recomputed every pass
+    with pytest.warns(UserWarning, match=r"50 partitions of 40 rows .*rechunk\(\{0: 2000\}\)"):
+        fitted = model().fit(tiny, epochs=2, collect_history=True)
+    assert_same_fit(fitted, model().fit(X, epochs=2, collect_history=True))
+    frame = dd.from_pandas(make_frame(2000), npartitions=50)
+    with pytest.warns(UserWarning, match=r"repartition\(npartitions=1\)"):
+        model().fit(frame, epochs=1)
+    with client.as_current(), warnings.catch_warnings():
+        warnings.simplefilter("error")  # persisted: a task per worker thread, no warning
+        model().fit(client.persist(tiny), epochs=1)
+        model().fit(da.from_array(X, chunks=(250, 4)), epochs=1)  # few partitions: no warning

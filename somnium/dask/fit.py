@@ -56,12 +56,17 @@ def prepare_fit(model, state: FittedState | None, X) -> tuple[FittedState, DaskD
     X = _as_collection(X, state)
     names = _frame_columns(X)
     if state is None:
-        return _initial_state(model, X, names)
-    data = DaskData(X, state.normalizer, state.center, model.dtype, model.distance_metric, names)
-    moments = data._moments(names, state.normalizer, transform=None)  # validates, counts the rows
-    _check_training_rows(moments.n)
-    state.history.truncate(state.n_epochs)
-    return state, data.trusted(moments)
+        state, data = _initial_state(model, X, names)
+    else:
+        data = DaskData(X, state.normalizer, state.center, model.dtype, model.distance_metric, names)
+        moments = data._moments(names, state.normalizer, transform=None)  # validates, counts the rows
+        _check_training_rows(moments.n)
+        state.history.truncate(state.n_epochs)
+        data = data.trusted(moments)
+    advice = data.tiny_partitions()
+    if advice is not None:
+        warnings.warn(advice, UserWarning, stacklevel=5)  # user -> fit -> _fit_batch -> _prepare -> here
+    return state, data
 
 
 def _frame_columns(X) -> tuple | None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import operator
 import pickle
+import statistics
 import sys
 import uuid
 from collections import Counter
@@ -54,6 +55,11 @@ SPLIT_EVERY = 8
 #: A pass's last (at most ``SPLIT_EVERY``) results are added on the client when they hold at most this
 #: many bytes in all; larger ones are added by one more task on the cluster.
 CLIENT_SUM_BYTES = 16 * 2**20
+#: A fit warns when a pass runs a task for each of more than ``TINY_PARTITION_COUNT`` partitions of fewer
+#: than ``TINY_PARTITION_ROWS`` rows (median): each task costs the scheduler milliseconds per pass
+#: (issue 21 measured ~2.5 ms), more than the SOM's own work on such a partition.
+TINY_PARTITION_ROWS = 10_000
+TINY_PARTITION_COUNT = 32
 #: A pass's spec travels inside its per-worker tasks when its copies hold at most this many bytes in
 #: all (one copy per task); a larger one is scattered to every worker first.
 INLINE_SPEC_BYTES = 16 * 2**20
@@ -492,6 +498,25 @@ class DaskData:
         payload = 8 * (n_features * n_features + 5 * n_features) + 64 * len(self.parts)
         spec = (names, probe, transform, covariance, with_log)
         return self.map_reduce("moments", _partition_moments, spec, payload=payload)
+
+    def tiny_partitions(self) -> str | None:
+        """What to do about many tiny partitions that passes visit one task each, or None (no warning)."""
+        if self.lengths is None or len(self.lengths) <= TINY_PARTITION_COUNT:
+            return None
+        typical = statistics.median(self.lengths)
+        if typical >= TINY_PARTITION_ROWS:
+            return None
+        if active_client() is not None and all(_held_keys(p.dask, p.key) is not None for p in self.parts):
+            return None  # in worker memory: a pass runs a task per worker thread, whatever the count
+        n_rows = sum(self.lengths)
+        target = max(1, math.ceil(n_rows / 100_000))
+        return (
+            f"X has {len(self.lengths)} partitions of {typical:g} rows (median): every pass over the data "
+            "runs a task per partition, and each costs the scheduler milliseconds, more than the SOM's own "
+            f"work on so few rows. Repartition to fewer, larger partitions (X.repartition(npartitions={target}) "
+            f"for a Dask DataFrame, X.rechunk({{0: {math.ceil(n_rows / target)}}}) for a Dask array), or "
+            "persist X on a distributed cluster (X = client.persist(X)) so a pass runs one task per worker thread."
+        )
 
     @property
     def n_rows(self) -> int:
