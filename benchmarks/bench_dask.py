@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_dask.py                 # W2 overhead + a 10M x 16 generated run + the model
     python benchmarks/bench_dask.py --rows 50000000 # the 50M x 16 run of the issue (minutes)
     python benchmarks/bench_dask.py --skip-large    # W2 overhead and the model only
+    python benchmarks/bench_dask.py --skip-large --skip-model --w2-rows 100000  # 100k x 32 overhead only
 
 The cluster is ``LocalCluster(n_workers=2, threads_per_worker=1)`` (processes), as in the tests.  W2 is
 200,000 x 32 rows on a 50x50 hexagonal map, float32 distances, 5 epochs; the in-memory fit uses
@@ -53,14 +54,14 @@ def worker_peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def w2_overhead(client, epochs: int = 5, rounds: int = 3) -> dict:
+def w2_overhead(client, epochs: int = 5, rounds: int = 3, n_rows: int = 200_000) -> dict:
     """W2 in memory and on the cluster, ``rounds`` times interleaved (so both see the same machine)."""
     import dask.array as da
     from distributed import get_task_stream
 
-    X = np.random.default_rng(0).normal(size=(200_000, 32)) * np.linspace(3, 0.5, 32)
+    X = np.random.default_rng(0).normal(size=(n_rows, 32)) * np.linspace(3, 0.5, 32)
     with client.as_current():
-        dask_X = client.persist(da.from_array(X, chunks=(25_000, 32)))
+        dask_X = client.persist(da.from_array(X, chunks=(math.ceil(n_rows / 8), 32)))
         SOM(mapsize=(50, 50), random_state=0).fit(dask_X, epochs=1)  # warm the workers' imports
     memory_runs, dask_runs, busy = [], [], 0.0
     for _ in range(rounds):
@@ -195,6 +196,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved W2 rounds (memory, Dask)")
+    parser.add_argument("--w2-rows", type=int, default=200_000, help="rows of W2 (32 features, 8 partitions)")
+    parser.add_argument("--skip-model", action="store_true", help="no scaling model")
     parser.add_argument(
         "--quiet-workers",
         action="store_true",
@@ -220,8 +223,10 @@ def main() -> None:
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
-        print("W2 (200k x 32, 50x50, median s/epoch):", w2_overhead(client, rounds=args.rounds))
-        print("scaling model:", scaling_model(client))
+        overhead = w2_overhead(client, rounds=args.rounds, n_rows=args.w2_rows)
+        print(f"W2 ({args.w2_rows} x 32, 50x50, median s/epoch):", overhead)
+        if not args.skip_model:
+            print("scaling model:", scaling_model(client))
         if not args.skip_large:
             print("generated run:", large_run(client, args.rows, args.epochs))
 

@@ -102,6 +102,22 @@ def numba_kernels(flops: float = math.inf):
     return _kernels
 
 
+def numba_wanted(flops: float) -> bool:
+    """Whether a pass of ``flops`` measuring work runs on numba, by :func:`numba_kernels`' rule, counted here.
+
+    For a process that runs no pass itself (a Dask client: its workers each see only their share of
+    a pass, so their own counts would load numba passes later than an in-memory fit does). Never
+    imports numba; the workers load it when told to.
+    """
+    global _flops_done
+    if USE_NUMBA is not None:
+        return USE_NUMBA
+    if _kernels_module:
+        return True
+    _flops_done += flops
+    return "numba" in sys.modules or _flops_done >= _NUMBA_MIN_FLOPS
+
+
 def resolve_n_jobs(n_jobs: int | None) -> int:
     """Threads of the row-chunk pool: every core for None or -1, ``k`` for ``k``, cores + 1 + k below -1."""
     if n_jobs is None or n_jobs < 0:

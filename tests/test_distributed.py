@@ -7,6 +7,7 @@ Dask result is the same call on the in-memory data.
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ import pytest
 import somnium
 from somnium import SOM
 from somnium.exceptions import ClusterError, InvalidValuesInDataSet, ModelNotTrainedError
+from somnium.lattice import LATTICES
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -429,3 +432,111 @@ def test_non_numeric_columns_and_1d_arrays_are_refused_with_the_in_memory_wordin
         model().fit(dd.from_pandas(frame, npartitions=2), epochs=1)
     with pytest.raises(InvalidValuesInDataSet, match="2-D"):
         model().fit(da.ones(10, chunks=5), epochs=1)
+
+
+# ------------------------------------------- persisted partitions, per-worker tasks
+def frame_of_pieces(pieces):
+    """A Dask DataFrame whose partitions are ``pieces`` as given (columns in their own order)."""
+    from dask import delayed
+
+    meta = make_frame(0)
+    return dd.from_delayed([delayed(piece) for piece in pieces], meta=meta, verify_meta=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lattice", sorted(LATTICES))
+@pytest.mark.parametrize("normalization", ["standard", "minmax", "log", "logistic", "boxcox", "none"])
+def test_persisted_data_on_the_cluster_equal_the_in_memory_fit(on_cluster, lattice, normalization):
+    X = np.abs(make_data()) + 0.5
+    params = {"normalization": normalization, "lattice": lattice, "mapsize": (6, 6)}
+    memory = model(**params).fit(X, epochs=3, collect_history=True)
+    persisted = on_cluster.persist(da.from_array(X, chunks=(130, 4)))  # 10 partitions, the last short
+    dask_model = model(**params).fit(persisted, epochs=3, collect_history=True)
+    assert_same_fit(dask_model, memory)
+    np.testing.assert_array_equal(dask_model.node_hits(), memory.node_hits())
+    np.testing.assert_array_equal(dask_model.predict(persisted).compute(), memory.predict(X))
+
+
+def test_per_worker_tasks_cover_every_persisted_partition_once(on_cluster):
+    from somnium.dask.passes import DaskData
+
+    persisted = on_cluster.persist(da.from_array(make_data(), chunks=(100, 4)))
+    data = DaskData(persisted, None, None, "float64", "euclidean", None)
+    data._groups(on_cluster)  # asked while persist may still be computing: not the final answer
+    distributed.wait(persisted)
+    groups = data._groups(on_cluster)
+    assert groups is not None  # the data are in worker memory: a task per worker thread
+    assert sorted(i for group in groups for i in group) == list(range(12))
+    assert len(groups) <= 2  # 2 workers of 1 thread
+    lazy = da.from_array(make_data(), chunks=(100, 4))  # not held by the workers: a task per partition
+    assert DaskData(lazy, None, None, "float64", "euclidean", None)._groups(on_cluster) is None
+
+
+@pytest.mark.parametrize("where", ["local", "cluster", "persisted"])
+@pytest.mark.parametrize("normalization", ["standard", "boxcox"])
+def test_partitions_with_their_columns_in_another_order_train_by_name(client, where, normalization):
+    frame = make_frame().abs() + 0.5  # positive, for Box-Cox
+    names = list(frame.columns)
+    pieces = [frame.iloc[:400], frame.iloc[400:800][names[::-1]], frame.iloc[800:][names[2:] + names[:2]]]
+    memory = model(normalization=normalization).fit(frame, epochs=3, collect_history=True)
+    lazy = frame_of_pieces(pieces)
+    if where == "local":
+        fitted = model(normalization=normalization).fit(lazy, epochs=3, collect_history=True)
+        bmus = fitted.predict(lazy).compute()
+    else:
+        with client.as_current():
+            data = client.persist(lazy) if where == "persisted" else lazy
+            fitted = model(normalization=normalization).fit(data, epochs=3, collect_history=True)
+            bmus = fitted.predict(data).compute()
+    assert_same_fit(fitted, memory)
+    np.testing.assert_array_equal(np.asarray(bmus), memory.predict(frame))
+
+
+@pytest.mark.parametrize("where", ["local", "persisted"])
+def test_a_partition_lacking_a_column_is_refused_naming_it(client, where):
+    frame = make_frame()
+    pieces = [frame.iloc[:600], frame.iloc[600:].drop(columns="gamma")]
+    lazy = frame_of_pieces(pieces)
+    message = r"Partition 1 of X .*missing columns \['gamma'\]"
+    if where == "local":
+        with pytest.raises(InvalidValuesInDataSet, match=message):
+            model().fit(lazy, epochs=1)
+        return
+    with client.as_current():
+        persisted = client.persist(lazy)
+        with pytest.raises(InvalidValuesInDataSet, match=message):
+            model().fit(persisted, epochs=1)
+        fitted = model().fit(frame, epochs=1)
+        with pytest.raises(InvalidValuesInDataSet, match=message):
+            fitted.predict(persisted).compute()
+
+
+def test_tiny_and_empty_persisted_partitions_equal_the_in_memory_fit(on_cluster):
+    frame = make_frame(300)
+    sizes = [0, 1, 2, 0, 5, 1, 91, 0, 200]
+    bounds = np.cumsum([0, *sizes])
+    pieces = [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    memory = model(normalization="boxcox").fit(frame.abs() + 0.5, epochs=3, collect_history=True)
+    persisted = on_cluster.persist(frame_of_pieces([piece.abs() + 0.5 for piece in pieces]))
+    fitted = model(normalization="boxcox").fit(persisted, epochs=3, collect_history=True)
+    assert_same_fit(fitted, memory)
+    tiny = on_cluster.persist(da.from_array(make_data(), chunks=(3, 4)))  # 400 partitions of 3 rows
+    assert_same_fit(
+        model().fit(tiny, epochs=3, collect_history=True),
+        model().fit(make_data(), epochs=3, collect_history=True),
+    )
+
+
+def test_many_tiny_partitions_warn_with_how_to_repartition(client):
+    X = make_data(2000)
+    tiny = da.from_array(X, chunks=(40, 4))  # 50 partitions of 40 rows, recomputed every pass
+    with pytest.warns(UserWarning, match=r"50 partitions of 40 rows .*rechunk\(\{0: 2000\}\)"):
+        fitted = model().fit(tiny, epochs=2, collect_history=True)
+    assert_same_fit(fitted, model().fit(X, epochs=2, collect_history=True))
+    frame = dd.from_pandas(make_frame(2000), npartitions=50)
+    with pytest.warns(UserWarning, match=r"repartition\(npartitions=1\)"):
+        model().fit(frame, epochs=1)
+    with client.as_current(), warnings.catch_warnings():
+        warnings.simplefilter("error")  # persisted: a task per worker thread, no warning
+        model().fit(client.persist(tiny), epochs=1)
+        model().fit(da.from_array(X, chunks=(250, 4)), epochs=1)  # few partitions: no warning

@@ -31,14 +31,13 @@ from .._state import FittedState, initial_state, model_rng
 from .._validation import (
     check_numeric_columns,
     column_names,
-    float_values,
     is_dask_dataframe,
     matched_columns,
 )
 from ..exceptions import InvalidValuesInDataSet
 from ..normalization import BoxCoxNormalizer, get_normalizer, normalizer_from_state
 from . import tables
-from .passes import DaskData, _Moments, model_fields
+from .passes import DaskData, _Moments, _partition_values, model_fields
 
 __all__ = ["prepare", "prepare_fit"]
 
@@ -60,16 +59,22 @@ def prepare_fit(model, state: FittedState | None, X) -> tuple[FittedState, DaskD
     names = _frame_columns(X)
     if state is None:
         if tables.needs_table_path(model, X):
-            return tables.initial_table_state(model, X, names)
-        return _initial_state(model, X, names)
-    data = DaskData.of_model(X, model, state, names)
-    if data.table is not None:  # missing cells or categories: checked as the epochs will read them
+            state, data = tables.initial_table_state(model, X, names)
+        else:
+            state, data = _initial_state(model, X, names)
+    else:
+        data = DaskData.of_model(X, model, state, names)
         state.history.truncate(state.n_epochs)
-        return state, tables.count_rows(data)
-    moments = data._moments(names, state.normalizer, transform=None)  # validates, counts the rows
-    _check_training_rows(moments.n)
-    state.history.truncate(state.n_epochs)
-    return state, data.trusted(moments)
+        if data.table is not None:  # missing cells or categories: checked as the epochs will read them
+            data = tables.count_rows(data)
+        else:
+            moments = data._moments(names, state.normalizer, transform=None)  # validates, counts the rows
+            _check_training_rows(moments.n)
+            data = data.trusted(moments)
+    advice = data.tiny_partitions()
+    if advice is not None:
+        warnings.warn(advice, UserWarning, stacklevel=5)  # user -> fit -> _fit_batch -> _prepare -> here
+    return state, data
 
 
 def _frame_columns(X) -> tuple | None:
@@ -163,7 +168,7 @@ def _fit_boxcox(data: DaskData, moments: _Moments, names) -> dict:
     lengths = [n for _, n in sorted(moments.lengths)]
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     starts = [(int(-offset % stride),) for offset in offsets]
-    sample = data.map_reduce("boxcox-sample", _partition_rows, stride, starts)
+    sample = data.map_reduce("boxcox-sample", _partition_rows, (stride, names), starts)
     boxcox._fit_lambda(sample.rows)
     transformed = data._moments(names, None, transform=_BoxCoxOnly(boxcox))
     center, scale = transformed.standard_parameters()
@@ -227,18 +232,24 @@ class _Normalize:
         return self.normalizer.transform(X)
 
 
-def _partition_rows(block, stride, index, start):
-    return _Rows(float_values(block)[start::stride])
+def _partition_rows(block, spec, index, start):
+    stride, names = spec
+    return _Rows({index: _partition_values(block, names, index)[start::stride]})
 
 
 class _Rows:
-    """Rows that concatenate under ``+`` (so a sample gathers up the same tree as the statistics)."""
+    """Rows that gather under ``+`` (up the same tree as the statistics), in partition order whatever
+    order the pieces are added in."""
 
-    def __init__(self, rows):
-        self.rows = rows
+    def __init__(self, pieces: dict):
+        self.pieces = pieces
 
     def __add__(self, other):
-        return _Rows(np.concatenate([self.rows, other.rows]))
+        return _Rows({**self.pieces, **other.pieces})
+
+    @property
+    def rows(self) -> np.ndarray:
+        return np.concatenate([self.pieces[index] for index in sorted(self.pieces)])
 
 
 class _BoxCoxOnly:

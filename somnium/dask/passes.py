@@ -1,40 +1,52 @@
-"""Passes over Dask rows: one low-level graph per pass, a task per partition summed up a tree.
+"""Passes over Dask rows: one low-level graph per pass, a task per partition (or per worker thread) summed up a tree.
 
-Every pass over the data (:meth:`DaskData.map_reduce`) is a task per partition, then a tree of summing
-tasks with :data:`SPLIT_EVERY` children each (the depth is ``log_8`` of the partition count), on top
-of the partitions' own graph; only the sums reach the client.  What travels per pass is one
-:class:`_PassSpec` (codebook, normaliser, lattice, centre): with a ``distributed.Client`` it is
-scattered once with ``broadcast=True``; with Dask's local scheduler it is one data node of the graph.
-Tasks refer to it, so it is never copied per task.  The rows are never gathered: data already in
-worker memory (``X.persist()``) is reused every epoch, anything else is recomputed every pass.
+Every pass over the data (:meth:`DaskData.map_reduce`) is one graph on top of the partitions' own:
+
+- **Data in worker memory** (``X.persist()``) with a ``distributed.Client``: one task per worker
+  thread, over the partitions that worker holds (:func:`_group`), so a pass costs a few tasks
+  whatever the partition count, and each worker receives the pass's :class:`_PassSpec` (codebook,
+  normaliser, lattice, centre) once, inside its tasks: no scatter round trip before the pass.
+- **Anything else** (lazily read or generated data, Dask's local scheduler): a task per partition,
+  where Dask computes the partition; the spec is scattered once with ``broadcast=True`` (a single
+  graph node with the local scheduler) and tasks refer to it.
+
+The results add up a tree of summing tasks with :data:`SPLIT_EVERY` children each; when the pass's
+results are small (:data:`CLIENT_SUM_BYTES`), its last at most ``SPLIT_EVERY`` results come back and
+are added on the client (a task and a transfer less per pass).  The rows are never gathered.
+
+Partitions of a Dask DataFrame are read by column name, as in memory (a partition whose columns come
+in another order is reordered; one that lacks a column is refused, naming the partition).
 
 :class:`DaskData` is :class:`somnium.engine.TrainingData`'s interface over partitions: each epoch,
 every partition normalises its block and runs :func:`somnium.engine.epoch_statistics` on it (on the
 task's own thread: the workers' threads are the parallelism); the
-:class:`~somnium.engine.EpochStatistics` add up the tree.  A distributed failure that retries cannot
-absorb (scheduler gone, every worker lost) raises :class:`~somnium.exceptions.ClusterError`.
+:class:`~somnium.engine.EpochStatistics` add up.  A distributed failure that retries cannot absorb
+(scheduler gone, every worker lost) raises :class:`~somnium.exceptions.ClusterError`.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import pickle
+import statistics
 import sys
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
 # Absolute imports: this package is somnium.dask, these are the dask library's modules.
 import dask
 import numpy as np
-from dask._task_spec import DataNode, Task, TaskRef
+from dask._task_spec import DataNode, GraphNode, Task, TaskRef
 from dask.delayed import Delayed, delayed
 from dask.highlevelgraph import HighLevelGraph
 
 from .. import engine
 from .._encoding import TableMapping, distance_weights, encoded_names, normalized_rows
 from .._params import check_params
-from .._validation import check_finite, float_values, is_dask_dataframe
+from .._validation import check_finite, float_values, is_dask_dataframe, matched_columns
 from ..exceptions import ClusterError, InvalidValuesInDataSet, SomniumError
 from ..lattice import Lattice
 
@@ -42,6 +54,17 @@ __all__ = ["SPLIT_EVERY", "ClusterError", "DaskData", "active_client", "model_fi
 
 #: Fan-in of the reduction tree: each summing task adds up to this many partitions' statistics.
 SPLIT_EVERY = 8
+#: A pass's last (at most ``SPLIT_EVERY``) results are added on the client when they hold at most this
+#: many bytes in all; larger ones are added by one more task on the cluster.
+CLIENT_SUM_BYTES = 16 * 2**20
+#: A fit warns when a pass runs a task for each of more than ``TINY_PARTITION_COUNT`` partitions of fewer
+#: than ``TINY_PARTITION_ROWS`` rows (median): each task costs the scheduler milliseconds per pass
+#: (issue 21 measured ~2.5 ms), more than the SOM's own work on such a partition.
+TINY_PARTITION_ROWS = 10_000
+TINY_PARTITION_COUNT = 32
+#: A pass's spec travels inside its per-worker tasks when its copies hold at most this many bytes in
+#: all (one copy per task); a larger one is scattered to every worker first.
+INLINE_SPEC_BYTES = 16 * 2**20
 
 
 # ------------------------------------------------------------------ the client
@@ -80,9 +103,31 @@ def _partition_label(index) -> str:
     return f"Partition {index} of X"
 
 
+def _partition_values(block, names, index) -> np.ndarray:
+    """The partition's rows as float64, a DataFrame's columns read by name in the order ``names``.
+
+    A Dask DataFrame's partitions need not have its declared columns in the declared order (a
+    ``from_delayed`` or ``from_map`` source with an inconsistent meta): they are matched by name, as
+    in memory, and a partition lacking a column (or with unexpected ones) is refused, naming it.
+    """
+    if names is None or not hasattr(block, "columns") or getattr(block, "ndim", 2) != 2:
+        return float_values(block)
+    if len(block.columns) != len(names) or any(
+        str(given) != name for given, name in zip(block.columns, names)
+    ):
+        try:
+            block = matched_columns(block, names)
+        except InvalidValuesInDataSet as error:
+            raise InvalidValuesInDataSet(
+                f"{_partition_label(index)} does not have the columns its Dask DataFrame declares: "
+                f"{error} Every partition must hold the same columns (in any order)."
+            ) from None
+    return float_values(block)
+
+
 def _checked_values(block, index, names, probe) -> np.ndarray:
     """The partition's rows, refused (naming the partition) with NaN/inf or values outside ``probe``'s domain."""
-    X = float_values(block)
+    X = _partition_values(block, names, index)
     check_finite(X, names, where=_partition_label(index))
     if probe is not None:
         try:
@@ -181,6 +226,10 @@ class _PassSpec:
     weights: np.ndarray | None = None
     count_weights: np.ndarray | None = None
 
+    #: Load the numba kernels before the pass: the client decided as an in-memory fit would for the
+    #: whole pass (:func:`somnium.engine.numba_wanted`); a worker sees only its share of the work.
+    numba: bool = False
+
     def training_data(self, Xn) -> engine.TrainingData:
         return engine.TrainingData(
             Xn,
@@ -202,7 +251,7 @@ def _normalized(block, spec: _PassSpec, index) -> np.ndarray:
     if spec.validate:
         X = _checked_values(block, index, spec.names, spec.normalizer)
     else:
-        X = float_values(block)
+        X = _partition_values(block, spec.names, index)
     return spec.normalizer.transform(X)
 
 
@@ -223,11 +272,13 @@ def _partition_statistics(block, spec: _PassSpec, index, selection=None):
         block = (
             block.iloc[rows]
             if hasattr(block, "iloc") and spec.table is not None
-            else float_values(block)[rows]
+            else _partition_values(block, spec.names, index)[rows]
         )
     if len(block) == 0:
         return _empty_statistics(spec)
     Xn = _normalized(block, spec, index)
+    if spec.numba:
+        engine.numba_kernels()  # loads them (a no-op once loaded, or without numba)
     data = spec.training_data(Xn)
     with engine.on_calling_thread():  # the worker's threads are the parallelism
         stats, _ = engine.epoch_statistics(data, spec.codebook, spec.lattice, spec.with_metrics, n_jobs=1)
@@ -315,6 +366,82 @@ def _sum(*parts):
     return reduce(operator.add, parts)
 
 
+def _size(spec) -> int:
+    """Bytes of ``spec`` pickled (what one copy of it costs to send)."""
+    return len(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _group(func, spec, indices, extras, *blocks):
+    """``func`` on several partitions a worker holds, added in partition order: one task instead of several."""
+    total = None
+    for block, index, extra in zip(blocks, indices, extras, strict=True):
+        result = func(block, spec, index, *extra)
+        total = result if total is None else total + result
+    return total
+
+
+# ------------------------------------------------------------ where data live
+def _held_keys(graph, key):
+    """The keys in worker memory (futures) that partition ``key`` is read from, or None if it is computed.
+
+    Walks the partition's graph from ``key`` down to futures (a persisted collection's keys, behind
+    aliases or cheap tasks such as a column selection); any source that is not a future (a file read,
+    an embedded array, a generator) means the partition is recomputed every pass: None.
+    """
+    from dask.core import get_dependencies
+
+    held, stack, seen = [], [key], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        value = graph.get(current) if hasattr(graph, "get") else None
+        if value is None or (isinstance(value, TaskRef) and value.key == current):
+            held.append(current)  # a future (or a key only the cluster knows)
+            continue
+        dependencies = (
+            value.dependencies if isinstance(value, GraphNode) else get_dependencies(graph, current)
+        )
+        if not dependencies:
+            return None
+        stack.extend(dependencies)
+    return held
+
+
+def _worker_groups(client, parts, lengths) -> tuple[list[tuple] | None, bool]:
+    """Partitions grouped by the worker thread that will read them: per worker, its held partitions split
+    into at most ``nthreads`` groups of about equal rows; None unless every partition is in worker memory.
+
+    Also whether the answer holds for later passes: False while some held partition is not (yet, or
+    no longer) in worker memory (``persist`` returns before its tasks finish), so a later pass asks again.
+    """
+    held = [_held_keys(part.dask, part.key) for part in parts]
+    if any(keys is None for keys in held):
+        return None, True
+    where = client.sync(client.scheduler.who_has, keys=list({k for keys in held for k in keys}))
+    threads = {
+        address: info.get("nthreads", 1) for address, info in client.scheduler_info()["workers"].items()
+    }
+    by_worker: dict = {}
+    for index, keys in enumerate(held):
+        holders = Counter(where[k][0] for k in keys if where.get(k))
+        if not keys or sum(holders.values()) < len(keys):
+            return None, False  # still computing, or released or lost: Dask places the work this pass
+        by_worker.setdefault(holders.most_common(1)[0][0], []).append(index)
+    groups = []
+    for worker, members in by_worker.items():
+        n_groups = max(1, min(int(threads.get(worker, 1)), len(members)))
+        loads, buckets = [0] * n_groups, [[] for _ in range(n_groups)]
+        size = (lambda i: lengths[i]) if lengths is not None else (lambda i: 1)
+        for index in sorted(members, key=lambda i: (-size(i), i)):  # longest first, to the lightest group
+            lightest = loads.index(min(loads))
+            buckets[lightest].append(index)
+            loads[lightest] += size(index)
+        groups.extend(tuple(sorted(bucket)) for bucket in buckets if bucket)
+    return sorted(groups), True
+
+
 # ------------------------------------------------------------------ the data
 @dataclass
 class DaskData:
@@ -342,6 +469,9 @@ class DaskData:
         """``collection`` prepared with ``model``'s checked parameters and ``state``'s table mapping."""
         return cls(collection, names=names, **model_fields(model, state), **fields)
 
+    # Shared too: which worker thread reads which partitions (found at the first pass on a cluster).
+    placement: dict = field(default_factory=dict, repr=False)
+
     def __post_init__(self):
         if self.parts is None:
             parts = self.collection.to_delayed()
@@ -356,35 +486,28 @@ class DaskData:
         return replace(self, validate=False, lengths=lengths)
 
     # ------------------------------------------------------------------ passes
-    def compute(self, build, spec):
-        """Run ``build(spec_ref, layer)`` (a Delayed) with ``spec`` shipped once.
+    def map_reduce(self, name: str, func, spec, extra=None, payload: int | None = None):
+        """``func(partition, spec, index, *extra[index])`` on every partition, summed in one pass.
 
-        With a distributed client ``spec`` is scattered to every worker (``broadcast=True``) and
-        ``spec_ref`` is its future; otherwise ``spec_ref`` names one node of the graph holding it
-        (``layer`` already contains that node).  Tasks refer to it, so it never travels per task.
+        One low-level graph per pass on top of the partitions' own (built once; persisted data are
+        futures): a task per worker thread over the partitions it holds, or a task per partition
+        (see the module's docstring), then summing tasks of ``SPLIT_EVERY`` children.  ``payload``:
+        the bytes of one result, if known; small results are added on the client.
         """
+        if not self.parts:
+            raise InvalidValuesInDataSet("X has no partitions; pass at least one row of data.")
         if "failure" in self.health:
             raise ClusterError(
                 f"The Dask cluster already failed in an earlier pass: {self.health['failure']}"
             )
         client = active_client()
-        address = getattr(getattr(client, "scheduler", None), "address", None) or "unknown"
         try:
-            if client is None:
-                key = f"somnium-spec-{uuid.uuid4().hex[:12]}"
-                # The local scheduler's threads are the parallelism: one BLAS thread each.
-                with engine.thread_limits(1):
-                    return dask.compute(build(TaskRef(key), {key: DataNode(key, spec)}))[0]
-            # In a list, so a tuple or dict spec travels as one object rather than one future per item.
-            (future,) = client.scatter([spec], broadcast=True, hash=False)
-            try:
-                return client.compute(build(future, {})).result()
-            finally:
-                future.release()
+            return self._run(client, name, func, spec, extra or [()] * len(self.parts), payload)
         except BaseException as error:
             if client is None or not (client.status != "running" or _is_cluster_failure(error)):
                 raise
             self.health["failure"] = error
+            address = getattr(getattr(client, "scheduler", None), "address", None) or "unknown"
             if client.status != "running":
                 what = f"went away: the client's connection to the scheduler is {client.status}"
             else:
@@ -395,39 +518,91 @@ class DaskData:
                 "to continue it."
             ) from error
 
-    def map_reduce(self, name: str, func, spec, extra=None):
-        """``func(partition, spec, index, *extra[index])`` on every partition, summed up a tree.
-
-        One low-level graph per pass: a task per partition and a summing task per ``SPLIT_EVERY``
-        children, on top of the partitions' own graph (built once; persisted data are futures).
-        """
-        if not self.parts:
-            raise InvalidValuesInDataSet("X has no partitions; pass at least one row of data.")
+    def _run(self, client, name, func, spec, extra, payload):
         token = f"somnium-{name}-{uuid.uuid4().hex[:12]}"
-        extra = extra or [()] * len(self.parts)
-
-        def build(spec_ref, layer):
-            keys = []
+        layer = {}
+        groups = self._groups(client)
+        if client is None:  # the local scheduler: the spec is one node of the graph
+            spec_key = f"somnium-spec-{uuid.uuid4().hex[:12]}"
+            layer[spec_key] = DataNode(spec_key, spec)
+            spec_ref, scattered = TaskRef(spec_key), None
+        elif groups is not None and len(groups) * _size(spec) <= INLINE_SPEC_BYTES:
+            spec_ref, scattered = spec, None  # inside each worker's task: no round trip before the pass
+        else:
+            # In a list, so a tuple or dict spec travels as one object rather than one future per item.
+            (scattered,) = client.scatter([spec], broadcast=True, hash=False)
+            spec_ref = scattered
+        keys = []
+        if groups is None:
             for i, part in enumerate(self.parts):
-                key = (token, i)
-                layer[key] = Task(key, func, TaskRef(part.key), spec_ref, i, *extra[i])
-                keys.append(key)
-            level = 0
-            while len(keys) > 1:
-                parents = []
-                for start in range(0, len(keys), SPLIT_EVERY):
-                    key = (f"{token}-sum", level, start)
-                    layer[key] = Task(key, _sum, *(TaskRef(k) for k in keys[start : start + SPLIT_EVERY]))
-                    parents.append(key)
-                keys, level = parents, level + 1
-            graph = HighLevelGraph.from_collections(token, layer, dependencies=self._roots)
-            return Delayed(keys[0], graph, layer=token)
+                keys.append((token, i))
+                layer[keys[-1]] = Task(keys[-1], func, TaskRef(part.key), spec_ref, i, *extra[i])
+        else:
+            for g, members in enumerate(groups):
+                keys.append((token, g))
+                refs = [TaskRef(self.parts[i].key) for i in members]
+                layer[keys[-1]] = Task(
+                    keys[-1], _group, func, spec_ref, members, tuple(extra[i] for i in members), *refs
+                )
+        small = payload is not None and payload * SPLIT_EVERY <= CLIENT_SUM_BYTES
+        top = SPLIT_EVERY if small else 1  # results the client adds itself
+        level = 0
+        while len(keys) > top:
+            parents = []
+            for start in range(0, len(keys), SPLIT_EVERY):
+                parents.append((f"{token}-sum", level, start))
+                layer[parents[-1]] = Task(
+                    parents[-1], _sum, *(TaskRef(k) for k in keys[start : start + SPLIT_EVERY])
+                )
+            keys, level = parents, level + 1
+        graph = HighLevelGraph.from_collections(token, layer, dependencies=self._roots)
+        roots = [Delayed(key, graph, layer=token) for key in keys]
+        if client is None:
+            # The local scheduler's threads are the parallelism: one BLAS thread each.
+            with engine.thread_limits(1):
+                return _sum(*dask.compute(*roots))
+        try:
+            return _sum(*client.gather(client.compute(roots)))
+        finally:
+            if scattered is not None:
+                scattered.release()
 
-        return self.compute(build, spec)
+    def _groups(self, client) -> list[tuple] | None:
+        """Partitions grouped per worker thread (data in worker memory), found once per collection (once in memory)."""
+        if client is None or len(self.parts) < 2:
+            return None
+        if "groups" in self.placement:
+            return self.placement["groups"]
+        groups, final = _worker_groups(client, self.parts, self.lengths)
+        if final:
+            self.placement["groups"] = groups
+        return groups
 
     def _moments(self, names, probe, transform, covariance=False, with_log=False) -> _Moments:
         """Column moments of the rows (``transform`` applied), checking NaN/inf and ``probe``'s domain."""
-        return self.map_reduce("moments", _partition_moments, (names, probe, transform, covariance, with_log))
+        n_features = len(names) if names is not None else self.collection.shape[1]
+        payload = 8 * (n_features * n_features + 5 * n_features) + 64 * len(self.parts)
+        spec = (names, probe, transform, covariance, with_log)
+        return self.map_reduce("moments", _partition_moments, spec, payload=payload)
+
+    def tiny_partitions(self) -> str | None:
+        """What to do about many tiny partitions that passes visit one task each, or None (no warning)."""
+        if self.lengths is None or len(self.lengths) <= TINY_PARTITION_COUNT:
+            return None
+        typical = statistics.median(self.lengths)
+        if typical >= TINY_PARTITION_ROWS:
+            return None
+        if active_client() is not None and all(_held_keys(p.dask, p.key) is not None for p in self.parts):
+            return None  # in worker memory: a pass runs a task per worker thread, whatever the count
+        n_rows = sum(self.lengths)
+        target = max(1, math.ceil(n_rows / 100_000))
+        return (
+            f"X has {len(self.lengths)} partitions of {typical:g} rows (median): every pass over the data "
+            "runs a task per partition, and each costs the scheduler milliseconds, more than the SOM's own "
+            f"work on so few rows. Repartition to fewer, larger partitions (X.repartition(npartitions={target}) "
+            f"for a Dask DataFrame, X.rechunk({{0: {math.ceil(n_rows / target)}}}) for a Dask array), or "
+            "persist X on a distributed cluster (X = client.persist(X)) so a pass runs one task per worker thread."
+        )
 
     @property
     def n_rows(self) -> int:
@@ -442,7 +617,7 @@ class DaskData:
                 self.lengths = tuple(n for _, n in sorted(moments.lengths))
         return int(sum(self.lengths))
 
-    def _spec(self, codebook=None, lattice=None, with_metrics=False) -> _PassSpec:
+    def _spec(self, codebook=None, lattice=None, with_metrics=False, numba=False) -> _PassSpec:
         return _PassSpec(
             self.normalizer,
             self.center,
@@ -457,15 +632,22 @@ class DaskData:
             self.missing,
             self.weights,
             self.count_weights,
+            numba,
         )
 
     def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
         """One pass with a fixed codebook: the summed per-partition statistics and no BMUs (None)."""
         extra = [(selection,) for selection in self.selection] if self.selection is not None else None
-        stats = self.map_reduce(
-            "statistics", _partition_statistics, self._spec(codebook, lattice, with_metrics), extra
-        )
-        return stats, None
+        n_nodes, n_features = np.shape(codebook)
+        numba = False
+        if active_client() is not None and with_metrics and self.metric in engine.EUCLIDEAN_METRICS:
+            # Counted for the whole pass, as in memory (the local scheduler's tasks count themselves).
+            known = self.selection is not None or self.lengths is not None
+            numba = engine.numba_wanted(2.0 * n_nodes * (n_features + 1) * self.n_rows if known else 0.0)
+        spec = self._spec(codebook, lattice, with_metrics, numba)
+        # hits, sums (and observed counts with gaps), per-node errors and distances; the sketch is small
+        payload = 8 * n_nodes * (n_features * (2 if self.missing else 1) + 5)
+        return self.map_reduce("statistics", _partition_statistics, spec, extra, payload), None
 
     def sample(self, fraction: float, rng: np.random.Generator) -> DaskData:
         """``ceil(fraction * n_rows)`` rows drawn uniformly without replacement, selected inside the partitions.
