@@ -87,14 +87,18 @@ def test_the_anomaly_layer_selects_exactly_the_anomalies(browser_page, harness_u
     assert f"Anomalies{counts[node]} of {hits} rows" in tooltip.inner_text().replace("\n", "")
     assert "Typical distance (training)" in tooltip.inner_text()
     button.click()
+    # drawn at once; Python is asked to select and filter in one step (one message, one model)
     assert selection_saved(browser_page, view)[-1] == {"nodes": np.flatnonzero(counts).tolist()}
-    assert saved(browser_page)[-1] == {"anomalies_only": True}
+    (message,) = browser_page.evaluate("window.harness.model.sent.map((m) => m.content)")
+    assert message == {"action": "select_anomalies"}
+    # Python receives it, as from the kernel's comm: the rows are the anomalies, no other row
+    view._on_browser_message(view, message, [])
+    assert view.selected == np.flatnonzero(counts).tolist() and view.anomalies_only
+    pd.testing.assert_frame_equal(view.selected_rows, frame[expected])
+    # and its answer ticks the box
+    browser_page.evaluate("window.harness.model.fromPython({anomalies_only: true})")
     assert browser_page.locator(".somnium-map").get_attribute("data-anomalies-only") == "true"
     assert browser_page.locator(".somnium-map__anomalies-only").is_checked()
-    # Python receives both, as from the kernel's comm: the rows are the anomalies, no other row
-    view.selection.set_state(selection_saved(browser_page, view)[-1])
-    view.set_state(saved(browser_page)[-1])
-    pd.testing.assert_frame_equal(view.selected_rows, frame[expected])
     # unticking the box gives every row of those nodes again
     browser_page.locator(".somnium-map__anomalies-only").uncheck()
     assert saved(browser_page)[-1] == {"anomalies_only": False}

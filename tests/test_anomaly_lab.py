@@ -70,7 +70,8 @@ def test_select_anomalies_round_trip(jupyter_lab, page):
     )
     state = lab.poll_json(root / "anomaly_state.json", lambda d: d["selected_rows"] == d["expected"])
     assert len(state["expected"]) > 0
-    assert output.get_attribute("data-anomalies-only") == "true"
+    # Python's answer (the filter on) reaches the page right after
+    page.locator('.jp-OutputArea .somnium-map[data-anomalies-only="true"]').wait_for(timeout=15_000)
 
     # 3. Unticking the box gives every row of those nodes back.
     output.locator(".somnium-map__anomalies-only").uncheck()

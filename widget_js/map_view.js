@@ -243,10 +243,10 @@ async function render({ model, el }) {
   });
   disposer.listen(selectAnomalies, "click", () => {
     map.cancelGesture();
-    selection.commit(nodesWithCounts(anomalies));
-    model.set("anomalies_only", true);
-    model.save_changes();
-    drawAnomalies();
+    selection.commit(nodesWithCounts(anomalies)); // drawn at once (and in a page without a kernel)
+    // Python selects the nodes and turns the filter on in one step: two writes to two models (the
+    // selection's and this one's) could reach it in either order.
+    model.send({ action: "select_anomalies" });
   });
   disposer.listen(anomaliesOnly, "change", () => {
     model.set("anomalies_only", anomaliesOnly.checked);

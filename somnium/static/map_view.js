@@ -1441,9 +1441,7 @@ async function render({ model, el }) {
   disposer.listen(selectAnomalies, "click", () => {
     map.cancelGesture();
     selection.commit(nodesWithCounts(anomalies));
-    model.set("anomalies_only", true);
-    model.save_changes();
-    drawAnomalies();
+    model.send({ action: "select_anomalies" });
   });
   disposer.listen(anomaliesOnly, "change", () => {
     model.set("anomalies_only", anomaliesOnly.checked);

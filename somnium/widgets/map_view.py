@@ -258,8 +258,18 @@ class MapView(SomniumWidget):
             **self._layer_payload(key),
         )
         self._constructed = True
+        self.on_msg(self._on_browser_message)
         if segments is not None:
             self.show_segments(segments)
+
+    def _on_browser_message(self, widget, content, buffers) -> None:
+        # The "Select anomalies" button: one message, so the selection and the filter change together.
+        if (
+            isinstance(content, dict)
+            and content.get("action") == "select_anomalies"
+            and "anomaly" in self._layers
+        ):
+            self.select_anomalies()
 
     # --------------------------------------------------------------- rows
     def _row_means(self, model) -> dict:
