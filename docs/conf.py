@@ -40,6 +40,7 @@ NOTEBOOKS = [
     "micro_segmentation",
     "large_data_with_dask",
     "anomaly_detection",
+    "explain_a_model",
 ]
 
 
