@@ -119,18 +119,23 @@ def _column_mean_std(X: np.ndarray, missing: bool = False) -> tuple[np.ndarray, 
 
 def _observed_mean_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_column_mean_std` over each column's observed cells (NaN missing)."""
+    # One float64 chunk at a time, worked on in place: the temporaries stay a chunk whatever N.
     total, count = np.zeros(X.shape[1]), np.zeros(X.shape[1])
     for start in range(0, X.shape[0], _CHUNK_ROWS):
         chunk = X[start : start + _CHUNK_ROWS].astype(np.float64)
-        observed = ~np.isnan(chunk)
-        count += observed.sum(axis=0)
-        total += np.nansum(chunk, axis=0)
+        missing = np.isnan(chunk)
+        count += chunk.shape[0] - missing.sum(axis=0)
+        np.copyto(chunk, 0.0, where=missing)
+        total += chunk.sum(axis=0)
     mean = total / count
     largest = np.maximum(np.abs(_column_max(X, True) - mean), np.abs(_column_min(X, True) - mean))
     unit = np.where(largest > 0, largest, 1.0)
     squares = np.zeros(X.shape[1])
     for start in range(0, X.shape[0], _CHUNK_ROWS):
-        deviation = np.nan_to_num((X[start : start + _CHUNK_ROWS].astype(np.float64) - mean) / unit, nan=0.0)
+        deviation = X[start : start + _CHUNK_ROWS].astype(np.float64)
+        deviation -= mean
+        deviation /= unit
+        np.nan_to_num(deviation, copy=False, nan=0.0)
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, unit * np.sqrt(squares / count)
 
