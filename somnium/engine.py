@@ -625,18 +625,25 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
         sums = sums.reshape(n_nodes, n_features)
     stats = EpochStatistics(n_rows, hits, sums)
     if with_metrics:
-        stats.abs_error = float(row_abs.sum())
-        stats.sq_distance = float(row_sq.sum())
-        stats.node_sq_distance = np.bincount(bmu, weights=row_sq, minlength=n_nodes)
-        distance = np.sqrt(row_sq, out=np.empty(n_rows) if want_bmus else row_sq)
-        stats.distance = float(distance.sum())
-        stats.node_distance = np.bincount(bmu, weights=distance, minlength=n_nodes)
-        stats.distances = DistanceSketch.of(distance)
-        stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
-        stats.topographic_errors = float(topographic_errors)
-        if want_bmus:
-            stats.row_distance = distance
+        _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, want_bmus)
     return stats, (bmu if want_bmus else None)
+
+
+def _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, keep_rows: bool) -> None:
+    """A block's error terms from its per-row errors: totals, per-node sums, the distance sketch
+    (``row_sq`` becomes the distances unless ``keep_rows`` keeps them apart, in ``row_distance``)."""
+    n_nodes, n_rows = stats.hits.shape[0], bmu.shape[0]
+    stats.abs_error = float(row_abs.sum())
+    stats.sq_distance = float(row_sq.sum())
+    stats.node_sq_distance = np.bincount(bmu, weights=row_sq, minlength=n_nodes)
+    distance = np.sqrt(row_sq, out=np.empty(n_rows) if keep_rows else row_sq)
+    stats.distance = float(distance.sum())
+    stats.node_distance = np.bincount(bmu, weights=distance, minlength=n_nodes)
+    stats.distances = DistanceSketch.of(distance)
+    stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
+    stats.topographic_errors = float(topographic_errors)
+    if keep_rows:
+        stats.row_distance = distance
 
 
 def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_sq) -> int:
@@ -807,17 +814,7 @@ def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metr
     hits, sums, counts = _masked_node_sums(data, block, bmu, n_nodes, kernels)
     stats = EpochStatistics(n_rows, hits, sums, counts=counts)
     if with_metrics:
-        stats.abs_error = float(row_abs.sum())
-        stats.sq_distance = float(row_sq.sum())
-        stats.node_sq_distance = np.bincount(bmu, weights=row_sq, minlength=n_nodes)
-        distance = np.sqrt(row_sq, out=np.empty(n_rows) if want_bmus else row_sq)
-        stats.distance = float(distance.sum())
-        stats.node_distance = np.bincount(bmu, weights=distance, minlength=n_nodes)
-        stats.distances = DistanceSketch.of(distance)
-        stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
-        stats.topographic_errors = float(topographic_errors)
-        if want_bmus:
-            stats.row_distance = distance
+        _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, want_bmus)
     return stats, (bmu if want_bmus else None)
 
 
