@@ -102,20 +102,18 @@ def numba_kernels(flops: float = math.inf):
     return _kernels
 
 
-def numba_wanted(flops: float) -> bool:
-    """Whether a pass of ``flops`` measuring work runs on numba, by :func:`numba_kernels`' rule, counted here.
+def numba_wanted(flops_so_far: float) -> bool:
+    """Whether a fit that has done ``flops_so_far`` of measuring work should run its passes on numba.
 
-    For a process that runs no pass itself (a Dask client: its workers each see only their share of
-    a pass, so their own counts would load numba passes later than an in-memory fit does). Never
-    imports numba; the workers load it when told to.
+    For a process that runs no pass itself (a Dask client deciding for its workers: each sees only
+    its share of a pass, so its own count would load numba later than an in-memory fit does).  The
+    count is the fit's own, never this process's state (numba imported here, earlier fits): every
+    worker pays numba's import and compilation itself (about 100 MB and seconds), which a small fit
+    on workers with little memory cannot afford.  Never imports numba; workers load it when told to.
     """
-    global _flops_done
     if USE_NUMBA is not None:
         return USE_NUMBA
-    if _kernels_module:
-        return True
-    _flops_done += flops
-    return "numba" in sys.modules or _flops_done >= _NUMBA_MIN_FLOPS
+    return flops_so_far >= _NUMBA_MIN_FLOPS
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:

@@ -114,14 +114,16 @@ def test_map_draws_and_brushes_offline(offline_page, site_url):
     page = offline_page
     page.goto(f"{site_url}/_generated/notebooks/getting_started.html")
     page.locator(f'{MAP}[data-ready="true"]').first.wait_for(timeout=60_000)
-    cells = page.locator(f"{MAP} [data-neuron]")
+    first_map = page.locator(MAP).first  # the page also holds an Explorer's map: one map's cells and card
+    cells = first_map.locator("[data-neuron]")
     n = cells.count()
     assert n > 20
     fills = cells.evaluate_all("cs => cs.map(c => getComputedStyle(c).fill)")
     assert len(set(fills)) > 3, "the cells are not coloured by a layer"
     # hover shows the node's card
+    cells.nth(n // 2).scroll_into_view_if_needed()
     cells.nth(n // 2).hover()
-    page.locator(".somnium-map__tooltip").first.wait_for(state="visible", timeout=10_000)
+    first_map.locator(".somnium-map__tooltip").wait_for(state="visible", timeout=10_000)
     # a brush selects, in the page alone
     box = page.locator(MAP).first.locator("svg").first.bounding_box()
     page.mouse.move(box["x"] + 5, box["y"] + 5)

@@ -432,7 +432,7 @@ def test_the_explorer_page_holds_its_views_charts_and_segment_table(tmp_path, mo
     assert f"{int(np.isin(model.predict(frame[FEATURES]), [0, 1, 6]).sum()):,}" in texts
     assert list(data["selections"]) == [explorer.selection.model_id]
     assert any("Button" in note and "Text" in note for note in data["notes"])
-    assert data["layout"][0]["classes"] == ["somnium-explorer"]
+    assert data["layout"][0]["classes"] == ["somnium", "somnium-explorer"]  # the theme tokens and its layout
     (map_entry,) = view_models(data, "MapView")
     assert map_entry["state"]["color"] == "segments"
     assert map_entry["state"]["_segment_names"] == ["Corner"]

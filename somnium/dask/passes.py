@@ -459,6 +459,8 @@ class DaskData:
     parts: list = field(default=None, repr=False)
     # Shared by the copies (subsamples) of one fit's data, so a lost cluster fails every later pass at once.
     health: dict = field(default_factory=dict, repr=False)
+    # Shared too: the fit's measuring work so far, which decides whether workers load numba.
+    work: dict = field(default_factory=dict, repr=False)
     table: object = None  # as _PassSpec.table
     missing: bool = False
     weights: np.ndarray | None = None
@@ -643,7 +645,9 @@ class DaskData:
         if active_client() is not None and with_metrics and self.metric in engine.EUCLIDEAN_METRICS:
             # Counted for the whole pass, as in memory (the local scheduler's tasks count themselves).
             known = self.selection is not None or self.lengths is not None
-            numba = engine.numba_wanted(2.0 * n_nodes * (n_features + 1) * self.n_rows if known else 0.0)
+            flops = 2.0 * n_nodes * (n_features + 1) * self.n_rows if known else 0.0
+            self.work["flops"] = self.work.get("flops", 0.0) + flops
+            numba = engine.numba_wanted(self.work["flops"])
         spec = self._spec(codebook, lattice, with_metrics, numba)
         # hits, sums (and observed counts with gaps), per-node errors and distances; the sketch is small
         payload = 8 * n_nodes * (n_features * (2 if self.missing else 1) + 5)
