@@ -12,7 +12,8 @@ The README's setup: the shared server's kernel runs the test venv, which holds m
 ``pip install -e ".[lab]"``; a cheap check below makes sure that extra installs every module the
 notebooks import.  The full newcomer's run (a venv made by the README's command, a server of its own, the
 kernel importing somnium as installed there) is ``SOMNIUM_README_VENV=<that venv> pytest
-tests/test_notebooks_lab.py`` (making the venv takes about a minute, too long for every CI run).
+tests/test_notebooks_lab.py``; ``.ci/run`` makes that venv and sets it, so CI runs the notebooks as a
+newcomer does.
 """
 
 from __future__ import annotations
