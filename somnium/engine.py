@@ -394,6 +394,11 @@ def _row_gaps(X: np.ndarray) -> np.ndarray | None:
     return gaps if gaps.any() else None
 
 
+def _owned(value):
+    """A copy of an array (a running total adds into its own), anything else as it is."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
 @dataclass
 class EpochStatistics:
     """Sufficient statistics of one pass over the data with a fixed codebook.
@@ -446,7 +451,7 @@ class EpochStatistics:
             self.sq_distance,
             self.topographic_errors,
             self.distance,
-            **{name: getattr(self, name) for name in self._OPTIONAL},
+            **{name: _owned(getattr(self, name)) for name in self._OPTIONAL},
             counts=None if self.counts is None else self.counts.copy(),
         )
         total += other
@@ -457,9 +462,13 @@ class EpochStatistics:
         for name in self._OPTIONAL:
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine is not None and theirs is not None:
-                value = mine + theirs  # new arrays: a copy made by __add__ shares them
+                if isinstance(mine, np.ndarray):
+                    mine += theirs  # ours alone: __add__ and the empty case below copy
+                    value = mine
+                else:
+                    value = mine + theirs  # a sketch: merged into a new one
             elif other.n_rows == 0 or self.n_rows == 0:  # an empty part (a Dask partition) lacks nothing
-                value = mine if other.n_rows == 0 else theirs
+                value = mine if other.n_rows == 0 else _owned(theirs)
             else:
                 value = None
             setattr(self, name, value)
