@@ -102,8 +102,11 @@ def numba_kernels(flops: float = math.inf):
     return _kernels
 
 
-def numba_wanted(flops_so_far: float) -> bool:
+def numba_wanted(flops_so_far: float, pass_flops: float = 0.0) -> bool:
     """Whether a fit that has done ``flops_so_far`` of measuring work should run its passes on numba.
+
+    A pass of a third of the threshold or more loads it at once: a fit makes at least three
+    passes (its epochs and the final one), so such a fit crosses the threshold anyway.
 
     For a process that runs no pass itself (a Dask client deciding for its workers: each sees only
     its share of a pass, so its own count would load numba later than an in-memory fit does).  The
@@ -113,7 +116,7 @@ def numba_wanted(flops_so_far: float) -> bool:
     """
     if USE_NUMBA is not None:
         return USE_NUMBA
-    return flops_so_far >= _NUMBA_MIN_FLOPS
+    return flops_so_far >= _NUMBA_MIN_FLOPS or 3.0 * pass_flops >= _NUMBA_MIN_FLOPS
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:

@@ -647,7 +647,7 @@ class DaskData:
             known = self.selection is not None or self.lengths is not None
             flops = 2.0 * n_nodes * (n_features + 1) * self.n_rows if known else 0.0
             self.work["flops"] = self.work.get("flops", 0.0) + flops
-            numba = engine.numba_wanted(self.work["flops"])
+            numba = engine.numba_wanted(self.work["flops"], flops)
         spec = self._spec(codebook, lattice, with_metrics, numba)
         # hits, sums (and observed counts with gaps), per-node errors and distances; the sketch is small
         payload = 8 * n_nodes * (n_features * (2 if self.missing else 1) + 5)
