@@ -34,6 +34,7 @@ __all__ = [
     "MAX_LAYER_CATEGORIES",
     "OTHER",
     "NodeLayer",
+    "as_floats",
     "factorize",
     "is_categorical",
     "layer_from_codes",
@@ -218,7 +219,7 @@ def node_layer(
     if is_categorical(values):
         codes, categories = factorize(values)
         return layer_from_codes(codes, categories, bmu, n_nodes, name=name, max_categories=max_categories)
-    numbers_ = _as_floats(values)
+    numbers_ = as_floats(values)
     finite = np.isfinite(numbers_)
     if finite.all():
         sums = np.bincount(bmu, weights=numbers_, minlength=n_nodes)
@@ -229,7 +230,8 @@ def node_layer(
     return layer_from_sums(sums, counts, name)
 
 
-def _as_floats(values) -> np.ndarray:
+def as_floats(values) -> np.ndarray:
+    """Values as float64 (pandas NA and None as NaN); no copy when they already are."""
     if is_series(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
     array = np.asarray(values)

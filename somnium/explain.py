@@ -43,7 +43,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._node_layers import NodeLayer, factorize, is_categorical, layer_from_codes, node_layer, per_row_values
+from ._node_layers import (
+    NodeLayer,
+    as_floats,
+    factorize,
+    is_categorical,
+    layer_from_codes,
+    node_layer,
+    per_row_values,
+)
 from ._validation import (
     check_int,
     check_nodes,
@@ -948,14 +956,14 @@ def _read_predictions(predictions, n_rows, index, kind, classes, unseen_classes=
     if kind is None:
         kind = _infer_kind(values)
     if kind == "probabilities":
-        values, names = _probabilities(_floats(values).reshape(-1, 1), n_rows, None, classes)
+        values, names = _probabilities(as_floats(values).copy().reshape(-1, 1), n_rows, None, classes)
         return _Predictions("probabilities", values, _most_probable(values), names, name)
     if kind == "values":
         if is_categorical(values) and not _all_bool(values):
             raise ValueError(
                 "kind='values' needs numbers, got labels (text or categories): use kind='labels'."
             )
-        return _Predictions("values", _floats(values), None, None, name)
+        return _Predictions("values", as_floats(values).copy(), None, None, name)
     codes, found = factorize(values)
     if classes is None:
         return _Predictions("labels", None, codes, list(found), name)
@@ -1032,15 +1040,6 @@ def _check_bmu(bmu, n_rows, n_nodes) -> np.ndarray:
 
 def _all_bool(values) -> bool:
     return getattr(getattr(values, "dtype", None), "kind", None) == "b"
-
-
-def _floats(values) -> np.ndarray:
-    if is_series(values):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    array = np.asarray(values)
-    if array.dtype == object:
-        array = np.array([np.nan if v is None else v for v in array], dtype=np.float64)
-    return array.astype(np.float64)
 
 
 def _weighted_mean(values, weights) -> np.ndarray:

@@ -69,7 +69,7 @@ import numpy as np
 from . import _seed_files, engine
 from ._distances import RELATIVE_ACCURACY, SKETCH_INDICES, DistanceDistribution, DistanceSketch
 from ._encoding import TableEncoder
-from ._params import check_params
+from ._params import PARAMS, check_params
 from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics, committed_state
 from ._validation import CATEGORICAL_OPTIONS, MAX_NODES, MISSING_OPTIONS, check_option
 from .exceptions import InvalidValuesInDataSet, ModelFileError
@@ -117,21 +117,6 @@ _MAX_ATTACHMENTS = 64
 #: Where a model keeps the attachments of the file it was loaded from or last saved to.
 _REMEMBERED = "_file_attachments"
 _READ_CHUNK = 2**20
-_PARAM_KEYS = (
-    "mapsize",
-    "lattice",
-    "neighborhood",
-    "normalization",
-    "initialization",
-    "distance_metric",
-    "n_jobs",
-    "mapsize_scale",
-    "random_state",
-    "dtype",
-    "missing",
-    "categorical",
-    "feature_weights",
-)
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -656,7 +641,7 @@ def _restore(meta: dict, reader: _ArchiveReader, path) -> tuple[dict, FittedStat
 
 def _params(params) -> dict:
     _expect(isinstance(params, dict), "params is not an object")
-    params = {key: params[key] for key in _PARAM_KEYS if key in params}
+    params = {key: params[key] for key in PARAMS if key in params}
     mapsize = params.get("mapsize", "auto")
     if mapsize != "auto":
         _expect(

@@ -346,13 +346,7 @@ var SegmentLegend = class {
   }
 };
 function categoryFills(codes, colors, nNodes) {
-  const fills = new Array(nNodes).fill(null);
-  if (codes.length !== nNodes) return fills;
-  for (let node = 0; node < nNodes; node++) {
-    const code = codes[node];
-    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
-  }
-  return fills;
+  return segmentFills(codes, colors, nNodes, null);
 }
 function categoryText(names, codes, shares, node) {
   const code = codes[node] ?? 0;

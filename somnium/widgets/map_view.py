@@ -59,32 +59,35 @@ class _Layer:
     diverging: bool = False  # a signed layer: a diverging palette with zero in the middle
 
 
+def _row_columns(model, data) -> list:
+    """The columns of ``data`` that are not the model's features (frame order; none for an array).
+
+    A one-hot column "c" is a feature too (its planes are "c=value").  Layers are keyed by text, so
+    the frame's names are checked here, once for both kinds of layer.
+    """
+    if not hasattr(getattr(data, "dtypes", None), "items"):
+        return []
+    check_column_names(data.columns)
+    features = {*model.feature_names(), *column_planes(model)}
+    return [c for c in data.columns if str(c) not in features]
+
+
 def layer_columns(model, data) -> list:
     """The columns of ``data`` a map shows as per-node means: numeric, not features (frame order)."""
-    shown = set(numeric_columns(data))  # empty for an array
-    if shown:
-        check_column_names(data.columns)  # layers are keyed by text
-    # The codebook's columns and the table's (a one-hot column "c" has planes "c=value", not "c")
-    features = {*model.feature_names(), *column_planes(model)}
-    return [c for c in data.columns if c in shown and str(c) not in features] if shown else []
+    numeric = set(numeric_columns(data))
+    return [c for c in _row_columns(model, data) if c in numeric]
 
 
 def category_columns(model, data) -> list:
     """The columns of ``data`` a map shows by their most frequent value per node: text, categorical,
     boolean (not numeric, not dates, not features; frame order)."""
-    dtypes = getattr(data, "dtypes", None)
-    if not hasattr(dtypes, "items"):
-        return []
     numeric = set(numeric_columns(data))
-    features = {*model.feature_names(), *column_planes(model)}  # a table's categorical features: planes
-    columns = [
-        label
-        for label, dtype in dtypes.items()
-        if label not in numeric and str(label) not in features and getattr(dtype, "kind", "O") not in "mM"
+    dtypes = getattr(data, "dtypes", None)
+    return [
+        c
+        for c in _row_columns(model, data)
+        if c not in numeric and getattr(dtypes[c], "kind", "O") not in "mM"
     ]
-    if columns:
-        check_column_names(data.columns)  # layers are keyed by text
-    return columns
 
 
 def category_colors(categories) -> list[str]:

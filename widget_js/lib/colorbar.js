@@ -18,7 +18,7 @@
 
 import { formatValue, gradientCss } from "./colors.js";
 import { make } from "./dom.js";
-import { renderSegmentLegend } from "./segments.js";
+import { renderSegmentLegend, segmentFills } from "./segments.js";
 
 /** The tick texts of a range: "no data" and "" when there is no finite range. */
 export function tickLabels(min, max, format = formatValue) {
@@ -130,13 +130,7 @@ export class SegmentLegend {
 
 /** The fill of every node of a layer of categories: the colour of code - 1, null (no value) for 0. */
 export function categoryFills(codes, colors, nNodes) {
-  const fills = new Array(nNodes).fill(null);
-  if (codes.length !== nNodes) return fills;
-  for (let node = 0; node < nNodes; node++) {
-    const code = codes[node];
-    if (code > 0 && code <= colors.length) fills[node] = colors[code - 1];
-  }
-  return fills;
+  return segmentFills(codes, colors, nNodes, null);
 }
 
 /** "Adelie (75%)": a node's most frequent value and its share, or "no data" (code 0). */
