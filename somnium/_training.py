@@ -71,6 +71,7 @@ def exclusive(model):
 def node_statistics(stats, bmus=None) -> NodeStatistics:
     """What a model keeps of a measuring pass; with its ``bmus`` (and rows' distances, an in-memory
     pass), the distances' exact quantiles too."""
+    stats = stats.with_node_terms(bmus)
     distribution = None
     if stats.distances is not None:
         distribution = DistanceDistribution(stats.distances)

@@ -415,8 +415,10 @@ class EpochStatistics:
     ``node_distance`` and ``node_sq_distance`` (per node, the sums of its rows'
     distances and squared distances) and ``distances`` (their
     :class:`~somnium._distances.DistanceSketch`) what anomaly scores need.
-    ``row_distance`` (every row's distance, in row order) is kept only by a
-    pass that returns BMUs, and is not summed.
+    A pass that returns BMUs keeps every row's terms instead (``row_distance``, ``row_abs_error``,
+    ``row_sq_distance``, in row order, never summed) and leaves the per-node terms and the sketch to
+    :meth:`with_node_terms`: a fit's measuring passes read the metrics only, and only the pass a fit
+    keeps needs the rest (built then in one pass over the rows).
 
     With missing cells, ``sums`` add the observed values only and ``counts`` (``n_nodes x
     n_features``) count them; None means every cell was observed (the counts are ``hits``).
@@ -435,6 +437,8 @@ class EpochStatistics:
     distances: DistanceSketch | None = None
     row_distance: np.ndarray | None = field(default=None, repr=False)
     counts: np.ndarray | None = None
+    row_abs_error: np.ndarray | None = field(default=None, repr=False)
+    row_sq_distance: np.ndarray | None = field(default=None, repr=False)
 
     #: Per-node and distribution terms: summed where both sides have them (or one side has no rows).
     _OPTIONAL = ("node_abs_error", "node_distance", "node_sq_distance", "distances")
@@ -487,7 +491,20 @@ class EpochStatistics:
         self.sq_distance += other.sq_distance
         self.topographic_errors += other.topographic_errors
         self.distance += other.distance
-        self.row_distance = None  # per-row values are gathered by the pass, never summed
+        # per-row values are gathered by the pass, never summed
+        self.row_distance = self.row_abs_error = self.row_sq_distance = None
+        return self
+
+    def with_node_terms(self, bmus) -> EpochStatistics:
+        """Itself, with the per-node terms and the distance sketch built from its rows' terms and their
+        ``bmus`` where the pass kept rows instead (each a sum over the rows in order, as per block)."""
+        if self.distances is not None or self.row_distance is None or bmus is None:
+            return self
+        n_nodes = self.hits.shape[0]
+        self.node_sq_distance = np.bincount(bmus, weights=self.row_sq_distance, minlength=n_nodes)
+        self.node_distance = np.bincount(bmus, weights=self.row_distance, minlength=n_nodes)
+        self.node_abs_error = np.bincount(bmus, weights=self.row_abs_error, minlength=n_nodes)
+        self.distances = DistanceSketch.of(self.row_distance)
         return self
 
     def metrics(self) -> dict:
@@ -593,15 +610,15 @@ def _pass_flops(data: TrainingData, n_nodes: int) -> float:
     return 2.0 * data.n_rows * n_nodes * (data.X.shape[1] + 1)
 
 
-def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus, kernels=None):
-    """One block's statistics: distances tile by tile (each read from cache), sums over the block."""
+def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels=None):
+    """One block's statistics: distances tile by tile (each read from cache), sums over the block.
+
+    ``kept``: the pass's :class:`_KeptRows` (its BMUs and row terms are written there), or None.
+    """
     n_nodes, n_features = codebook.shape
     n_rows = block.stop - block.start
-    bmu = np.empty(n_rows, dtype=np.intp) if want_bmus else _scratch_array("bmu", (n_rows,), np.intp)
-    if with_metrics:
-        row_abs = _scratch_array("row_abs", (n_rows,), np.float64)
-        row_sq = _scratch_array("row_sq", (n_rows,), np.float64)
-        topographic_errors = 0
+    bmu, row_abs, row_sq = _row_arrays(block, with_metrics, kept)
+    topographic_errors = 0
     if kernels is not None and data.uses_gemm:
         # One sweep per tile for the BMU, the second BMU's adjacency and the errors; sums in one loop.
         neighbors = lattice.neighbors
@@ -635,25 +652,62 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, wa
         sums = sums.reshape(n_nodes, n_features)
     stats = EpochStatistics(n_rows, hits, sums)
     if with_metrics:
-        _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, want_bmus)
-    return stats, (bmu if want_bmus else None)
+        _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, kept, block)
+    return stats
 
 
-def _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, keep_rows: bool) -> None:
-    """A block's error terms from its per-row errors: totals, per-node sums, the distance sketch
-    (``row_sq`` becomes the distances unless ``keep_rows`` keeps them apart, in ``row_distance``)."""
-    n_nodes, n_rows = stats.hits.shape[0], bmu.shape[0]
+@dataclass(frozen=True)
+class _KeptRows:
+    """What a pass returning BMUs keeps of every row, written block by block (no concatenation)."""
+
+    bmus: np.ndarray
+    abs_error: np.ndarray | None
+    sq_distance: np.ndarray | None
+    distance: np.ndarray | None
+
+    @classmethod
+    def of(cls, n_rows: int, with_metrics: bool) -> _KeptRows:
+        rows = (np.empty(n_rows) for _ in range(3)) if with_metrics else (None, None, None)
+        return cls(np.empty(n_rows, dtype=np.int64), *rows)
+
+
+def _row_arrays(block: slice, with_metrics: bool, kept: _KeptRows | None):
+    """A block's BMUs and per-row error terms: the pass's kept rows, or this thread's scratch."""
+    n_rows = block.stop - block.start
+    if kept is not None:
+        return (
+            kept.bmus[block],
+            kept.abs_error[block] if with_metrics else None,
+            (kept.sq_distance[block] if with_metrics else None),
+        )
+    bmu = _scratch_array("bmu", (n_rows,), np.intp)
+    if not with_metrics:
+        return bmu, None, None
+    return (
+        bmu,
+        _scratch_array("row_abs", (n_rows,), np.float64),
+        _scratch_array("row_sq", (n_rows,), np.float64),
+    )
+
+
+def _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, kept, block) -> None:
+    """A block's error terms from its per-row errors: the totals and, unless the pass keeps its rows
+    (``kept``: the distances go there, the rest waits for :meth:`EpochStatistics.with_node_terms`), the
+    per-node sums and the distance sketch (``row_sq`` then becomes the distances)."""
     stats.abs_error = float(row_abs.sum())
     stats.sq_distance = float(row_sq.sum())
+    stats.topographic_errors = float(topographic_errors)
+    if kept is not None:
+        distance = np.sqrt(row_sq, out=kept.distance[block])
+        stats.distance = float(distance.sum())
+        return
+    n_nodes = stats.hits.shape[0]
     stats.node_sq_distance = np.bincount(bmu, weights=row_sq, minlength=n_nodes)
-    distance = np.sqrt(row_sq, out=np.empty(n_rows) if keep_rows else row_sq)
+    distance = np.sqrt(row_sq, out=row_sq)
     stats.distance = float(distance.sum())
     stats.node_distance = np.bincount(bmu, weights=distance, minlength=n_nodes)
     stats.distances = DistanceSketch.of(distance)
     stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
-    stats.topographic_errors = float(topographic_errors)
-    if keep_rows:
-        stats.row_distance = distance
 
 
 def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_sq) -> int:
@@ -805,16 +859,13 @@ def _masked_row_errors(data, rows, codebook, tile_bmu, row_abs, row_sq, kernels)
     row_abs /= observed @ weights
 
 
-def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metrics, want_bmus, kernels):
+def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels):
     """:func:`_block_statistics` over observed cells and with weights: the scores of each tile over its
     rows' observed cells, per-(node, feature) sums and counts of the observed values."""
     n_nodes, _n_features = codebook.shape
     n_rows = block.stop - block.start
-    bmu = np.empty(n_rows, dtype=np.intp) if want_bmus else _scratch_array("bmu", (n_rows,), np.intp)
-    if with_metrics:
-        row_abs = _scratch_array("row_abs", (n_rows,), np.float64)
-        row_sq = _scratch_array("row_sq", (n_rows,), np.float64)
-        topographic_errors = 0
+    bmu, row_abs, row_sq = _row_arrays(block, with_metrics, kept)
+    topographic_errors = 0
     for rows, local in _tiles_of(data, block, n_nodes):
         tile_bmu = bmu[local]
         scores = _masked_tile(data, rows, prepared, kernels, tile_bmu)
@@ -824,8 +875,8 @@ def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metr
     hits, sums, counts = _masked_node_sums(data, block, bmu, n_nodes, kernels)
     stats = EpochStatistics(n_rows, hits, sums, counts=counts)
     if with_metrics:
-        _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, want_bmus)
-    return stats, (bmu if want_bmus else None)
+        _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, kept, block)
+    return stats
 
 
 def _masked_row_distances(data, rows, codebook, tile_bmu) -> np.ndarray:
@@ -885,8 +936,8 @@ def epoch_statistics(
     with_metrics : bool
         Also collect the error terms (second BMU, absolute and squared errors).
     return_bmus : bool
-        Also return the BMU of every row (and, with metrics, keep every row's distance to it in
-        ``stats.row_distance``).
+        Also return the BMU of every row (and, with metrics, keep every row's terms, ``stats.row_distance``
+        and the rest, in place of the per-node terms: :meth:`EpochStatistics.with_node_terms` builds those).
     n_jobs : int or None
         None: one thread of blocks, BLAS uses its own threads; k: k threads over
         row blocks with BLAS pinned to one thread.
@@ -905,25 +956,25 @@ def epoch_statistics(
     else:
         prepared, block_statistics = _prepared_codebook(data, codebook), _block_statistics
 
+    kept = _KeptRows.of(data.n_rows, with_metrics) if return_bmus else None
+
     def work(block):
-        return block_statistics(data, block, prepared, codebook, lattice, with_metrics, return_bmus, kernels)
+        return block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels)
 
     total = None
-    bmu_parts, distance_parts = [], []
     # Reduce as results arrive (in block order, so the sum does not depend on the thread count)
     # instead of holding every block's M x D partial sums.
-    for stats, bmus in _map_blocks(work, _row_blocks(data, codebook.shape[0]), n_jobs):
-        if return_bmus:
-            bmu_parts.append(bmus)
-            distance_parts.append(stats.row_distance)
+    for stats in _map_blocks(work, _row_blocks(data, codebook.shape[0]), n_jobs):
         if total is None:
             total = stats
         else:
             total += stats
-    bmus = np.concatenate(bmu_parts).astype(np.int64, copy=False) if return_bmus else None
-    if return_bmus and with_metrics and total is not None:
-        total.row_distance = np.concatenate(distance_parts)
-    return total, bmus
+    if kept is None:
+        return total, None
+    if with_metrics and total is not None:
+        total.row_distance, total.row_abs_error = kept.distance, kept.abs_error
+        total.row_sq_distance = kept.sq_distance
+    return total, kept.bmus
 
 
 def find_bmus(data: TrainingData, codebook: np.ndarray, n_jobs: int | None = None, with_distances=False):

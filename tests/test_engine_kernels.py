@@ -69,7 +69,17 @@ def test_pass_statistics_equal_brute_force_with_ties(lattice, path):
     np.add.at(sums, first, X)
     np.testing.assert_allclose(stats.sums, sums, rtol=1e-12, atol=1e-12)
     node_abs = np.bincount(first, weights=np.abs(X - W[first]).mean(axis=1), minlength=W.shape[0])
-    np.testing.assert_allclose(stats.node_abs_error, node_abs, rtol=1e-12, atol=1e-12)
+    row_sq = d[np.arange(len(X)), first]
+    node_sq = np.bincount(first, weights=row_sq, minlength=W.shape[0])
+    node_distance = np.bincount(first, weights=np.sqrt(row_sq), minlength=W.shape[0])
+    # the per-node terms: summed block by block (no BMUs kept), or built from the kept rows
+    summed, _ = engine.epoch_statistics(data, W, lat, with_metrics=True)
+    assert stats.node_abs_error is None  # a pass keeping its rows builds them only when asked
+    for node_terms in (summed, stats.with_node_terms(bmus)):
+        np.testing.assert_allclose(node_terms.node_abs_error, node_abs, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(node_terms.node_sq_distance, node_sq, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(node_terms.node_distance, node_distance, rtol=1e-12, atol=1e-12)
+        assert node_terms.distances.n == len(X)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -111,7 +111,11 @@ def test_masked_pass_equals_brute_force_per_row_and_node(lattice, weighted, path
     assert stats.sq_distance == pytest.approx(ref["row_sq"].sum(), rel=1e-12)
     assert stats.distance == pytest.approx(np.sqrt(ref["row_sq"]).sum(), rel=1e-12)
     node_abs = np.bincount(ref["first"], weights=ref["row_abs"], minlength=W.shape[0])
-    np.testing.assert_allclose(stats.node_abs_error, node_abs, rtol=1e-12, atol=1e-12)
+    node_sq = np.bincount(ref["first"], weights=ref["row_sq"], minlength=W.shape[0])
+    summed, _ = engine.epoch_statistics(data, W, lat, with_metrics=True)  # per block, no rows kept
+    for node_terms in (summed, stats.with_node_terms(bmus)):
+        np.testing.assert_allclose(node_terms.node_abs_error, node_abs, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(node_terms.node_sq_distance, node_sq, rtol=1e-12, atol=1e-12)
 
 
 def test_float32_masked_pass_finds_the_brute_force_bmus(path):
