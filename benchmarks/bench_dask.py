@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_dask.py --rows 50000000 # the 50M x 16 run of the issue (minutes)
     python benchmarks/bench_dask.py --skip-large    # W2 overhead and the model only
     python benchmarks/bench_dask.py --skip-large --skip-model --w2-rows 100000  # 100k x 32 overhead only
+    python benchmarks/bench_dask.py --skip-large --skip-model --report dask-report.html  # + Dask's report
 
 The cluster is ``LocalCluster(n_workers=2, threads_per_worker=1)`` (processes), as in the tests.  W2 is
 200,000 x 32 rows on a 50x50 hexagonal map, float32 distances, 5 epochs; the in-memory fit uses
@@ -93,6 +94,19 @@ def w2_overhead(client, epochs: int = 5, rounds: int = 3, n_rows: int = 200_000)
         # the codebook's scatter, result transfers, the client's update).
         "task_compute_s_per_epoch_per_worker": busy / passes / len(client.scheduler_info()["workers"]),
     }
+
+
+def performance_report_of_w2(client, filename: str, epochs: int = 5, n_rows: int = 200_000) -> None:
+    """Dask's own performance report (task stream, worker profiles, bandwidth) of one W2 fit."""
+    import dask.array as da
+    from distributed import performance_report
+
+    X = np.random.default_rng(0).normal(size=(n_rows, 32)) * np.linspace(3, 0.5, 32)
+    with client.as_current():
+        dask_X = client.persist(da.from_array(X, chunks=(math.ceil(n_rows / 8), 32)))
+        SOM(mapsize=(50, 50), random_state=0).fit(dask_X, epochs=1)  # warm
+        with performance_report(filename=filename):
+            epoch_times(SOM(mapsize=(50, 50), random_state=0), dask_X, epochs + 1)
 
 
 def large_run(client, n_rows: int, epochs: int, rows_per_partition: int = 500_000) -> dict:
@@ -199,6 +213,11 @@ def main() -> None:
     parser.add_argument("--w2-rows", type=int, default=200_000, help="rows of W2 (32 features, 8 partitions)")
     parser.add_argument("--skip-model", action="store_true", help="no scaling model")
     parser.add_argument(
+        "--report",
+        metavar="HTML",
+        help="also write Dask's performance report of one W2 fit on the cluster (needs bokeh)",
+    )
+    parser.add_argument(
         "--quiet-workers",
         action="store_true",
         help="workers without Dask's statistical profiler and without MALLOC_TRIM_THRESHOLD_",
@@ -225,6 +244,9 @@ def main() -> None:
     ):
         overhead = w2_overhead(client, rounds=args.rounds, n_rows=args.w2_rows)
         print(f"W2 ({args.w2_rows} x 32, 50x50, median s/epoch):", overhead)
+        if args.report:
+            performance_report_of_w2(client, args.report, n_rows=args.w2_rows)
+            print("Dask performance report:", args.report)
         if not args.skip_model:
             print("scaling model:", scaling_model(client))
         if not args.skip_large:

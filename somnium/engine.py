@@ -584,6 +584,22 @@ def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
     return buffer[:size].reshape(shape)
 
 
+def _zeroed(array: np.ndarray) -> np.ndarray:
+    array.fill(0.0)
+    return array
+
+
+def _node_partials(n_nodes: int, n_features: int, reuse: bool):
+    """Zeroed hits and per-node sums for one block: this thread's scratch when ``reuse`` (the block is
+    added into the pass's total before the thread's next block), else new arrays.  Reuse spares a
+    pass the page faults of fresh ``M x D`` arrays per block wherever the allocator returns them to
+    the system at once (Dask's workers set ``MALLOC_TRIM_THRESHOLD_``)."""
+    if not reuse:
+        return np.zeros(n_nodes), np.zeros((n_nodes, n_features))
+    hits = _scratch_array("node_hits", (n_nodes,), np.float64)
+    return _zeroed(hits), _zeroed(_scratch_array("node_sums", (n_nodes, n_features), np.float64))
+
+
 def _tile_distances(data: TrainingData, rows: slice, prepared, transposed: bool = False) -> np.ndarray:
     """Distances (up to a per-row constant on the GEMM path) from rows to every node.
 
@@ -610,10 +626,14 @@ def _pass_flops(data: TrainingData, n_nodes: int) -> float:
     return 2.0 * data.n_rows * n_nodes * (data.X.shape[1] + 1)
 
 
-def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels=None):
+def _block_statistics(
+    data, block, prepared, codebook, lattice, with_metrics, kept, kernels=None, reuse=False
+):
     """One block's statistics: distances tile by tile (each read from cache), sums over the block.
 
     ``kept``: the pass's :class:`_KeptRows` (its BMUs and row terms are written there), or None.
+    ``reuse``: the pass adds each block into its total before the next block starts (one thread), so
+    the blocks after the first may sum into this thread's scratch (see :func:`_node_partials`).
     """
     n_nodes, n_features = codebook.shape
     n_rows = block.stop - block.start
@@ -630,8 +650,7 @@ def _block_statistics(data, block, prepared, codebook, lattice, with_metrics, ke
                 )
             else:
                 kernels.tile_argmin(tile, bmu, local.start)
-        hits = np.zeros(n_nodes)
-        sums = np.zeros((n_nodes, n_features))
+        hits, sums = _node_partials(n_nodes, n_features, block.start > 0 and reuse)
         kernels.node_sums(data.X, block.start, n_rows, bmu, 0, hits, sums)
     else:
         for rows, local in _tiles_of(data, block, n_nodes):
@@ -859,7 +878,9 @@ def _masked_row_errors(data, rows, codebook, tile_bmu, row_abs, row_sq, kernels)
     row_abs /= observed @ weights
 
 
-def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels):
+def _masked_block_statistics(
+    data, block, prepared, codebook, lattice, with_metrics, kept, kernels, reuse=False
+):
     """:func:`_block_statistics` over observed cells and with weights: the scores of each tile over its
     rows' observed cells, per-(node, feature) sums and counts of the observed values."""
     n_nodes, _n_features = codebook.shape
@@ -872,7 +893,7 @@ def _masked_block_statistics(data, block, prepared, codebook, lattice, with_metr
         if with_metrics:
             topographic_errors += _second_bmu_errors(scores, tile_bmu, lattice)
             _masked_row_errors(data, rows, codebook, tile_bmu, row_abs[local], row_sq[local], kernels)
-    hits, sums, counts = _masked_node_sums(data, block, bmu, n_nodes, kernels)
+    hits, sums, counts = _masked_node_sums(data, block, bmu, n_nodes, kernels, block.start > 0 and reuse)
     stats = EpochStatistics(n_rows, hits, sums, counts=counts)
     if with_metrics:
         _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, kept, block)
@@ -887,16 +908,17 @@ def _masked_row_distances(data, rows, codebook, tile_bmu) -> np.ndarray:
     return np.sqrt(row_sq, out=row_sq)
 
 
-def _masked_node_sums(data, block, bmu, n_nodes, kernels):
+def _masked_node_sums(data, block, bmu, n_nodes, kernels, reuse=False):
     """Hits, per-node sums of the observed values and, when the block has gaps, their counts (else None)."""
     n_rows, n_features = block.stop - block.start, data.X.shape[1]
     gaps = _has_gaps(data, block)
     if kernels is not None:
-        hits, sums = np.zeros(n_nodes), np.zeros((n_nodes, n_features))
+        hits, sums = _node_partials(n_nodes, n_features, reuse)
         if not gaps:
             kernels.node_sums(data.X, block.start, n_rows, bmu, 0, hits, sums)
             return hits, sums, None
-        counts = np.zeros((n_nodes, n_features))
+        counts = _scratch_array("node_counts", (n_nodes, n_features), np.float64) if reuse else None
+        counts = np.zeros((n_nodes, n_features)) if counts is None else _zeroed(counts)
         kernels.node_sums_observed(data.X, block.start, n_rows, bmu, hits, sums, counts)
         return hits, sums, counts
     hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)
@@ -923,6 +945,8 @@ def epoch_statistics(
     with_metrics: bool = False,
     return_bmus: bool = False,
     n_jobs: int | None = None,
+    *,
+    prepared_cache: dict | None = None,
 ):
     """One pass over the data with a fixed codebook.
 
@@ -941,6 +965,9 @@ def epoch_statistics(
     n_jobs : int or None
         None: one thread of blocks, BLAS uses its own threads; k: k threads over
         row blocks with BLAS pinned to one thread.
+    prepared_cache : dict or None
+        Passes over several parts of one data set with the same codebook, centre and weights (a Dask
+        task's partitions) share the codebook's prepared forms through it (filled by the first).
 
     Returns
     -------
@@ -951,20 +978,26 @@ def epoch_statistics(
     # third of such a pass over the numpy path's GEMM of twice the width.
     flops = _pass_flops(data, codebook.shape[0]) if with_metrics or data.gaps is not None else 0.0
     kernels = numba_kernels(flops) if data.uses_gemm else None
-    if data.masked:
-        prepared, block_statistics = _prepared_masked(data, codebook), _masked_block_statistics
-    else:
-        prepared, block_statistics = _prepared_codebook(data, codebook), _block_statistics
+    masked = data.masked
+    block_statistics = _masked_block_statistics if masked else _block_statistics
+    prepared = None if prepared_cache is None else prepared_cache.get(masked)
+    if prepared is None:
+        prepared = _prepared_masked(data, codebook) if masked else _prepared_codebook(data, codebook)
+        if prepared_cache is not None:
+            prepared_cache[masked] = prepared
 
     kept = _KeptRows.of(data.n_rows, with_metrics) if return_bmus else None
+    blocks = _row_blocks(data, codebook.shape[0])
+    # On one thread each block is added into the total (the first block, owned) before the next starts.
+    reuse = pool_size(n_jobs, len(blocks)) <= 1
 
     def work(block):
-        return block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels)
+        return block_statistics(data, block, prepared, codebook, lattice, with_metrics, kept, kernels, reuse)
 
     total = None
     # Reduce as results arrive (in block order, so the sum does not depend on the thread count)
     # instead of holding every block's M x D partial sums.
-    for stats in _map_blocks(work, _row_blocks(data, codebook.shape[0]), n_jobs):
+    for stats in _map_blocks(work, blocks, n_jobs):
         if total is None:
             total = stats
         else:

@@ -229,6 +229,17 @@ class _PassSpec:
     #: Load the numba kernels before the pass: the client decided as an in-memory fit would for the
     #: whole pass (:func:`somnium.engine.numba_wanted`); a worker sees only its share of the work.
     numba: bool = False
+    #: The codebook's prepared forms, made on a worker by its first partition and shared by the
+    #: partitions of its task (empty when the spec is sent: it fills after unpickling).
+    prepared: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["prepared"] = {}  # never sent: a worker makes its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     def training_data(self, Xn) -> engine.TrainingData:
         return engine.TrainingData(
@@ -242,7 +253,13 @@ class _PassSpec:
         )
 
 
-def _normalized(block, spec: _PassSpec, index) -> np.ndarray:
+def _normalized(block, spec: _PassSpec, index, scratch: bool = False) -> np.ndarray:
+    """The partition's rows in the model's normalised space.
+
+    ``scratch``: into this thread's work array (float64 rows), for a pass that drops them before the
+    thread's next partition: no fresh partition-sized array per pass, whose pages the workers' trimmed
+    allocator would fault in again every time.
+    """
     if spec.table is not None:
         try:
             return normalized_rows(spec.table, block, "ignore" if spec.missing else "error")
@@ -252,6 +269,10 @@ def _normalized(block, spec: _PassSpec, index) -> np.ndarray:
         X = _checked_values(block, index, spec.names, spec.normalizer)
     else:
         X = _partition_values(block, spec.names, index)
+    if scratch and X.dtype == np.float64 and X.ndim == 2:
+        rows = engine._scratch_array("partition_rows", X.shape, np.float64)
+        np.copyto(rows, X)
+        return spec.normalizer._transform_owned(rows)
     return spec.normalizer.transform(X)
 
 
@@ -276,12 +297,14 @@ def _partition_statistics(block, spec: _PassSpec, index, selection=None):
         )
     if len(block) == 0:
         return _empty_statistics(spec)
-    Xn = _normalized(block, spec, index)
+    Xn = _normalized(block, spec, index, scratch=True)
     if spec.numba:
         engine.numba_kernels()  # loads them (a no-op once loaded, or without numba)
     data = spec.training_data(Xn)
     with engine.on_calling_thread():  # the worker's threads are the parallelism
-        stats, _ = engine.epoch_statistics(data, spec.codebook, spec.lattice, spec.with_metrics, n_jobs=1)
+        stats, _ = engine.epoch_statistics(
+            data, spec.codebook, spec.lattice, spec.with_metrics, n_jobs=1, prepared_cache=spec.prepared
+        )
     return stats
 
 
@@ -376,7 +399,10 @@ def _group(func, spec, indices, extras, *blocks):
     total = None
     for block, index, extra in zip(blocks, indices, extras, strict=True):
         result = func(block, spec, index, *extra)
-        total = result if total is None else total + result
+        if total is None:
+            total = result
+        else:  # the first result is this task's own: add into it (no new M x D arrays per partition)
+            total += result
     return total
 
 
