@@ -46,6 +46,34 @@ def tile_argmin(tile, bmu, start):
         bmu[start + r] = index[r]
 
 
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _abs_square(x, w):
+    """``(sum |x - w|, sum (x - w)^2)`` in float64, in four interleaved partial sums (independent
+    add chains, several times faster than one; the one order every kernel sums a row's error in)."""
+    n = x.shape[0]
+    a0 = a1 = a2 = a3 = 0.0
+    s0 = s1 = s2 = s3 = 0.0
+    stop = n - n % 4
+    for f in range(0, stop, 4):
+        t0 = x[f] - w[f]
+        t1 = x[f + 1] - w[f + 1]
+        t2 = x[f + 2] - w[f + 2]
+        t3 = x[f + 3] - w[f + 3]
+        a0 += abs(t0)
+        a1 += abs(t1)
+        a2 += abs(t2)
+        a3 += abs(t3)
+        s0 += t0 * t0
+        s1 += t1 * t1
+        s2 += t2 * t2
+        s3 += t3 * t3
+    for f in range(stop, n):
+        t = x[f] - w[f]
+        a0 += abs(t)
+        s0 += t * t
+    return (a0 + a1) + (a2 + a3), (s0 + s1) + (s2 + s3)
+
+
 @numba.njit(**_JIT)
 def tile_argmin_distance(tile, X, row0, codebook, bmu, distance, start):
     """:func:`tile_argmin`, then each row's Euclidean distance to its BMU into ``distance[row0 + r]``
@@ -53,13 +81,7 @@ def tile_argmin_distance(tile, X, row0, codebook, bmu, distance, start):
     tile_argmin(tile, bmu, start)
     n_features = X.shape[1]
     for r in range(tile.shape[1]):
-        x = X[row0 + r]
-        w = codebook[bmu[start + r]]
-        square = 0.0
-        for f in range(n_features):
-            t = x[f] - w[f]
-            square += t * t
-        distance[row0 + r] = np.sqrt(square)
+        distance[row0 + r] = np.sqrt(_abs_square(X[row0 + r], codebook[bmu[start + r]])[1])
 
 
 @numba.njit(**_JIT)
@@ -115,14 +137,7 @@ def tile_top2(tile, X, row0, codebook, neighbors, bmu, row_abs, row_sq, start):
     for r in range(n_rows):
         first = i1[r]
         bmu[start + r] = first
-        x = X[row0 + r]
-        w = codebook[first]
-        absolute = 0.0
-        square = 0.0
-        for f in range(n_features):
-            t = x[f] - w[f]
-            absolute += abs(t)
-            square += t * t
+        absolute, square = _abs_square(X[row0 + r], codebook[first])
         row_abs[start + r] = absolute / n_features
         row_sq[start + r] = square
         if n_nodes < 2:
