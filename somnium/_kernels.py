@@ -79,7 +79,6 @@ def tile_argmin_distance(tile, X, row0, codebook, bmu, distance, start):
     """:func:`tile_argmin`, then each row's Euclidean distance to its BMU into ``distance[row0 + r]``
     (float64 from the rows and the codebook, squares summed as :func:`tile_top2` sums them)."""
     tile_argmin(tile, bmu, start)
-    n_features = X.shape[1]
     for r in range(tile.shape[1]):
         distance[row0 + r] = np.sqrt(_abs_square(X[row0 + r], codebook[bmu[start + r]])[1])
 

@@ -338,9 +338,10 @@ def column_names(columns) -> list[str]:
 
 
 def as_float_array(
-    X, feature_names=None, missing: str = "error", columns_observed: bool = False
+    X, feature_names=None, missing: str = "error", columns_observed: bool = False, keep_float32: bool = False
 ) -> np.ndarray:
-    """Validate ``X`` (array-like or DataFrame) and return a float64 2-D array.
+    """Validate ``X`` (array-like or DataFrame) and return a float64 2-D array (a float32 array stays
+    float32 with ``keep_float32``: rows for the engine, which computes its statistics in float64 anyway).
 
     ``missing="error"``: every value finite.  ``missing="ignore"``: NaN (and pandas' NA / None in
     numeric columns, a masked array's masked cells) are missing cells, kept as NaN; infinite values
@@ -387,7 +388,9 @@ def as_float_array(
                 )
             what = "Complex data not supported" if array.dtype.kind == "c" else "X has unsupported dtype"
             raise InvalidValuesInDataSet(f"{what} (dtype {array.dtype}); pass real numbers.")
-        array = np.asarray(array, dtype=np.float64)
+        array = np.asarray(
+            array, dtype=np.float32 if keep_float32 and array.dtype == np.float32 else np.float64
+        )
     if array.ndim == 1:
         raise InvalidValuesInDataSet(
             f"X is 1-D with shape {array.shape}; a SOM needs a 2-D (rows, features) array. "
@@ -507,7 +510,8 @@ def scipy_metric_names():
 def validated_rows(
     X, feature_names=None, n_features=None, min_rows: int = 1, missing: str = "error", fitting: bool = False
 ) -> np.ndarray:
-    """``X`` as float64 rows, its columns matched by name (reordered if needed) to ``feature_names``.
+    """``X`` as float64 rows (a float32 array as float32: no copy of twice its size), its columns matched
+    by name (reordered if needed) to ``feature_names``.
 
     Parameters
     ----------
@@ -525,7 +529,7 @@ def validated_rows(
     """
     if is_dataframe(X):
         X = matched_columns(X, feature_names)
-    array = as_float_array(X, missing=missing, columns_observed=fitting)
+    array = as_float_array(X, missing=missing, columns_observed=fitting, keep_float32=True)
     if n_features is not None and array.shape[1] != n_features:
         detail = f": {list(feature_names)}" if feature_names is not None else ""
         raise InvalidValuesInDataSet(

@@ -250,7 +250,7 @@ class SOM:
 
     # --------------------------------------------------------------- inputs
     def _input(self, X, state, fitting: bool = False) -> np.ndarray:
-        """``X`` checked against the fitted columns, normalised, float64 (NaN: a missing cell)."""
+        """``X`` checked against the fitted columns, normalised, float64 or float32 as given (NaN: a missing cell)."""
         return _encoding.normalized_rows(state, X, self.missing, min_rows=2 if fitting else 1)
 
     def _prepare(self, X, params):
@@ -440,7 +440,8 @@ class SOM:
 
     # -------------------------------------------------------------- predict
     def normalize(self, X) -> np.ndarray:
-        """``X`` in the normalised space the map was trained in (the space of ``normalized_codebook_``)."""
+        """``X`` in the normalised space the map was trained in (the space of ``normalized_codebook_``):
+        float64, or float32 for a float32 array (as scikit-learn's scalers keep it)."""
         state = committed_state(self, "normalize()")
         if is_dask_collection(X):
             return _distributed().prepare(self, state, X).normalized()

@@ -229,7 +229,7 @@ def _map_blocks(work, slices, n_jobs):
 class TrainingData:
     """Normalised rows prepared once for many BMU searches.
 
-    Holds the float64 rows (for exact statistics).  The float32 GEMM path
+    Holds the float64 rows, or float32 rows as given (their sums and errors are float64 either way).  The float32 GEMM path
     multiplies centred rows, ``||w||^2 - 2 x.w`` cancels badly in float32
     unless the data are centred, whatever the normalisation; each tile of rows
     is centred and cast as it is used (:func:`_tile_distances`), so no second
@@ -255,7 +255,10 @@ class TrainingData:
         weights=None,
         count_weights=None,
     ):
-        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        # float32 rows stay float32 (half the memory; the statistics still add up in float64)
+        self.X = np.ascontiguousarray(
+            X, dtype=np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        )
         self.center = np.asarray(center, dtype=np.float64)
         self.dtype = np.dtype(dtype)
         self.metric = metric
