@@ -98,9 +98,13 @@ def w2_overhead(client, epochs: int = 5, rounds: int = 3, n_rows: int = 200_000)
 
 def performance_report_of_w2(client, filename: str, epochs: int = 5, n_rows: int = 200_000) -> None:
     """Dask's own performance report (task stream, worker profiles, bandwidth) of one W2 fit."""
+    import importlib.util
+
     import dask.array as da
     from distributed import performance_report
 
+    if importlib.util.find_spec("bokeh") is None:
+        raise SystemExit("--report needs bokeh (Dask draws the report with it): pip install bokeh")
     X = np.random.default_rng(0).normal(size=(n_rows, 32)) * np.linspace(3, 0.5, 32)
     with client.as_current():
         dask_X = client.persist(da.from_array(X, chunks=(math.ceil(n_rows / 8), 32)))
