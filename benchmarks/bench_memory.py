@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 WORKLOADS = {
     "W1": dict(n=20_000, d=16, rows=30, cols=30, epochs=10),
@@ -62,7 +63,10 @@ def probe(library: str, workload: str) -> dict:
     w = WORKLOADS[workload]
     spec = LIBRARIES[library]
     code = PROBE.format(imports=spec["imports"], fit=spec["fit"].format(**w), **w)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # From this checkout's root (``python -c`` imports from the working directory first): the benchmark
+    # environment's own editable install must not be what gets measured.
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
