@@ -463,16 +463,22 @@ def cell_output_text(page, index: int) -> str:
 def poll_json(path: Path, predicate=lambda data: True, timeout: float = 30.0):
     """Poll a JSON file written by a notebook until ``predicate(data)`` holds; return the data."""
     deadline = time.monotonic() + timeout
-    data = None
-    while time.monotonic() < deadline:
+    data, error, reads = None, None, 0
+    while True:  # at least one read, however late the first one comes
+        reads += 1
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            data = None
+            data, error = json.loads(path.read_text()), None
+        except (OSError, ValueError) as exc:
+            data, error = None, exc
         if data is not None and predicate(data):
             return data
+        if time.monotonic() >= deadline:
+            break
         time.sleep(0.1)
-    raise AssertionError(f"{path.name} never satisfied the condition; last content: {data}")
+    raise AssertionError(
+        f"{path.name} never satisfied the condition in {timeout:g} s ({reads} reads); last content: "
+        f"{data}" + (f"; last read failed: {type(error).__name__}: {error}" if error is not None else "")
+    )
 
 
 # --------------------------------------------------------------------------------------------------
