@@ -217,11 +217,8 @@ def model_rng(model) -> np.random.Generator:
 
 
 def initial_state(
+    params,
     *,
-    mapsize,
-    lattice: str,
-    initialization: str,
-    mapsize_scale: float,
     rng: np.random.Generator,
     normalizer,
     feature_names,
@@ -234,8 +231,12 @@ def initial_state(
 ) -> FittedState:
     """The uncommitted first state from the normalised data's moments (in memory or by Dask reductions).
 
-    One covariance serves both ``mapsize="auto"`` (the side ratio) and the PCA initialisation.
+    ``params``: the estimator's parameters (``mapsize``, ``lattice``, ``initialization`` and
+    ``mapsize_scale`` are read).  One covariance serves both ``mapsize="auto"`` (the side ratio) and the
+    PCA initialisation.
     """
+    mapsize, lattice = params["mapsize"], params["lattice"]
+    initialization, mapsize_scale = params["initialization"], params["mapsize_scale"]
     n_features = mean.shape[0]
     if mapsize == "auto":
         values = engine.covariance_axes(covariance, 2)[0] if n_features >= 2 and n_rows >= 2 else None

@@ -100,10 +100,7 @@ def first_state(X, params: dict, rng) -> tuple[FittedState, np.ndarray]:
     missing = params["missing"] == "ignore" and engine.has_missing(Xn)
     mean, covariance = engine.mean_covariance(Xn, missing)  # chunked: no centred copy of the data
     state = initial_state(
-        mapsize=params["mapsize"],
-        lattice=params["lattice"],
-        initialization=params["initialization"],
-        mapsize_scale=params["mapsize_scale"],
+        params,
         rng=rng,
         normalizer=normalizer,
         feature_names=feature_names,

@@ -503,12 +503,16 @@ class EpochStatistics:
         ``bmus`` where the pass kept rows instead (each a sum over the rows in order, as per block)."""
         if self.distances is not None or self.row_distance is None or bmus is None:
             return self
-        n_nodes = self.hits.shape[0]
-        self.node_sq_distance = np.bincount(bmus, weights=self.row_sq_distance, minlength=n_nodes)
-        self.node_distance = np.bincount(bmus, weights=self.row_distance, minlength=n_nodes)
-        self.node_abs_error = np.bincount(bmus, weights=self.row_abs_error, minlength=n_nodes)
-        self.distances = DistanceSketch.of(self.row_distance)
+        self._set_node_terms(bmus, self.row_abs_error, self.row_sq_distance, self.row_distance)
         return self
+
+    def _set_node_terms(self, bmus, row_abs, row_sq, distance) -> None:
+        """The per-node sums of the rows' errors and distances, and the distances' sketch."""
+        n_nodes = self.hits.shape[0]
+        self.node_sq_distance = np.bincount(bmus, weights=row_sq, minlength=n_nodes)
+        self.node_distance = np.bincount(bmus, weights=distance, minlength=n_nodes)
+        self.node_abs_error = np.bincount(bmus, weights=row_abs, minlength=n_nodes)
+        self.distances = DistanceSketch.of(distance)
 
     def metrics(self) -> dict:
         """The history metrics and the mean BMU distance (see :func:`somnium.metrics.from_statistics`)."""
@@ -587,20 +591,16 @@ def _scratch_array(name: str, shape: tuple, dtype) -> np.ndarray:
     return buffer[:size].reshape(shape)
 
 
-def _zeroed(array: np.ndarray) -> np.ndarray:
+def _partial(name: str, shape: tuple, reuse: bool) -> np.ndarray:
+    """Zeroed per-node sums (hits, sums, counts) for one block: this thread's scratch ``name`` when
+    ``reuse`` (the block is added into the pass's total before the thread's next block), else a new
+    array.  Reuse spares a pass the page faults of fresh ``M x D`` arrays per block wherever the
+    allocator returns them to the system at once (Dask's workers set ``MALLOC_TRIM_THRESHOLD_``)."""
+    if not reuse:
+        return np.zeros(shape)
+    array = _scratch_array(name, shape, np.float64)
     array.fill(0.0)
     return array
-
-
-def _node_partials(n_nodes: int, n_features: int, reuse: bool):
-    """Zeroed hits and per-node sums for one block: this thread's scratch when ``reuse`` (the block is
-    added into the pass's total before the thread's next block), else new arrays.  Reuse spares a
-    pass the page faults of fresh ``M x D`` arrays per block wherever the allocator returns them to
-    the system at once (Dask's workers set ``MALLOC_TRIM_THRESHOLD_``)."""
-    if not reuse:
-        return np.zeros(n_nodes), np.zeros((n_nodes, n_features))
-    hits = _scratch_array("node_hits", (n_nodes,), np.float64)
-    return _zeroed(hits), _zeroed(_scratch_array("node_sums", (n_nodes, n_features), np.float64))
 
 
 def _tile_distances(data: TrainingData, rows: slice, prepared, transposed: bool = False) -> np.ndarray:
@@ -636,7 +636,7 @@ def _block_statistics(
 
     ``kept``: the pass's :class:`_KeptRows` (its BMUs and row terms are written there), or None.
     ``reuse``: the pass adds each block into its total before the next block starts (one thread), so
-    the blocks after the first may sum into this thread's scratch (see :func:`_node_partials`).
+    the blocks after the first may sum into this thread's scratch (see :func:`_partial`).
     """
     n_nodes, n_features = codebook.shape
     n_rows = block.stop - block.start
@@ -653,7 +653,11 @@ def _block_statistics(
                 )
             else:
                 kernels.tile_argmin(tile, bmu, local.start)
-        hits, sums = _node_partials(n_nodes, n_features, block.start > 0 and reuse)
+        reuse = block.start > 0 and reuse
+        hits, sums = (
+            _partial("node_hits", (n_nodes,), reuse),
+            _partial("node_sums", (n_nodes, n_features), reuse),
+        )
         kernels.node_sums(data.X, block.start, n_rows, bmu, 0, hits, sums)
     else:
         for rows, local in _tiles_of(data, block, n_nodes):
@@ -715,21 +719,17 @@ def _row_arrays(block: slice, with_metrics: bool, kept: _KeptRows | None):
 def _add_row_metrics(stats, bmu, row_abs, row_sq, topographic_errors, kept, block) -> None:
     """A block's error terms from its per-row errors: the totals and, unless the pass keeps its rows
     (``kept``: the distances go there, the rest waits for :meth:`EpochStatistics.with_node_terms`), the
-    per-node sums and the distance sketch (``row_sq`` then becomes the distances)."""
+    per-node sums and the distance sketch."""
     stats.abs_error = float(row_abs.sum())
     stats.sq_distance = float(row_sq.sum())
     stats.topographic_errors = float(topographic_errors)
-    if kept is not None:
-        distance = np.sqrt(row_sq, out=kept.distance[block])
-        stats.distance = float(distance.sum())
-        return
-    n_nodes = stats.hits.shape[0]
-    stats.node_sq_distance = np.bincount(bmu, weights=row_sq, minlength=n_nodes)
-    distance = np.sqrt(row_sq, out=row_sq)
+    out = (
+        kept.distance[block] if kept is not None else _scratch_array("row_distance", row_sq.shape, np.float64)
+    )
+    distance = np.sqrt(row_sq, out=out)
     stats.distance = float(distance.sum())
-    stats.node_distance = np.bincount(bmu, weights=distance, minlength=n_nodes)
-    stats.distances = DistanceSketch.of(distance)
-    stats.node_abs_error = np.bincount(bmu, weights=row_abs, minlength=n_nodes)
+    if kept is None:
+        stats._set_node_terms(bmu, row_abs, row_sq, distance)
 
 
 def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_sq) -> int:
@@ -916,12 +916,14 @@ def _masked_node_sums(data, block, bmu, n_nodes, kernels, reuse=False):
     n_rows, n_features = block.stop - block.start, data.X.shape[1]
     gaps = _has_gaps(data, block)
     if kernels is not None:
-        hits, sums = _node_partials(n_nodes, n_features, reuse)
+        hits, sums = (
+            _partial("node_hits", (n_nodes,), reuse),
+            _partial("node_sums", (n_nodes, n_features), reuse),
+        )
         if not gaps:
             kernels.node_sums(data.X, block.start, n_rows, bmu, 0, hits, sums)
             return hits, sums, None
-        counts = _scratch_array("node_counts", (n_nodes, n_features), np.float64) if reuse else None
-        counts = np.zeros((n_nodes, n_features)) if counts is None else _zeroed(counts)
+        counts = _partial("node_counts", (n_nodes, n_features), reuse)
         kernels.node_sums_observed(data.X, block.start, n_rows, bmu, hits, sums, counts)
         return hits, sums, counts
     hits = np.bincount(bmu, minlength=n_nodes).astype(np.float64)

@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: one headless Chromium and one JupyterLab server per test session.
+"""Shared pytest fixtures: one headless Chromium and one JupyterLab server per test session, and the
+engine's BMU path (``path``: each test that asks for it runs on the numpy and the numba path).
 
 Helpers live in the importable ``tests.support`` package (environment, brute-force references, the
 harness page server and the JupyterLab server).
@@ -15,6 +16,17 @@ from tests.support.harness.harness_server import serve_harness
 from tests.support.lab_server import jupyter_lab, jupyter_notebook7  # noqa: F401 - session-wide servers
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def path(request, monkeypatch):
+    """Run the engine on one BMU path; the numba one only where numba is installed."""
+    from somnium import engine
+
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(engine, "USE_NUMBA", request.param == "numba")
+    return request.param
 
 
 def pytest_collection_modifyitems(config, items):

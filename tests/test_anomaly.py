@@ -27,15 +27,6 @@ from somnium.exceptions import ModelFileError, ModelNotTrainedError
 from tests.support.reference import brute_bmus
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def path(request, monkeypatch):
-    """Run the engine on one BMU path; the numba one only where numba is installed."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
-    monkeypatch.setattr(engine, "USE_NUMBA", request.param == "numba")
-    return request.param
-
-
 def blobs(n=1200, seed=0):
     """A tight and a loose group, so node scales differ, and a few far rows."""
     rng = np.random.default_rng(seed)

@@ -23,15 +23,6 @@ def quiet_twisted_torus_warning():
         yield
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def path(request, monkeypatch):
-    """Run the engine on one BMU path; the numba one only where numba is installed."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
-    monkeypatch.setattr(engine, "USE_NUMBA", request.param == "numba")
-    return request.param
-
-
 def tied_problem(seed=0, n_rows=1500, n_features=4):
     """Rows around prototypes, several of which are exact duplicates (first- and second-place ties).
 

@@ -31,14 +31,6 @@ def quiet_twisted_torus_warning():
         yield
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def path(request, monkeypatch):
-    if request.param == "numba":
-        pytest.importorskip("numba")
-    monkeypatch.setattr(engine, "USE_NUMBA", request.param == "numba")
-    return request.param
-
-
 def gappy(seed=0, n_rows=700, n_features=5, share=0.25):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_rows, n_features)) * np.resize([1.0, 2.0, 0.5, 1.0, 3.0], n_features)

@@ -191,10 +191,7 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
         normalized = data._moments(names, None, transform=_Normalize(normalizer), covariance=True)
     covariance = normalized.m2 / max(normalized.n - 1, 1)
     state = initial_state(
-        mapsize=model.mapsize,
-        lattice=model.lattice,
-        initialization=model.initialization,
-        mapsize_scale=model.mapsize_scale,
+        model.get_params(),
         rng=model_rng(model),
         normalizer=normalizer,
         feature_names=names,

@@ -202,10 +202,7 @@ def initial_table_state(model, X, names) -> tuple[FittedState, DaskData]:
     products = probe.map_reduce("covariance", _partition_products, (mapping, ignore, normalized.mean))
     covariance = products.products / np.maximum(products.pairs - 1.0, 1.0)
     state = initial_state(
-        mapsize=model.mapsize,
-        lattice=model.lattice,
-        initialization=model.initialization,
-        mapsize_scale=model.mapsize_scale,
+        model.get_params(),
         rng=model_rng(model),
         normalizer=normalizer,
         feature_names=names,
