@@ -342,6 +342,33 @@ def _update(WT, x, weights, lo, hi):
             segment[k] += weights[k] * (xf - segment[k])
 
 
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _sweep(WT, x, dist, lo, hi):
+    """``dist[j] = sum_f (x_f - w_jf)^2`` for nodes ``lo .. hi - 1`` (no missing cells), four features per
+    pass over the nodes (added one after the other, as a plain loop over the features would): a quarter of
+    the loads and stores of the running sums."""
+    n_features = WT.shape[0]
+    d = dist[lo:hi]
+    for k in range(d.shape[0]):
+        d[k] = 0.0
+    stop = n_features - n_features % 4
+    for f in range(0, stop, 4):
+        x0, x1, x2, x3 = x[f], x[f + 1], x[f + 2], x[f + 3]
+        c0, c1, c2, c3 = WT[f, lo:hi], WT[f + 1, lo:hi], WT[f + 2, lo:hi], WT[f + 3, lo:hi]
+        for k in range(d.shape[0]):
+            t0 = x0 - c0[k]
+            t1 = x1 - c1[k]
+            t2 = x2 - c2[k]
+            t3 = x3 - c3[k]
+            d[k] = d[k] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+    for f in range(stop, n_features):
+        xf = x[f]
+        column = WT[f, lo:hi]
+        for k in range(d.shape[0]):
+            t = xf - column[k]
+            d[k] += t * t
+
+
 @numba.njit(**_JIT)
 def online_epoch(
     X,
@@ -405,11 +432,13 @@ def online_epoch(
     smooth = kernel_id in (GAUSSIAN, CUT_GAUSSIAN, MEXICAN_HAT)
     for step in range(order.shape[0]):
         x = X[order[step]]
-        for j in range(n_nodes):
-            dist[j] = 0.0
         observed_weight = 0.0
         observed_count = 0.0
-        if masked:
+        if not masked:
+            _sweep(WT, x, dist, 0, n_nodes)
+        else:
+            for j in range(n_nodes):
+                dist[j] = 0.0
             for f in range(n_features):
                 xf = x[f]
                 present[f] = feature_weights[f] if xf == xf else 0.0
@@ -425,24 +454,6 @@ def online_epoch(
                 for j in range(n_nodes):
                     t = xf - column[j]
                     dist[j] += weight * (t * t)
-        # Four features per sweep over the nodes (added one after the other, as a plain loop over the
-        # features would): a quarter of the loads and stores of the running sums.
-        stop = 0 if masked else n_features - n_features % 4
-        for f in range(0, stop, 4):
-            x0, x1, x2, x3 = x[f], x[f + 1], x[f + 2], x[f + 3]
-            c0, c1, c2, c3 = WT[f], WT[f + 1], WT[f + 2], WT[f + 3]
-            for j in range(n_nodes):
-                t0 = x0 - c0[j]
-                t1 = x1 - c1[j]
-                t2 = x2 - c2[j]
-                t3 = x3 - c3[j]
-                dist[j] = dist[j] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-        for f in range(stop, 0 if masked else n_features):
-            xf = x[f]
-            column = WT[f]
-            for j in range(n_nodes):
-                t = xf - column[j]
-                dist[j] += t * t
         best = 0
         best_d = np.inf
         if not with_metrics:
@@ -507,12 +518,13 @@ def online_epoch(
                         if x[f] == x[f]:
                             WT[f, j] += h * (x[f] - WT[f, j])
             continue
-        # Columns within reach: a contiguous range on flat columns, the whole row when they wrap.
+        # Columns within reach: a contiguous range on flat columns, the whole row when they wrap or when
+        # the range is most of it (the nodes beyond reach then get weight 0, which moves none of them:
+        # ``w + 0 (x - w)`` is ``w``; one long loop over whole rows is faster than many short ones).
         col_reach = int(np.floor(cut + max_shift)) + 1
-        if wrap_x:
+        c_lo, c_hi = max(0, cb - col_reach), min(n_cols, cb + col_reach + 1)
+        if wrap_x or 2 * (c_hi - c_lo) >= n_cols:
             c_lo, c_hi = 0, n_cols
-        else:
-            c_lo, c_hi = max(0, cb - col_reach), min(n_cols, cb + col_reach + 1)
         for s in range(n_shifts):
             shift = unique_offsets[s] - offsets[rb]
             widest[s] = 0.0
