@@ -111,7 +111,7 @@ from .callbacks import EarlyStopping
 #: Epochs of the rough (ordering) phase.
 AUTO_ROUGH_EPOCHS = 6
 #: Radius the fine phase ends at (lattice units; the Gaussian's sigma).
-FINAL_RADIUS = 0.5
+FINAL_RADIUS = 0.4
 #: Fine-phase epochs per lattice unit of radius it covers, and its bounds.
 FINE_EPOCHS_PER_UNIT = 8
 FINE_EPOCHS_MIN, FINE_EPOCHS_MAX = 6, 16
@@ -120,9 +120,7 @@ CONVERGE_EPOCHS = 8
 #: Converged when the QE improves by less than this fraction in an epoch.
 PLATEAU_DELTA = 0.003
 #: How far the TE may rise above the run's lowest TE once the radius is below 1.
-TE_BUDGET = 0.06
-#: How far above the final radius the converge phase runs when the fine phase ended close to the TE budget.
-STEP_BACK = 0.075
+TE_BUDGET = 0.25
 #: fit_auto's two schedules; the first is the default.
 EMPHASES = ("topology", "quantization")
 
@@ -325,7 +323,6 @@ class AutoRun:
         self.pending: list[Phase] = []
         self.fired_at = None  # radius of the epoch the guard stopped, in the current phase
         self.accepted = None  # last radius < 1 whose map passed the guard
-        self.last_accepted_te = math.inf  # its TE
         self.converge_te = math.inf  # the lowest TE of the converge phase so far (topology emphasis)
         # The QE plateau of the converge phase: stop at the first epoch that improves by less than the delta.
         self._plateau = EarlyStopping(
@@ -395,19 +392,16 @@ class AutoRun:
         return phase
 
     def converge_radius(self, final: float, fired) -> float:
-        """Where the quantization converge phase runs, from how the fine phase ended.
+        """Where the quantization converge phase runs: the final radius, or, if the guard stopped the fine
+        phase, halfway between the radius it stopped and the last one it accepted (a bisection step)."""
+        if fired is None:
+            return final
+        accepted = self.accepted if self.accepted is not None else 1.0
+        return 0.5 * (accepted + fired)
 
-        Converging at a fixed radius lets the TE creep up a little more (a map close to folding folds), so
-        when the fine phase ended in the upper half of the TE budget the converge phase keeps a step back:
-        the last radius the guard accepted if it fired, else :data:`STEP_BACK` above the final radius.
-        With room to spare it converges at the final radius, or halfway between the radius the guard
-        stopped and the last one it accepted (a bisection step).
-        """
-        if fired is not None:
-            accepted = self.accepted if self.accepted is not None else 1.0
-            return 0.5 * (accepted + fired)
-        comfortable = self.last_accepted_te <= self.best_te + 0.5 * self.te_budget
-        return final if comfortable else min(1.0, final + STEP_BACK)
+    def te_limit(self) -> float:
+        """The highest TE the guard accepts below radius 1."""
+        return self.best_te + self.te_budget
 
     # ------------------------------------------------------ phases and epochs
     def on_fit_begin(self, plan):
@@ -421,13 +415,13 @@ class AutoRun:
         if not (math.isfinite(te) and math.isfinite(qe)):
             return False
         phase = self.phase
-        if phase.guarded and info.radius < 1.0 and te > self.best_te + self.te_budget:
+        if phase.guarded and info.radius < 1.0 and te > self.te_limit():
             self.fired_at = info.radius
             return True
         if info.radius <= self.reference_radius + 1e-9:  # the reference: maps of the fine phase and narrower
             self.best_te = min(self.best_te, te)
         if info.radius < 1.0:
-            self.accepted, self.last_accepted_te = info.radius, te
+            self.accepted = info.radius
         if phase.role != "converge":
             return False
         plateau = self._plateau.on_epoch_end(info)  # called every epoch: it keeps its own best
