@@ -187,31 +187,29 @@ def _old_fit_auto(X, mapsize, seed=0):
     return model
 
 
-# The quantization emphasis trades topology for QE: on strongly clustered data the map folds.  This is the
-# documented cost of emphasis="quantization" (README, "Map quality against other libraries"); the default
-# (topology) is held to the old schedule's TE below, on the same data.
-FOLDS = pytest.mark.xfail(
-    reason="emphasis='quantization' on 1000 x 8 blobs (12 x 13 map): TE 0.057 above the old schedule's for "
-    "a 12% lower QE -- its documented trade-off; the topology default passes the TE bound on the same data",
-    strict=False,
-)
+# The quantization emphasis trades topology for QE (README, "Map quality against other libraries"): it ends at
+# radius 0.4, where its QE is below every peer's on the benchmark's data sets, and the TE rises well above the
+# old schedule's (measured: penguins 0.134 against 0.015, blobs 500 x 4 0.240 against 0.048, blobs 1000 x 8
+# 0.215 against 0.024).  The bound is the guard's budget over the old schedule's TE: the issue's target (QE
+# within 1.10x of the best peer, never Pareto-dominated) cannot be met on iris below a TE of about 0.07, and a
+# bound of old + 0.05 held the schedule in the region a peer (XPySom) dominates (see the module notes of
+# somnium._auto).  The default (topology) is held to the old schedule's TE below, on the same data.
 # The grids mapsize="auto" chose when these tests were calibrated (issue 21 rounds the node count down as
-# the original Somnium does, which moves some grids: on 11 x 10 the 500 x 4 blobs' quantization TE ends more
-# than 0.05 above the old schedule's, on the old code too).
+# the original Somnium does, which moves some grids).
 BLOBS = [(None, (8, 12)), ((500, 4, 3), (10, 11)), ((1000, 8, 5), (12, 13))]
 BLOB_IDS = ["penguins", "blobs-500x4", "blobs-1000x8"]
 
 
-@pytest.mark.parametrize("blobs, mapsize", [*BLOBS[:2], pytest.param(*BLOBS[2], marks=FOLDS)], ids=BLOB_IDS)
-def test_the_quantization_emphasis_quantizes_10_percent_better_than_the_old_schedule(
+@pytest.mark.parametrize("blobs, mapsize", BLOBS, ids=BLOB_IDS)
+def test_the_quantization_emphasis_quantizes_15_percent_better_than_the_old_schedule(
     blobs, mapsize, penguins
 ):
     X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
     old = _old_fit_auto(X, mapsize)
     new = SOM(mapsize=mapsize, random_state=0).fit_auto(X, emphasis="quantization")
     assert new.mapsize_ == old.mapsize_
-    assert new.calculate_mean_bmu_distance() <= 0.9 * old.calculate_mean_bmu_distance()
-    assert new.calculate_topographic_error() <= old.calculate_topographic_error() + 0.05
+    assert new.calculate_mean_bmu_distance() <= 0.85 * old.calculate_mean_bmu_distance()
+    assert new.calculate_topographic_error() <= old.calculate_topographic_error() + _auto.TE_BUDGET
 
 
 @pytest.mark.parametrize("blobs, mapsize", BLOBS, ids=BLOB_IDS)
@@ -241,20 +239,21 @@ def test_a_guard_stop_converges_halfway_back_to_the_accepted_radius():
     assert run.on_epoch_end(_info(0.8, 0.02 + _auto.TE_BUDGET + 0.01)) is True  # folded: stop
     converge = run.next_phase()
     assert converge.role == "converge" and converge.radiusin == converge.radiusfin == pytest.approx(0.85)
-    assert run.on_epoch_end(_info(0.85, 0.2)) is True  # the guard still watches
+    assert run.on_epoch_end(_info(0.85, 0.03 + _auto.TE_BUDGET)) is True  # the guard still watches
     assert run.next_phase() is None
 
 
-def test_a_fine_phase_ending_close_to_the_budget_converges_a_step_back():
+def test_a_fine_phase_ending_close_to_the_budget_still_converges_at_the_final_radius():
+    """No step back without a guard stop: converging above the final radius lands where a peer dominates."""
     run = _auto.AutoRun(emphasis="quantization")
     run.plan(Lattice(6, 10, "hexa"), 4)
     fine = run.next_phase()
     for k in range(fine.epochs):
         radius = fine.radiusin + (fine.radiusfin - fine.radiusin) * k / (fine.epochs - 1)
-        te = 0.02 if k < fine.epochs - 1 else 0.02 + 0.8 * _auto.TE_BUDGET  # within the budget, but close
+        te = 0.02 if k < fine.epochs - 1 else 0.02 + 0.9 * _auto.TE_BUDGET  # within the budget, but close
         assert run.on_epoch_end(_info(radius, te)) is False
     converge = run.next_phase()
-    assert converge.radiusin == pytest.approx(_auto.FINAL_RADIUS + _auto.STEP_BACK)
+    assert converge.radiusin == converge.radiusfin == _auto.FINAL_RADIUS
 
 
 def test_without_a_guard_stop_the_converge_phase_runs_at_the_final_radius_until_the_plateau():
@@ -266,9 +265,10 @@ def test_without_a_guard_stop_the_converge_phase_runs_at_the_final_radius_until_
         assert run.on_epoch_end(_info(radius, 0.03, qe=1.0 - 0.05 * k)) is False
     converge = run.next_phase()
     assert converge.radiusin == converge.radiusfin == _auto.FINAL_RADIUS
-    assert run.on_epoch_end(_info(0.5, 0.03, qe=0.60, phase_epoch=1)) is False
-    assert run.on_epoch_end(_info(0.5, 0.03, qe=0.55, phase_epoch=2)) is False  # still improving
-    assert run.on_epoch_end(_info(0.5, 0.03, qe=0.549, phase_epoch=3)) is True
+    end = _auto.FINAL_RADIUS
+    assert run.on_epoch_end(_info(end, 0.03, qe=0.60, phase_epoch=1)) is False
+    assert run.on_epoch_end(_info(end, 0.03, qe=0.55, phase_epoch=2)) is False  # still improving
+    assert run.on_epoch_end(_info(end, 0.03, qe=0.549, phase_epoch=3)) is True
     assert run.next_phase() is None
 
 
@@ -340,44 +340,46 @@ def test_an_unknown_emphasis_is_refused_before_training(emphasis, penguins):
     assert not model.is_fitted
 
 
-# fit_auto's phases before the topology default (main at 50a7c86, `SOM(random_state=0).fit_auto(X)`), with
-# the QE and TE re-recorded on the original's hexagonal convention (even rows shifted, issue 21) and the
-# grids that release chose pinned: (data, map, [(phase, epochs)], radius of every epoch, QE, TE).
-TODAY = [
+# The quantization schedule (random_state=0, PCA start), pinned on the grids mapsize="auto" chose when it was
+# calibrated: (data, map, [(phase, epochs)], radius of every epoch, QE, TE).  The radii follow the rule by hand:
+# rough from a third of the longest side to a quarter of that (at least 1) in 6 linear epochs; fine from
+# max(1, min(rough end, longest / 12)) to FINAL_RADIUS (0.4) in ceil(8 x span) epochs (at least 6): 8 x 12 and
+# 10 x 11 span 1 -> 0.4 (4.8 -> 6 epochs, steps of 0.12), 12 x 13 spans 13/12 -> 0.4 (5.47 -> 6 epochs, steps
+# of 0.13667); then the converge phase at 0.4 (the guard never fires on these: the TE stays within 0.25 of
+# the fine phase's lowest) until the QE improves by less than 0.3% in an epoch (at least 2, at most 8).
+SCHEDULES = [
     (
         None,
         (8, 12),
-        [("batch-1", 6), ("batch-2", 6), ("batch-3", 3)],
-        [4.0, 3.4, 2.8, 2.2, 1.6, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.575, 0.575, 0.575],
-        0.37487996451394945,
-        0.05263157894736842,
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 4)],
+        [4.0, 3.4, 2.8, 2.2, 1.6, 1.0, 1.0, 0.88, 0.76, 0.64, 0.52, 0.4] + [0.4] * 4,
+        0.32565080055243445,
+        0.13450292397660818,
     ),
     (
         (1000, 8, 5),
         (12, 13),
-        [("batch-1", 6), ("batch-2", 6), ("batch-3", 3)],
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 4)],
         [13 / 3, 3.683333333333, 3.033333333333, 2.383333333333, 1.733333333333, 1.083333333333]
-        + [1.083333333333, 0.966666666667, 0.85, 0.733333333333, 0.616666666667, 0.5]
-        + [0.558333333333] * 3,
-        0.3732680891977858,
-        0.08,
+        + [1.083333333333, 0.946666666667, 0.81, 0.673333333333, 0.536666666667, 0.4]
+        + [0.4] * 4,
+        0.34725314147176173,
+        0.215,
     ),
     (
         (500, 4, 3),
         (10, 11),
-        [("batch-1", 6), ("batch-2", 6), ("batch-3", 3)],
-        [11 / 3, 3.133333333333, 2.6, 2.066666666667, 1.533333333333, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
-        + [0.575] * 3,
-        0.1791374469980766,
-        0.082,
+        [("batch-1", 6), ("batch-2", 6), ("batch-3", 5)],
+        [11 / 3, 3.133333333333, 2.6, 2.066666666667, 1.533333333333, 1.0, 1.0, 0.88, 0.76, 0.64, 0.52, 0.4]
+        + [0.4] * 5,
+        0.15433366613318883,
+        0.24,
     ),
 ]
 
 
-@pytest.mark.parametrize("blobs, mapsize, phases, radii, qe, te", TODAY, ids=BLOB_IDS)
-def test_the_quantization_emphasis_reproduces_the_previous_schedule(
-    blobs, mapsize, phases, radii, qe, te, penguins
-):
+@pytest.mark.parametrize("blobs, mapsize, phases, radii, qe, te", SCHEDULES, ids=BLOB_IDS)
+def test_the_quantization_emphasis_keeps_its_schedule(blobs, mapsize, phases, radii, qe, te, penguins):
     X = penguins if blobs is None else make_blobs(*blobs, random_state=0)
     model = SOM(mapsize=mapsize, random_state=0).fit_auto(X, emphasis="quantization")
     history = model.history_
@@ -448,7 +450,7 @@ def _real(name):
 
 # Measured with random_state=0 (PCA start, deterministic) on the even-row hexagonal lattice with the
 # original's rounding of mapsize="auto": topology TE penguins 0.006, iris 0.013, wine 0.034, flights 0.029,
-# notebook 0.055; quantization 0.070, 0.073, 0.051, 0.092, 0.113.  The original's own fit_auto reaches 0.012,
+# notebook 0.055; quantization 0.178, 0.120, 0.185, 0.173, 0.302.  The original's own fit_auto reaches 0.012,
 # 0.007, 0.028 on the first three (README); the bounds are its TE + 0.01 or the measured value + 0.015-0.02
 # for BLAS rounding and ties moving a few rows.
 TE_BOUNDS = {"penguins": 0.03, "iris": 0.03, "wine": 0.04, "flights": 0.05, "notebook": 0.075}

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from somnium import SOM, _online, engine
+from somnium import SOM, _auto, _online, engine
 from somnium.lattice import LATTICES
 from somnium.neighborhood import NEIGHBORHOODS, NeighborhoodOperator
 from tests.support.reference import brute_bmus, brute_distances, dense_batch_epoch
@@ -412,7 +412,7 @@ def test_fit_auto_trains_rough_fine_and_converge_phases_on_an_auto_sized_map():
     phases = model.history_["phase"]
     assert phases[0] == "batch-1" and phases[-1] == "batch-3"
     assert len(phases) <= 6 + 16 + 8
-    assert 0.5 <= model.history_["radius"][-1] < 1.0
+    assert _auto.FINAL_RADIUS <= model.history_["radius"][-1] < 1.0
     assert model.calculate_topographic_error() < 0.3
 
 
