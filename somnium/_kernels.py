@@ -298,6 +298,31 @@ def _weight(kernel_id, d2, gauss, radius):
     return max(0.0, 1.0 - q)
 
 
+#: One exponential in this many comes from ``exp`` itself in :func:`_gaussians` (the rest from the recurrence).
+_ANCHOR = 16
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _gaussians(out, first, count, direction, d0, step, inv, ratio):
+    """``out[first + direction * k] = exp(-(d0 + k step)^2 inv)`` for ``k < count`` (``d0 >= 0``).
+
+    By the recurrence ``g(d + step) = g(d) q(d)``, ``q(d) = exp(-(2 d step + step^2) inv)``,
+    ``q(d + step) = q(d) ratio`` with ``ratio = exp(-2 step^2 inv)``: two multiplications per value
+    instead of an ``exp`` (4 ns each, ~60 per row on a 20 x 20 map), restarted from ``exp`` every
+    :data:`_ANCHOR` values so the rounding stays below ~1e-13 relative.  Going outward from ``d0 >= 0``
+    every factor is at most 1: nothing overflows.
+    """
+    g = q = 0.0
+    for k in range(count):
+        if k % _ANCHOR == 0:
+            d = d0 + k * step
+            g = np.exp(-d * d * inv)
+            q = np.exp(-(2.0 * d * step + step * step) * inv)
+        out[first + direction * k] = g
+        g *= q
+        q *= ratio
+
+
 _LANES = 8
 
 
@@ -398,8 +423,9 @@ def online_epoch(
     Per row: one sweep over the prototypes (kept transposed, ``features x nodes``, so the sweep and the
     update vectorise over nodes), the two best units, then the update of the nodes within
     ``reach * radius`` of the winner only, lattice row by lattice row. The Gaussian factors as
-    ``exp(-dx^2/2r^2) exp(-dy^2/2r^2)``: one exponential per lattice row and per column and row
-    offset, not one per node (except on the twisted torus, whose distance does not factor).
+    ``exp(-dx^2/2r^2) exp(-dy^2/2r^2)``: one factor per row distance and per column and row offset,
+    not one per node (except on the twisted torus, whose distance does not factor), most of them by
+    :func:`_gaussians`' recurrence rather than ``exp`` (within ~1e-13 of it).
     ``offsets`` are the lattice's row offsets, ``shift_ids`` index each row's offset in
     ``unique_offsets``.
 
@@ -419,6 +445,7 @@ def online_epoch(
     lane_value = np.empty(_LANES)
     lane_index = np.empty(_LANES, dtype=np.int64)
     weights = np.empty(n_nodes)
+    row_gauss = np.empty(n_rows_lattice + 1)  # the row factor by row distance |rr - rb|
     present = np.empty(n_features)
     abs_error = 0.0
     sq_distance = 0.0
@@ -501,6 +528,8 @@ def online_epoch(
         cut = reach * radius
         cut2 = cut * cut
         inv = 1.0 / (2.0 * radius * radius)
+        col_ratio = np.exp(-2.0 * inv)
+        row_ratio = np.exp(-2.0 * row_height * row_height * inv)
         rb = best // n_cols
         cb = best % n_cols
         if twisted:
@@ -534,8 +563,13 @@ def online_epoch(
                     dx = _nearest(dx, period_x)
                 dx2[s, c] = dx * dx
                 widest[s] = max(widest[s], dx * dx)
-                if smooth:
-                    gx[s, c] = np.exp(-dx * dx * inv)
+            if smooth and wrap_x:
+                for c in range(c_lo, c_hi):
+                    gx[s, c] = np.exp(-dx2[s, c] * inv)
+            elif smooth:  # outward from the winner's column, both ways
+                pivot = min(c_hi, max(c_lo, int(np.ceil(cb - shift))))
+                _gaussians(gx[s], pivot, c_hi - pivot, 1, pivot - cb + shift, 1.0, inv, col_ratio)
+                _gaussians(gx[s], pivot - 1, pivot - c_lo, -1, cb - shift - (pivot - 1), 1.0, inv, col_ratio)
         # Rows within reach, each once (wrapped rows at their minimum image).
         row_reach = int(np.floor(cut / row_height)) + 1
         if wrap_y and 2 * row_reach + 1 < n_rows_lattice:
@@ -544,6 +578,9 @@ def online_epoch(
             first_row, last_row = 0, n_rows_lattice
         else:
             first_row, last_row = max(0, rb - row_reach), min(n_rows_lattice, rb + row_reach + 1)
+        wrapped_rows = wrap_y and (last_row - first_row) == n_rows_lattice
+        if smooth and not wrapped_rows:
+            _gaussians(row_gauss, 0, min(row_reach, n_rows_lattice) + 1, 1, 0.0, row_height, inv, row_ratio)
         # Whole lattice rows in one unbroken node range: weights for all of them, then one update
         # with long loops; otherwise (partial rows, or rows wrapping at the seam) row by row.
         one_range = c_lo == 0 and c_hi == n_cols and first_row >= 0 and last_row <= n_rows_lattice
@@ -552,14 +589,16 @@ def online_epoch(
             base = r * n_cols
             row_weights = weights[base + c_lo : base + c_hi]
             dy = (rr - rb) * row_height
-            if wrap_y and (last_row - first_row) == n_rows_lattice:
+            if wrapped_rows:
                 dy = _nearest(dy, period_y)
             dy2 = dy * dy
             if dy2 > cut2:
                 if one_range:
                     row_weights[:] = 0.0
                 continue
-            gy = np.exp(-dy2 * inv) if smooth else 0.0
+            gy = 0.0
+            if smooth:
+                gy = np.exp(-dy2 * inv) if wrapped_rows else row_gauss[abs(rr - rb)]
             s = shift_ids[r]
             row_dx2 = dx2[s, c_lo:c_hi]
             row_gx = gx[s, c_lo:c_hi]

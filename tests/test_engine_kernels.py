@@ -151,6 +151,22 @@ def test_online_epoch_equals_the_rule_on_every_lattice_and_kernel(lattice, use_n
             assert stats.hits.sum() == n
 
 
+@pytest.mark.parametrize("step", [1.0, np.sqrt(3) / 2])
+@pytest.mark.parametrize("radius", [0.05, 0.3, 1.0, 7.5, 60.0])
+def test_the_online_gaussian_recurrence_matches_exp(step, radius):
+    """The online kernel's factors come from a recurrence, restarted from exp now and then: every
+    value within 1e-12 of exp's (relative), going outward either way, underflowing to 0 cleanly."""
+    kernels = pytest.importorskip("somnium._kernels")
+    inv = 1.0 / (2.0 * radius * radius)
+    ratio = np.exp(-2.0 * step * step * inv)
+    for d0 in (0.0, 0.5, 0.25):
+        out = np.full(401, np.nan)
+        kernels._gaussians(out, 200, 201, 1, d0, step, inv, ratio)
+        kernels._gaussians(out, 199, 200, -1, step - d0, step, inv, ratio)
+        d = d0 + step * (np.arange(401) - 200.0)
+        np.testing.assert_allclose(out, np.exp(-d * d * inv), rtol=1e-12, atol=1e-300)
+
+
 @pytest.mark.parametrize("use_numba", [False, True])
 def test_online_epoch_statistics_when_asked(use_numba):
     if use_numba:
