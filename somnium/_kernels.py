@@ -354,7 +354,7 @@ def _argmin(values, lane_value, lane_index):
     return best, best_value
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+@numba.njit(nogil=True, cache=True, boundscheck=False)
 def _update(WT, x, weights, lo, hi):
     """``w_j += weights[j - lo] (x - w_j)`` for nodes ``lo .. hi - 1`` of the transposed codebook (a
     missing cell, NaN, moves nothing)."""
@@ -367,7 +367,7 @@ def _update(WT, x, weights, lo, hi):
             segment[k] += weights[k] * (xf - segment[k])
 
 
-@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+@numba.njit(nogil=True, cache=True, boundscheck=False)
 def _sweep(WT, x, dist, lo, hi):
     """``dist[j] = sum_f (x_f - w_jf)^2`` for nodes ``lo .. hi - 1`` (no missing cells), four features per
     pass over the nodes (added one after the other, as a plain loop over the features would): a quarter of
@@ -391,6 +391,42 @@ def _sweep(WT, x, dist, lo, hi):
         column = WT[f, lo:hi]
         for k in range(d.shape[0]):
             t = xf - column[k]
+            d[k] += t * t
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _update_sweep(WT, x, weights, lo, hi, following, dist):
+    """:func:`_update` of nodes ``lo .. hi - 1`` (no missing cells) and :func:`_sweep` of the same nodes
+    for the ``following`` row, in one pass over the prototypes: the same arithmetic (so the same bits)
+    with a third fewer loads.  Two features per loop: with more arrays stored in it, LLVM no longer
+    checks them for overlap and the loop stops vectorising.  Not inlined (nor are :func:`_update` and
+    :func:`_sweep`): compiled on its own its loop vectorises; inlined into the epoch it ran 2x slower."""
+    d = dist[lo:hi]
+    for k in range(d.shape[0]):
+        d[k] = 0.0
+    n_features = WT.shape[0]
+    stop = n_features - n_features % 2
+    for f in range(0, stop, 2):
+        x0, x1 = x[f], x[f + 1]
+        y0, y1 = following[f], following[f + 1]
+        c0, c1 = WT[f, lo:hi], WT[f + 1, lo:hi]
+        for k in range(d.shape[0]):
+            h = weights[k]
+            u0 = c0[k] + h * (x0 - c0[k])
+            u1 = c1[k] + h * (x1 - c1[k])
+            c0[k] = u0
+            c1[k] = u1
+            t0 = y0 - u0
+            t1 = y1 - u1
+            d[k] = d[k] + t0 * t0 + t1 * t1
+    for f in range(stop, n_features):
+        xf = x[f]
+        yf = following[f]
+        column = WT[f, lo:hi]
+        for k in range(d.shape[0]):
+            u = column[k] + weights[k] * (xf - column[k])
+            column[k] = u
+            t = yf - u
             d[k] += t * t
 
 
@@ -425,7 +461,9 @@ def online_epoch(
     ``reach * radius`` of the winner only, lattice row by lattice row. The Gaussian factors as
     ``exp(-dx^2/2r^2) exp(-dy^2/2r^2)``: one factor per row distance and per column and row offset,
     not one per node (except on the twisted torus, whose distance does not factor), most of them by
-    :func:`_gaussians`' recurrence rather than ``exp`` (within ~1e-13 of it).
+    :func:`_gaussians`' recurrence rather than ``exp`` (within ~1e-13 of it).  When the update covers
+    whole lattice rows, the next row's distances to the moved nodes come out of the same pass
+    (:func:`_update_sweep`).
     ``offsets`` are the lattice's row offsets, ``shift_ids`` index each row's offset in
     ``unique_offsets``.
 
@@ -457,13 +495,16 @@ def online_epoch(
     wrap_x = period_x > 0.0
     wrap_y = period_y > 0.0
     smooth = kernel_id in (GAUSSIAN, CUT_GAUSSIAN, MEXICAN_HAT)
-    for step in range(order.shape[0]):
+    n_steps = order.shape[0]
+    swept = False  # whether ``dist`` holds this row's distances already (swept with the last update)
+    for step in range(n_steps):
         x = X[order[step]]
         observed_weight = 0.0
         observed_count = 0.0
-        if not masked:
+        if not masked and not swept:
             _sweep(WT, x, dist, 0, n_nodes)
-        else:
+        swept = False
+        if masked:
             for j in range(n_nodes):
                 dist[j] = 0.0
             for f in range(n_features):
@@ -622,7 +663,14 @@ def online_epoch(
                 _update(WT, x, row_weights, base + c_lo, base + c_hi)
         if one_range:
             lo, hi = first_row * n_cols, last_row * n_cols
-            _update(WT, x, weights[lo:hi], lo, hi)
+            if masked or step + 1 == n_steps:
+                _update(WT, x, weights[lo:hi], lo, hi)
+            else:  # and the next row's distances, in the same pass over the nodes that moved
+                following = X[order[step + 1]]
+                _update_sweep(WT, x, weights[lo:hi], lo, hi, following, dist)
+                _sweep(WT, following, dist, 0, lo)
+                _sweep(WT, following, dist, hi, n_nodes)
+                swept = True
     codebook[:] = WT.T
     if not with_metrics:
         return hits, np.nan, np.nan, -1

@@ -406,10 +406,10 @@ class SOM:
           about 60 epochs on small data, fewer above 10,000 rows (down to
           about 12 on a million).  Neighbouring nodes stay similar, so
           component planes and contiguous segments read well.
-        - ``emphasis="quantization"``: the radius goes on to 0.5 (1 for the
-          kernels that vanish beyond their radius), stopped early by a guard
-          when the TE starts to climb (the map folds).  About 10-25% lower
-          QE, at a TE 2-6 times higher.
+        - ``emphasis="quantization"``: the radius goes on to 0.4 (1 for the
+          kernels that vanish beyond their radius), with a guard that stops
+          it if the TE shoots up.  About 20-37% lower QE -- below every
+          benchmarked peer's -- at a TE 5-30 times higher (the map folds).
 
         The rules live in :mod:`somnium._auto` with the measurements that
         chose them (``benchmarks/bench_quality.py``; README, "Map quality
