@@ -141,6 +141,24 @@ class DistanceSketch:
         return float(result) if result.ndim == 0 else result
 
 
+def grid_quantiles(values, grid) -> np.ndarray:
+    """``np.quantile(values, grid)`` (its default, linear method, to the bit) from one sort.
+
+    ``np.quantile`` partitions around two points per probability; for a grid of hundreds of them one
+    sort is faster (0.6 against 1.0 ms on 20,000 values).
+    """
+    ordered = np.sort(np.asarray(values, dtype=np.float64), axis=None)
+    last = ordered.size - 1
+    position = np.asarray(grid, dtype=np.float64) * last
+    below = np.floor(position).astype(np.intp)
+    above = np.minimum(below + 1, last)
+    t = position - below
+    low, high = ordered[below], ordered[above]
+    # numpy's lerp: from the nearer end, so the result stays within [low, high]
+    step = high - low
+    return np.where(t >= 0.5, high - step * (1.0 - t), low + step * t)
+
+
 @dataclass(frozen=True)
 class DistanceDistribution:
     """What a fitted model keeps of its training rows' BMU distances.
@@ -164,7 +182,7 @@ class DistanceDistribution:
     def of_rows(cls, sketch, distances, relative) -> DistanceDistribution:
         """The distribution with the exact grid of every row's ``distances`` and ``relative`` distances."""
         grid = QUANTILE_GRID
-        return cls(sketch, np.quantile(distances, grid), np.quantile(relative, grid), grid)
+        return cls(sketch, grid_quantiles(distances, grid), grid_quantiles(relative, grid), grid)
 
     @property
     def n(self) -> int:

@@ -21,6 +21,7 @@ from somnium._distances import (
     QUANTILE_GRID,
     RELATIVE_ACCURACY,
     DistanceSketch,
+    grid_quantiles,
 )
 from somnium.anomaly import drift_of_hits, jensen_shannon
 from somnium.exceptions import ModelFileError, ModelNotTrainedError
@@ -407,3 +408,13 @@ def test_damaged_distance_fields_are_refused(fitted, tmp_path, change, drop, pro
     damaged = _rewrite(tmp_path / "m.som", tmp_path / "bad.som", change, drop)
     with pytest.raises(ModelFileError, match=problem):
         SOM.load(damaged)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=300),
+    st.lists(st.floats(0, 1), min_size=1, max_size=20),
+)
+def test_grid_quantiles_are_numpys_to_the_bit(values, probabilities):
+    grid = np.unique(np.concatenate([QUANTILE_GRID, probabilities]))
+    np.testing.assert_array_equal(grid_quantiles(np.array(values), grid), np.quantile(values, grid))
