@@ -472,6 +472,57 @@ def test_per_worker_tasks_cover_every_persisted_partition_once(on_cluster):
     assert DaskData(lazy, None, None, "float64", "euclidean", None)._groups(on_cluster) is None
 
 
+def test_partitions_all_on_one_worker_are_shared_by_both_and_train_the_same_map(on_cluster):
+    from somnium.dask.passes import DaskData
+
+    first = sorted(on_cluster.scheduler_info()["workers"])[0]
+    X = make_data()
+    persisted = on_cluster.persist(da.from_array(X, chunks=(150, 4)), workers=[first])  # 8 partitions
+    distributed.wait(persisted)
+    held = on_cluster.who_has(persisted)
+    assert {w for holders in held.values() for w in holders} == {first}
+    groups = DaskData(persisted, None, None, "float64", "euclidean", None)._groups(on_cluster)
+    assert sorted(len(members) for members in groups) == [4, 4]  # 4 partitions each, not 8 and 0
+    assert len(set(groups.values())) == 2
+    memory = model().fit(X, epochs=3, collect_history=True)
+    assert_same_fit(model().fit(persisted, epochs=3, collect_history=True), memory)
+
+
+@pytest.mark.parametrize(
+    "held, threads, sizes, expected_loads",
+    [
+        ({"a": [0, 1, 2, 3, 4], "b": [5, 6, 7]}, {"a": 1, "b": 1}, [1] * 8, {"a": 4, "b": 4}),
+        ({"a": [0, 1, 2, 3], "b": [4, 5, 6]}, {"a": 1, "b": 1}, [1] * 7, {"a": 4, "b": 3}),  # no better split
+        ({"a": list(range(8)), "b": []}, {"a": 1, "b": 1}, [1] * 8, {"a": 4, "b": 4}),  # an empty worker
+        ({"a": [0, 1, 2], "b": [3, 4, 5]}, {"a": 2, "b": 1}, [1] * 6, {"a": 4, "b": 2}),  # rows per thread
+        ({"a": [0, 1], "b": [2]}, {"a": 1, "b": 1}, [100, 3, 100], {"a": 103, "b": 100}),  # no gain
+        ({"a": [0, 1, 2, 3], "b": [4, 5, 6, 7]}, {"a": 1, "b": 1}, [10, 10, 10, 10, 10, 10, 10, 11], None),
+    ],
+)
+def test_balanced_placement_moves_whole_partitions_only_when_the_busiest_worker_gains(
+    held, threads, sizes, expected_loads
+):
+    from somnium.dask.passes import _balanced
+
+    placed = _balanced(held, threads, sizes.__getitem__)
+    assert sorted(i for members in placed.values() for i in members) == list(range(len(sizes)))
+    loads = {worker: sum(sizes[i] for i in members) for worker, members in placed.items()}
+    if expected_loads is None:  # already even within REBALANCE_GAIN: nothing moves
+        assert placed == {w: m for w, m in held.items() if m}
+    else:
+        assert loads == expected_loads
+    # brute force: no single move lowers the busiest worker's rows per thread by REBALANCE_GAIN or more
+    busiest = max(loads[w] / threads[w] for w in loads)
+    for source, members in placed.items():
+        for i in members:
+            for target in threads:
+                if target == source:
+                    continue
+                after = dict(loads, **{source: loads[source] - sizes[i]})
+                after[target] = after.get(target, 0) + sizes[i]
+                assert max(v / threads[w] for w, v in after.items()) > 0.95 * busiest - 1e-12
+
+
 @pytest.mark.parametrize("where", ["local", "cluster", "persisted"])
 @pytest.mark.parametrize("normalization", ["standard", "boxcox"])
 def test_partitions_with_their_columns_in_another_order_train_by_name(client, where, normalization):
