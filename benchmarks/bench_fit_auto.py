@@ -8,7 +8,7 @@ For each dataset, trains with fit_auto (``emphasis="topology"``, the default,
 and ``emphasis="quantization"``: the schedules of ``somnium/_auto.py``), with
 the seed's 6 + 12 epochs ending at radius 1, and with a schedule of the same
 shape as the quantization one but ten times longer and without early stops
-(60 rough epochs, 10x the fine epochs down to radius 0.5, 40 at 0.5), and
+(60 rough epochs, 10x the fine epochs down to FINAL_RADIUS, 40 there), and
 prints the mean BMU distance (QE, normalised units), TE, epochs and seconds
 (median over seeds).  Map quality against other libraries: ``bench_quality.py``.
 """
