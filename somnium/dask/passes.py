@@ -481,8 +481,8 @@ def _balanced(by_worker: dict, threads: dict, size) -> dict:
     A pass lasts as long as its busiest worker: ``persist`` often leaves 5 partitions on one worker and
     3 on the other, and the first then computes for 5/4 of the even share while the second idles (W2,
     200,000 x 32 rows: 0.41 against 0.25 s per pass).  A moved partition is fetched by Dask from its
-    holder before the task starts; Dask's memory manager then keeps one of the two copies, so later
-    passes fetch it again at most.
+    holder before the task starts; Dask's memory manager then keeps one of the two copies, so a later
+    pass fetches it again at worst.
     """
     assigned = {worker: list(members) for worker, members in by_worker.items()}
     load = {worker: sum(map(size, members)) for worker, members in assigned.items()}
