@@ -569,8 +569,6 @@ def online_epoch(
         cut = reach * radius
         cut2 = cut * cut
         inv = 1.0 / (2.0 * radius * radius)
-        col_ratio = np.exp(-2.0 * inv)
-        row_ratio = np.exp(-2.0 * row_height * row_height * inv)
         rb = best // n_cols
         cb = best % n_cols
         if twisted:
@@ -588,6 +586,9 @@ def online_epoch(
                         if x[f] == x[f]:
                             WT[f, j] += h * (x[f] - WT[f, j])
             continue
+        # the recurrence's ratios (_gaussians) along a row and across rows
+        col_ratio = np.exp(-2.0 * inv) if smooth else 0.0
+        row_ratio = np.exp(-2.0 * row_height * row_height * inv) if smooth else 0.0
         # Columns within reach: a contiguous range on flat columns, the whole row when they wrap or when
         # the range is most of it (the nodes beyond reach then get weight 0, which moves none of them:
         # ``w + 0 (x - w)`` is ``w``; one long loop over whole rows is faster than many short ones).

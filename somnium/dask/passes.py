@@ -241,9 +241,6 @@ class _PassSpec:
         state["prepared"] = {}  # never sent: a worker makes its own
         return state
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
     def training_data(self, Xn) -> engine.TrainingData:
         return engine.TrainingData(
             Xn,
