@@ -743,12 +743,7 @@ def _tile_metrics(data, rows, scores, tile_bmu, codebook, lattice, row_abs, row_
     # Row sums as a matrix-vector product: a reduction over rows this short is slow in numpy.
     np.matmul(diff, np.ones(n_features), out=row_abs)
     row_abs /= n_features
-    if codebook.shape[0] < 2:
-        return 0
-    # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
-    scores[np.arange(n_rows), tile_bmu] = np.inf
-    second = np.argmin(scores, axis=1)
-    return n_rows - int((lattice.neighbors[tile_bmu] == second[:, None]).any(axis=1).sum())
+    return _second_bmu_errors(scores, tile_bmu, lattice)
 
 
 # --------------------------------------------------- the masked path: missing cells and feature weights
@@ -843,9 +838,10 @@ def _second_bmu_errors(scores: np.ndarray, tile_bmu: np.ndarray, lattice: Lattic
     n_rows = scores.shape[0]
     if scores.shape[1] < 2:
         return 0
+    # Second BMU by masking the first in the (cached) tile: far cheaper than argpartition.
     scores[np.arange(n_rows), tile_bmu] = np.inf
     second = np.argmin(scores, axis=1)
-    return n_rows - int((lattice.neighbors[tile_bmu] == second[:, None]).any(axis=1).sum())
+    return n_rows - lattice.count_adjacent(tile_bmu, second)
 
 
 def _feature_weights(data: TrainingData):

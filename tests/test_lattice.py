@@ -119,6 +119,23 @@ def test_neighbours_are_exactly_the_nodes_at_most_one_apart(name, rows, cols, sh
     assert (adjacency == adjacency.T).all()
 
 
+@pytest.mark.parametrize("name", list(LATTICES))
+@pytest.mark.parametrize("rows,cols", [(4, 5), (2, 2), (1, 3), (3, 2), (2, 6)])
+def test_count_adjacent_counts_the_pairs_at_most_one_apart(name, rows, cols):
+    """The passes' topographic-error count, against the brute-force distances on every pair of nodes
+    (tiny wrapping maps reach a node over two seams: it still counts once)."""
+    lat = lattice(rows, cols, name)
+    ref = brute_distances(rows, cols, name, "even")
+    a, b = np.divmod(np.arange(lat.n_nodes**2), lat.n_nodes)
+    keep = a != b  # a BMU and a second BMU are never one node
+    a, b = a[keep], b[keep]
+    expected = int(sum(ref[i, j] <= 1 + 1e-9 for i, j in zip(a, b, strict=True)))
+    assert lat.count_adjacent(a, b) == expected
+    rng = np.random.default_rng(rows * 7 + cols)
+    pick = rng.integers(0, len(a), size=50)
+    assert lat.count_adjacent(a[pick], b[pick]) == int(sum(ref[a[i], b[i]] <= 1 + 1e-9 for i in pick))
+
+
 @pytest.mark.parametrize("shifted_rows", ["even", "odd"])
 @pytest.mark.parametrize("name", list(LATTICES))
 def test_scalar_minimum_image_agrees_with_vectorised(name, shifted_rows):
