@@ -9,7 +9,6 @@ Nothing here imports scikit-learn unless scikit-learn asks (:func:`sklearn_tags`
 from __future__ import annotations
 
 import numbers
-import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -30,6 +29,7 @@ from .exceptions import (
     LatticeTypeNotFound,
     NeighborhoodFunctionNotFound,
     NormalizationFunctionNotFound,
+    warn,
 )
 from .lattice import LATTICES
 from .neighborhood import check_neighborhood
@@ -165,12 +165,11 @@ def online_params(params: dict) -> dict:
     """:func:`check_params` for online training, which warns about the Mexican hat."""
     params = check_params(params)
     if params["neighborhood"] == "mexican_hat":
-        warnings.warn(
+        warn(
             "The 'mexican_hat' neighbourhood pushes prototypes away from the winner's surroundings; on "
             "real data it often leaves most nodes empty (check calculate_vacancy_rate()). 'gaussian' is "
             "the robust choice.",
             UserWarning,
-            stacklevel=3,  # the caller of fit_online
         )
     return params
 

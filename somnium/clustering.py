@@ -52,13 +52,12 @@ from __future__ import annotations
 
 import heapq
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._validation import check_int, check_option
-from .exceptions import ModelNotTrainedError
+from .exceptions import ModelNotTrainedError, warn
 from .lattice import neighbor_pairs
 
 __all__ = [
@@ -333,11 +332,10 @@ def _node_hits(model, X, hits, n_nodes) -> np.ndarray:
     try:
         return np.asarray(model.node_hits(), dtype=np.float64)
     except ModelNotTrainedError:
-        warnings.warn(
+        warn(
             "This model keeps no training rows (it was loaded from a file), so every node weighs 1; "
             "pass X= or hits= to weight the nodes by their hits.",
             UserWarning,
-            stacklevel=3,
         )
         return np.ones(n_nodes)
 

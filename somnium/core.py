@@ -7,8 +7,6 @@ A fit prepares the rows and hands them with a schedule to :mod:`somnium._trainin
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from . import _auto, _encoding, _params, _training, anomaly, metrics, persistence
@@ -17,7 +15,7 @@ from ._training import BatchSchedule, OnePhase, OnlineSchedule, Training
 from ._validation import is_dask_collection
 from .callbacks import EpochInfo, as_callbacks
 from .engine import estimate_mapsize
-from .exceptions import InvalidValuesInDataSet, ModelNotTrainedError
+from .exceptions import InvalidValuesInDataSet, ModelNotTrainedError, warn
 from .lattice import Lattice
 
 __all__ = ["SOM", "EpochInfo", "estimate_mapsize"]
@@ -449,10 +447,9 @@ class SOM:
 
     def transform(self, X) -> np.ndarray:
         """Deprecated alias of :meth:`normalize` (it does not project onto the map; see :meth:`predict`)."""
-        warnings.warn(
+        warn(
             "SOM.transform() returns normalised input, not a map projection; call SOM.normalize() instead.",
             DeprecationWarning,
-            stacklevel=2,
         )
         return self.normalize(X)
 

@@ -18,7 +18,6 @@ import math
 import os
 import sys
 import threading
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -27,7 +26,7 @@ import numpy as np
 from . import metrics
 from ._distances import DistanceSketch
 from ._validation import as_float_array, check_option, check_real
-from .exceptions import LatticeTypeNotFound
+from .exceptions import LatticeTypeNotFound, warn
 from .lattice import LATTICES, Lattice
 from .neighborhood import NeighborhoodOperator
 
@@ -332,11 +331,10 @@ class TrainingData:
                 "without overflow; rescale them (e.g. normalization='standard')."
             )
         if self.dtype == np.float32 and not fits(np.float32):
-            warnings.warn(
+            warn(
                 f"The data span {scale:.3g} around their mean, beyond float32's range for distances; "
                 "computing in float64 instead (pass dtype='float64' or normalise the data to silence this).",
                 UserWarning,
-                stacklevel=4,
             )
             self.dtype = np.dtype(np.float64)
 

@@ -6,6 +6,10 @@ generic handler would expect (``ValueError`` for bad input, ...), so both
 catch it.
 """
 
+import os
+import sys
+import warnings
+
 __all__ = [
     "ClusterError",
     "DaskRowsError",
@@ -74,3 +78,16 @@ class DaskRowsError(SomniumError, ValueError):
 
 class ExportTooLargeError(SomniumError, ValueError):
     """What ``to_html(..., rows=...)`` asks to embed is more than a page holds (the message gives the limits)."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` pointing at the first caller outside Somnium, whatever the route in
+    (a method, ``fit_auto``, a widget, the Dask layer): the line a user wrote, so that the default
+    filters show it once per line of theirs. (Python 3.12's ``skip_file_prefixes``, on 3.11 too.)"""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

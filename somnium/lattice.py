@@ -34,13 +34,12 @@ Conventions
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 
 import numpy as np
 
 from ._validation import check_int, check_option
-from .exceptions import LatticeTypeNotFound
+from .exceptions import LatticeTypeNotFound, warn
 
 __all__ = ["HEX_ROW_HEIGHT", "LATTICES", "SHIFTED_ROWS", "Lattice", "minimum_image_distance"]
 
@@ -134,22 +133,20 @@ class Lattice:
         # Rectangular maps have no shifted rows; one value keeps their identity single.
         self.shifted_rows = shifted_rows if self.is_hexagonal else "even"
         if self.twisted:
-            warnings.warn(
+            warn(
                 f"A toroidal hexagonal map with an odd number of rows ({self.rows}) and odd rows "
                 "shifted is closed with a half-cell twist at the row seam; its neighbourhood kernel "
                 "is not separable, so training uses the exact but slower dense path. Use an even "
                 "number of rows for the fast path.",
                 RuntimeWarning,
-                stacklevel=2,
             )
         elif self.odd_row_torus:
-            warnings.warn(
+            warn(
                 f"A toroidal hexagonal map with an odd number of rows ({self.rows}) cannot close "
                 "regularly: as in the original Somnium, its first and last rows are both shifted and "
                 "face each other column to column across the seam, sqrt(3)/2 apart, so their nodes "
                 "have 5 neighbours instead of 6. Use an even number of rows for a regular torus.",
                 RuntimeWarning,
-                stacklevel=2,
             )
 
     # ------------------------------------------------------------------ basics

@@ -72,7 +72,7 @@ from ._encoding import TableEncoder
 from ._params import PARAMS, check_params
 from ._state import HISTORY_KEYS, FittedState, History, NodeStatistics, committed_state
 from ._validation import CATEGORICAL_OPTIONS, MAX_NODES, MISSING_OPTIONS, check_option
-from .exceptions import InvalidValuesInDataSet, ModelFileError
+from .exceptions import InvalidValuesInDataSet, ModelFileError, warn
 from .lattice import LATTICES, SHIFTED_ROWS, Lattice
 from .metrics import HISTORY_METRICS
 from .normalization import NORMALIZATIONS, normalizer_from_state
@@ -428,13 +428,12 @@ def _read_seed_model(path, allow_pickle: bool):
             "a pickle is not a safe format); then model.save(new_path) writes it in Somnium's format, which "
             "loads without allow_pickle."
         )
-    warnings.warn(
+    warn(
         f"{path} is a model saved by the original Somnium (a pickle), converted to a Somnium model: "
         "its codebook, normalisation, map and lattice (even rows shifted, as the original) and history. "
         "Only load pickles you trust; model.save(new_path) writes Somnium's format, which needs no "
         "allow_pickle.",
         UserWarning,
-        stacklevel=5,
     )
     stand_in = _seed_files.read_seed_model(path, MAX_TOTAL_BYTES)
     params, state = _seed_files.convert(stand_in, path, MAX_NODES, MAX_FEATURES)

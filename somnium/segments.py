@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import html
 import json
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 from ._rows import rows_for
 from ._summaries import check_column_names
 from ._validation import check_integers, check_nodes, check_option, is_dataframe, numeric_columns
-from .exceptions import DaskRowsError
+from .exceptions import DaskRowsError, warn
 from .persistence import _atomic_write, read_attachment
 
 __all__ = [
@@ -91,7 +90,7 @@ class Segments:
         self._warned_for = None  # the later state check_map last warned about
         self._nodes: dict[str, np.ndarray] = {}
 
-    def check_map(self, lattice=None, stacklevel: int = 2) -> None:
+    def check_map(self, lattice=None) -> None:
         """Check that these segments still describe their model's map (and fit ``lattice``, if given).
 
         Raises
@@ -121,13 +120,12 @@ class Segments:
         prototypes = self.model.normalized_codebook_
         if not _same(prototypes, self._prototypes) and not _same(prototypes, self._warned_for):
             self._warned_for = prototypes  # once per state of the model, not at every call
-            warnings.warn(
+            warn(
                 "The model was trained again since these segments were made: its prototypes moved, so "
                 "rows may now fall on other nodes than when the segments were drawn. Check them on the "
                 "new map, then keep them for it with segments = Segments.from_dict(model, "
                 "segments.to_dict()), or make new ones.",
                 UserWarning,
-                stacklevel=stacklevel,
             )
 
     # -------------------------------------------------------------- building
@@ -203,7 +201,7 @@ class Segments:
             message = f"Segment {name!r} took nodes already in other segments: {', '.join(taken)}."
             if emptied:
                 message += f" Removed, left with no nodes: {', '.join(map(repr, emptied))}."
-            warnings.warn(message, UserWarning, stacklevel=2)
+            warn(message, UserWarning)
 
     def from_selection(self, selection, name: str) -> None:
         """:meth:`add` the nodes of a selection (anything with a ``.nodes`` attribute, or an iterable).
@@ -396,7 +394,7 @@ class Segments:
         """The rows to label or profile (the rows protocol: in memory, or lazily on Dask)."""
         if data is None and bmu is None:
             raise ValueError("Pass the rows (data) or their nodes (bmu=).")
-        self.check_map(stacklevel=4)  # the warning points at the caller of labels / profile
+        self.check_map()
         return rows_for(self.model, data, bmu)
 
     def _require(self, name) -> None:

@@ -581,8 +581,9 @@ def test_tiny_and_empty_persisted_partitions_equal_the_in_memory_fit(on_cluster)
 def test_many_tiny_partitions_warn_with_how_to_repartition(client):
     X = make_data(2000)
     tiny = da.from_array(X, chunks=(40, 4))  # 50 partitions of 40 rows, recomputed every pass
-    with pytest.warns(UserWarning, match=r"50 partitions of 40 rows .*rechunk\(\{0: 2000\}\)"):
+    with pytest.warns(UserWarning, match=r"50 partitions of 40 rows .*rechunk\(\{0: 2000\}\)") as record:
         fitted = model().fit(tiny, epochs=2, collect_history=True)
+    assert record[0].filename == __file__  # the user's line, not the Dask layer's
     assert_same_fit(fitted, model().fit(X, epochs=2, collect_history=True))
     frame = dd.from_pandas(make_frame(2000), npartitions=50)
     with pytest.warns(UserWarning, match=r"repartition\(npartitions=1\)"):

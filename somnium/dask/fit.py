@@ -20,7 +20,6 @@ The model is read through its public parameters and :func:`somnium._state.commit
 from __future__ import annotations
 
 import math
-import warnings
 import weakref
 from dataclasses import replace
 
@@ -34,7 +33,7 @@ from .._validation import (
     is_dask_dataframe,
     matched_columns,
 )
-from ..exceptions import InvalidValuesInDataSet
+from ..exceptions import InvalidValuesInDataSet, warn
 from ..normalization import BoxCoxNormalizer, get_normalizer, normalizer_from_state
 from . import tables
 from .passes import DaskData, _Moments, _partition_values, model_fields
@@ -47,14 +46,14 @@ _WARNED_N_JOBS: weakref.WeakSet = weakref.WeakSet()
 # ------------------------------------------------------------------ the input
 def prepare(model, state: FittedState, X) -> DaskData:
     """A fitted model's view of new Dask rows (predict, metrics, normalize); checked lazily per partition."""
-    _warn_n_jobs(model, stacklevel=5)  # user -> predict -> _data -> prepare
+    _warn_n_jobs(model)
     X = _as_collection(X, state, model)
     return DaskData.of_model(X, model, state, _frame_columns(X))
 
 
 def prepare_fit(model, state: FittedState | None, X) -> tuple[FittedState, DaskData]:
     """The state a fit starts from (a new, uncommitted one on a first fit) and the training rows."""
-    _warn_n_jobs(model, stacklevel=6)  # user -> fit -> _fit_batch -> _prepare -> prepare_fit
+    _warn_n_jobs(model)
     X = _as_collection(X, state, model)
     names = _frame_columns(X)
     if state is None:
@@ -73,7 +72,7 @@ def prepare_fit(model, state: FittedState | None, X) -> tuple[FittedState, DaskD
             data = data.trusted(moments)
     advice = data.tiny_partitions()
     if advice is not None:
-        warnings.warn(advice, UserWarning, stacklevel=5)  # user -> fit -> _fit_batch -> _prepare -> here
+        warn(advice, UserWarning)
     return state, data
 
 
@@ -117,14 +116,13 @@ def _as_collection(X, state, model):
     return X
 
 
-def _warn_n_jobs(model, stacklevel):
+def _warn_n_jobs(model):
     if model.n_jobs is not None and model not in _WARNED_N_JOBS:
         _WARNED_N_JOBS.add(model)
-        warnings.warn(
+        warn(
             f"n_jobs={model.n_jobs} is ignored for Dask input: Dask's scheduler decides the parallelism "
             "(workers x threads per worker).",
             UserWarning,
-            stacklevel=stacklevel,
         )
 
 

@@ -18,11 +18,10 @@ bounce back as a stale selection.
 
 from __future__ import annotations
 
-import warnings
-
 import ipywidgets
 import traitlets
 
+from ..exceptions import warn
 from ..segments import describe_lattice
 from ._rows import RowIndex, Rows
 from ._traits import BrowserWrites, NodeSelection
@@ -108,12 +107,11 @@ class Selection(BrowserWrites, ipywidgets.Widget):
         if self._rows is None:
             self._rows = rows
         elif rows.data is not None and rows.data is not self._rows.data:
-            warnings.warn(
+            warn(
                 "This selection already holds the rows of another view's data: selection.rows (and the "
                 "Explorer's selected_rows) read those, not this view's, whose own selected_rows still "
                 "reads its data. Give views of different data their own Selection.",
                 UserWarning,
-                stacklevel=4,
             )
 
     @property
