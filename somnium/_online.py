@@ -166,7 +166,7 @@ def online_epoch(
     """
     epoch = _compiled_epoch() if use_numba in (None, True) else None
     if use_numba is True and epoch is None:
-        raise ImportError("numba is not installed; pip install 'somnium-som[online]'.")
+        raise ImportError("numba is not installed: pip install numba (or Somnium's 'online' extra).")
     masked = feature_weights is not None
     n_features = codebook.shape[1]
     if masked:

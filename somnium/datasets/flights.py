@@ -68,7 +68,7 @@ def load_flights(numeric_only: bool = False):
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("load_flights needs pandas: pip install 'somnium-som[pandas]'") from None
+        raise ImportError("load_flights needs pandas: pip install pandas (or the 'pandas' extra)") from None
 
     source = resources.files(__package__).joinpath("data", "flights.csv.gz")
     with source.open("rb") as handle:

@@ -57,7 +57,7 @@ def load_penguins(dropna: bool = True, numeric_only: bool = False):
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("load_penguins needs pandas: pip install 'somnium-som[pandas]'") from None
+        raise ImportError("load_penguins needs pandas: pip install pandas (or the 'pandas' extra)") from None
 
     source = resources.files(__package__).joinpath("data", "penguins.csv")
     with source.open("r", encoding="utf-8") as handle:
