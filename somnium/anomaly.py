@@ -87,6 +87,12 @@ def bmu_distance(model, prepare, X, relative: bool = False):
     return distances / scale[bmus] if relative else distances
 
 
+def bmus_and_distances(model, prepare, X) -> tuple[np.ndarray, np.ndarray]:
+    """``model.predict(X)`` and ``model.bmu_distance(X)`` of in-memory rows, from one pass."""
+    state = committed_state(model, "predict()")
+    return prepare(X, state).bmu_distances(state.codebook, n_jobs=model.n_jobs)
+
+
 def threshold(model, prepare, q: float = 0.99, relative: bool = False, X=None) -> float:
     """The BMU distance at training quantile ``q`` (of the rows ``X`` instead, when given)."""
     state = committed_state(model, "anomaly_threshold()")

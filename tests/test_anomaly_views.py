@@ -63,6 +63,30 @@ def test_the_anomaly_layer_is_each_nodes_share_above_the_threshold(model, frame)
     np.testing.assert_allclose(view._node_scales, scale, rtol=1e-6)
 
 
+def test_the_view_and_its_anomaly_layer_read_the_rows_once(model, frame, monkeypatch):
+    """The pass that finds the view's BMUs keeps their distances: showing the layer and selecting the
+    anomalies make no second search (a spy counts the engine's BMU searches; it changes nothing)."""
+    from somnium import engine
+
+    searches = []
+    find_bmus = engine.find_bmus
+
+    def counted(*args, **kwargs):
+        searches.append(kwargs.get("with_distances", False))
+        return find_bmus(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "find_bmus", counted)
+    view = MapView(model, data=frame, color="hits")
+    assert searches == [True]
+    view.color = "anomaly"
+    view.select_anomalies()
+    assert searches == [True]
+    pd.testing.assert_frame_equal(view.selected_rows, frame[model.is_anomaly(frame[FEATURES])])
+    explorer = Explorer(model, frame)
+    explorer.map.select_anomalies()
+    assert len(searches) == 3  # the Explorer's pass, and model.is_anomaly's own above
+
+
 def test_the_controls_wait_for_the_layer(model, frame):
     view = MapView(model, data=frame, color="hits")
     assert view._anomaly_counts is None  # no pass until the layer (or the gesture) asks; sent empty

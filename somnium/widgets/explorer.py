@@ -112,7 +112,7 @@ class Explorer(ipywidgets.VBox):
     def __init__(self, model, data, *, bmu=None, color="umatrix", features=None, segments=None):
         if segments is not None:
             check_segments(segments, model.lattice_)
-        rows = rows_for(model, data, bmu) if data is not None else None
+        rows = rows_for(model, data, bmu, with_distances=True) if data is not None else None
         if rows is None:
             raise ValueError("Explorer needs the rows to explore: pass data=.")
         # One plan of per-node sums for the profile and the map's column layers (one pass on Dask rows,

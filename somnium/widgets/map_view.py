@@ -230,7 +230,7 @@ class MapView(SomniumWidget):
         self._anomaly_unavailable = "the view has no rows: pass data= to MapView"
         if data is None and bmu is not None:
             raise ValueError("bmu= describes the rows of data=; pass data as well.")
-        self._rows = rows if rows is not None else rows_for(model, data, bmu)
+        self._rows = rows if rows is not None else rows_for(model, data, bmu, with_distances=True)
         self._data = self._rows.data if self._rows is not None else None
         self._bmu = self._rows.bmu if self._rows is not None else None
         # The column layers' sums first: rows that need a pass for their counts (Dask) get them with it.
