@@ -1,5 +1,6 @@
 """Training, prediction and metrics against independent references."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -56,6 +57,32 @@ def test_chunked_and_threaded_search_equal_single_pass(monkeypatch):
     monkeypatch.setattr(engine, "_tile_rows", lambda n_nodes, itemsize, block_rows: 13)
     model.n_jobs = 2
     np.testing.assert_array_equal(model.predict(X), single)
+
+
+def test_a_blocks_tiles_cover_it_in_order_without_slivers():
+    """Tiles split a block into consecutive slices of near-equal size: within an eighth over the
+    budget, and never a sliver tile (the 1-row third tile 30x30 maps had)."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    class Data:
+        dtype, uses_gemm = np.dtype(np.float32), True
+
+    @given(st.integers(1, 20_000), st.integers(1, 5_000), st.integers(0, 50))
+    def check(n_nodes, total, offset):
+        budget = engine._tile_rows(n_nodes, 4, total)
+        tiles = list(engine._tiles_of(Data, slice(offset, offset + total), n_nodes))
+        starts = [rows.start for rows, _ in tiles]
+        assert starts[0] == offset and tiles[-1][0].stop == offset + total
+        assert all(a.stop == b.start for (a, _), (b, _) in itertools.pairwise(tiles))
+        assert all(
+            rows.start - offset == local.start and rows.stop - offset == local.stop for rows, local in tiles
+        )
+        sizes = [rows.stop - rows.start for rows, _ in tiles]
+        assert max(sizes) <= budget + budget // 8 + 1
+        assert len(tiles) == 1 or min(sizes) >= budget // 8
+
+    check()
 
 
 def test_non_euclidean_metric_uses_that_metric():
