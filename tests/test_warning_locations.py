@@ -55,8 +55,9 @@ def test_a_warning_from_a_method_calling_another_points_at_the_callers_line():
     assert record[0].filename == __file__
 
 
-def test_the_location_helper_stops_at_the_bottom_of_the_stack():
-    """A warning raised with no user frame above it (a thread of Somnium's) still gets a location."""
+def test_a_warning_in_another_thread_points_at_that_threads_code():
+    """In a thread the user's line is not on the stack: the warning names the thread's first frame
+    outside Somnium (here the test's ``run``), never a line inside the package."""
     import threading
 
     from somnium.exceptions import warn
