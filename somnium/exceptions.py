@@ -8,7 +8,9 @@ catch it.
 
 import os
 import sys
+import threading
 import warnings
+from contextlib import contextmanager
 
 __all__ = [
     "ClusterError",
@@ -81,13 +83,54 @@ class ExportTooLargeError(SomniumError, ValueError):
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_thread = threading.local()  # .origin: where the user asked for the work this thread does
+
+
+def _first_outside(frame):
+    """The first frame from ``frame`` outward whose code is not Somnium's (the outermost one at
+    the bottom of the stack), and how many frames were skipped."""
+    skipped = 0
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, skipped = frame.f_back, skipped + 1
+    return frame, skipped
+
+
+def caller_origin() -> tuple:
+    """Where the user called Somnium from (file, line, module globals), for a thread Somnium starts
+    on their behalf: its warnings are reported there (:func:`reported_at`)."""
+    frame, _ = _first_outside(sys._getframe(1))
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_globals
+
+
+@contextmanager
+def reported_at(origin: tuple):
+    """Within this thread, :func:`warn` reports at ``origin`` (a :func:`caller_origin`): a thread's
+    own stack holds no line of the user's."""
+    previous = getattr(_thread, "origin", None)
+    _thread.origin = origin
+    try:
+        yield
+    finally:
+        _thread.origin = previous
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn`` pointing at the first caller outside Somnium, whatever the route in
     (a method, ``fit_auto``, a widget, the Dask layer): the line a user wrote, so that the default
-    filters show it once per line of theirs. (Python 3.12's ``skip_file_prefixes``, on 3.11 too.)"""
-    frame, level = sys._getframe(1), 2
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
+    filters show it once per line of theirs. (Python 3.12's ``skip_file_prefixes``, on 3.11 too.)
+    In a thread Somnium started for the user (a training monitor's fit), the line that started it."""
+    origin = getattr(_thread, "origin", None)
+    if origin is not None:
+        filename, lineno, module_globals = origin
+        warnings.warn_explicit(
+            message,
+            category,
+            filename,
+            lineno,
+            module=module_globals.get("__name__"),
+            registry=module_globals.setdefault("__warningregistry__", {}),
+            module_globals=module_globals,
+        )
+        return
+    _, skipped = _first_outside(sys._getframe(1))
+    warnings.warn(message, category, stacklevel=2 + skipped)

@@ -74,3 +74,21 @@ def test_a_warning_in_another_thread_points_at_that_threads_code():
     thread.start()
     thread.join()
     assert caught and caught[0].filename == __file__  # `run` is the first frame outside the package
+
+
+def test_a_training_monitors_fit_warns_at_the_line_that_started_it():
+    """A monitor trains in its own thread, whose stack holds no line of the user's: the fit's warnings
+    are reported at the call that started it (not at ``threading.py``)."""
+    import inspect
+
+    from somnium.widgets import TrainingMonitor
+
+    huge = _data() * 1e25  # the fit computes in float64 and says so
+    monitor = TrainingMonitor(SOM(mapsize=(4, 4), normalization="none", random_state=0))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        monitor.start(huge, epochs=1)
+        monitor.wait()
+    found = [w for w in record if "float32" in str(w.message)]
+    assert found and {(w.filename, w.lineno) for w in found} == {(__file__, line)}

@@ -20,7 +20,7 @@ import time
 import warnings
 
 from ..callbacks import as_callbacks
-from ..exceptions import FitInProgressError
+from ..exceptions import FitInProgressError, caller_origin, reported_at
 
 __all__ = ["AWAIT_KERNEL", "FitRunner", "TrainingRun", "kernel_version", "stop_works_while_awaiting"]
 
@@ -96,6 +96,7 @@ class FitRunner:
         if "data" in fit_kwargs and X is None:
             X = fit_kwargs.pop("data")
         began = _Began()
+        origin = caller_origin()  # the worker's warnings are reported at the user's line
         callbacks = [watcher, began, *as_callbacks(fit_kwargs.pop("callbacks", None))]
         future: concurrent.futures.Future = concurrent.futures.Future()
         with self._lock:
@@ -111,7 +112,8 @@ class FitRunner:
             future.set_running_or_notify_cancel()
             error = None
             try:
-                getattr(self.model, method)(X, callbacks=callbacks, **fit_kwargs)
+                with reported_at(origin):
+                    getattr(self.model, method)(X, callbacks=callbacks, **fit_kwargs)
             except BaseException as caught:  # re-raised where the run is awaited
                 error = caught
             try:
