@@ -118,9 +118,11 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn`` pointing at the first caller outside Somnium, whatever the route in
     (a method, ``fit_auto``, a widget, the Dask layer): the line a user wrote, so that the default
     filters show it once per line of theirs. (Python 3.12's ``skip_file_prefixes``, on 3.11 too.)
-    In a thread Somnium started for the user (a training monitor's fit), the line that started it."""
+    In a thread Somnium started for the user (a training monitor's fit), the line that started it,
+    unless the user's own code (a callback) is on that thread's stack."""
+    frame, skipped = _first_outside(sys._getframe(1))
     origin = getattr(_thread, "origin", None)
-    if origin is not None:
+    if origin is not None and frame.f_globals.get("__name__") == "threading":
         filename, lineno, module_globals = origin
         warnings.warn_explicit(
             message,
@@ -132,5 +134,4 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
             module_globals=module_globals,
         )
         return
-    _, skipped = _first_outside(sys._getframe(1))
     warnings.warn(message, category, stacklevel=2 + skipped)

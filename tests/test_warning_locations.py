@@ -92,3 +92,25 @@ def test_a_training_monitors_fit_warns_at_the_line_that_started_it():
         monitor.wait()
     found = [w for w in record if "float32" in str(w.message)]
     assert found and {(w.filename, w.lineno) for w in found} == {(__file__, line)}
+
+
+def test_a_callback_in_a_monitors_thread_warns_at_its_own_line():
+    """User code on the monitor's thread (a callback) is on that stack: warnings it causes point at it."""
+    import inspect
+
+    from somnium.widgets import TrainingMonitor
+
+    X = _data()
+    lines = []
+
+    def callback(info):
+        lines.append(inspect.currentframe().f_lineno + 1)
+        info.model.transform(X[:3])  # deprecated: warns
+
+    monitor = TrainingMonitor(SOM(mapsize=(3, 3), random_state=0))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        monitor.start(X, epochs=2, callbacks=[callback])
+        monitor.wait()
+    found = _only(record, DeprecationWarning)
+    assert lines and {(w.filename, w.lineno) for w in found} == {(__file__, lines[0])}
