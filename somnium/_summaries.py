@@ -365,7 +365,8 @@ def _node_moments(bmu, values, n_nodes):
         return counts, np.zeros((n_nodes, width)), np.zeros((n_nodes, width))
     low = np.where(finite, values, np.inf).min(axis=0)
     high = np.where(finite, values, -np.inf).max(axis=0)
-    shift = np.where(low <= high, low / 2 + high / 2, 0.0)  # halves first: no overflow near 1.8e308
+    with np.errstate(invalid="ignore"):  # a column with no finite value: inf - inf, not used
+        shift = np.where(low <= high, low / 2 + high / 2, 0.0)  # halves first: no overflow near 1.8e308
     shifted = np.where(finite, values - shift, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         node_shifted = np.where(counts > 0, per_node(bmu, shifted, n_nodes) / counts, 0.0)

@@ -216,3 +216,20 @@ def test_moments_merged_in_any_split_are_the_two_pass_ones(seed, offset, scale, 
         assert abs(m2[0] - reference_m2) <= 1e-9 * reference_m2 + 16 * len(chosen) * ulp * (scale + ulp)
     else:
         assert np.isnan(mean[0]) and m2[0] == 0
+
+
+def test_a_column_with_no_finite_value_gives_empty_moments_silently():
+    """Hand-worked: node 0 holds 1.0, node 1 holds 2.0 and 4.0 (mean 3, squared deviations 2); the
+    all-missing column counts nothing, and nothing warns (no inf - inf reaches the user)."""
+    import warnings
+
+    from somnium._summaries import _node_moments
+
+    values = np.array([[np.nan, 1.0], [np.nan, 2.0], [np.nan, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counts, mean, m2 = _node_moments(np.array([0, 1, 1]), values, 2)
+    np.testing.assert_array_equal(counts, [[0, 1], [0, 2]])
+    np.testing.assert_array_equal(mean[:, 1], [1.0, 3.0])
+    np.testing.assert_array_equal(m2[:, 1], [0.0, 2.0])
+    assert (counts[:, 0] == 0).all()
