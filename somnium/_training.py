@@ -247,10 +247,17 @@ class Training:
     def run(self, phases) -> FitResult:
         """Run every phase ``phases`` gives; return the last phase's result (its ``run_over`` is True)."""
         self.with_metrics = bool(self.collect_history or self.callbacks or phases.needs_metrics)
-        counter = getattr(self.data, "n_chunks", None)  # Dask data has no row blocks of ours
-        chunks = counter(self.state.lattice.n_nodes) if counter is not None else 1
+        counter = getattr(self.data, "n_chunks", None)
+        if counter is not None:
+            limits = engine.thread_limits(self.n_jobs, counter(self.state.lattice.n_nodes))
+        else:
+            # Dask data: the passes run on the workers. Threaded BLAS here would gain a few ms on the
+            # client's updates, and then its idle threads busy-wait (OpenBLAS: ~0.1 s after each call)
+            # beside the workers of a cluster on this machine: W2 on a 2-worker LocalCluster, ~80 ms per
+            # 0.33 s epoch.
+            limits = engine.thread_limits(1)
         schedule = phases.first(self.state.lattice)
-        with engine.thread_limits(self.n_jobs, chunks):  # entered once per run (each entry costs ~2.5 ms)
+        with limits:  # entered once per run (each entry costs ~2.5 ms)
             while schedule is not None:
                 schedule, result = self._phase(schedule, phases)
         return result

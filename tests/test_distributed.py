@@ -300,6 +300,30 @@ def test_callbacks_report_every_epoch_on_the_cluster(on_cluster):
     assert events[-1] == ("end", 4, None)
 
 
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+
+
+def test_the_client_holds_blas_to_one_thread_while_the_cluster_trains(on_cluster):
+    """A threaded BLAS call on the client leaves its idle threads busy-waiting (OpenBLAS: ~0.1 s), on the
+    cores the workers of a cluster on the same machine compute on, every epoch; a Dask fit keeps the
+    client's BLAS on one thread and gives the threads back afterwards."""
+    before = _blas_threads()
+    if max(before, default=1) < 2:
+        pytest.skip("BLAS runs one thread here already (one core, or a thread limit in the environment)")
+    during = []
+    model().fit(
+        da.from_array(make_data(), chunks=200),
+        epochs=3,
+        callbacks=lambda info: during.append(_blas_threads()),
+    )
+    assert len(during) == 3
+    assert all(threads == [1] * len(before) for threads in during), during
+    assert _blas_threads() == before
+
+
 # --------------------------------------------------------------------- faults
 def _slow_block(block_info=None):
     """A deterministic generated partition that takes a while (so a worker can die while it runs)."""
