@@ -1,3 +1,4 @@
+import pickle
 import warnings
 
 import numpy as np
@@ -89,6 +90,33 @@ def test_shifted_rows_is_checked_and_part_of_the_identity():
     assert Lattice(3, 3, "rect") == Lattice(3, 3, "rect", shifted_rows="odd")  # no shifted rows
     assert Lattice(3, 3, "hexa").to_dict() == {"rows": 3, "cols": 3, "name": "hexa", "shifted_rows": "even"}
     assert Lattice(3, 3, "rect").to_dict() == {"rows": 3, "cols": 3, "name": "rect"}
+
+
+@pytest.mark.parametrize("shifted_rows", ["even", "odd"])
+@pytest.mark.parametrize("name", list(LATTICES))
+def test_an_unpickled_lattice_is_the_same_geometry_shared_in_the_process(name, shifted_rows):
+    """Dask sends the lattice with every task: it travels as its geometry, and the unpickled copies of
+    one geometry are one instance (its neighbour table built once per process), silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        original = Lattice(7, 6, name, shifted_rows=shifted_rows)  # odd rows: the tori warn here
+        reference = Lattice(7, 6, name, shifted_rows=shifted_rows)
+    original.neighbors  # built here: a cached table must not travel
+    payload = pickle.dumps(original)
+    assert len(payload) < 300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first, second = pickle.loads(payload), pickle.loads(pickle.dumps(reference))
+    assert first is second and first == original
+    assert (first.is_hexagonal, first.wraps_x, first.wraps_y, first.twisted) == (
+        original.is_hexagonal,
+        original.wraps_x,
+        original.wraps_y,
+        original.twisted,
+    )
+    np.testing.assert_array_equal(first.neighbors, reference.neighbors)
+    np.testing.assert_array_equal(first.coordinates, reference.coordinates)
+    np.testing.assert_array_equal(first.distance_matrix(), reference.distance_matrix())
 
 
 def test_cylinder_degrees():
