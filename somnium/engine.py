@@ -14,6 +14,7 @@ One batch epoch reads top to bottom (Kohonen 2001, batch map):
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -193,8 +194,9 @@ _pools_lock = threading.Lock()
 
 
 def _pool(workers: int):
-    """A thread pool of ``workers`` threads kept for the process: starting threads every pass costs
-    more than a small map's whole epoch under load. Its threads are idle between passes."""
+    """A thread pool of ``workers`` threads kept for the process (a pass on ``n`` threads uses the pool of
+    ``n - 1`` and the calling thread): starting threads every pass costs more than a small map's whole
+    epoch under load. Its threads are idle between passes."""
     from concurrent.futures import ThreadPoolExecutor  # with logging, ~20 ms of import: when first used
 
     with _pools_lock:
@@ -216,13 +218,68 @@ if hasattr(os, "register_at_fork"):
 
 
 def _map_blocks(work, slices, n_jobs):
-    """``work(rows)`` over row blocks, results in block order (a thread pool when it has several threads)."""
+    """``work(rows)`` over row blocks, results in block order (on the calling thread and a thread pool when
+    the pass has several threads: :func:`_shared_map`)."""
     workers = pool_size(n_jobs, len(slices))
     with thread_limits(n_jobs, len(slices)):
         if workers <= 1:
             yield from map(work, slices)
             return
-        yield from _pool(workers).map(work, slices)
+        yield from _shared_map(work, slices, workers)
+
+
+def _shared_map(work, slices, workers):
+    """``work`` over ``slices`` on ``workers - 1`` pool threads and the calling thread; results in block order.
+
+    The calling thread takes blocks as the pool's threads do and hands out finished results between its
+    own blocks.  Waiting on a pool of ``workers`` threads instead leaves a third thread, which only adds
+    results up, competing for the cores (W1, two cores: 16% of a plain epoch).  A block's exception is
+    raised when its turn comes, after the blocks before it; no block starts once one has failed or the
+    caller has stopped reading, and the pool's threads are done with this pass before it returns.
+    """
+    n = len(slices)
+    results, failed = [None] * n, [False] * n
+    ready = [threading.Event() for _ in range(n)]
+    taken = itertools.count()  # next() is atomic under the GIL
+    stop = threading.Event()
+
+    def take() -> bool:
+        """Run the next block; False when none is left (or the pass stopped)."""
+        if stop.is_set():
+            return False
+        index = next(taken)  # once taken, a block always runs: the reader waits for every index in turn
+        if index >= n:
+            return False
+        try:
+            results[index] = work(slices[index])
+        except BaseException as error:
+            results[index], failed[index] = error, True
+            stop.set()
+        ready[index].set()
+        return True
+
+    def helper():
+        while take():
+            pass
+
+    pool = _pool(workers - 1)
+    futures = [pool.submit(helper) for _ in range(workers - 1)]
+    out = 0
+    try:
+        while out < n:
+            if ready[out].is_set() or not take():
+                ready[out].wait()
+            while out < n and ready[out].is_set():
+                result, results[out] = results[out], None
+                if failed[out]:
+                    raise result
+                yield result
+                out += 1
+    finally:
+        stop.set()
+        for future in futures:
+            if not future.cancel():  # started: let it finish its block (it may write into the pass's arrays)
+                future.result()
 
 
 class TrainingData:

@@ -59,6 +59,81 @@ def test_chunked_and_threaded_search_equal_single_pass(monkeypatch):
     np.testing.assert_array_equal(model.predict(X), single)
 
 
+def test_the_calling_thread_shares_the_blocks_and_results_come_in_block_order():
+    """The pass's blocks run on the pool and the calling thread, finishing in any order (random
+    delays), and come out in block order, each once, equal to a plain map."""
+    import random
+    import threading
+    import time
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.integers(1, 40), st.integers(2, 4), st.integers(0, 2**32 - 1))
+    def check(n_blocks, workers, seed):
+        delays = random.Random(seed).choices([0.0, 0.0005, 0.002], k=n_blocks)
+        threads = set()
+
+        def work(index):
+            threads.add(threading.get_ident())
+            time.sleep(delays[index])
+            return index * index
+
+        assert list(engine._shared_map(work, list(range(n_blocks)), workers)) == [
+            i * i for i in range(n_blocks)
+        ]
+        assert len(threads) <= workers
+
+    check()
+    ran_on = set()
+
+    def slow(index):
+        ran_on.add(threading.get_ident())
+        time.sleep(0.005)
+        return index
+
+    assert list(engine._shared_map(slow, list(range(40)), 2)) == list(range(40))
+    assert threading.get_ident() in ran_on and len(ran_on) == 2
+
+
+def test_a_failing_block_is_raised_in_turn_and_no_block_runs_after_the_pass():
+    import threading
+    import time
+
+    running, finished, lock = [0], [], threading.Lock()
+
+    def work(index):
+        with lock:
+            running[0] += 1
+        try:
+            time.sleep(0.002)
+            if index == 5:
+                raise ValueError("block 5")
+            return index
+        finally:
+            with lock:
+                running[0] -= 1
+                finished.append(index)
+
+    got = []
+    with pytest.raises(ValueError, match="block 5"):
+        for result in engine._shared_map(work, list(range(40)), 3):
+            got.append(result)
+    assert got == [0, 1, 2, 3, 4]
+    assert running[0] == 0  # every thread is done with this pass's arrays
+    stopped = len(finished)
+    time.sleep(0.02)
+    assert len(finished) == stopped < 40  # the rest never started
+
+    # A reader that stops early: the pool stops taking blocks and is done before close() returns.
+    running[0], finished[:] = 0, []
+    reader = engine._shared_map(lambda i: work(i + 100), list(range(40)), 2)
+    assert next(reader) == 100
+    reader.close()
+    assert running[0] == 0 and len(finished) < 40
+
+
 def test_a_blocks_tiles_cover_it_in_order_without_slivers():
     """Tiles split a block into consecutive slices of near-equal size: within an eighth over the
     budget, and never a sliver tile (the 1-row third tile 30x30 maps had)."""
