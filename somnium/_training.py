@@ -253,8 +253,8 @@ class Training:
         else:
             # Dask data: the passes run on the workers. Threaded BLAS here would gain a few ms on the
             # client's updates, and then its idle threads busy-wait (OpenBLAS: ~0.1 s after each call)
-            # beside the workers of a cluster on this machine: W2 on a 2-worker LocalCluster, ~80 ms per
-            # 0.33 s epoch.
+            # beside the workers of a cluster on this machine: W2 on a 2-worker LocalCluster, ~60 ms of
+            # a core per 0.3 s epoch.
             limits = engine.thread_limits(1)
         schedule = phases.first(self.state.lattice)
         with limits:  # entered once per run (each entry costs ~2.5 ms)
