@@ -285,6 +285,39 @@ def _shared_map(work, slices, workers):
                 future.result()
 
 
+def checked_dtype(spread, dtype, weights=None) -> np.dtype:
+    """The dtype distances can be computed in, for rows that spread ``spread`` (per column, the largest
+    ``|x - c|`` around the centre ``c``): ``dtype``, or float64 with a warning where float32 would overflow.
+
+    A GEMM term ``x . w`` sums ``D`` products of values of the data's scale, so the scale must stay well
+    below ``sqrt(max / D)`` of the dtype (float32: about 1e18 for D = 16).  Raises
+    :class:`~somnium.exceptions.InvalidValuesInDataSet` when even float64 would overflow.
+    """
+    spread = np.asarray(spread, dtype=np.float64)
+    if weights is not None:  # a weighted difference is sqrt(w) times as large
+        spread = spread * np.sqrt(weights)
+    scale, n_features = float(np.max(spread, initial=0.0)), max(spread.shape[-1], 1)
+
+    def fits(kind):
+        return scale < math.sqrt(np.finfo(kind).max / (4 * n_features)) / 10
+
+    if not fits(np.float64):
+        from .exceptions import InvalidValuesInDataSet
+
+        raise InvalidValuesInDataSet(
+            f"The data span {scale:.3g} around their mean, too large for distances to be computed "
+            "without overflow; rescale them (e.g. normalization='standard')."
+        )
+    if np.dtype(dtype) == np.float32 and not fits(np.float32):
+        warn(
+            f"The data span {scale:.3g} around their mean, beyond float32's range for distances; "
+            "computing in float64 instead (pass dtype='float64' or normalise the data to silence this).",
+            UserWarning,
+        )
+        return np.dtype(np.float64)
+    return np.dtype(dtype)
+
+
 class TrainingData:
     """Normalised rows prepared once for many BMU searches.
 
@@ -300,7 +333,8 @@ class TrainingData:
     ``weights`` (one non-negative value per column, or None) weigh each column's squared difference in
     every distance; ``count_weights`` (default: ``weights``) count the columns when a row's distance is
     scaled up for its missing cells (``sum(count_weights) / sum over its observed cells``, the SOM
-    Toolbox's ``D / k`` for unit weights).
+    Toolbox's ``D / k`` for unit weights).  ``check_scale=False``: the caller has checked the rows' span
+    and chosen ``dtype`` with :func:`checked_dtype` (a Dask fit does so once, from the column extremes).
     """
 
     def __init__(
@@ -313,6 +347,7 @@ class TrainingData:
         missing: bool = False,
         weights=None,
         count_weights=None,
+        check_scale: bool = True,
     ):
         # float32 rows stay float32 (half the memory; the statistics still add up in float64)
         self.X = np.ascontiguousarray(
@@ -335,7 +370,8 @@ class TrainingData:
             )
         if self.weights is not None:
             self._check_placeable()
-        self._check_scale()
+        if check_scale:  # False: the caller checked the data's span and chose the dtype (a Dask fit, once)
+            self._check_scale()
 
     @property
     def masked(self) -> bool:
@@ -362,11 +398,7 @@ class TrainingData:
                 )
 
     def _check_scale(self):
-        """Refuse values whose squared distances overflow; fall back from float32 to float64 when that suffices.
-
-        A GEMM term ``x . w`` sums ``D`` products of values of the data's scale, so the scale must stay
-        well below ``sqrt(max / D)`` of the dtype (float32: about 1e18 for D = 16).
-        """
+        """Refuse values whose squared distances overflow; fall back from float32 to float64 when that suffices."""
         if self.X.size == 0:
             return
         # max |x - c| from the column extremes: no N x D temporary (fmax/fmin skip missing cells)
@@ -375,28 +407,7 @@ class TrainingData:
         else:
             high, low = np.fmax.reduce(self.X, axis=0), np.fmin.reduce(self.X, axis=0)
             spread = np.nan_to_num(np.fmax(high - self.center, self.center - low), nan=0.0)
-        if self.weights is not None:  # a weighted difference is sqrt(w) times as large
-            spread = spread * np.sqrt(self.weights)
-        scale = float(np.max(spread))
-        n_features = self.X.shape[1]
-
-        def fits(dtype):
-            return scale < math.sqrt(np.finfo(dtype).max / (4 * n_features)) / 10
-
-        if not fits(np.float64):
-            from .exceptions import InvalidValuesInDataSet
-
-            raise InvalidValuesInDataSet(
-                f"The data span {scale:.3g} around their mean, too large for distances to be computed "
-                "without overflow; rescale them (e.g. normalization='standard')."
-            )
-        if self.dtype == np.float32 and not fits(np.float32):
-            warn(
-                f"The data span {scale:.3g} around their mean, beyond float32's range for distances; "
-                "computing in float64 instead (pass dtype='float64' or normalise the data to silence this).",
-                UserWarning,
-            )
-            self.dtype = np.dtype(np.float64)
+        self.dtype = checked_dtype(spread, self.dtype, self.weights)
 
     @property
     def uses_gemm(self) -> bool:

@@ -324,6 +324,35 @@ def test_the_client_holds_blas_to_one_thread_while_the_cluster_trains(on_cluster
     assert _blas_threads() == before
 
 
+def test_data_beyond_float32s_range_warn_once_at_the_callers_line_and_train_as_in_memory(on_cluster):
+    """The dtype is chosen once, on the client, from the normalised rows' column extremes, as in memory:
+    the warning reaches the user (not a worker's log, once per partition and epoch), and every
+    partition computes in the same precision."""
+    X = make_data()
+    X[:, 0] *= 1e19  # beyond float32's range for distances once squared and summed
+    params = {"normalization": "none", "dtype": "float32"}
+    with pytest.warns(UserWarning, match="beyond float32") as memory_record:
+        in_memory = model(**params).fit(X, epochs=3)
+    chunked = da.from_array(X, chunks=200)
+    for fit in ("first", "continued"):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            on_dask = model(**params).fit(chunked, epochs=3)
+            if fit == "first":
+                np.testing.assert_allclose(on_dask.codebook_, in_memory.codebook_, rtol=1e-6)
+            else:
+                record.clear()
+                on_dask.fit(chunked, epochs=1)
+        spans = [w for w in record if "beyond float32" in str(w.message)]
+        assert len(spans) == 1, [str(w.message) for w in record]
+        assert spans[0].filename == __file__
+        assert str(spans[0].message) == str(memory_record[0].message)  # the same span as in memory
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the advice, not numpy's overflow warnings on the way to it
+        with pytest.raises(InvalidValuesInDataSet, match="rescale them"):
+            model(normalization="none").fit(da.from_array(make_data() * 1e160, chunks=200), epochs=1)
+
+
 # --------------------------------------------------------------------- faults
 def _slow_block(block_info=None):
     """A deterministic generated partition that takes a while (so a worker can die while it runs)."""

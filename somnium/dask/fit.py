@@ -67,9 +67,10 @@ def prepare_fit(model, state: FittedState | None, X) -> tuple[FittedState, DaskD
         if data.table is not None:  # missing cells or categories: checked as the epochs will read them
             data = tables.count_rows(data)
         else:
-            moments = data._moments(names, state.normalizer, transform=None)  # validates, counts the rows
+            # Validates, counts the rows, and gives the normalised rows' extremes for the dtype.
+            moments = data._moments(names, state.normalizer, transform=_Normalize(state.normalizer))
             _check_training_rows(moments.n)
-            data = data.trusted(moments)
+            data = data.trusted(moments).span_checked(moments.low, moments.high)
     advice = data.tiny_partitions()
     if advice is not None:
         warn(advice, UserWarning)
@@ -200,9 +201,10 @@ def _initial_state(model, X, names) -> tuple[FittedState, DaskData]:
         high=normalized.high,
     )
     fields = model_fields(model, state)  # feature weights apply from the first epoch
-    return state, replace(
+    data = replace(
         data, center=normalized.mean, weights=fields["weights"], count_weights=fields["count_weights"]
     )
+    return state, data.span_checked(normalized.low, normalized.high)
 
 
 #: Normalisations that are ``(x - shift) / scale``: the normalised moments follow from the raw ones.

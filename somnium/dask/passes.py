@@ -161,12 +161,16 @@ class _Moments:
         n = self.n + other.n
         delta = other.mean - self.mean
         weight = self.n * other.n / n
-        correction = np.outer(delta, delta) if self.m2.ndim == 2 else delta * delta
+        # Overflow (data spread beyond float64's squares) is reported by the covariance's check with
+        # advice, not as numpy's RuntimeWarning on the way there.
+        with np.errstate(over="ignore", invalid="ignore"):
+            correction = np.outer(delta, delta) if self.m2.ndim == 2 else delta * delta
+            m2 = self.m2 + other.m2 + correction * weight
         log_sum = None if self.log_sum is None else self.log_sum + other.log_sum
         return _Moments(
             n,
             self.mean + delta * (other.n / n),
-            self.m2 + other.m2 + correction * weight,
+            m2,
             np.minimum(self.low, other.low),
             np.maximum(self.high, other.high),
             log_sum,
@@ -184,7 +188,8 @@ class _Moments:
             return cls(0, np.zeros(d), m2, np.full(d, np.inf), np.full(d, -np.inf), log_sum, ((index, 0),))
         mean = X.mean(axis=0)
         deviation = X - mean
-        m2 = deviation.T @ deviation if covariance else np.einsum("ij,ij->j", deviation, deviation)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported with advice by the covariance check
+            m2 = deviation.T @ deviation if covariance else np.einsum("ij,ij->j", deviation, deviation)
         return cls(n, mean, m2, X.min(axis=0), X.max(axis=0), log_sum, ((index, n),))
 
     def affine(self, shift, scale) -> _Moments:
@@ -232,6 +237,9 @@ class _PassSpec:
     #: Load the numba kernels before the pass: the client decided as an in-memory fit would for the
     #: whole pass (:func:`somnium.engine.numba_wanted`); a worker sees only its share of the work.
     numba: bool = False
+    #: False once the client has checked the data's span and chosen the dtype (:meth:`DaskData.span_checked`):
+    #: the partitions then skip the check every pass.
+    check_scale: bool = True
     #: The codebook's prepared forms, made on a worker by its first partition and shared by the
     #: partitions of its task (empty when the spec is sent: it fills after unpickling).
     prepared: dict = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -250,6 +258,7 @@ class _PassSpec:
             missing=self.missing,
             weights=self.weights,
             count_weights=self.count_weights,
+            check_scale=self.check_scale,
         )
 
 
@@ -530,6 +539,7 @@ class DaskData:
     missing: bool = False
     weights: np.ndarray | None = None
     count_weights: np.ndarray | None = None
+    scale_checked: bool = False  # the client checked the span and chose the dtype (span_checked)
 
     @classmethod
     def of_model(cls, collection, model, state, names, **fields) -> DaskData:
@@ -546,6 +556,14 @@ class DaskData:
         # The partitions usually share one graph; depending on it once keeps a pass's graph O(partitions).
         shared = all(part.dask is self.parts[0].dask for part in self.parts)
         self._roots = self.parts[:1] if shared and self.parts else self.parts
+
+    def span_checked(self, low: np.ndarray, high: np.ndarray) -> DaskData:
+        """This data with the dtype chosen once for every pass, from the normalised rows' column extremes
+        (:func:`somnium.engine.checked_dtype`, as an in-memory fit chooses it): the warning reaches the
+        caller instead of a worker's log, and the partitions skip the check every pass."""
+        spread = np.maximum(np.asarray(high) - self.center, self.center - np.asarray(low))
+        dtype = engine.checked_dtype(spread, self.dtype, self.weights)
+        return replace(self, dtype=dtype.name, scale_checked=True)
 
     def trusted(self, moments: _Moments) -> DaskData:
         """This data, checked by a pass: epochs skip the per-partition NaN/domain checks and know the counts."""
@@ -706,6 +724,7 @@ class DaskData:
             self.weights,
             self.count_weights,
             numba,
+            not self.scale_checked,
         )
 
     def statistics(self, codebook, lattice, with_metrics=False, return_bmus=False, n_jobs=None):
