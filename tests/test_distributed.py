@@ -33,6 +33,10 @@ distributed = pytest.importorskip("distributed")
 CODEBOOK_TOLERANCE = 1e-6
 HISTORY_TOLERANCE = 1e-9
 METRICS = ("quantization_error", "topographic_error", "vacancy_rate", "mean_squared_distance")
+# A scheduler serves HTTP (health, metrics) even without its dashboard, on 8787 unless told otherwise: a
+# cluster started while the module's holds that port warns "Port 8787 is already in use". Any free port,
+# and still no dashboard.
+SECOND_SCHEDULER_PORT = {"dashboard_address": ":0", "scheduler_kwargs": {"dashboard": False}}
 
 
 @pytest.fixture(scope="module")
@@ -388,7 +392,7 @@ def test_a_worker_killed_mid_epoch_costs_a_retry_not_the_fit(on_cluster):
 
 def test_a_cluster_that_goes_away_leaves_the_last_completed_epoch():
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, **SECOND_SCHEDULER_PORT
     )
     dask_client = distributed.Client(cluster, set_as_default=False)
     X = da.from_array(make_data(), chunks=300)
@@ -423,7 +427,7 @@ def test_workers_with_little_memory_train_on_more_data_than_they_hold():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, memory_limit="400MB", dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, memory_limit="400MB", **SECOND_SCHEDULER_PORT
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as dask_client,
         dask_client.as_current(),
