@@ -285,15 +285,16 @@ def _shared_map(work, slices, workers):
                 future.result()
 
 
-def checked_dtype(spread, dtype, weights=None) -> np.dtype:
-    """The dtype distances can be computed in, for rows that spread ``spread`` (per column, the largest
-    ``|x - c|`` around the centre ``c``): ``dtype``, or float64 with a warning where float32 would overflow.
+def checked_dtype(low, high, center, dtype, weights=None) -> np.dtype:
+    """The dtype distances can be computed in, for rows whose columns range over ``[low, high]`` around
+    the centre ``center`` (NaN extremes, a column with no observed cell, count as no spread): ``dtype``,
+    or float64 with a warning where float32 would overflow.
 
     A GEMM term ``x . w`` sums ``D`` products of values of the data's scale, so the scale must stay well
     below ``sqrt(max / D)`` of the dtype (float32: about 1e18 for D = 16).  Raises
     :class:`~somnium.exceptions.InvalidValuesInDataSet` when even float64 would overflow.
     """
-    spread = np.asarray(spread, dtype=np.float64)
+    spread = np.nan_to_num(np.fmax(np.asarray(high) - center, center - np.asarray(low)), nan=0.0)
     if weights is not None:  # a weighted difference is sqrt(w) times as large
         spread = spread * np.sqrt(weights)
     scale, n_features = float(np.max(spread, initial=0.0)), max(spread.shape[-1], 1)
@@ -401,13 +402,12 @@ class TrainingData:
         """Refuse values whose squared distances overflow; fall back from float32 to float64 when that suffices."""
         if self.X.size == 0:
             return
-        # max |x - c| from the column extremes: no N x D temporary (fmax/fmin skip missing cells)
+        # The column extremes (fmax/fmin skip missing cells): no N x D temporary.
         if self.gaps is None:
-            spread = np.maximum(self.X.max(axis=0) - self.center, self.center - self.X.min(axis=0))
+            low, high = self.X.min(axis=0), self.X.max(axis=0)
         else:
-            high, low = np.fmax.reduce(self.X, axis=0), np.fmin.reduce(self.X, axis=0)
-            spread = np.nan_to_num(np.fmax(high - self.center, self.center - low), nan=0.0)
-        self.dtype = checked_dtype(spread, self.dtype, self.weights)
+            low, high = np.fmin.reduce(self.X, axis=0), np.fmax.reduce(self.X, axis=0)
+        self.dtype = checked_dtype(low, high, self.center, self.dtype, self.weights)
 
     @property
     def uses_gemm(self) -> bool:

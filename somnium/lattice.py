@@ -97,7 +97,6 @@ def _shared_lattice(rows: int, cols: int, name: str, shifted_rows: str) -> Latti
     warning given, where the lattice was made."""
     lattice = Lattice.__new__(Lattice)
     lattice.rows, lattice.cols, lattice.name, lattice.shifted_rows = rows, cols, name, shifted_rows
-    lattice.shape_kind, lattice.wrap = LATTICES[name]
     return lattice
 
 
@@ -139,7 +138,6 @@ class Lattice:
         self.rows = check_int(rows, "Map rows")
         self.cols = check_int(cols, "Map cols")
         self.name = name
-        self.shape_kind, self.wrap = LATTICES[name]
         check_option(shifted_rows, SHIFTED_ROWS, "shifted_rows")
         # Rectangular maps have no shifted rows; one value keeps their identity single.
         self.shifted_rows = shifted_rows if self.is_hexagonal else "even"
@@ -188,6 +186,16 @@ class Lattice:
     @property
     def n_nodes(self) -> int:
         return self.rows * self.cols
+
+    @property
+    def shape_kind(self) -> str:
+        """``"hexa"`` or ``"rect"``."""
+        return LATTICES[self.name][0]
+
+    @property
+    def wrap(self) -> str:
+        """``"flat"``, ``"cylindrical"`` or ``"toroidal"``."""
+        return LATTICES[self.name][1]
 
     @property
     def is_hexagonal(self) -> bool:

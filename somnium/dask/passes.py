@@ -561,8 +561,7 @@ class DaskData:
         """This data with the dtype chosen once for every pass, from the normalised rows' column extremes
         (:func:`somnium.engine.checked_dtype`, as an in-memory fit chooses it): the warning reaches the
         caller instead of a worker's log, and the partitions skip the check every pass."""
-        spread = np.maximum(np.asarray(high) - self.center, self.center - np.asarray(low))
-        dtype = engine.checked_dtype(spread, self.dtype, self.weights)
+        dtype = engine.checked_dtype(low, high, self.center, self.dtype, self.weights)
         return replace(self, dtype=dtype.name, scale_checked=True)
 
     def trusted(self, moments: _Moments) -> DaskData:
