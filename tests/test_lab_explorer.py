@@ -212,7 +212,20 @@ def test_explorer_round_trip_in_jupyterlab(jupyter_lab, page, artifacts_dir):
         arg=[MAP, XSS],
         timeout=30_000,
     )
-    fill = page.locator(f'{MAP} [data-neuron="{target}"]').get_attribute("fill")
+    # The segment list and the switch to the segments layer are separate trait updates: the list can
+    # draw a frame before the colours (CI saw the old layer's fill once), so wait for the repaint.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    cell = f'{MAP} [data-neuron="{target}"]'
+    try:
+        page.wait_for_function(
+            "([sel, fill]) => document.querySelector(sel)?.getAttribute('fill') === fill",
+            arg=[cell, "#3d8fd1"],
+            timeout=10_000,
+        )
+    except PlaywrightTimeout:
+        pass  # the assertion below reports what the cell shows
+    fill = page.locator(cell).get_attribute("fill")
     assert fill == "#3d8fd1"  # the first segment colour; the map switched to the segments layer
     legend = page.eval_on_selector_all(
         f"{PLANES} .somnium-segments__name", "ns => ns.map(n => n.textContent)"
