@@ -400,6 +400,28 @@ def test_the_maps_show_the_final_state_after_training():
     assert all(math.isnan(v) for v in x[2::3])
 
 
+def test_the_end_of_a_run_builds_the_final_map_once(monkeypatch):
+    """A run shorter than map_interval shows its map at the end: one view, not a view drawn by the
+    final update and then replaced by the end's fresh one (each costs milliseconds of the fit)."""
+    built = []
+    original = MapView.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MapView, "__init__", counting)
+    model = new_model()
+    monitor = TrainingMonitor(model, display=False, map_interval=60.0)
+    monitor.start(X, epochs=3).wait()
+    assert built == [monitor._maps.view] and monitor._maps.slot.children == (built[0],)
+    np.testing.assert_allclose(built[0].color_values, model.umatrix())
+    # a monitor made for the fitted model shows it at once, in one view too
+    built.clear()
+    again = TrainingMonitor(model, display=False)
+    assert built == [again._maps.view]
+
+
 def test_a_component_plane_can_be_watched():
     model = new_model()
     monitor = TrainingMonitor(model, display=False, map_layer="x2")

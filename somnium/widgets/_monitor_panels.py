@@ -296,12 +296,13 @@ class MapPanel:
         if old is not None:
             old.close()
 
-    def draw(self) -> None:
+    def draw(self, live: bool = True) -> None:
+        """The net in data space, and the live map unless ``live`` is False (a fresh view follows)."""
         if not self.model.is_fitted or self.map_layer is None:
             return
-        if self.view is None:
+        if live and self.view is None:
             self.call_in_owner(self.create)
-        else:
+        elif live:
             values, label = self.live_layer()
             self.view.add_layer("live", values, label=f"{label} (live)")
         self._draw_net()

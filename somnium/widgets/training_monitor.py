@@ -397,8 +397,13 @@ class TrainingMonitor:
                 header.fraction, header.message, header.note = snap.fraction, snap.message, snap.note
                 header.stop_enabled, header._sent_at = snap.stop_enabled, time.time()
             now = time.perf_counter()
-            # The maps cost far more than the curves: at most map_interval apart and MAP_DUTY of the time.
-            if final or now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):
+            if final:
+                # The final map is the fresh view built next (refresh at a run's end, create when a
+                # monitor of a fitted model is made): drawing it here too built two views at the end.
+                self._maps.draw(live=False)
+                self._last_map = now
+            elif now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):
+                # The maps cost far more than the curves: at most map_interval apart and MAP_DUTY of the time.
                 self._maps.draw()
                 self._last_map, self._map_cost = now, time.perf_counter() - now
             self.messages_sent += 1
