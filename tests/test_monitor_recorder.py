@@ -269,6 +269,30 @@ def test_the_publisher_sends_the_latest_state_at_most_once_an_interval():
     assert not any(final for _, final in sent)
 
 
+def test_epochs_within_an_interval_do_not_wake_the_publisher():
+    """Every epoch pokes; only the first poke after a send wakes the loop (it then sleeps out the
+    interval): a wake per epoch took a core from the training threads."""
+    sent = Sent()
+    publisher = Publisher(sent, 0.5)
+    checks = []
+    delay = publisher._delay
+    publisher._delay = lambda: checks.append(1) or delay()  # the loop checks the time when it wakes
+    publisher.ensure_running()
+    publisher.poke()
+    deadline = time.perf_counter() + 10
+    while not sent and time.perf_counter() < deadline:
+        time.sleep(0.001)
+    checks.clear()
+    for _ in range(100):  # well within the interval after that first send
+        publisher.poke()
+        time.sleep(0.001)
+    while len(sent) < 2 and time.perf_counter() < deadline:
+        time.sleep(0.005)
+    publisher.close()
+    assert len(sent) == 2 and sent[1][0] - sent[0][0] >= 0.5 * 0.95
+    assert len(checks) <= 6  # one wake for the first poke, then the timed one; each poke woke it before
+
+
 def test_a_page_that_is_behind_gets_fewer_updates_until_it_catches_up(monkeypatch):
     monkeypatch.setattr(_recorder, "RECOVERY", 0.2)
     publisher = Publisher(Sent(), 0.05)

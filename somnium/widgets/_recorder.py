@@ -363,8 +363,11 @@ class Publisher:
     def poke(self) -> None:
         """Something new to show."""
         with self._wake:
-            self._pending = True
-            self._wake.notify()
+            # Already pending: the loop is sending or waiting for the interval to pass, and will send
+            # the latest state then; waking it every epoch only cost the training threads a core.
+            if not self._pending:
+                self._pending = True
+                self._wake.notify()
 
     def slow_down(self) -> None:
         """The page is behind."""
