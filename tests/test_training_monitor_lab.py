@@ -182,3 +182,34 @@ def test_interrupt_during_an_awaited_fit_leaves_a_usable_model(jupyter_lab, page
     assert result == {"epochs": stopped, "state": "stopped", "stopped_epoch": stopped, "bmu_ok": True}
     assert lab.poll_json(root / "monitor_interrupt_after.json", timeout=60.0) == {"epochs": stopped + 2}
     assert (root / "interrupted.somnium").exists()
+
+
+def test_a_short_fit_ends_with_one_map_of_the_final_model(jupyter_lab, page):
+    """A fit shorter than map_interval draws no live map: the map shown is the one the end of the run
+    builds (on the kernel's event loop), one hex cell per node, every cell with a value."""
+    root = open_with_cells(
+        jupyter_lab,
+        page,
+        "monitor_short",
+        ["await monitor.fit(X, epochs=3)\nreport('monitor_short.json')"],
+    )
+    lab.run_cell(page, 1)
+    wait_for_state(page, "done")
+    lab.wait_until_idle(page)
+    result = lab.poll_json(root / "monitor_short.json", timeout=60.0)
+    assert result == {"epochs": 3, "state": "done", "stopped_epoch": None, "bmu_ok": True}
+    box = ".jp-OutputArea .somnium-monitor-box"
+    page.locator(f'{box} .somnium-map[data-ready="true"]').first.wait_for(timeout=30_000)
+    counts = page.evaluate(
+        """(box) => {
+          const root = document.querySelector(box);
+          const maps = root.querySelectorAll('.somnium-map');
+          return {maps: maps.length,
+                  cells: maps.length ? maps[0].querySelectorAll('[data-neuron]').length : 0,
+                  empty: maps.length ? maps[0].querySelectorAll('[data-novalue]').length : -1,
+                  placeholder: root.textContent.includes('The map appears after the first epoch')};
+        }""",
+        box,
+    )
+    assert counts == {"maps": 1, "cells": 72, "empty": 0, "placeholder": False}
+    assert lab.error_outputs(page) == []
