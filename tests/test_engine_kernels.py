@@ -99,6 +99,27 @@ def test_both_paths_give_identical_passes(dtype, monkeypatch):
     assert a.sq_distance == pytest.approx(b.sq_distance, rel=1e-12)
 
 
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_kernel_centres_rows_to_the_same_bits_as_numpy(x_dtype, dtype):
+    """The GEMM's left side ``[x - c, 1]``: the numba loop and numpy's subtraction give the same values
+    (``x - c`` in float64, rounded once to ``dtype``), far from the origin and for any slice of rows."""
+    pytest.importorskip("numba")
+    from somnium import _kernels as kernels
+
+    rng = np.random.default_rng(0)
+    X = (1e4 + rng.normal(size=(700, 5)) * rng.uniform(1e-3, 1e3, 5)).astype(x_dtype)
+    data = engine.TrainingData(X, X.mean(axis=0, dtype=np.float64) + 0.1234567, dtype=dtype)
+    for rows in (slice(0, 700), slice(13, 110), slice(699, 700)):
+        expected = engine._centred_rows(data, rows).copy()  # both write this thread's scratch
+        centred = engine._centred_rows(data, rows, kernels)
+        assert centred.dtype == data.dtype and centred.shape == (rows.stop - rows.start, 6)
+        np.testing.assert_array_equal(centred, expected)
+        np.testing.assert_array_equal(centred[:, -1], 1.0)
+        reference = (X[rows].astype(np.float64) - data.center).astype(data.dtype)
+        np.testing.assert_array_equal(centred[:, :-1], reference)
+
+
 def test_single_node_map_has_no_topographic_errors(path):
     X = np.random.default_rng(0).normal(size=(50, 3))
     W = X[:1].copy()
