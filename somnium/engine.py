@@ -680,11 +680,12 @@ def _partial(name: str, shape: tuple, reuse: bool) -> np.ndarray:
 
 
 def _centred_rows(data: TrainingData, rows: slice, kernels=None) -> np.ndarray:
-    """This thread's ``[x - c, 1]`` for ``rows`` in ``data.dtype`` (a missing cell as 0): the GEMM's left
-    side, a trailing one so one product adds ``||w||^2`` (see :func:`_prepared_codebook`).
+    """This thread's ``[x - c, 1]`` for ``rows`` in ``data.dtype``: the GEMM's left side, a trailing one so
+    one product adds ``||w||^2`` (see :func:`_prepared_codebook`).
 
     The numba kernel writes the same values (``x - c`` in float64, rounded once) in one loop, about a
-    fifth of the time of numpy's subtraction into the strided columns and the fill of the ones.
+    fifth of the time of numpy's subtraction into the strided columns and the fill of the ones; it also
+    writes a missing cell as 0 (numpy's branch is only given rows without gaps).
     """
     n_rows, n_features = rows.stop - rows.start, data.X.shape[1]
     centred = _scratch_array("centred", (n_rows, n_features + 1), data.dtype)

@@ -422,6 +422,25 @@ def test_the_end_of_a_run_builds_the_final_map_once(monkeypatch):
     assert built == [again._maps.view]
 
 
+def test_the_final_update_redraws_a_live_map_but_builds_none():
+    """At the final update a live map that exists shows the final model at once (the end's fresh view
+    waits for the event loop, which a blocking wait in the cell holds); none is built there."""
+    from somnium.widgets._monitor_panels import MapPanel
+
+    model = new_model().fit(X, epochs=2)
+    panel = MapPanel(model, "umatrix", threading.RLock(), X)
+    panel.draw(create=False)
+    assert panel.view is None and panel.net_mark.x is not None and len(panel.net_mark.x) > 0
+    panel.draw()  # a live map, in this (the owner) thread
+    view = panel.view
+    before = view.color_values.copy()
+    model.fit(X, epochs=3)
+    panel.draw(create=False)
+    assert panel.view is view and view.color == "live"
+    np.testing.assert_allclose(view.color_values, model.umatrix())
+    assert not np.allclose(before, view.color_values)
+
+
 def test_a_component_plane_can_be_watched():
     model = new_model()
     monitor = TrainingMonitor(model, display=False, map_layer="x2")

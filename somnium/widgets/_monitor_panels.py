@@ -296,15 +296,16 @@ class MapPanel:
         if old is not None:
             old.close()
 
-    def draw(self, live: bool = True) -> None:
-        """The net in data space, and the live map unless ``live`` is False (a fresh view follows)."""
+    def draw(self, create: bool = True) -> None:
+        """The live map and the net in data space. ``create=False``: redraw a live map that exists, but
+        build none (a fresh view of the final model follows, see :meth:`refresh`)."""
         if not self.model.is_fitted or self.map_layer is None:
             return
-        if live and self.view is None:
-            self.call_in_owner(self.create)
-        elif live:
+        if self.view is not None:
             values, label = self.live_layer()
             self.view.add_layer("live", values, label=f"{label} (live)")
+        elif create:
+            self.call_in_owner(self.create)
         self._draw_net()
 
     def _draw_net(self):

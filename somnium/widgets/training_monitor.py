@@ -398,9 +398,11 @@ class TrainingMonitor:
                 header.stop_enabled, header._sent_at = snap.stop_enabled, time.time()
             now = time.perf_counter()
             if final:
-                # The final map is the fresh view built next (refresh at a run's end, create when a
-                # monitor of a fitted model is made): drawing it here too built two views at the end.
-                self._maps.draw(live=False)
+                # A fresh view of the final model is built next (refresh at a run's end, create when a
+                # monitor of a fitted model is made): building a live one here too made two at the end
+                # of a run shorter than map_interval. A live map that exists still shows the final state
+                # at once (the fresh view waits for the event loop, which a blocking wait holds).
+                self._maps.draw(create=False)
                 self._last_map = now
             elif now - self._last_map >= max(self.map_interval, self._map_cost / MAP_DUTY):
                 # The maps cost far more than the curves: at most map_interval apart and MAP_DUTY of the time.
