@@ -185,8 +185,9 @@ def test_interrupt_during_an_awaited_fit_leaves_a_usable_model(jupyter_lab, page
 
 
 def test_a_short_fit_ends_with_one_map_of_the_final_model(jupyter_lab, page):
-    """A fit shorter than map_interval draws no live map: the map shown is the one the end of the run
-    builds (on the kernel's event loop), one hex cell per node, every cell with a value."""
+    """A short awaited fit ends with one map in the monitor: the view of the final model that the end of
+    the run builds on the kernel's event loop (replacing a live map if one was drawn), one hex cell per
+    node, every cell with a value."""
     root = open_with_cells(
         jupyter_lab,
         page,
