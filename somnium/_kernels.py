@@ -477,8 +477,9 @@ def online_epoch(
     WT = np.ascontiguousarray(codebook.T)
     dist = np.empty(n_nodes)
     hits = np.zeros(n_nodes)
-    gx = np.empty((n_shifts, n_cols))
-    dx2 = np.empty((n_shifts, n_cols))
+    # Per row offset s, per column c, at [s * n_cols + c]: the column factors and squared distances.
+    flat_gx = np.empty(n_shifts * n_cols)
+    flat_dx2 = np.empty(n_shifts * n_cols)
     widest = np.empty(n_shifts)
     lane_value = np.empty(_LANES)
     lane_index = np.empty(_LANES, dtype=np.int64)
@@ -598,20 +599,24 @@ def online_epoch(
             c_lo, c_hi = 0, n_cols
         for s in range(n_shifts):
             shift = unique_offsets[s] - offsets[rb]
-            widest[s] = 0.0
+            f0 = s * n_cols
+            wide = 0.0
             for c in range(c_lo, c_hi):
                 dx = c - cb + shift
                 if wrap_x:
                     dx = _nearest(dx, period_x)
-                dx2[s, c] = dx * dx
-                widest[s] = max(widest[s], dx * dx)
+                flat_dx2[f0 + c] = dx * dx
+                wide = max(wide, dx * dx)
+            widest[s] = wide
             if smooth and wrap_x:
                 for c in range(c_lo, c_hi):
-                    gx[s, c] = np.exp(-dx2[s, c] * inv)
+                    flat_gx[f0 + c] = np.exp(-flat_dx2[f0 + c] * inv)
             elif smooth:  # outward from the winner's column, both ways
                 pivot = min(c_hi, max(c_lo, int(np.ceil(cb - shift))))
-                _gaussians(gx[s], pivot, c_hi - pivot, 1, pivot - cb + shift, 1.0, inv, col_ratio)
-                _gaussians(gx[s], pivot - 1, pivot - c_lo, -1, cb - shift - (pivot - 1), 1.0, inv, col_ratio)
+                _gaussians(flat_gx, f0 + pivot, c_hi - pivot, 1, pivot - cb + shift, 1.0, inv, col_ratio)
+                _gaussians(
+                    flat_gx, f0 + pivot - 1, pivot - c_lo, -1, cb - shift - (pivot - 1), 1.0, inv, col_ratio
+                )
         # Rows within reach, each once (wrapped rows at their minimum image).
         row_reach = int(np.floor(cut / row_height)) + 1
         if wrap_y and 2 * row_reach + 1 < n_rows_lattice:
@@ -626,42 +631,45 @@ def online_epoch(
         # Whole lattice rows in one unbroken node range: weights for all of them, then one update
         # with long loops; otherwise (partial rows, or rows wrapping at the seam) row by row.
         one_range = c_lo == 0 and c_hi == n_cols and first_row >= 0 and last_row <= n_rows_lattice
+        # Per lattice row: no slices and no modulo (a view per row and an integer division cost more
+        # than the row's weights on a 20 x 20 map); unsigned flat indices, which numba does not wrap.
+        width = c_hi - c_lo
         for rr in range(first_row, last_row):
-            r = rr % n_rows_lattice
-            base = r * n_cols
-            row_weights = weights[base + c_lo : base + c_hi]
+            r = rr - n_rows_lattice if rr >= n_rows_lattice else (rr + n_rows_lattice if rr < 0 else rr)
+            w0 = np.uint64(r * n_cols + c_lo)  # rr is within one period of the rows (see above)
             dy = (rr - rb) * row_height
             if wrapped_rows:
                 dy = _nearest(dy, period_y)
             dy2 = dy * dy
             if dy2 > cut2:
                 if one_range:
-                    row_weights[:] = 0.0
+                    for k in range(width):
+                        weights[w0 + np.uint64(k)] = 0.0
                 continue
             gy = 0.0
             if smooth:
                 gy = np.exp(-dy2 * inv) if wrapped_rows else row_gauss[abs(rr - rb)]
             s = shift_ids[r]
-            row_dx2 = dx2[s, c_lo:c_hi]
-            row_gx = gx[s, c_lo:c_hi]
-            # One loop per kernel, zero-based over slices (numba then knows the indices are not
-            # negative), so each vectorises.
+            f0 = np.uint64(s * n_cols + c_lo)
             if kernel_id == GAUSSIAN:
                 g = rate * gy
                 if widest[s] + dy2 <= cut2:  # the whole row within reach: no test per node
-                    for k in range(row_weights.shape[0]):
-                        row_weights[k] = g * row_gx[k]
+                    for k in range(width):
+                        weights[w0 + np.uint64(k)] = g * flat_gx[f0 + np.uint64(k)]
                 else:
-                    for k in range(row_weights.shape[0]):
-                        row_weights[k] = g * row_gx[k] if row_dx2[k] + dy2 <= cut2 else 0.0
+                    for k in range(width):
+                        i = f0 + np.uint64(k)
+                        weights[w0 + np.uint64(k)] = g * flat_gx[i] if flat_dx2[i] + dy2 <= cut2 else 0.0
             else:
-                for k in range(row_weights.shape[0]):
-                    d2 = row_dx2[k] + dy2
-                    row_weights[k] = (
-                        rate * _weight(kernel_id, d2, row_gx[k] * gy, radius) if d2 <= cut2 else 0.0
+                for k in range(width):
+                    i = f0 + np.uint64(k)
+                    d2 = flat_dx2[i] + dy2
+                    weights[w0 + np.uint64(k)] = (
+                        rate * _weight(kernel_id, d2, flat_gx[i] * gy, radius) if d2 <= cut2 else 0.0
                     )
             if not one_range:
-                _update(WT, x, row_weights, base + c_lo, base + c_hi)
+                lo = r * n_cols + c_lo
+                _update(WT, x, weights[lo : lo + width], lo, lo + width)
         if one_range:
             lo, hi = first_row * n_cols, last_row * n_cols
             if masked or step + 1 == n_steps:
