@@ -111,6 +111,44 @@ def test_select_anomalies_gives_exactly_the_flagged_rows(model, frame):
     pd.testing.assert_frame_equal(view.selected_rows, frame[in_region])
 
 
+def test_one_gestures_two_messages_are_handled_one_at_a_time(model, frame):
+    """The "Select anomalies" click writes the selection and asks the view to filter: two messages to two
+    comms, which ipykernel >= 7.4 may hand to two threads (each comm goes to the subshell that last used
+    it). An observer set off by the first must not finish after the second and report a stale state
+    (seen in JupyterLab under load: the last report said "no filter" although the filter was on)."""
+    import threading
+
+    view = MapView(model, data=frame, color="anomaly", anomaly_quantile=0.95)
+    nodes = np.flatnonzero(view._anomaly_counts).tolist()
+    slow, release = threading.Event(), threading.Event()
+    reports = []
+
+    def report(change):
+        snapshot = view.anomalies_only  # what an observer reads first, then works on (slowly)
+        if change.name == "selected" and not slow.is_set():
+            slow.set()
+            release.wait(10)
+        reports.append((change.name, snapshot))
+
+    view.observe(report, ["selected", "anomalies_only"])
+    update = {"content": {"data": {"method": "update", "state": {"nodes": nodes}, "buffer_paths": []}}}
+    custom = {"content": {"data": {"method": "custom", "content": {"action": "select_anomalies"}}}}
+    first = threading.Thread(target=view.selection._handle_msg, args=({**update, "buffers": []},))
+    second = threading.Thread(target=view._handle_msg, args=({**custom, "buffers": []},))
+    first.start()
+    assert slow.wait(10)
+    second.start()
+    second.join(0.5)
+    waited = second.is_alive()  # the view's message waits for the selection's to be handled
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert waited
+    assert view.anomalies_only and view.selected == nodes
+    assert reports[-1] == ("anomalies_only", True)
+    assert reports[0] == ("selected", False)
+
+
 def test_the_explorer_reads_the_maps_filter(model, frame):
     explorer = Explorer(model, frame)
     explorer.map.select_anomalies()

@@ -114,6 +114,11 @@ class SomniumWidget(BrowserWrites, anywidget.AnyWidget):
             for name, value in payload.items():
                 setattr(self, name, value)
 
+    def _message_lock(self):
+        # the selection's: a gesture may write it and ask this view something in two messages
+        selection = self.selection
+        return selection._message_lock() if selection is not None else None
+
     @traitlets.validate("selection")
     def _fixed_selection(self, proposal):
         if self.selection is not None and proposal["value"] is not self.selection:

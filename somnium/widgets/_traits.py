@@ -52,9 +52,27 @@ class BrowserWrites:
     other trait is refused whole with a :class:`traitlets.TraitError`; a value that fails
     validation raises its ``TraitError`` after the held changes rolled back.  Either way the front
     end is sent Python's current values of the traits it tried to write.
+
+    Messages are handled under :meth:`_message_lock` when it gives one: ipykernel >= 7.4 hands each
+    comm's messages to the thread of the subshell that last used that comm, so one gesture's two
+    messages (a selection's nodes, then its view's request) can be handled at the same time in two
+    threads, and an observer of the first could finish last and report a stale state.  Widgets that
+    share a selection share its lock, so their messages (and the observers they set off) run one at
+    a time, in the order the threads take the lock.
     """
 
     _browser_traits: tuple = ()
+
+    def _message_lock(self):
+        """The lock this widget's front-end messages are handled under, or None."""
+        return None
+
+    def _handle_msg(self, msg):
+        lock = self._message_lock()
+        if lock is None:
+            return super()._handle_msg(msg)
+        with lock:
+            return super()._handle_msg(msg)
 
     def set_state(self, sync_data):
         refused = sorted(name for name in sync_data if name not in self._browser_traits)

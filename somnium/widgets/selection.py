@@ -18,6 +18,8 @@ bounce back as a stale selection.
 
 from __future__ import annotations
 
+import threading
+
 import ipywidgets
 import traitlets
 
@@ -74,7 +76,11 @@ class Selection(BrowserWrites, ipywidgets.Widget):
             )
         self._rows = RowIndex(bmu, n_nodes, data) if bmu is not None else None
         self._lattice = None
+        self._messages = threading.RLock()  # the front-end messages of this selection and its views
         super().__init__(nodes=list(nodes))
+
+    def _message_lock(self):
+        return self._messages
 
     @property
     def lattice(self):
