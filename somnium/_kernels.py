@@ -636,7 +636,7 @@ def online_epoch(
         width = c_hi - c_lo
         for rr in range(first_row, last_row):
             r = rr - n_rows_lattice if rr >= n_rows_lattice else (rr + n_rows_lattice if rr < 0 else rr)
-            w0 = np.uint64(r * n_cols + c_lo)  # rr is within one period of the rows (see above)
+            w0 = np.uint64(r * n_cols + c_lo)  # rows leave 0 .. n - 1 only when they wrap, by under a period
             dy = (rr - rb) * row_height
             if wrapped_rows:
                 dy = _nearest(dy, period_y)

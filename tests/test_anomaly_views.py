@@ -7,6 +7,7 @@ flagged rows from ``model.is_anomaly``, the drift from ``model.drift``; Dask vie
 from __future__ import annotations
 
 import json
+import threading
 import zipfile
 
 import numpy as np
@@ -116,8 +117,6 @@ def test_one_gestures_two_messages_are_handled_one_at_a_time(model, frame):
     comms, which ipykernel >= 7.4 may hand to two threads (each comm goes to the subshell that last used
     it). An observer set off by the first must not finish after the second and report a stale state
     (seen in JupyterLab under load: the last report said "no filter" although the filter was on)."""
-    import threading
-
     view = MapView(model, data=frame, color="anomaly", anomaly_quantile=0.95)
     nodes = np.flatnonzero(view._anomaly_counts).tolist()
     slow, release = threading.Event(), threading.Event()
